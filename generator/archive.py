@@ -1,0 +1,230 @@
+"""The archive on disk: the contract layout, atomic writes, signed records, and reading it back.
+
+Write order makes a crash harmless: snapshots, then the text, then the metadata JSON. The JSON
+is written last and is what makes a version exist; a text without it is reported by `verify`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .model import (
+    VERSION_ID_RE,
+    Archive,
+    ArchivedDocument,
+    DocKey,
+    Problem,
+    ProblemsError,
+    SnapshotPage,
+    Version,
+)
+from .signing import (
+    SIGNATURE_SUFFIX,
+    Signer,
+    SigningError,
+    key_id_of,
+    read_public_key,
+    trusted_comment,
+)
+
+PUBLIC_KEY_FILE = "minisign.pub"
+VERSIONS_DIR = "versions"
+SNAPSHOTS_DIR = "snapshots"
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def dump_json(value: Any) -> bytes:
+    """Archive JSON: sorted keys, 2-space indent, UTF-8, one trailing newline."""
+    return (json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def write_atomic(path: Path, data: bytes) -> bool:
+    """Write via a temp file and rename; return False (and touch nothing) if bytes are equal."""
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def document_dir(root: Path, key: DocKey) -> Path:
+    return root / key.service / key.doc_type
+
+
+def text_comment(key: DocKey, version_id: str, file: str, digest: str) -> str:
+    return trusted_comment(
+        {"document": str(key), "version": version_id, "file": file, "sha256": digest}
+    )
+
+
+def snapshot_comment(key: DocKey, snapshot_id: str, file: str, digest: str) -> str:
+    return trusted_comment(
+        {"document": str(key), "snapshot": snapshot_id, "file": file, "sha256": digest}
+    )
+
+
+@dataclass(frozen=True)
+class RawPage:
+    """One raw page about to be stored under snapshots/."""
+
+    name: str  # file name, e.g. <snapshot-id>.html or <snapshot-id>.<k>.html
+    data: bytes
+    url: str | None
+    fetched_at: str | None
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """A version about to be recorded: its text, raw pages and the other metadata fields."""
+
+    key: DocKey
+    id: str
+    text: str
+    snapshot_id: str | None
+    pages: tuple[RawPage, ...]
+    metadata: dict[str, Any]
+
+
+class ArchiveWriter:
+    """Records signed versions into an archive whose public key matches the signer."""
+
+    def __init__(self, root: Path, signer: Signer) -> None:
+        self.root = root
+        self.signer = signer
+        pub_path = root / PUBLIC_KEY_FILE
+        if pub_path.exists():
+            existing = key_id_of(read_public_key(pub_path))
+            if existing != signer.key_id:
+                raise SigningError(
+                    f"{pub_path}: this archive is signed by key {existing}, but the secret key "
+                    f"given is {signer.key_id}; use the archive's own key, or another --archive"
+                )
+        else:
+            if any(p.name != PUBLIC_KEY_FILE for p in _children(root)):
+                raise SigningError(
+                    f"{root}: holds files but no {PUBLIC_KEY_FILE}; refusing to sign into an "
+                    "archive of unknown provenance (restore its public key first)"
+                )
+            public = signer.public_key()
+            public.untrusted_comment = f"minisign public key {signer.key_id}"
+            write_atomic(pub_path, bytes(public) + b"\n")
+
+    def _write_signed(self, path: Path, data: bytes, comment: str) -> bool:
+        changed = write_atomic(path, data)
+        sig_path = path.with_name(path.name + SIGNATURE_SUFFIX)
+        if changed or not sig_path.exists():
+            write_atomic(sig_path, self.signer.sign(data, comment))
+            return True
+        return changed
+
+    def record(self, new: NewVersion) -> bool:
+        """Write one version (refusing to alter an existing one); return True if anything was written."""
+        directory = document_dir(self.root, new.key)
+        text_bytes = new.text.encode()
+        digest = sha256_hex(text_bytes)
+        text_path = directory / VERSIONS_DIR / f"{new.id}.md"
+        if text_path.exists() and text_path.read_bytes() != text_bytes:
+            raise ProblemsError([Problem(str(text_path), "", "version exists with other text",
+                                        "versions are immutable; record a new version id")])
+        wrote = False
+        snapshots = []
+        for page in new.pages:
+            file = f"{SNAPSHOTS_DIR}/{page.name}"
+            page_path = directory / file
+            raw_digest = sha256_hex(page.data)
+            if page_path.exists() and page_path.read_bytes() != page.data:
+                raise ProblemsError([Problem(str(page_path), "", "snapshot exists with other bytes",
+                                            "snapshots are immutable; use a new snapshot id")])
+            comment = snapshot_comment(new.key, new.snapshot_id or "", file, raw_digest)
+            wrote |= self._write_signed(page_path, page.data, comment)
+            snapshots.append({"file": file, "sha256": raw_digest, "bytes": len(page.data),
+                              "url": page.url, "fetched_at": page.fetched_at})
+        wrote |= self._write_signed(
+            text_path, text_bytes, text_comment(new.key, new.id, f"{VERSIONS_DIR}/{new.id}.md", digest)
+        )
+        metadata = dict(new.metadata, document=str(new.key), id=new.id, sha256=digest,
+                        bytes=len(text_bytes), snapshot_id=new.snapshot_id, snapshots=snapshots)
+        json_bytes = dump_json(metadata)
+        json_path = directory / VERSIONS_DIR / f"{new.id}.json"
+        wrote |= self._write_signed(
+            json_path, json_bytes,
+            text_comment(new.key, new.id, f"{VERSIONS_DIR}/{new.id}.json", sha256_hex(json_bytes)),
+        )
+        return wrote
+
+
+def _children(root: Path) -> Iterator[Path]:
+    return root.iterdir() if root.is_dir() else iter(())
+
+
+def document_dirs(root: Path) -> list[Path]:
+    """Every <service>/<doc-type> folder that has a versions/ folder, sorted."""
+    return sorted(p.parent for p in root.glob(f"*/*/{VERSIONS_DIR}") if p.is_dir())
+
+
+def parse_version(directory: Path, key: DocKey, data: Any, file: str) -> Version:
+    """Turn one version's metadata JSON into a Version; ValueError names what is wrong."""
+    if not isinstance(data, dict):
+        raise ValueError("metadata must be a JSON object")
+    try:
+        snapshots = tuple(
+            SnapshotPage(file=s["file"], url=s.get("url"), fetched_at=s.get("fetched_at"),
+                         sha256=s["sha256"], bytes=int(s["bytes"]))
+            for s in data.get("snapshots") or ()
+        )
+        version = Version(
+            key=key, id=data["id"], captured_at=data["captured_at"], kind=data["kind"],
+            sha256=data["sha256"], bytes=int(data["bytes"]), url=data.get("url"),
+            final_url=data.get("final_url"), http_status=data.get("http_status"),
+            snapshot_id=data.get("snapshot_id"), snapshots=snapshots, source=data.get("source"),
+            directory=directory,
+        )
+    except (KeyError, TypeError) as err:
+        raise ValueError(f"missing or malformed field {err}") from err
+    if version.id != Path(file).stem or not VERSION_ID_RE.match(version.id):
+        raise ValueError(f"id {version.id!r} does not match the file name")
+    if version.kind not in ("first", "change", "technical"):
+        raise ValueError(f"kind {version.kind!r} is not first, change or technical")
+    return version
+
+
+def load_archive(root: Path) -> Archive:
+    """Read every version's metadata (not the texts) into memory; report all malformed files."""
+    documents: list[ArchivedDocument] = []
+    problems: list[Problem] = []
+    for directory in document_dirs(root):
+        key = DocKey(directory.parent.name, directory.name)
+        versions: list[Version] = []
+        for path in sorted((directory / VERSIONS_DIR).glob("*.json")):
+            try:
+                versions.append(parse_version(directory, key, json.loads(path.read_bytes()), path.name))
+            except (ValueError, UnicodeDecodeError) as err:
+                problems.append(Problem(str(path), "", f"unreadable version metadata: {err}",
+                                        "restore the file from git history"))
+        if versions:
+            documents.append(ArchivedDocument(key, directory, tuple(versions)))
+    if problems:
+        raise ProblemsError(problems)
+    return Archive(root, tuple(documents))

@@ -1,0 +1,296 @@
+"""Load and check content/: site settings, document types and service declarations.
+
+Every problem is collected (not just the first) and names the file, the key and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+from cssselect import GenericTranslator, SelectorError
+
+from .model import (
+    SLUG_RE,
+    Content,
+    Declaration,
+    DocKey,
+    DocumentType,
+    Problem,
+    ProblemsError,
+    RangeSelector,
+    Selector,
+    Service,
+    SiteSettings,
+    SourcePage,
+)
+
+SETTINGS_FILE = "site.yaml"
+DOCUMENT_TYPES_FILE = "document-types.yaml"
+SERVICES_DIR = "services"
+
+# Top-level URL segments the site uses itself; a service slug must not shadow them.
+RESERVED_SLUGS = frozenset(
+    {
+        "about", "api", "assets", "categories", "data", "feeds", "methodology", "pages",
+        "rules", "search", "services", "static", "verify", "404", "pagefind", "index",
+    }
+)
+
+SERVICE_KEYS = ("name", "operator", "documents")
+DOCUMENT_KEYS = ("url", "pages", "select", "remove")
+PAGE_KEYS = ("url", "select", "remove")
+SETTINGS_KEYS = ("title", "base_url", "description", "language", "attribution")
+RANGE_STARTS = ("start_before", "start_after")
+RANGE_ENDS = ("end_before", "end_after")
+
+
+class _Checker:
+    """Collects problems for one file while its values are converted to model records."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def add(self, key: str, message: str, fix: str = "") -> None:
+        self.problems.append(Problem(self.file, key, message, fix))
+
+    def unknown_keys(self, mapping: dict[Any, Any], allowed: tuple[str, ...], where: str) -> None:
+        for name in mapping:
+            if name not in allowed:
+                close = difflib.get_close_matches(str(name), allowed, n=1)
+                hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
+                self.add(_join(where, str(name)), "unknown key", hint)
+
+    def text(self, mapping: dict[Any, Any], name: str, where: str, required: bool = True) -> str:
+        value = mapping.get(name)
+        if value is None:
+            if required:
+                self.add(_join(where, name), "missing", f"add '{name}: <text>'")
+            return ""
+        if not isinstance(value, str) or not value.strip():
+            self.add(_join(where, name), "must be a non-empty string", f"write '{name}: <text>'")
+            return ""
+        return value.strip()
+
+    def url(self, value: Any, key: str) -> str:
+        if not isinstance(value, str) or not _is_http_url(value):
+            self.add(key, f"not an http(s) URL: {value!r}", "write an absolute URL such as https://example.com/terms")
+            return ""
+        return value
+
+    def selectors(self, value: Any, key: str) -> tuple[Selector, ...]:
+        if value is None:
+            return ()
+        items = value if isinstance(value, list) else [value]
+        out: list[Selector] = []
+        for i, item in enumerate(items):
+            where = f"{key}[{i}]" if isinstance(value, list) else key
+            if isinstance(item, str):
+                if self.css(item, where):
+                    out.append(item)
+            elif isinstance(item, dict):
+                rng = self.range_selector(item, where)
+                if rng:
+                    out.append(rng)
+            else:
+                self.add(where, "a selector must be a CSS string or a range",
+                         "write a CSS selector such as 'main', or {start_before: CSS, end_before: CSS}")
+        return tuple(out)
+
+    def css(self, selector: str, key: str) -> bool:
+        try:
+            GenericTranslator().css_to_xpath(selector)
+        except SelectorError as err:
+            self.add(key, f"invalid CSS selector {selector!r}: {err}", "correct the selector syntax")
+            return False
+        return True
+
+    def range_selector(self, item: dict[Any, Any], key: str) -> RangeSelector | None:
+        self.unknown_keys(item, RANGE_STARTS + RANGE_ENDS, key)
+        starts = [k for k in RANGE_STARTS if k in item]
+        ends = [k for k in RANGE_ENDS if k in item]
+        if len(starts) != 1 or len(ends) != 1:
+            self.add(key, "a range needs exactly one start and one end",
+                     "use one of start_before/start_after and one of end_before/end_after")
+            return None
+        start, end = item[starts[0]], item[ends[0]]
+        if not (isinstance(start, str) and self.css(start, _join(key, starts[0]))):
+            return None
+        if not (isinstance(end, str) and self.css(end, _join(key, ends[0]))):
+            return None
+        return RangeSelector(start, starts[0] == "start_before", end, ends[0] == "end_after")
+
+
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in value
+
+
+def _read_yaml(path: Path, display: str, problems: list[Problem]) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.append(Problem(display, "", "file not found", "create it (see README.md, 'Content')"))
+    except UnicodeDecodeError:
+        problems.append(Problem(display, "", "not UTF-8 text", "save the file as UTF-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else ""
+        problems.append(Problem(display, where, f"not valid YAML: {getattr(err, 'problem', err)}",
+                                "fix the YAML syntax (indentation, quotes, colons)"))
+    return None
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def parse_settings(data: Any, file: str) -> tuple[SiteSettings | None, list[Problem]]:
+    check = _Checker(file)
+    if not isinstance(data, dict):
+        check.add("", "must be a mapping of settings", f"write keys: {', '.join(SETTINGS_KEYS)}")
+        return None, check.problems
+    check.unknown_keys(data, SETTINGS_KEYS, "")
+    settings = SiteSettings(
+        title=check.text(data, "title", ""),
+        base_url=check.url(data.get("base_url"), "base_url").rstrip("/") + "/",
+        description=check.text(data, "description", "", required=False),
+        language=check.text(data, "language", "", required=False) or "en",
+        attribution=check.text(data, "attribution", ""),
+    )
+    return settings, check.problems
+
+
+def parse_document_types(data: Any, file: str) -> tuple[list[DocumentType], list[Problem]]:
+    check = _Checker(file)
+    types: list[DocumentType] = []
+    if not isinstance(data, dict) or not data:
+        check.add("", "must map document-type slugs to {name, description}",
+                  "write e.g. 'privacy-policy: {name: Privacy Policy, description: ...}'")
+        return types, check.problems
+    for slug, entry in data.items():
+        if not isinstance(slug, str) or not SLUG_RE.match(slug):
+            check.add(str(slug), "not a kebab-case slug", "use lower-case words joined by '-'")
+            continue
+        if not isinstance(entry, dict):
+            check.add(slug, "must be a mapping", "write {name: ..., description: ...}")
+            continue
+        check.unknown_keys(entry, ("name", "description"), slug)
+        types.append(DocumentType(slug, check.text(entry, "name", slug),
+                                  check.text(entry, "description", slug, required=False)))
+    return types, check.problems
+
+
+def parse_service(data: Any, slug: str, file: str, doc_types: set[str]) -> tuple[Service | None, list[Problem]]:
+    check = _Checker(file)
+    if not SLUG_RE.match(slug):
+        check.add("", f"file name {slug!r} is not a kebab-case service slug",
+                  "rename the file to lower-case words joined by '-', e.g. acme-cloud.yaml")
+    elif slug in RESERVED_SLUGS:
+        check.add("", f"service slug {slug!r} collides with a page of the site itself",
+                  "rename the file, e.g. to <slug>-app.yaml")
+    if not isinstance(data, dict):
+        check.add("", "must be a mapping with 'name' and 'documents'",
+                  "see content/services/*.yaml for examples")
+        return None, check.problems
+    check.unknown_keys(data, SERVICE_KEYS, "")
+    name = check.text(data, "name", "")
+    operator = check.text(data, "operator", "", required=False) or None
+    documents = data.get("documents")
+    declarations: list[Declaration] = []
+    if not isinstance(documents, dict) or not documents:
+        check.add("documents", "missing or empty",
+                  "add 'documents:' mapping a document type to at least a 'url'")
+    else:
+        for doc_type, entry in documents.items():
+            decl = _parse_declaration(check, slug, str(doc_type), entry, doc_types)
+            if decl:
+                declarations.append(decl)
+    if check.problems:
+        return None, check.problems
+    return Service(slug, name, operator, tuple(declarations)), []
+
+
+def _parse_declaration(check: _Checker, service: str, doc_type: str, entry: Any,
+                       doc_types: set[str]) -> Declaration | None:
+    where = f"documents.{doc_type}"
+    if doc_type not in doc_types:
+        close = difflib.get_close_matches(doc_type, sorted(doc_types), n=1)
+        fix = f"did you mean '{close[0]}'?" if close else "add it to content/document-types.yaml"
+        check.add(where, f"unknown document type {doc_type!r}", fix)
+        return None
+    if not isinstance(entry, dict):
+        check.add(where, "must be a mapping with a 'url'", f"write '{doc_type}: {{url: https://...}}'")
+        return None
+    check.unknown_keys(entry, DOCUMENT_KEYS, where)
+    select = check.selectors(entry.get("select"), f"{where}.select")
+    remove = check.selectors(entry.get("remove"), f"{where}.remove")
+    has_url, has_pages = "url" in entry, "pages" in entry
+    if has_url == has_pages:
+        check.add(where, "needs exactly one of 'url' or 'pages'",
+                  "use 'url:' for a single page, 'pages:' for a document assembled from several")
+        return None
+    pages: list[SourcePage] = []
+    if has_url:
+        pages.append(SourcePage(check.url(entry["url"], f"{where}.url"), select, remove))
+    elif not isinstance(entry["pages"], list) or not entry["pages"]:
+        check.add(f"{where}.pages", "must be a non-empty list", "write '- url: https://...' items")
+    else:
+        for i, page in enumerate(entry["pages"]):
+            pkey = f"{where}.pages[{i}]"
+            if not isinstance(page, dict) or "url" not in page:
+                check.add(pkey, "must be a mapping with a 'url'", "write '- url: https://...'")
+                continue
+            check.unknown_keys(page, PAGE_KEYS, pkey)
+            page_select = check.selectors(page.get("select"), f"{pkey}.select") or select
+            page_remove = remove + check.selectors(page.get("remove"), f"{pkey}.remove")
+            pages.append(SourcePage(check.url(page["url"], f"{pkey}.url"), page_select, page_remove))
+    return Declaration(DocKey(service, doc_type), tuple(pages))
+
+
+def load_content(root: Path) -> Content:
+    """Load content/ or raise ProblemsError listing everything that is wrong."""
+    problems: list[Problem] = []
+
+    def read(path: Path) -> tuple[bool, Any]:
+        before = len(problems)
+        data = _read_yaml(path, _display(path), problems)
+        return len(problems) == before, data
+
+    settings: SiteSettings | None = None
+    ok, data = read(root / SETTINGS_FILE)
+    if ok:
+        settings, found = parse_settings(data, _display(root / SETTINGS_FILE))
+        problems += found
+    types: list[DocumentType] = []
+    ok, data = read(root / DOCUMENT_TYPES_FILE)
+    if ok:
+        types, found = parse_document_types(data, _display(root / DOCUMENT_TYPES_FILE))
+        problems += found
+    slugs = {t.slug for t in types}
+    services: list[Service] = []
+    service_files = sorted((root / SERVICES_DIR).glob("*.yaml"))
+    if not service_files:
+        problems.append(Problem(_display(root / SERVICES_DIR), "", "no service declarations",
+                                "add one YAML file per service, e.g. services/acme.yaml"))
+    for path in service_files:
+        ok, data = read(path)
+        if ok:
+            service, found = parse_service(data, path.stem, _display(path), slugs)
+            problems += found
+            if service:
+                services.append(service)
+    if problems or settings is None:
+        raise ProblemsError(problems)
+    return Content(settings, tuple(types), tuple(services))

@@ -1,0 +1,199 @@
+"""Domain records shared by every stage. Frozen: stages pass them along, never mutate them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+VERSION_ID_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z$")
+
+VersionKind = Literal["first", "change", "technical"]
+
+
+@dataclass(frozen=True, order=True)
+class DocKey:
+    """`<service>/<doc-type>`: the address of one tracked document."""
+
+    service: str
+    doc_type: str
+
+    def __str__(self) -> str:
+        return f"{self.service}/{self.doc_type}"
+
+    @classmethod
+    def parse(cls, text: str) -> DocKey:
+        service, sep, doc_type = text.partition("/")
+        if not sep or not SLUG_RE.match(service) or not SLUG_RE.match(doc_type):
+            raise ValueError(f"not a document key <service>/<doc-type>: {text!r}")
+        return cls(service, doc_type)
+
+
+@dataclass(frozen=True)
+class RangeSelector:
+    """Keep what lies between two elements (Open Terms Archive's range selectors)."""
+
+    start: str
+    start_inclusive: bool
+    end: str
+    end_inclusive: bool
+
+
+Selector = str | RangeSelector
+
+
+@dataclass(frozen=True)
+class SourcePage:
+    """One fetched page of a document; most documents have exactly one."""
+
+    url: str
+    select: tuple[Selector, ...] = ()
+    remove: tuple[Selector, ...] = ()
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What to capture for one document, as declared in content/services/<service>.yaml."""
+
+    key: DocKey
+    pages: tuple[SourcePage, ...]
+
+
+@dataclass(frozen=True)
+class Service:
+    slug: str
+    name: str
+    operator: str | None
+    documents: tuple[Declaration, ...]
+
+
+@dataclass(frozen=True)
+class DocumentType:
+    slug: str
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    title: str
+    base_url: str
+    description: str
+    language: str
+    attribution: str
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything humans edit under content/, loaded and checked."""
+
+    settings: SiteSettings
+    document_types: tuple[DocumentType, ...]
+    services: tuple[Service, ...]
+
+    def declaration(self, key: DocKey) -> Declaration | None:
+        for service in self.services:
+            for decl in service.documents:
+                if decl.key == key:
+                    return decl
+        return None
+
+    def service(self, slug: str) -> Service | None:
+        return next((s for s in self.services if s.slug == slug), None)
+
+    def document_type(self, slug: str) -> DocumentType | None:
+        return next((t for t in self.document_types if t.slug == slug), None)
+
+
+@dataclass(frozen=True)
+class SnapshotPage:
+    """One raw page stored under snapshots/ (a capture of a multi-page document has several)."""
+
+    file: str  # relative to the document folder, e.g. snapshots/<id>.html
+    url: str | None
+    fetched_at: str | None
+    sha256: str
+    bytes: int
+
+
+@dataclass(frozen=True)
+class Version:
+    """One immutable version of a document: text, metadata and their signatures on disk."""
+
+    key: DocKey
+    id: str
+    captured_at: str
+    kind: VersionKind
+    sha256: str
+    bytes: int
+    url: str | None
+    final_url: str | None
+    http_status: int | None
+    snapshot_id: str | None
+    snapshots: tuple[SnapshotPage, ...]
+    source: dict[str, object] | None
+    directory: Path = field(compare=False)  # the document folder in the archive
+
+    @property
+    def technical(self) -> bool:
+        return self.kind == "technical"
+
+    @property
+    def text_path(self) -> Path:
+        return self.directory / "versions" / f"{self.id}.md"
+
+    @property
+    def metadata_path(self) -> Path:
+        return self.directory / "versions" / f"{self.id}.json"
+
+    def read_text(self) -> str:
+        return self.text_path.read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class ArchivedDocument:
+    key: DocKey
+    directory: Path
+    versions: tuple[Version, ...]  # oldest first
+
+    @property
+    def latest(self) -> Version:
+        return self.versions[-1]
+
+
+@dataclass(frozen=True)
+class Archive:
+    root: Path
+    documents: tuple[ArchivedDocument, ...]
+
+    @property
+    def version_count(self) -> int:
+        return sum(len(d.versions) for d in self.documents)
+
+    @property
+    def snapshot_count(self) -> int:
+        return sum(1 for d in self.documents for v in d.versions if v.snapshot_id)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file, phrased so a contributor can fix it."""
+
+    file: str
+    key: str
+    message: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.key}: " if self.key else f"{self.file}: "
+        return where + self.message + (f" (fix: {self.fix})" if self.fix else "")
+
+
+class ProblemsError(Exception):
+    """Raised with every problem found, so that all of them are reported at once."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems

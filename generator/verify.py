@@ -1,0 +1,132 @@
+"""Recompute every digest and check every signature in an archive, reporting by file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import minisign
+
+from .archive import (
+    PUBLIC_KEY_FILE,
+    SNAPSHOTS_DIR,
+    VERSIONS_DIR,
+    document_dirs,
+    parse_version,
+    sha256_hex,
+)
+from .model import DocKey, Problem
+from .signing import SIGNATURE_SUFFIX, SigningError, parse_trusted_comment, read_public_key
+
+# Fields a signature's trusted comment must carry, and the value each must have.
+Expected = dict[str, str]
+
+
+@dataclass
+class VerifyReport:
+    documents: int = 0
+    versions: int = 0
+    snapshots: int = 0
+    signatures: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class _Verifier:
+    def __init__(self, public_key: minisign.PublicKey, report: VerifyReport) -> None:
+        self.public_key = public_key
+        self.report = report
+
+    def fail(self, path: Path, message: str, fix: str = "") -> None:
+        self.report.problems.append(Problem(str(path), "", message, fix))
+
+    def signed(self, path: Path, expected: Expected) -> bytes | None:
+        """Read a file and check its detached signature and trusted comment; None if bad."""
+        sig_path = path.with_name(path.name + SIGNATURE_SUFFIX)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            self.fail(path, "missing", "restore it from git history")
+            return None
+        try:
+            signature = minisign.Signature.from_bytes(sig_path.read_bytes())
+            self.public_key.verify(data, signature)
+        except FileNotFoundError:
+            self.fail(sig_path, "signature missing", "restore it from git history")
+            return None
+        except (minisign.Error, ValueError, IndexError) as err:
+            self.fail(path, f"signature does not verify ({err})",
+                      "the file or its signature was altered; restore both from git history")
+            return None
+        self.report.signatures += 1
+        comment = parse_trusted_comment(str(signature.trusted_comment))
+        expected = dict(expected, sha256=sha256_hex(data))
+        wrong = [f"{k}={comment.get(k)!r} (expected {v!r})" for k, v in expected.items()
+                 if comment.get(k) != v]
+        if wrong:
+            self.fail(sig_path, "trusted comment does not match: " + ", ".join(wrong),
+                      "a valid signature of another file was put here; restore from git history")
+            return None
+        return data
+
+    def document(self, directory: Path) -> None:
+        key = DocKey(directory.parent.name, directory.name)
+        self.report.documents += 1
+        versions_dir = directory / VERSIONS_DIR
+        known: set[Path] = set()
+        for json_path in sorted(versions_dir.glob("*.json")):
+            version_id = json_path.stem
+            known |= {json_path, versions_dir / f"{version_id}.md"}
+            meta = self.signed(json_path, {"document": str(key), "version": version_id,
+                                           "file": f"{VERSIONS_DIR}/{json_path.name}"})
+            if meta is None:
+                continue
+            try:
+                version = parse_version(directory, key, json.loads(meta), json_path.name)
+            except (ValueError, UnicodeDecodeError) as err:
+                self.fail(json_path, f"unreadable metadata: {err}", "restore it from git history")
+                continue
+            self.report.versions += 1
+            text = self.signed(version.text_path, {"document": str(key), "version": version_id,
+                                                   "file": f"{VERSIONS_DIR}/{version_id}.md"})
+            if text is not None and (sha256_hex(text) != version.sha256 or len(text) != version.bytes):
+                self.fail(version.text_path, "text does not match the sha256/bytes in its metadata",
+                          "restore the text from git history")
+            self.report.snapshots += bool(version.snapshot_id)
+            for page in version.snapshots:
+                page_path = directory / page.file
+                known.add(page_path)
+                raw = self.signed(page_path, {"document": str(key), "snapshot": version.snapshot_id or "",
+                                              "file": page.file})
+                if raw is not None and (sha256_hex(raw) != page.sha256 or len(raw) != page.bytes):
+                    self.fail(page_path, "raw page does not match the sha256/bytes in its version metadata",
+                              "restore it from git history")
+        for folder in (versions_dir, directory / SNAPSHOTS_DIR):
+            for path in sorted(folder.glob("*")) if folder.is_dir() else ():
+                base = path.with_name(path.name.removesuffix(SIGNATURE_SUFFIX))
+                if base not in known:
+                    self.fail(path, "not part of any recorded version (interrupted write or stray file)",
+                              "delete it, or restore the version metadata that cites it")
+
+
+def verify_archive(root: Path, public_key_path: Path | None = None,
+                   progress: Callable[[str], None] = lambda _: None) -> VerifyReport:
+    """Check the whole archive against its public key (or a pinned one given by the caller)."""
+    report = VerifyReport()
+    key_path = public_key_path or root / PUBLIC_KEY_FILE
+    try:
+        public_key = read_public_key(key_path)
+    except SigningError as err:
+        report.problems.append(Problem(str(key_path), "", str(err).removeprefix(f"{key_path}: "),
+                                       "restore the archive's minisign.pub"))
+        return report
+    verifier = _Verifier(public_key, report)
+    for directory in document_dirs(root):
+        progress(f"{directory.parent.name}/{directory.name}")
+        verifier.document(directory)
+    return report
