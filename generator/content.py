@@ -192,7 +192,9 @@ def parse_document_types(data: Any, file: str) -> tuple[list[DocumentType], list
     return types, check.problems
 
 
-def parse_service(data: Any, slug: str, file: str, doc_types: set[str]) -> tuple[Service | None, list[Problem]]:
+def parse_service(
+    data: Any, slug: str, file: str, doc_types: set[str]
+) -> tuple[Service | None, list[Problem]]:
     check = _Checker(file)
     if not SLUG_RE.match(slug):
         check.add("", f"file name {slug!r} is not a kebab-case service slug",

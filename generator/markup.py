@@ -68,4 +68,4 @@ _parser = _make_parser()
 def render_markdown(text: str, base_url: str | None = None) -> str:
     """HTML for a version's text: raw HTML escaped, unsafe links dropped, images not loaded,
     relative links resolved against base_url (the captured page's URL) or unlinked."""
-    return _parser.render(text, {"base_url": base_url or ""})
+    return str(_parser.render(text, {"base_url": base_url or ""}))

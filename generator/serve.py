@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 class _Handler(SimpleHTTPRequestHandler):
-    extensions_map = {
+    extensions_map = {  # noqa: RUF012 (the base class declares it as a plain dict)
         **SimpleHTTPRequestHandler.extensions_map,
         ".md": "text/markdown; charset=utf-8",
         ".minisig": "text/plain; charset=utf-8",

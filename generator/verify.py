@@ -79,17 +79,20 @@ class _Verifier:
         self.report.documents += 1
         versions_dir = directory / VERSIONS_DIR
         known: set[Path] = set()
+        unverified: set[str] = set()  # ids whose metadata failed: their files are not strays
         for json_path in sorted(versions_dir.glob("*.json")):
             version_id = json_path.stem
             known |= {json_path, versions_dir / f"{version_id}.md"}
             meta = self.signed(json_path, {"document": str(key), "version": version_id,
                                            "file": f"{VERSIONS_DIR}/{json_path.name}"})
             if meta is None:
+                unverified.add(version_id)
                 continue
             try:
                 version = parse_version(directory, key, json.loads(meta), json_path.name)
             except (ValueError, UnicodeDecodeError) as err:
                 self.fail(json_path, f"unreadable metadata: {err}", "restore it from git history")
+                unverified.add(version_id)
                 continue
             self.report.versions += 1
             text = self.signed(version.text_path, {"document": str(key), "version": version_id,
@@ -109,7 +112,7 @@ class _Verifier:
         for folder in (versions_dir, directory / SNAPSHOTS_DIR):
             for path in sorted(folder.glob("*")) if folder.is_dir() else ():
                 base = path.with_name(path.name.removesuffix(SIGNATURE_SUFFIX))
-                if base not in known:
+                if base not in known and base.name.split(".")[0] not in unverified:
                     self.fail(path, "not part of any recorded version (interrupted write or stray file)",
                               "delete it, or restore the version metadata that cites it")
 

@@ -1,0 +1,90 @@
+"""Archive writing: atomic, canonical, immutable, bound to one key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from generator.archive import ArchiveWriter, NewVersion, RawPage, dump_json, load_archive, write_atomic
+from generator.model import DocKey, ProblemsError
+from generator.signing import Signer, SigningError, load_signer
+
+KEY = DocKey("acme", "privacy-policy")
+
+
+def new_version(version_id: str = "2025-01-02T03-04-05Z", text: str = "We collect data.\n",
+                pages: tuple[RawPage, ...] = ()) -> NewVersion:
+    return NewVersion(KEY, version_id, text, version_id if pages else None, pages,
+                      {"captured_at": "2025-01-02T03:04:05Z", "kind": "first", "technical": False,
+                       "url": "https://acme.test/privacy", "final_url": None, "http_status": 200,
+                       "source": None})
+
+
+def test_dump_json_is_canonical() -> None:
+    assert dump_json({"b": 1, "a": "é"}) == '{\n  "a": "é",\n  "b": 1\n}\n'.encode()
+
+
+def test_write_atomic_skips_identical_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "d" / "f.txt"
+    assert write_atomic(path, b"one")
+    assert not write_atomic(path, b"one")
+    assert write_atomic(path, b"two")
+    assert path.read_bytes() == b"two"
+    assert [p.name for p in path.parent.iterdir()] == ["f.txt"]  # no temp files left behind
+
+
+def test_record_writes_the_contract_layout(tmp_path: Path, demo_signer: Signer) -> None:
+    writer = ArchiveWriter(tmp_path / "archive", demo_signer)
+    page = RawPage("2025-01-02T03-04-05Z.html", b"<html>raw</html>", "https://acme.test/privacy", None)
+    assert writer.record(new_version(pages=(page,)))
+    doc = tmp_path / "archive" / "acme" / "privacy-policy"
+    names = sorted(str(p.relative_to(doc)) for p in doc.rglob("*") if p.is_file())
+    assert names == [
+        "snapshots/2025-01-02T03-04-05Z.html", "snapshots/2025-01-02T03-04-05Z.html.minisig",
+        "versions/2025-01-02T03-04-05Z.json", "versions/2025-01-02T03-04-05Z.json.minisig",
+        "versions/2025-01-02T03-04-05Z.md", "versions/2025-01-02T03-04-05Z.md.minisig",
+    ]
+    meta = json.loads((doc / "versions/2025-01-02T03-04-05Z.json").read_text())
+    assert meta["document"] == "acme/privacy-policy" and meta["bytes"] == 17
+    assert meta["snapshots"][0]["file"] == "snapshots/2025-01-02T03-04-05Z.html"
+    assert (tmp_path / "archive" / "minisign.pub").exists()
+    archive = load_archive(tmp_path / "archive")
+    assert archive.version_count == 1 and archive.snapshot_count == 1
+    assert archive.documents[0].latest.read_text() == "We collect data.\n"
+
+
+def test_recording_the_same_version_twice_writes_nothing(tmp_path: Path, demo_signer: Signer) -> None:
+    writer = ArchiveWriter(tmp_path, demo_signer)
+    assert writer.record(new_version())
+    assert not writer.record(new_version())
+
+
+def test_a_recorded_version_is_never_rewritten(tmp_path: Path, demo_signer: Signer) -> None:
+    writer = ArchiveWriter(tmp_path, demo_signer)
+    writer.record(new_version())
+    with pytest.raises(ProblemsError, match="version exists with other text"):
+        writer.record(new_version(text="We sell data.\n"))
+    assert load_archive(tmp_path).documents[0].latest.read_text() == "We collect data.\n"
+
+
+def test_archive_of_another_key_is_refused(tmp_path: Path, demo_signer: Signer,
+                                           key_pair: tuple[Path, Path]) -> None:
+    ArchiveWriter(tmp_path / "a", demo_signer)
+    with pytest.raises(SigningError, match=r"signed by key .* but the secret key given is"):
+        ArchiveWriter(tmp_path / "a", load_signer(key_pair[0]))
+
+
+def test_files_without_public_key_are_refused(tmp_path: Path, demo_signer: Signer) -> None:
+    (tmp_path / "a" / "x").mkdir(parents=True)
+    with pytest.raises(SigningError, match=r"no minisign\.pub"):
+        ArchiveWriter(tmp_path / "a", demo_signer)
+
+
+def test_malformed_metadata_is_reported_by_file(tmp_path: Path, demo_signer: Signer) -> None:
+    ArchiveWriter(tmp_path, demo_signer).record(new_version())
+    path = tmp_path / "acme/privacy-policy/versions/2025-01-02T03-04-05Z.json"
+    path.write_text('{"id": "2025-01-02T03-04-05Z"}')
+    with pytest.raises(ProblemsError, match=r"2025-01-02T03-04-05Z\.json: unreadable version metadata"):
+        load_archive(tmp_path)

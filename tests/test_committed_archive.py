@@ -1,0 +1,56 @@
+"""The committed sample archive: complete, verifiable by us and by the stock minisign tool."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from generator.archive import load_archive
+from generator.verify import verify_archive
+
+from .conftest import ROOT
+
+ARCHIVE = ROOT / "archive"
+
+
+def test_archive_holds_the_whole_sample_corpus() -> None:
+    archive = load_archive(ARCHIVE)
+    assert len(archive.documents) == 25
+    assert archive.version_count == 247
+    assert archive.snapshot_count == 63  # captures; 7 of them span two pages, so 70 raw files
+    assert len(list(ARCHIVE.glob("*/*/snapshots/*.html"))) == 70
+    kinds = [v.kind for d in archive.documents for v in d.versions]
+    assert kinds.count("first") == 25 and kinds.count("technical") == 34
+
+
+def test_archive_verifies() -> None:
+    report = verify_archive(ARCHIVE)
+    assert report.ok, report.problems[:5]
+    assert report.signatures == 2 * 247 + 70
+
+
+def test_stock_minisign_accepts_every_signed_file() -> None:
+    minisign = shutil.which("minisign")
+    assert minisign, "the stock minisign binary is required (apt-get install minisign)"
+    files = sorted(ARCHIVE.glob("*/*/versions/*.md")) + sorted(ARCHIVE.glob("*/*/versions/*.json")) \
+        + sorted(ARCHIVE.glob("*/*/snapshots/*.html"))
+    assert len(files) == 247 * 2 + 70
+    failed = [f for f in files if subprocess.run(
+        [minisign, "-Vqm", str(f), "-p", str(ARCHIVE / "minisign.pub")],
+        capture_output=True, check=False).returncode != 0]
+    assert failed == []
+
+
+def test_one_byte_change_is_detected_by_both_verifiers(tmp_path: Path) -> None:
+    copy = tmp_path / "archive"
+    shutil.copytree(ARCHIVE, copy)
+    victim = sorted(copy.glob("claude-ai/terms-of-service/versions/*.md"))[-1]
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0x20
+    victim.write_bytes(bytes(data))
+    result = subprocess.run(["minisign", "-Vm", str(victim), "-p", str(copy / "minisign.pub")],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode != 0
+    report = verify_archive(copy)
+    assert [Path(p.file).name for p in report.problems] == [victim.name]

@@ -1,0 +1,120 @@
+"""content/ loading: the committed declarations are valid; each invalid fixture yields its message."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator.content import load_content
+from generator.model import DocKey, ProblemsError, RangeSelector
+
+from .conftest import DATA, ROOT
+
+INVALID = sorted((DATA / "invalid-services").glob("*.yaml"))
+
+
+def make_content(tmp_path: Path, services: dict[str, str]) -> Path:
+    content = tmp_path / "content"
+    (content / "services").mkdir(parents=True)
+    for name in ("site.yaml", "document-types.yaml"):
+        shutil.copy(ROOT / "content" / name, content / name)
+    for slug, text in services.items():
+        (content / "services" / f"{slug}.yaml").write_text(text, encoding="utf-8")
+    return content
+
+
+def problems_of(content: Path) -> list[str]:
+    with pytest.raises(ProblemsError) as caught:
+        load_content(content)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_committed_content_is_valid() -> None:
+    content = load_content(ROOT / "content")
+    keys = {decl.key for service in content.services for decl in service.documents}
+    assert len(keys) == 25
+    assert DocKey("claude-ai", "terms-of-service") in keys
+    assert content.settings.base_url.endswith("/")
+    assert "Open Terms Archive" in content.settings.attribution
+
+
+def test_committed_declarations_match_the_corpus(corpus: Path) -> None:
+    content = load_content(ROOT / "content")
+    corpus_keys = {DocKey(p.parent.parent.name, p.parent.name) for p in corpus.glob("*/*/metadata.yaml")}
+    declared = {decl.key for service in content.services for decl in service.documents}
+    assert declared == corpus_keys
+
+
+def test_multi_page_and_range_declarations_load() -> None:
+    content = load_content(ROOT / "content")
+    chatgpt = content.declaration(DocKey("chatgpt", "privacy-policy"))
+    assert chatgpt and len(chatgpt.pages) == 2
+    assert all(page.select == ("main",) for page in chatgpt.pages)
+    spotify = content.declaration(DocKey("spotify", "terms-of-service"))
+    assert spotify and spotify.pages[0].select == (
+        RangeSelector("#spotify-terms-of-use", True, "footer", False),)
+
+
+def test_invalid_fixtures_exist() -> None:
+    assert len(INVALID) >= 10
+
+
+@pytest.mark.parametrize("fixture", INVALID, ids=[p.stem for p in INVALID])
+def test_invalid_declaration_reports_file_key_and_fix(fixture: Path, tmp_path: Path) -> None:
+    text = fixture.read_text(encoding="utf-8")
+    expected = text.splitlines()[0].removeprefix("# expect: ")
+    content = make_content(tmp_path, {fixture.stem: text})
+    found = problems_of(content)
+    wanted = f"{fixture.stem}.yaml: {expected}"
+    assert any(wanted in problem for problem in found), found
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    content = make_content(tmp_path, {
+        "one": "name: One\ndocuments:\n  privacy-policy:\n    url: nope\n",
+        "two": "documents:\n  cookie-policy:\n    url: https://example.com/c\n",
+    })
+    found = problems_of(content)
+    assert len(found) == 2
+    assert any("one.yaml: documents.privacy-policy.url" in p for p in found)
+    assert any("two.yaml: name: missing" in p for p in found)
+
+
+@pytest.mark.parametrize("slug, message", [
+    ("search", "collides with a page of the site itself"),
+    ("Acme_Cloud", "is not a kebab-case service slug"),
+])
+def test_service_slug_rules(tmp_path: Path, slug: str, message: str) -> None:
+    content = make_content(tmp_path, {slug: "name: X\ndocuments:\n  privacy-policy:\n    url: https://x.org/\n"})
+    assert any(f"{slug}.yaml: " in p and message in p for p in problems_of(content))
+
+
+def test_settings_problems_name_the_key(tmp_path: Path) -> None:
+    content = make_content(tmp_path, {"acme": "name: Acme\ndocuments:\n  privacy-policy:\n    url: https://a.b/\n"})
+    (content / "site.yaml").write_text("title: T\nbase_url: not a url\nattribution: A\ncolour: red\n")
+    found = problems_of(content)
+    assert any("site.yaml: base_url: not an http(s) URL" in p for p in found)
+    assert any("site.yaml: colour: unknown key" in p for p in found)
+
+
+def test_missing_document_types_file(tmp_path: Path) -> None:
+    content = make_content(tmp_path, {"acme": "name: Acme\ndocuments:\n  privacy-policy:\n    url: https://a.b/\n"})
+    (content / "document-types.yaml").unlink()
+    assert any("document-types.yaml: file not found" in p for p in problems_of(content))
+
+
+def test_validate_cli_exit_status(tmp_path: Path) -> None:
+    ok = subprocess.run([sys.executable, "-m", "generator", "validate", "--content", str(ROOT / "content")],
+                        capture_output=True, text=True, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert "25 documents" in ok.stdout
+    broken = make_content(tmp_path, {"acme": (DATA / "invalid-services" / "url-not-http.yaml").read_text()})
+    bad = subprocess.run([sys.executable, "-m", "generator", "validate", "--content", str(broken)],
+                         capture_output=True, text=True, check=False)
+    assert bad.returncode == 1
+    assert "acme.yaml: documents.terms-of-service.url: not an http(s) URL" in bad.stderr
+    assert "fix:" in bad.stderr

@@ -1,0 +1,121 @@
+"""import-ota on real Open Terms Archive data: complete, faithful, idempotent, incremental."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator.archive import ArchiveWriter, load_archive
+from generator.content import load_content
+from generator.model import DocKey, ProblemsError
+from generator.normalize import canonical_markdown
+from generator.ota_import import import_corpus
+from generator.signing import Signer
+
+from .conftest import tree_state
+
+
+def test_import_records_every_version_and_snapshot(small_corpus: Path, tmp_path: Path,
+                                                   demo_signer: Signer) -> None:
+    reports = import_corpus(small_corpus, ArchiveWriter(tmp_path / "a", demo_signer))
+    expected_versions = sum(len(yaml.safe_load((d / "metadata.yaml").read_text())["versions"])
+                            for d in small_corpus.glob("*/*"))
+    archive = load_archive(tmp_path / "a")
+    assert archive.version_count == expected_versions == sum(r.versions for r in reports)
+    assert len(archive.documents) == 4
+    stored = sorted(p.name for p in small_corpus.glob("*/*/snapshots/*.html"))
+    archived = sorted(p.name for p in (tmp_path / "a").glob("*/*/snapshots/*.html"))
+    assert archived == stored
+
+
+def test_imported_version_is_faithful(small_corpus: Path, tmp_path: Path, demo_signer: Signer) -> None:
+    import_corpus(small_corpus, ArchiveWriter(tmp_path / "a", demo_signer))
+    meta = yaml.safe_load((small_corpus / "openai/terms-of-service/metadata.yaml").read_text())
+    entry = meta["versions"][1]
+    version_id = Path(entry["file"]).stem
+    original = (small_corpus / "openai/terms-of-service" / entry["file"]).read_bytes()
+    doc = tmp_path / "a/openai/terms-of-service/versions"
+    text = (doc / f"{version_id}.md").read_bytes()
+    assert text.decode() == canonical_markdown(original.decode())
+    data = json.loads((doc / f"{version_id}.json").read_text())
+    assert data["captured_at"] == entry["timestamp"]
+    assert data["kind"] == entry["kind"] == "change"
+    assert data["sha256"] == hashlib.sha256(text).hexdigest()
+    assert data["source"]["original_sha256"] == entry["sha256"]
+    assert data["source"]["ref"] == f"OpenTermsArchive/genai-contrib-versions@{entry['commit']}"
+    assert data["url"] == "https://openai.com/policies/terms-of-use"
+
+
+def test_multi_page_capture_is_one_snapshot_of_several_pages(small_corpus: Path, tmp_path: Path,
+                                                             demo_signer: Signer) -> None:
+    import_corpus(small_corpus, ArchiveWriter(tmp_path / "a", demo_signer))
+    doc = next(d for d in load_archive(tmp_path / "a").documents
+               if d.key == DocKey("google-generative-ai-services", "terms-of-service"))
+    with_pages = [v for v in doc.versions if v.snapshot_id]
+    assert len(with_pages) == 1
+    version = with_pages[0]
+    assert [p.file for p in version.snapshots] == [
+        f"snapshots/{version.id}.1.html", f"snapshots/{version.id}.2.html"]
+    assert version.url is None and version.source and len(version.source["snapshots"]) == 2  # type: ignore[arg-type]
+
+
+def test_second_import_changes_no_file(small_corpus: Path, tmp_path: Path, demo_signer: Signer) -> None:
+    import_corpus(small_corpus, ArchiveWriter(tmp_path / "a", demo_signer))
+    before = tree_state(tmp_path / "a")
+    reports = import_corpus(small_corpus, ArchiveWriter(tmp_path / "a", demo_signer))
+    assert sum(r.new_versions for r in reports) == 0
+    assert tree_state(tmp_path / "a") == before
+
+
+def test_reimport_after_one_new_version_writes_only_that_version(
+        small_corpus: Path, tmp_path: Path, demo_signer: Signer) -> None:
+    meta_path = small_corpus / "openai/terms-of-service/metadata.yaml"
+    full = meta_path.read_text()
+    meta = yaml.safe_load(full)
+    last = Path(meta["versions"][-1]["file"]).stem
+    meta["versions"] = meta["versions"][:-1]
+    meta_path.write_text(yaml.safe_dump(meta))
+    import_corpus(small_corpus, ArchiveWriter(tmp_path / "a", demo_signer))
+    before = tree_state(tmp_path / "a")
+    meta_path.write_text(full)
+    reports = import_corpus(small_corpus, ArchiveWriter(tmp_path / "a", demo_signer))
+    assert sum(r.new_versions for r in reports) == 1
+    after = tree_state(tmp_path / "a")
+    changed = sorted(name for name in after if before.get(name) != after[name])
+    assert all(last in name for name in changed), changed
+    assert len(changed) >= 4  # .md, .md.minisig, .json, .json.minisig (+ its snapshot)
+
+
+def test_corrupt_source_is_refused(small_corpus: Path, tmp_path: Path, demo_signer: Signer) -> None:
+    victim = sorted((small_corpus / "firefox/privacy-policy/versions").glob("*.md"))[2]
+    victim.write_bytes(victim.read_bytes() + b"tampered")
+    with pytest.raises(ProblemsError, match="does not match its recorded digest"):
+        import_corpus(small_corpus, ArchiveWriter(tmp_path / "a", demo_signer))
+
+
+def test_import_writes_valid_declarations(project: Path) -> None:
+    content = load_content(project / "content")
+    decl = content.declaration(DocKey("google-generative-ai-services", "terms-of-service"))
+    assert decl and [p.url for p in decl.pages] == [
+        "https://policies.google.com/terms?hl=en-GB&gl=IE",
+        "https://policies.google.com/terms/generative-ai?hl=en-GB&gl=IE"]
+
+
+def test_folder_that_is_not_an_export_is_refused(tmp_path: Path, demo_signer: Signer) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ProblemsError, match=r"no <service>/<doc-type>/metadata\.yaml found"):
+        import_corpus(tmp_path / "empty", ArchiveWriter(tmp_path / "a", demo_signer))
+
+
+def test_import_cli_needs_a_key(small_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    from generator.cli import main
+
+    monkeypatch.delenv("CLAUSEWATCH_SECRET_KEY", raising=False)
+    assert main(["import-ota", str(small_corpus), "--archive", str(tmp_path / "a")]) == 1
+    assert "no signing key" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists()

@@ -1,0 +1,159 @@
+"""End to end: import real documents → verify → build → every page exists and links resolve."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from generator.archive import load_archive
+from generator.cli import main
+from generator.pipeline import build
+from generator.render import SiteOutputError
+from generator.serve import make_server
+from generator.verify import verify_archive
+
+from .conftest import ROOT, tree_state
+from .sitecheck import broken_links
+
+
+@pytest.fixture
+def built(project: Path) -> Path:
+    assert verify_archive(project / "archive").ok
+    out = project / "site"
+    build(project / "content", project / "archive", out)
+    return out
+
+
+def test_every_page_of_the_url_contract_exists(project: Path, built: Path) -> None:
+    archive = load_archive(project / "archive")
+    assert (built / "index.html").is_file() and (built / "404.html").is_file()
+    assert (built / "about/index.html").is_file() and (built / "minisign.pub").is_file()
+    for doc in archive.documents:
+        base = built / doc.key.service / doc.key.doc_type
+        assert (built / doc.key.service / "index.html").is_file()
+        assert (base / "index.html").is_file() and (base / "history/index.html").is_file()
+        for v in doc.versions:
+            assert (base / v.id / "index.html").is_file()
+            for suffix in (".md", ".md.minisig", ".json", ".json.minisig"):
+                assert (base / f"{v.id}{suffix}").read_bytes() == \
+                    (doc.directory / "versions" / f"{v.id}{suffix}").read_bytes()
+
+
+def test_pages_link_to_each_other(project: Path, built: Path) -> None:
+    assert broken_links(built, "/clausewatch/") == []
+    archive = load_archive(project / "archive")
+    doc = archive.documents[0]
+    home = (built / "index.html").read_text()
+    assert f'href="{doc.key.service}/"' in home
+    history = (built / doc.key.service / doc.key.doc_type / "history/index.html").read_text()
+    for v in doc.versions:
+        assert f'href="../../../{doc.key}/{v.id}/"' in history
+    middle = doc.versions[1]
+    page = (built / doc.key.service / doc.key.doc_type / middle.id / "index.html").read_text()
+    assert f'rel="prev" href="../../../{doc.key.service}/{doc.key.doc_type}/{doc.versions[0].id}/"' in page
+
+
+def test_version_page_shows_text_and_evidence(project: Path, built: Path) -> None:
+    doc = next(d for d in load_archive(project / "archive").documents
+               if str(d.key) == "claude-ai/commercial-terms")
+    v = doc.latest
+    page = (built / "claude-ai/commercial-terms" / v.id / "index.html").read_text()
+    assert v.sha256 in page and v.snapshots[0].sha256 in page
+    assert "Open Terms Archive contributors" in page
+    first_heading = next(line for line in v.read_text().splitlines() if line.strip())
+    assert first_heading.strip("# ") in page
+
+
+def test_site_credits_open_terms_archive(built: Path) -> None:
+    for page in ("index.html", "about/index.html"):
+        text = (built / page).read_text()
+        assert "Open Terms Archive" in text and "Open Data Commons Attribution License" in text
+
+
+def test_no_script_and_no_third_party_requests(built: Path) -> None:
+    import lxml.html
+
+    for file in built.rglob("*.html"):
+        tree = lxml.html.fromstring(file.read_bytes())
+        assert not tree.xpath("//script|//iframe|//img|//object"), file
+        for element in tree.xpath("//link[@href]"):
+            assert not element.get("href").startswith(("http:", "https:", "//")) \
+                or element.get("rel") == "canonical", file
+
+
+def test_hostile_version_text_stays_inert(project: Path) -> None:
+    victim = sorted((project / "archive").glob("openai/terms-of-service/versions/*.md"))[0]
+    # Bypass signing on purpose: the renderer must be safe even for text that got in somehow.
+    victim.write_text("<script>alert(1)</script>\n\n[x](javascript:alert(1))\n")
+    out = project / "site"
+    build(project / "content", project / "archive", out)
+    page = (out / "openai/terms-of-service" / victim.stem / "index.html").read_text()
+    assert "<script>" not in page and "&lt;script&gt;" in page and 'href="javascript' not in page
+
+
+def test_rebuild_rewrites_nothing_and_removes_stale_files(project: Path, built: Path) -> None:
+    stale = built / "old-service" / "index.html"
+    stale.parent.mkdir()
+    stale.write_text("gone")
+    build(project / "content", project / "archive", built)
+    before = tree_state(built)
+    report = build(project / "content", project / "archive", built)
+    assert report.files_changed == 0 and report.files_removed == 0
+    assert tree_state(built) == before and not stale.exists()
+
+
+def test_build_refuses_a_foreign_non_empty_folder(project: Path) -> None:
+    out = project / "mine"
+    out.mkdir()
+    (out / "thesis.tex").write_text("precious")
+    with pytest.raises(SiteOutputError, match="not made by clausewatch"):
+        build(project / "content", project / "archive", out)
+    assert (out / "thesis.tex").read_text() == "precious"
+
+
+def test_full_build_of_the_committed_archive(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    result = subprocess.run([sys.executable, "-m", "generator", "build", "--out", str(out)],
+                            cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "for 25 documents and 247 versions" in result.stdout
+    version_pages = list(out.glob("*/*/????-??-??T??-??-??Z/index.html"))
+    assert len(version_pages) == 247
+    assert len(list(out.glob("*/*/history/index.html"))) == 25
+    assert len(list(out.glob("*/index.html"))) >= 22 + 1  # services + about
+    assert broken_links(out, "/clausewatch/") == []
+
+
+@pytest.fixture
+def served(built: Path) -> Iterator[str]:
+    server = make_server(built, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_served_site_answers_pages_raw_files_and_404(served: str, project: Path) -> None:
+    doc = load_archive(project / "archive").documents[0]
+    with httpx.Client(base_url=served) as client:
+        assert client.get("/").status_code == 200
+        page = client.get(f"/{doc.key}/history/")
+        assert page.status_code == 200 and doc.latest.id in page.text
+        raw = client.get(f"/{doc.key}/{doc.latest.id}.md")
+        assert raw.content == doc.latest.text_path.read_bytes()
+        missing = client.get("/no/such/page/")
+        assert missing.status_code == 404 and "Page not found" in missing.text
+
+
+def test_build_cli_reports_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["build", "--content", str(tmp_path / "nope"), "--out", str(tmp_path / "s")]) == 1
+    assert "site.yaml: file not found" in capsys.readouterr().err

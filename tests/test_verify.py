@@ -1,0 +1,80 @@
+"""verify: every digest recomputed, every signature checked, every mismatch named by file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.cli import main
+from generator.verify import verify_archive
+
+
+@pytest.fixture
+def archive(project: Path) -> Path:
+    return project / "archive"
+
+
+def first(archive: Path, pattern: str) -> Path:
+    return sorted(archive.glob(pattern))[0]
+
+
+def flip_byte(path: Path, offset: int = 10) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def failing_files(archive: Path, public_key: Path | None = None) -> set[str]:
+    report = verify_archive(archive, public_key)
+    return {Path(p.file).name for p in report.problems}
+
+
+def test_clean_archive_verifies(archive: Path) -> None:
+    report = verify_archive(archive)
+    assert report.ok, report.problems
+    assert report.documents == 4 and report.versions > 20
+    assert report.signatures == 2 * report.versions + len(list(archive.glob("*/*/snapshots/*.html")))
+
+
+@pytest.mark.parametrize("pattern", [
+    "*/*/versions/*.md", "*/*/versions/*.json", "*/*/snapshots/*.html",
+])
+def test_one_flipped_byte_is_reported_by_file(archive: Path, pattern: str) -> None:
+    victim = first(archive, pattern)
+    flip_byte(victim)
+    assert victim.name in failing_files(archive)
+
+
+def test_signature_of_another_file_is_caught(archive: Path) -> None:
+    texts = sorted(archive.glob("*/*/versions/*.md"))
+    a, b = texts[0], texts[1]
+    shutil.copy(b, a)
+    shutil.copy(b.with_name(b.name + ".minisig"), a.with_name(a.name + ".minisig"))
+    report = verify_archive(archive)
+    assert any(Path(p.file).name == a.name + ".minisig" and "trusted comment does not match" in p.message
+               for p in report.problems), report.problems
+
+
+def test_missing_signature_and_stray_files(archive: Path) -> None:
+    sig = first(archive, "*/*/versions/*.md.minisig")
+    sig.unlink()
+    stray = sig.parent / "2030-01-01T00-00-00Z.md"
+    stray.write_text("half-written\n")
+    names = failing_files(archive)
+    assert sig.name in names and stray.name in names
+
+
+def test_pinned_public_key_of_another_signer_fails(archive: Path, key_pair: tuple[Path, Path]) -> None:
+    report = verify_archive(archive, key_pair[1])
+    assert not report.ok and all("signature does not verify" in p.message for p in report.problems)
+
+
+def test_verify_cli_exit_status(archive: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", "--archive", str(archive)]) == 0
+    assert "OK" in capsys.readouterr().out
+    victim = first(archive, "*/*/versions/*.md")
+    flip_byte(victim)
+    assert main(["verify", "--archive", str(archive)]) == 1
+    assert f"FAIL {victim}" in capsys.readouterr().err
