@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from generator.ota_import import import_corpus, write_missing_declarations
 from generator.signing import Signer, generate_key_pair, load_signer
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus"
+# The sample corpus lives in shared/ beside the project; CLAUSEWATCH_CORPUS may point elsewhere.
+CORPUS = Path(os.environ.get("CLAUSEWATCH_CORPUS") or ROOT.parent / "shared" / "corpus")
 DEMO_KEY = ROOT / "demo-key" / "DEMO-ONLY-minisign.key"
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -27,7 +29,8 @@ SMALL_SET = (
 
 def corpus_path() -> Path:
     if not (CORPUS / "index.yaml").exists():
-        raise RuntimeError(f"the sample corpus is expected at {CORPUS} (shared/ beside the project)")
+        raise RuntimeError(f"the sample corpus is expected at {CORPUS} (shared/ beside the project, "
+                           "or set CLAUSEWATCH_CORPUS)")
     return CORPUS
 
 
