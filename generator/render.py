@@ -79,6 +79,11 @@ class SiteWriter:
         return len(stale)
 
 
+def _text_html(doc: DocumentView, version: VersionView) -> str:
+    base = version.version.url or (doc.declared_urls[0] if doc.declared_urls else None)
+    return render_markdown(version.version.read_text(), base)
+
+
 def _pages(site: SiteView) -> Iterator[tuple[str, str, dict[str, object]]]:
     """(page path, template, context) for every HTML page of the site."""
     yield "", "home.html", {}
@@ -86,15 +91,13 @@ def _pages(site: SiteView) -> Iterator[tuple[str, str, dict[str, object]]]:
     for service in site.services:
         yield service.path, "service.html", {"service": service}
         for doc in service.documents:
-            yield doc.path, "document.html", {"service": service, "doc": doc, "v": doc.latest}
+            latest = doc.latest
+            yield doc.path, "document.html", {"service": service, "doc": doc, "v": latest,
+                                              "text_html": _text_html(doc, latest)}
             yield doc.history_path, "history.html", {"service": service, "doc": doc}
             for version in doc.versions:
-                yield version.path, "version.html", {"service": service, "doc": doc, "v": version}
-
-
-def _text_html(doc: DocumentView, version: VersionView) -> str:
-    base = version.version.url or (doc.declared_urls[0] if doc.declared_urls else None)
-    return render_markdown(version.version.read_text(), base)
+                yield version.path, "version.html", {"service": service, "doc": doc, "v": version,
+                                                     "text_html": _text_html(doc, version)}
 
 
 def render_site(site: SiteView, writer: SiteWriter, themes: list[Path]) -> int:
@@ -103,9 +106,6 @@ def render_site(site: SiteView, writer: SiteWriter, themes: list[Path]) -> int:
     common = {"site": site, "settings": site.content.settings}
     count = 0
     for path, template, context in _pages(site):
-        version = context.get("v")
-        if isinstance(version, VersionView) and isinstance(context.get("doc"), DocumentView):
-            context = dict(context, text_html=_text_html(context["doc"], version))  # type: ignore[arg-type]
         html = env.get_template(template).render(common, root=relative_root(path), page_path=path,
                                                  **context)
         writer.write(f"{path}index.html", html.encode())
