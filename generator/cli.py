@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__
+from .analyze import analyze_markdown, check_examples
 from .archive import ArchiveWriter, load_archive
 from .content import load_content
-from .model import ProblemsError
+from .evaluate import evaluate, format_table, read_sentences, write_predictions
+from .impact import compare, format_markdown, repository_root, rules_at_revision
+from .model import DocKey, Problem, ProblemsError
 from .ota_import import ImportReport, import_corpus, write_missing_declarations
 from .pipeline import build
 from .render import SiteOutputError
+from .rules import Ruleset, load_ruleset
 from .serve import make_server
 from .signing import SigningError, generate_key_pair, load_signer
 from .verify import verify_archive
@@ -38,11 +44,92 @@ def _add_secret_key(parser: argparse.ArgumentParser) -> None:
                         help="minisign secret key file (default: $CLAUSEWATCH_SECRET_KEY)")
 
 
+def _ruleset(content_dir: Path) -> Ruleset:
+    content = load_content(content_dir)
+    return load_ruleset(content_dir, {t.slug for t in content.document_types})
+
+
+def _example_problems(ruleset: Ruleset) -> list[Problem]:
+    return [Problem(f.rule.file, "examples.match" if f.expected else "examples.no_match",
+                    f"{'does not match' if f.expected else 'matches'}: {f.sentence!r}",
+                    "adjust the patterns or 'unless' so every example behaves as declared")
+            for f in check_examples(ruleset.rules)]
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     content = load_content(args.content)
+    ruleset = load_ruleset(args.content, {t.slug for t in content.document_types})
+    problems = _example_problems(ruleset)
+    if problems:
+        raise ProblemsError(problems)
     documents = sum(len(s.documents) for s in content.services)
     print(f"{args.content}: OK ({len(content.services)} services, {documents} documents, "
-          f"{len(content.document_types)} document types)")
+          f"{len(content.document_types)} document types, {len(ruleset.rules)} rules in "
+          f"{len(ruleset.categories)} categories, all rule examples pass)")
+    return EXIT_OK
+
+
+def cmd_rules_test(args: argparse.Namespace) -> int:
+    ruleset = _ruleset(args.content)
+    problems = _example_problems(ruleset)
+    for problem in problems:
+        _say(f"FAIL {problem}")
+    examples = sum(len(r.examples_match) + len(r.examples_no_match) for r in ruleset.rules)
+    print(f"{examples - len(problems)} passed, {len(problems)} failed "
+          f"({len(ruleset.rules)} rules)")
+    return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+def cmd_rules_eval(args: argparse.Namespace) -> int:
+    ruleset = _ruleset(args.content)
+    result = evaluate(ruleset.rules, ruleset.label_mapping, read_sentences(args.file))
+    if args.predictions:
+        write_predictions(args.predictions, result.predictions)
+    if args.format == "json":
+        print(json.dumps(result.as_json()))
+    else:
+        print(format_table(result))
+    return EXIT_OK
+
+
+def cmd_rules_impact(args: argparse.Namespace) -> int:
+    head = _ruleset(args.content).rules
+    base = rules_at_revision(repository_root(args.content), args.base, args.content)
+    archive = load_archive(args.archive)
+    print(format_markdown(compare(archive, base, head), args.base, len(archive.documents)), end="")
+    return EXIT_OK
+
+
+def _selected(args: argparse.Namespace, keys: Sequence[str]) -> list[DocKey]:
+    """Document keys named as <service>/<doc-type> or <service> (all its documents)."""
+    archive = load_archive(args.archive)
+    available = [d.key for d in archive.documents]
+    chosen: list[DocKey] = []
+    for key in keys:
+        matches = [k for k in available if str(k) == key or k.service == key]
+        if not matches:
+            raise ProblemsError([Problem(str(args.archive), key, "no such document in the archive",
+                                         "use <service>/<doc-type> or <service>; see `clausewatch stats`")])
+        chosen += [m for m in matches if m not in chosen]
+    return chosen
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    ruleset = _ruleset(args.content)
+    archive = load_archive(args.archive)
+    documents = {d.key: d for d in archive.documents}
+    for key in _selected(args, args.keys):
+        version = documents[key].latest
+        findings = analyze_markdown(ruleset.rules, key.doc_type, version.read_text())
+        if args.format == "json":
+            print(json.dumps({"document": str(key), "version": version.id,
+                              "findings": [dataclasses.asdict(f) for f in findings]}))
+            continue
+        counts = {s: sum(f.severity == s for f in findings) for s in ("high", "medium", "low")}
+        print(f"{key} @ {version.id}: {len(findings)} findings "
+              f"({counts['high']} high, {counts['medium']} medium, {counts['low']} low)")
+        for f in findings:
+            print(f"  [{f.severity}] {f.rule_id} {f.clause_id} @{f.start}-{f.end}: {f.quote}")
     return EXIT_OK
 
 
@@ -161,6 +248,31 @@ def make_parser() -> argparse.ArgumentParser:
     sub.add_argument("dir", type=Path, metavar="DIR", help="folder for the two key files")
 
     verb("stats", cmd_stats, "count documents, versions and snapshots in the archive")
+
+    sub = verb("analyze", cmd_analyze, "print the findings of the rules on the latest version of documents")
+    sub.add_argument("keys", nargs="+", metavar="KEY", help="<service>/<doc-type> or <service>")
+    sub.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+
+    rules = verbs.add_parser("rules", help="test, measure and compare the ruleset",
+                             description="test, measure and compare the ruleset")
+    rule_verbs = rules.add_subparsers(dest="rules_verb", required=True, metavar="VERB")
+
+    def rule_verb(name: str, func: Callable[[argparse.Namespace], int], text: str) -> argparse.ArgumentParser:
+        sub = rule_verbs.add_parser(name, help=text, description=text)
+        _add_dirs(sub)
+        sub.set_defaults(func=func)
+        return sub
+
+    rule_verb("test", cmd_rules_test, "check every rule's example sentences")
+    sub = rule_verb("eval", cmd_rules_eval,
+                    "precision, recall and F1 of the rules on a labelled sentence file (JSON Lines)")
+    sub.add_argument("file", type=Path, metavar="FILE.jsonl")
+    sub.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    sub.add_argument("--predictions", type=Path, metavar="OUT.jsonl",
+                     help="also write one line of predicted labels per input sentence")
+    sub = rule_verb("impact", cmd_rules_impact,
+                    "Markdown report of the findings a rule change adds and removes across the archive")
+    sub.add_argument("--base", required=True, metavar="REV", help="git revision to compare against")
     return parser
 
 

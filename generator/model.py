@@ -197,3 +197,52 @@ class ProblemsError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
+
+
+Severity = Literal["high", "medium", "low"]
+SEVERITIES: tuple[Severity, ...] = ("high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class Statute:
+    name: str
+    article: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """Matches when every regex in `all` is found (within `within` words of each other, if set)."""
+
+    all: tuple[re.Pattern[str], ...]
+    within: int | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    category: str
+    severity: Severity
+    explanation: str
+    statutes: tuple[Statute, ...]
+    applies_to: tuple[str, ...]  # document-type slugs; empty means every type
+    patterns: tuple[Pattern, ...]
+    unless: tuple[re.Pattern[str], ...]
+    examples_match: tuple[str, ...]
+    examples_no_match: tuple[str, ...]
+    file: str
+
+    def applies(self, doc_type: str) -> bool:
+        return not self.applies_to or doc_type in self.applies_to
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    severity: Severity
+    category: str
+    clause_id: str
+    quote: str
+    start: int  # offsets of the clause in the version's Markdown
+    end: int

@@ -14,12 +14,10 @@ from typing import Any
 
 import yaml
 
-from . import __version__
+from . import GENERATOR
 from .archive import VERSIONS_DIR, ArchiveWriter, NewVersion, RawPage, document_dir
 from .model import SLUG_RE, VERSION_ID_RE, DocKey, Problem, ProblemsError
 from .normalize import canonical_markdown
-
-GENERATOR = f"clausewatch {__version__}"
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,17 @@ from generator.cli import make_parser
 from .conftest import ROOT
 
 
-def verbs() -> dict[str, argparse.ArgumentParser]:
-    parser = make_parser()
-    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return dict(action.choices)
+def verbs(parser: argparse.ArgumentParser | None = None,
+          prefix: str = "") -> dict[str, argparse.ArgumentParser]:
+    """Every verb, nested ones as 'rules eval', with its parser."""
+    parser = parser or make_parser()
+    found: dict[str, argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found[f"{prefix}{name}"] = sub
+                found.update(verbs(sub, f"{prefix}{name} "))
+    return found
 
 
 def test_every_verb_and_option_is_in_the_readme() -> None:

@@ -1,0 +1,74 @@
+"""Rules × clauses → findings. Pure: the same text and rules always give the same findings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .clauses import split_clauses
+from .model import Finding, Pattern, Rule
+
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " ", "–": "-", "—": "-"})
+_WORD = re.compile(r"\w+")
+
+
+def prepare(text: str) -> str:
+    """The form rules see: straight quotes, plain dashes, single spaces."""
+    return " ".join(text.translate(_QUOTES).split())
+
+
+def _word_index(text: str, position: int) -> int:
+    return len(_WORD.findall(text, 0, position))
+
+
+def pattern_matches(pattern: Pattern, text: str) -> bool:
+    if pattern.within is None:
+        return all(regex.search(text) for regex in pattern.all)
+    # Proximity: some match of the first regex has a match of every other one nearby.
+    positions = [[_word_index(text, m.start()) for m in regex.finditer(text)] for regex in pattern.all]
+    if not all(positions):
+        return False
+    return any(all(any(abs(p - anchor) <= pattern.within for p in others) for others in positions[1:])
+               for anchor in positions[0])
+
+
+def rule_matches(rule: Rule, text: str) -> bool:
+    """True when a pattern matches and no exception cancels it (text already prepared)."""
+    return any(pattern_matches(p, text) for p in rule.patterns) and not any(
+        u.search(text) for u in rule.unless)
+
+
+def matching_rules(rules: Iterable[Rule], text: str) -> list[Rule]:
+    prepared = prepare(text)
+    return [rule for rule in rules if rule_matches(rule, prepared)]
+
+
+@dataclass(frozen=True)
+class ExampleFailure:
+    rule: Rule
+    sentence: str
+    expected: bool
+
+
+def check_examples(rules: Sequence[Rule]) -> list[ExampleFailure]:
+    """Every rule's own examples: the 'match' ones must match, the 'no_match' ones must not."""
+    failures = []
+    for rule in rules:
+        for expected, sentences in ((True, rule.examples_match), (False, rule.examples_no_match)):
+            failures += [ExampleFailure(rule, s, expected) for s in sentences
+                         if rule_matches(rule, prepare(s)) != expected]
+    return failures
+
+
+def analyze_markdown(rules: Sequence[Rule], doc_type: str, markdown: str) -> list[Finding]:
+    """Findings of every rule that applies to this document type, in text order."""
+    applicable = [r for r in rules if r.applies(doc_type)]
+    findings = []
+    for clause in split_clauses(markdown):
+        if clause.kind == "heading":
+            continue
+        for rule in matching_rules(applicable, clause.text):
+            findings.append(Finding(rule.id, rule.severity, rule.category, clause.id, clause.text,
+                                    clause.start, clause.end))
+    return findings

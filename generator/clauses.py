@@ -1,0 +1,176 @@
+"""Split a version's Markdown into addressable clauses: sentences and list items, with the
+heading they sit under as context. Pure.
+
+A clause id depends only on the clause's normalized wording, so an unchanged clause keeps
+its id, and its permalink anchor, from one version to the next.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+_ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
+_LIST = re.compile(r"^(\s*)(?:[-*+]|\d{1,3}\\?[.)])\s+")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
+_HR = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
+
+# Inline Markdown removed for matching, keeping a map back to source offsets.
+_INLINE = re.compile(
+    r"!?\[(?P<label>[^\]]*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)"  # links and images
+    r"|\\(?P<escaped>[!-/:-@\[-`{-~])"  # backslash escapes
+    r"|(?P<emph>\*{1,3}|_{2,3}|(?<!\w)_(?=\S)|(?<=\S)_(?!\w)|~~|`)"  # emphasis, code marks
+)
+
+# Words after which a full stop does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    "e.g i.e etc inc ltd llc co corp no nos vs v art arts para sec secs ch cf al approx mr "  # noqa: SIM905
+    "mrs ms dr st jr sr u.s u.k e.u u.s.a dept fig p pp ibid min max".split()
+)
+_SENTENCE_END = re.compile(r"[.!?;][\"'”’)\]]*\s+(?=[\"'“‘(\[]*[A-Z0-9•])")
+
+
+@dataclass(frozen=True)
+class Clause:
+    id: str
+    text: str  # plain text: Markdown marks removed, whitespace collapsed
+    start: int  # offsets of the clause in the version's Markdown
+    end: int
+    heading: str  # the nearest heading above it ("" before the first)
+    kind: str  # "sentence", "list-item", "heading" or "table-row"
+
+
+def normalize_for_id(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def clause_id(text: str) -> str:
+    return "c-" + hashlib.sha256(normalize_for_id(text).encode()).hexdigest()[:12]
+
+
+def _plain(source: str, offset: int) -> tuple[str, list[int]]:
+    """Strip inline Markdown from one block; return the text and each character's source offset."""
+    chars: list[str] = []
+    where: list[int] = []
+    pos = 0
+    for m in _INLINE.finditer(source):
+        for i in range(pos, m.start()):
+            chars.append(source[i])
+            where.append(offset + i)
+        if m.group("label") is not None:
+            label_start = m.start() + source[m.start():].index("[") + 1
+            for i, ch in enumerate(m.group("label")):
+                chars.append(ch)
+                where.append(offset + label_start + i)
+        elif m.group("escaped") is not None:
+            chars.append(m.group("escaped"))
+            where.append(offset + m.start() + 1)
+        pos = m.end()
+    for i in range(pos, len(source)):
+        chars.append(source[i])
+        where.append(offset + i)
+    return "".join(chars), where
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of plain text: split after . ! ? ; unless an abbreviation ends there."""
+    spans = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        before = text[start:m.start() + 1]
+        last_word = re.findall(r"[\w.]+$", before.rstrip(".!?;\"'”’)]"))
+        if text[m.start()] == "." and last_word and (
+            last_word[0].lower().rstrip(".") in _ABBREVIATIONS or len(last_word[0]) == 1
+        ):
+            continue
+        spans.append((start, m.start() + 1))
+        start = m.end()
+    spans.append((start, len(text)))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+def _blocks(markdown: str) -> list[tuple[str, int, int]]:
+    """(kind, start, end) of each block: heading, list-item, table-row or paragraph."""
+    blocks: list[tuple[str, int, int]] = []
+    lines = markdown.split("\n")
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+    para: tuple[str, int] | None = None  # (kind, first line) of the open paragraph
+
+    def close(end_line: int) -> None:
+        nonlocal para
+        if para is not None:
+            blocks.append((para[0], offsets[para[1]], offsets[end_line] - 1))
+            para = None
+
+    for i, line in enumerate(lines):
+        if not line.strip() or (para is None and _HR.match(line)):
+            close(i)
+        elif para is not None and para[0] == "paragraph" and i == para[1] + 1 and _SETEXT.match(line):
+            blocks.append(("heading", offsets[para[1]], offsets[i] - 1))
+            para = None
+        elif _ATX.match(line):
+            close(i)
+            blocks.append(("heading", offsets[i], offsets[i + 1] - 1))
+        elif line.lstrip().startswith("|"):
+            close(i)
+            if not _TABLE_RULE.match(line):
+                blocks.append(("table-row", offsets[i], offsets[i + 1] - 1))
+        elif _LIST.match(line):
+            close(i)
+            para = ("list-item", i)
+        elif para is None:
+            para = ("paragraph", i)
+    close(len(lines))
+    return blocks
+
+
+def _heading_text(source: str) -> str:
+    first = source.split("\n", 1)[0]
+    m = _ATX.match(first)
+    return m.group(2) if m else first
+
+
+def split_clauses(markdown: str) -> list[Clause]:
+    clauses: list[Clause] = []
+    seen: dict[str, int] = {}
+    heading = ""
+
+    def add(text: str, start: int, end: int, kind: str) -> None:
+        text = " ".join(text.split())
+        if not re.search(r"\w", text):
+            return
+        base = clause_id(text)
+        seen[base] = seen.get(base, 0) + 1
+        cid = base if seen[base] == 1 else f"{base}-{seen[base]}"  # identical clauses repeated
+        clauses.append(Clause(cid, text, start, end, heading, kind))
+
+    for kind, start, end in _blocks(markdown):
+        source = markdown[start:end]
+        if kind == "heading":
+            body = _heading_text(source)
+            body_start = start + source.index(body) if body in source else start
+            text, _ = _plain(body, body_start)
+            heading = " ".join(text.split())
+            add(text, start, end, "heading")
+            continue
+        if kind == "list-item":
+            marker = _LIST.match(source)
+            skip = marker.end() if marker else 0
+            source, start = source[skip:], start + skip
+        elif kind == "table-row":
+            source = source.replace("|", " ")
+        text, where = _plain(source, start)
+        spans = split_sentences(text) if kind != "table-row" else [(0, len(text))]
+        for a, b in spans:
+            while a < b and text[a].isspace():
+                a += 1
+            while b > a and text[b - 1].isspace():
+                b -= 1
+            if a < b:
+                add(text[a:b], where[a], where[b - 1] + 1,
+                    "sentence" if kind == "paragraph" else kind)
+    return clauses

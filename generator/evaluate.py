@@ -1,0 +1,123 @@
+"""Measure the rules on labelled sentences (CLAUDETTE / LexGLUE UNFAIR-ToS JSON Lines).
+
+Scores follow LexGLUE's UNFAIR-ToS definition: one column per label of the file plus a
+"no label" column that is 1 when a sentence has (or is predicted to have) no label; micro and
+macro F1 are taken over all those columns, with F1 = 0 where a column has no positives at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .analyze import matching_rules
+from .model import Problem, ProblemsError, Rule
+
+NO_LABEL = "<none>"
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    labels: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Score:
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    sentences: int
+    labels: dict[str, Score]
+    micro_f1: float
+    macro_f1: float
+    predictions: tuple[frozenset[str], ...]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "sentences": self.sentences,
+            "labels": {label: {"precision": s.precision, "recall": s.recall, "f1": s.f1,
+                               "support": s.support} for label, s in self.labels.items()},
+            "micro_f1": self.micro_f1,
+            "macro_f1": self.macro_f1,
+        }
+
+
+def read_sentences(path: Path) -> list[Sentence]:
+    sentences = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as err:
+        problem = Problem(str(path), "", f"cannot read: {err.strerror}", "check the path")
+        raise ProblemsError([problem]) from err
+    for number, line in enumerate(lines, 1):
+        try:
+            row = json.loads(line)
+            sentences.append(Sentence(str(row["text"]), frozenset(str(x) for x in row["labels"])))
+        except (ValueError, KeyError, TypeError) as err:
+            raise ProblemsError([Problem(str(path), f"line {number}", f"not a labelled sentence ({err})",
+                                         'each line needs {"text": ..., "labels": [...]}')]) from err
+    return sentences
+
+
+def predict(rules: Sequence[Rule], mapping: dict[str, str], text: str) -> frozenset[str]:
+    """The file labels the rules give a sentence (categories without a mapped label are ignored)."""
+    return frozenset(mapping[r.category] for r in matching_rules(rules, text) if r.category in mapping)
+
+
+def _f1(tp: int, fp: int, fn: int) -> Score:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return Score(round(precision, 4), round(recall, 4), round(f1, 4), tp + fn)
+
+
+def score(gold: Sequence[frozenset[str]], predicted: Sequence[frozenset[str]],
+          labels: Iterable[str]) -> tuple[dict[str, Score], float, float]:
+    columns = [*sorted(labels), NO_LABEL]
+    counts = {c: [0, 0, 0] for c in columns}  # tp, fp, fn
+
+    def with_none(row: frozenset[str]) -> frozenset[str]:
+        kept = row & set(columns)
+        return kept or frozenset({NO_LABEL})
+
+    for g, p in zip(gold, predicted, strict=True):
+        g, p = with_none(g), with_none(p)
+        for c in columns:
+            counts[c][0] += c in g and c in p
+            counts[c][1] += c not in g and c in p
+            counts[c][2] += c in g and c not in p
+    per_column = {c: _f1(*counts[c]) for c in columns}
+    tp, fp, fn = (sum(v[i] for v in counts.values()) for i in range(3))
+    micro = _f1(tp, fp, fn).f1
+    macro = round(sum(s.f1 for s in per_column.values()) / len(columns), 4)
+    return {c: per_column[c] for c in columns if c != NO_LABEL}, micro, macro
+
+
+def evaluate(rules: Sequence[Rule], mapping: dict[str, str], sentences: Sequence[Sentence]) -> Evaluation:
+    labels = set().union(*(s.labels for s in sentences)) if sentences else set()
+    predictions = tuple(predict(rules, mapping, s.text) & labels for s in sentences)
+    per_label, micro, macro = score([s.labels for s in sentences], predictions, labels)
+    return Evaluation(len(sentences), per_label, micro, macro, predictions)
+
+
+def format_table(result: Evaluation) -> str:
+    lines = [f"{'label':<26} {'precision':>9} {'recall':>7} {'f1':>7} {'support':>8}"]
+    for label, s in result.labels.items():
+        lines.append(f"{label:<26} {s.precision:>9.3f} {s.recall:>7.3f} {s.f1:>7.3f} {s.support:>8}")
+    lines.append(f"{result.sentences} sentences; micro-F1 {result.micro_f1:.3f}, "
+                 f"macro-F1 {result.macro_f1:.3f} (LexGLUE UNFAIR-ToS definition, with a no-label column)")
+    return "\n".join(lines)
+
+
+def write_predictions(path: Path, predictions: Sequence[frozenset[str]]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for idx, labels in enumerate(predictions):
+            out.write(json.dumps({"idx": idx, "labels": sorted(labels)}) + "\n")

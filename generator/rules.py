@@ -1,0 +1,246 @@
+"""Load and check the ruleset: content/rules/<category>/<rule-id>.yaml, categories and the
+label mapping used to measure the rules against labelled sentence files."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .model import SEVERITIES, SLUG_RE, Pattern, Problem, ProblemsError, Rule, Statute
+
+RULES_DIR = "rules"
+CATEGORIES_FILE = "categories.yaml"
+LABELS_FILE = "label-mapping.yaml"
+RULE_KEYS = ("id", "title", "category", "severity", "explanation", "statutes", "applies_to",
+             "patterns", "unless", "examples")
+MIN_EXAMPLES = 3
+REGEX_FLAGS = re.IGNORECASE
+
+
+@dataclass(frozen=True)
+class Category:
+    slug: str
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    categories: tuple[Category, ...]
+    rules: tuple[Rule, ...]
+    label_mapping: dict[str, str]  # project category → label of the labelled sentence files
+
+    def category(self, slug: str) -> Category | None:
+        return next((c for c in self.categories if c.slug == slug), None)
+
+
+class _Check:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def add(self, key: str, message: str, fix: str) -> None:
+        self.problems.append(Problem(self.file, key, message, fix))
+
+    def regex(self, value: Any, key: str) -> re.Pattern[str] | None:
+        if not isinstance(value, str) or not value:
+            self.add(key, "must be a non-empty regular expression string", "quote it: '\\bword\\b'")
+            return None
+        try:
+            return re.compile(value, REGEX_FLAGS)
+        except re.error as err:
+            self.add(key, f"invalid regular expression: {err}", "fix the expression (Python re syntax)")
+            return None
+
+    def text(self, data: dict[str, Any], name: str) -> str:
+        value = data.get(name)
+        if not isinstance(value, str) or not value.strip():
+            self.add(name, "missing or empty", f"add '{name}: <text>'")
+            return ""
+        return " ".join(value.split())
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _patterns(check: _Check, value: Any) -> tuple[Pattern, ...]:
+    if not isinstance(value, list) or not value:
+        check.add("patterns", "must be a non-empty list",
+                  "add '- all: [regex, ...]' items (a plain string is one regex)")
+        return ()
+    patterns = []
+    for i, item in enumerate(value):
+        key = f"patterns[{i}]"
+        if isinstance(item, str):
+            item = {"all": [item]}
+        if not isinstance(item, dict) or not isinstance(item.get("all"), list) or not item["all"]:
+            check.add(key, "must be a regex string or a mapping with a non-empty 'all' list",
+                      "write '- all: [regex, regex]' and optionally 'within: N'")
+            continue
+        for name in item:
+            if name not in ("all", "within"):
+                check.add(f"{key}.{name}", "unknown key", "use 'all' and 'within'")
+        within = item.get("within")
+        if within is not None and (not isinstance(within, int) or within < 1 or isinstance(within, bool)):
+            check.add(f"{key}.within", "must be a positive whole number of words", "e.g. 'within: 12'")
+            within = None
+        regexes = [check.regex(r, f"{key}.all[{j}]") for j, r in enumerate(item["all"])]
+        if all(r is not None for r in regexes):
+            patterns.append(Pattern(tuple(r for r in regexes if r is not None), within))
+    return tuple(patterns)
+
+
+def _statutes(check: _Check, value: Any) -> tuple[Statute, ...]:
+    if not isinstance(value, list) or not value:
+        check.add("statutes", "must list at least one statute",
+                  "add '- {name: ..., article: ..., url: https://...}'")
+        return ()
+    statutes = []
+    for i, item in enumerate(value):
+        key = f"statutes[{i}]"
+        if not isinstance(item, dict):
+            check.add(key, "must be a mapping", "write {name: ..., article: ..., url: ...}")
+            continue
+        fields = {name: item.get(name) for name in ("name", "article", "url")}
+        bad = [name for name, v in fields.items() if not isinstance(v, str) or not v.strip()]
+        for name in bad:
+            check.add(f"{key}.{name}", "missing or empty", f"add '{name}:' to the statute")
+        url = fields["url"]
+        if "url" not in bad and not str(url).startswith(("https://", "http://")):
+            check.add(f"{key}.url", f"not an http(s) URL: {url!r}", "link the official text")
+        if not bad:
+            statutes.append(Statute(str(fields["name"]), str(fields["article"]), str(url)))
+    return tuple(statutes)
+
+
+def _examples(check: _Check, value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    if not isinstance(value, dict):
+        check.add("examples", "missing", "add 'examples: {match: [...], no_match: [...]}'")
+        return (), ()
+    out: list[tuple[str, ...]] = []
+    for name in ("match", "no_match"):
+        items = value.get(name)
+        if not isinstance(items, list) or len(items) < MIN_EXAMPLES or not all(
+                isinstance(s, str) and s.strip() for s in items):
+            check.add(f"examples.{name}", f"needs at least {MIN_EXAMPLES} example sentences",
+                      f"add sentences that must {'not ' if name == 'no_match' else ''}match")
+            out.append(())
+        else:
+            out.append(tuple(" ".join(s.split()) for s in items))
+    return out[0], out[1]
+
+
+def parse_rule(data: Any, path: Path, categories: set[str], doc_types: set[str] | None) -> tuple[
+        Rule | None, list[Problem]]:
+    file = _display(path)
+    check = _Check(file)
+    if not isinstance(data, dict):
+        check.add("", "must be a mapping", "see content/rules/*/*.yaml for examples")
+        return None, check.problems
+    for name in data:
+        if name not in RULE_KEYS:
+            close = difflib.get_close_matches(str(name), RULE_KEYS, n=1)
+            check.add(str(name), "unknown key", f"did you mean '{close[0]}'?" if close else
+                      f"allowed keys: {', '.join(RULE_KEYS)}")
+    rule_id, category = data.get("id"), data.get("category")
+    if rule_id != path.stem:
+        check.add("id", f"{rule_id!r} does not match the file name", f"set 'id: {path.stem}'")
+    elif not SLUG_RE.match(path.stem):
+        check.add("id", "not a kebab-case slug", "rename the file to lower-case words joined by '-'")
+    if category != path.parent.name:
+        check.add("category", f"{category!r} does not match the folder {path.parent.name!r}",
+                  "move the file to content/rules/<category>/ or fix 'category'")
+    elif category not in categories:
+        check.add("category", f"unknown category {category!r}",
+                  f"add it to content/rules/{CATEGORIES_FILE}")
+    severity = data.get("severity")
+    if severity not in SEVERITIES:
+        check.add("severity", f"{severity!r} is not one of high, medium, low",
+                  "pick the consumer impact: high, medium or low")
+    applies_to = data.get("applies_to") or []
+    if not isinstance(applies_to, list):
+        check.add("applies_to", "must be a list of document types", "e.g. [terms-of-service]")
+        applies_to = []
+    for i, slug in enumerate(applies_to):
+        if doc_types is not None and slug not in doc_types:
+            check.add(f"applies_to[{i}]", f"unknown document type {slug!r}",
+                      "use a slug from content/document-types.yaml")
+    title, explanation = check.text(data, "title"), check.text(data, "explanation")
+    statutes = _statutes(check, data.get("statutes"))
+    patterns = _patterns(check, data.get("patterns"))
+    unless_raw = data.get("unless") or []
+    if not isinstance(unless_raw, list):
+        check.add("unless", "must be a list of regular expressions", "write '- regex'")
+        unless_raw = []
+    unless = tuple(r for r in (check.regex(u, f"unless[{i}]") for i, u in enumerate(unless_raw)) if r)
+    matches, no_matches = _examples(check, data.get("examples"))
+    if check.problems:
+        return None, check.problems
+    return Rule(str(rule_id), title, str(category), SEVERITIES[SEVERITIES.index(severity)], explanation,
+                statutes,
+                tuple(applies_to), patterns, unless, matches, no_matches, file), []
+
+
+def _load_yaml(path: Path, problems: list[Problem]) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.append(Problem(_display(path), "", "file not found", "create it"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        problems.append(Problem(_display(path), f"line {mark.line + 1}" if mark else "",
+                                f"not valid YAML: {getattr(err, 'problem', err)}", "fix the YAML syntax"))
+    return None
+
+
+def load_ruleset(content_dir: Path, doc_types: set[str] | None = None) -> Ruleset:
+    """Load every rule, or raise ProblemsError naming each problem (file, key, fix)."""
+    root = content_dir / RULES_DIR
+    problems: list[Problem] = []
+    raw_categories = _load_yaml(root / CATEGORIES_FILE, problems) or {}
+    categories = []
+    if isinstance(raw_categories, dict):
+        for slug, entry in raw_categories.items():
+            entry = entry if isinstance(entry, dict) else {}
+            if not SLUG_RE.match(str(slug)) or not entry.get("name"):
+                problems.append(Problem(_display(root / CATEGORIES_FILE), str(slug),
+                                        "needs a kebab-case slug and a 'name'",
+                                        "write '<slug>: {name: ..., description: ...}'"))
+                continue
+            categories.append(Category(str(slug), str(entry["name"]), str(entry.get("description", ""))))
+    slugs = {c.slug for c in categories}
+    mapping = _load_yaml(root / LABELS_FILE, problems) or {}
+    if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+        problems.append(Problem(_display(root / LABELS_FILE), "", "must map categories to labels",
+                                "write '<category>: <label>' lines"))
+        mapping = {}
+    for category in mapping:
+        if category not in slugs:
+            problems.append(Problem(_display(root / LABELS_FILE), str(category), "unknown category",
+                                    f"use a category from {CATEGORIES_FILE}"))
+    rules = []
+    for path in sorted(root.glob("*/*.yaml")):
+        data = _load_yaml(path, problems)
+        if data is None:
+            continue
+        rule, found = parse_rule(data, path, slugs, doc_types)
+        problems += found
+        if rule:
+            rules.append(rule)
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            problems.append(Problem(rule.file, "id", f"duplicate rule id {rule.id!r}", "rename one"))
+        seen.add(rule.id)
+    if problems:
+        raise ProblemsError(problems)
+    return Ruleset(tuple(categories), tuple(rules), {str(k): str(v) for k, v in mapping.items()})

@@ -1,0 +1,85 @@
+"""Clause splitting: sentences and list items with heading context, stable ids, true offsets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from generator.archive import load_archive
+from generator.clauses import clause_id, split_clauses, split_sentences
+
+from .conftest import ROOT
+
+DOC = """Terms of Service
+================
+
+Welcome to Acme, Inc. These terms apply to you. We may change them, e.g. to follow the law.
+
+## 2\\. Your content
+
+- You keep **ownership** of what you post.
+- We may remove [posts](https://acme.test/rules) that break the rules.
+  Repeated breaches lead to suspension.
+
+| Plan | Price |
+|------|-------|
+| Free | 0 |
+"""
+
+
+def test_sentences_list_items_and_headings() -> None:
+    clauses = split_clauses(DOC)
+    assert [(c.kind, c.text) for c in clauses] == [
+        ("heading", "Terms of Service"),
+        ("sentence", "Welcome to Acme, Inc. These terms apply to you."),
+        ("sentence", "We may change them, e.g. to follow the law."),
+        ("heading", "2. Your content"),
+        ("list-item", "You keep ownership of what you post."),
+        ("list-item", "We may remove posts that break the rules."),
+        ("list-item", "Repeated breaches lead to suspension."),
+        ("table-row", "Plan Price"),
+        ("table-row", "Free 0"),
+    ]
+    assert clauses[5].heading == "2. Your content"
+
+
+def test_offsets_point_into_the_markdown() -> None:
+    for clause in split_clauses(DOC):
+        source = DOC[clause.start:clause.end]
+        assert source.split()[0].strip("*[#\\") in clause.text or clause.kind == "table-row"
+    remove = next(c for c in split_clauses(DOC) if c.text.startswith("We may remove"))
+    assert DOC[remove.start:remove.end].startswith("We may remove [posts](https://acme.test/rules)")
+
+
+def test_ids_depend_only_on_the_wording() -> None:
+    before = {c.text: c.id for c in split_clauses(DOC)}
+    edited = DOC.replace("These terms apply to you.", "These terms apply to every user.")
+    after = {c.text: c.id for c in split_clauses("Intro paragraph.\n\n" + edited)}
+    kept = "We may remove posts that break the rules."
+    assert after[kept] == before[kept]
+    assert clause_id("We  MAY remove posts.") == clause_id("we may remove posts")
+    assert "Welcome to Acme, Inc. These terms apply to every user." in after
+
+
+def test_repeated_clauses_get_distinct_ids() -> None:
+    ids = [c.id for c in split_clauses("Same words here.\n\nSame words here.\n")]
+    assert len(set(ids)) == 2 and ids[1] == ids[0] + "-2"
+
+
+def test_abbreviations_and_numbers_do_not_split() -> None:
+    text = "See Sec. 4 of the U.S. rules, i.e. the 1.5 version. Then stop."
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "See Sec. 4 of the U.S. rules, i.e. the 1.5 version.", "Then stop."]
+
+
+def test_every_archived_version_splits_and_ids_are_mostly_stable() -> None:
+    archive = load_archive(ROOT / "archive")
+    doc = next(d for d in archive.documents if str(d.key) == "mistral-ai/terms-of-service")
+    previous: set[str] | None = None
+    for version in doc.versions:
+        clauses = split_clauses(version.read_text())
+        assert len(clauses) > 20
+        ids = {c.id for c in clauses}
+        if previous is not None and version.kind == "change":
+            assert len(ids & previous) > 0
+        previous = ids
+    assert Path(doc.directory).is_dir()

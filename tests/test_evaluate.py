@@ -1,0 +1,60 @@
+"""Scoring follows LexGLUE's UNFAIR-ToS definition; the CLI prints exactly the documented JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator.evaluate import score
+
+from .conftest import ROOT
+
+CLAUSES = ROOT.parent / "shared" / "clauses"
+
+
+def test_score_with_the_no_label_column() -> None:
+    gold = [frozenset({"a"}), frozenset(), frozenset({"b"}), frozenset()]
+    pred = [frozenset({"a"}), frozenset({"a"}), frozenset(), frozenset()]
+    labels, micro, macro = score(gold, pred, {"a", "b"})
+    assert labels["a"].precision == 0.5 and labels["a"].recall == 1.0 and labels["a"].support == 1
+    assert labels["b"].f1 == 0.0 and labels["b"].support == 1
+    # none column: gold none = {1,3}, predicted none = {2,3} -> tp 1, fp 1, fn 1 -> f1 0.5
+    assert macro == round((0.6667 + 0.0 + 0.5) / 3, 4)
+    # micro over all columns: tp 2 (a@0, none@3), fp 2, fn 2
+    assert micro == 0.5
+
+
+def test_perfect_predictions_score_one() -> None:
+    gold = [frozenset({"a", "b"}), frozenset()]
+    labels, micro, macro = score(gold, gold, {"a", "b"})
+    assert micro == macro == 1.0 and all(s.f1 == 1.0 for s in labels.values())
+
+
+@pytest.mark.parametrize("name", ["claudette-tos50.dev.jsonl", "claudette-multi50-en.dev.jsonl"])
+def test_eval_cli_json_and_predictions(name: str, tmp_path: Path) -> None:
+    path = CLAUSES / name
+    out = tmp_path / "pred.jsonl"
+    result = subprocess.run([sys.executable, "-m", "generator", "rules", "eval", str(path), "--format",
+                             "json", "--predictions", str(out)], cwd=ROOT, capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == {"sentences", "labels", "micro_f1", "macro_f1"}
+    lines = path.read_text().splitlines()
+    assert data["sentences"] == len(lines)
+    file_labels = {label for line in lines for label in json.loads(line)["labels"]}
+    assert set(data["labels"]) == file_labels
+    for stats in data["labels"].values():
+        assert set(stats) == {"precision", "recall", "f1", "support"}
+    predictions = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [p["idx"] for p in predictions] == list(range(len(lines)))
+    assert all(set(p["labels"]) <= file_labels for p in predictions)
+    # Rescoring the written predictions independently gives the printed figures.
+    gold = [frozenset(json.loads(line)["labels"]) for line in lines]
+    _, micro, macro = score(gold, [frozenset(p["labels"]) for p in predictions], file_labels)
+    assert (micro, macro) == (data["micro_f1"], data["macro_f1"])
+    assert data["macro_f1"] > 0.5  # far above chance; the figures themselves are reported, not fixed

@@ -1,0 +1,108 @@
+"""The ruleset: valid, every example behaves, broken rule files are named precisely."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator.analyze import check_examples, matching_rules, prepare
+from generator.content import load_content
+from generator.model import ProblemsError, Rule
+from generator.rules import MIN_EXAMPLES, load_ruleset
+
+from .conftest import DATA, ROOT
+
+RULESET = load_ruleset(ROOT / "content", {t.slug for t in load_content(ROOT / "content").document_types})
+RULES = RULESET.rules
+INVALID = sorted((DATA / "invalid-rules").glob("*.yaml"))
+CLAUSES = ROOT.parent / "shared" / "clauses"
+
+
+def test_ruleset_covers_the_required_categories() -> None:
+    required = {"ai-training", "human-review", "arbitration", "class-action-waiver", "unilateral-change",
+                "unilateral-termination", "limitation-of-liability", "jurisdiction", "choice-of-law",
+                "content-removal", "contract-by-using", "content-licence", "indemnification",
+                "data-sharing", "tracking", "data-retention", "biometric-data", "childrens-data",
+                "international-transfers", "privacy-included"}
+    assert required <= {c.slug for c in RULESET.categories}
+    assert required <= {r.category for r in RULES}
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
+def test_rule_examples(rule: Rule) -> None:
+    assert len(rule.examples_match) >= MIN_EXAMPLES and len(rule.examples_no_match) >= MIN_EXAMPLES
+    assert rule.statutes and rule.explanation
+    failures = check_examples([rule])
+    assert not failures, [(f.sentence, f.expected) for f in failures]
+
+
+@pytest.mark.parametrize("fixture", INVALID, ids=[p.stem for p in INVALID])
+def test_broken_rule_file_is_reported_precisely(fixture: Path, tmp_path: Path) -> None:
+    rules = tmp_path / "content" / "rules"
+    (rules / "arbitration").mkdir(parents=True)
+    for name in ("categories.yaml", "label-mapping.yaml"):
+        shutil.copy(ROOT / "content" / "rules" / name, rules / name)
+    shutil.copy(fixture, rules / "arbitration" / fixture.name)
+    expected = fixture.read_text().splitlines()[0].removeprefix("# expect: ")
+    with pytest.raises(ProblemsError) as caught:
+        load_ruleset(tmp_path / "content", {"terms-of-service", "privacy-policy"})
+    problems = [str(p) for p in caught.value.problems]
+    assert any(f"{fixture.name}: {expected}" in p for p in problems), problems
+
+
+def test_validate_reports_a_failing_example(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    rule = tmp_path / "content/rules/arbitration/mandatory-arbitration.yaml"
+    extra = "    - You and Acme agree to binding arbitration of all disputes.\n"
+    text = rule.read_text().replace("  no_match:\n", "  no_match:\n" + extra, 1)
+    rule.write_text(text)
+    result = subprocess.run([sys.executable, "-m", "generator", "validate", "--content",
+                             str(tmp_path / "content")], capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert "mandatory-arbitration.yaml: examples.no_match: matches: 'You and Acme agree" in result.stderr
+
+
+def test_rules_test_cli_passes() -> None:
+    result = subprocess.run([sys.executable, "-m", "generator", "rules", "test"], cwd=ROOT,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^\d+ passed, 0 failed", result.stdout, re.M)
+
+
+WINDOW = 8  # words: a shared run this long means text was copied, not written
+
+
+def _windows(text: str) -> set[str]:
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    return {" ".join(words[i:i + WINDOW]) for i in range(len(words) - WINDOW + 1)}
+
+
+def test_patterns_and_examples_are_not_copied_from_development_sentences() -> None:
+    """Rules must generalize. No pattern shares an 8-word run with a labelled dev sentence, and
+    no example is mostly made of such runs (a legal formula or two in a sentence is fine)."""
+    files = sorted(CLAUSES.glob("*.dev.jsonl"))
+    assert len(files) == 2, f"the labelled development files are expected in {CLAUSES}"
+    dev: set[str] = set()
+    for f in files:
+        for line in f.read_text().splitlines():
+            dev |= _windows(json.loads(line)["text"])
+    assert len(dev) > 100_000
+    # A regex's literal words: escapes and operators read as word breaks.
+    literals = [re.sub(r"\\[a-zA-Z]|[\\()\[\]?*+|{}^$.]", " ", p.pattern)
+                for r in RULES for pattern in r.patterns for p in pattern.all]
+    assert [text for text in literals if _windows(text) & dev] == []
+    examples = [e for r in RULES for e in r.examples_match + r.examples_no_match]
+    copied = [e for e in examples if _windows(e) and len(_windows(e) & dev) * 3 >= len(_windows(e)) * 2]
+    assert copied == []
+
+
+def test_matching_is_case_and_quote_insensitive() -> None:
+    rules = [r for r in RULES if r.id == "mandatory-arbitration"]
+    assert matching_rules(rules, "ALL DISPUTES WILL BE RESOLVED BY BINDING ARBITRATION INSTEAD OF IN COURT.")
+    assert prepare("“Terms” – ‘quoted’\u00a0text") == "\"Terms\" - 'quoted' text"
