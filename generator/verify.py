@@ -17,6 +17,7 @@ from .archive import (
     parse_version,
     sha256_hex,
 )
+from .checklog import CHECKS_FILE, verify_check_log
 from .model import DocKey, Problem
 from .signing import SIGNATURE_SUFFIX, SigningError, parse_trusted_comment, read_public_key
 
@@ -109,6 +110,7 @@ class _Verifier:
                 if raw is not None and (sha256_hex(raw) != page.sha256 or len(raw) != page.bytes):
                     self.fail(page_path, "raw page does not match the sha256/bytes in its version metadata",
                               "restore it from git history")
+        self.report.problems += verify_check_log(directory, self.public_key)
         for folder in (versions_dir, directory / SNAPSHOTS_DIR):
             for path in sorted(folder.glob("*")) if folder.is_dir() else ():
                 base = path.with_name(path.name.removesuffix(SIGNATURE_SUFFIX))
@@ -129,7 +131,9 @@ def verify_archive(root: Path, public_key_path: Path | None = None,
                                        "restore the archive's minisign.pub"))
         return report
     verifier = _Verifier(public_key, report)
-    for directory in document_dirs(root):
+    # A document whose every check failed so far has a check log but no versions yet.
+    logged = {p.parent for p in root.glob(f"*/*/{CHECKS_FILE}")}
+    for directory in sorted(set(document_dirs(root)) | logged):
         progress(f"{directory.parent.name}/{directory.name}")
         verifier.document(directory)
     return report
