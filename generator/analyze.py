@@ -61,14 +61,32 @@ def check_examples(rules: Sequence[Rule]) -> list[ExampleFailure]:
     return failures
 
 
+class Analyzer:
+    """Applies one ruleset to many versions. Versions share most of their clauses, so what each
+    clause wording matches is remembered: an archive costs about what its distinct clauses cost."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = tuple(rules)
+        self._matches: dict[str, tuple[Rule, ...]] = {}
+
+    def matching(self, text: str) -> tuple[Rule, ...]:
+        found = self._matches.get(text)
+        if found is None:
+            found = self._matches[text] = tuple(matching_rules(self.rules, text))
+        return found
+
+    def analyze(self, doc_type: str, markdown: str) -> list[Finding]:
+        """Findings of every rule that applies to this document type, in text order."""
+        findings = []
+        for clause in split_clauses(markdown):
+            if clause.kind == "heading":
+                continue
+            for rule in self.matching(clause.text):
+                if rule.applies(doc_type):
+                    findings.append(Finding(rule.id, rule.severity, rule.category, clause.id, clause.text,
+                                            clause.start, clause.end))
+        return findings
+
+
 def analyze_markdown(rules: Sequence[Rule], doc_type: str, markdown: str) -> list[Finding]:
-    """Findings of every rule that applies to this document type, in text order."""
-    applicable = [r for r in rules if r.applies(doc_type)]
-    findings = []
-    for clause in split_clauses(markdown):
-        if clause.kind == "heading":
-            continue
-        for rule in matching_rules(applicable, clause.text):
-            findings.append(Finding(rule.id, rule.severity, rule.category, clause.id, clause.text,
-                                    clause.start, clause.end))
-    return findings
+    return Analyzer(rules).analyze(doc_type, markdown)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .analyze import analyze_markdown
+from .analyze import Analyzer
 from .model import Archive, Finding, Problem, ProblemsError, Rule
 from .rules import RULES_DIR, load_ruleset
 
@@ -30,10 +30,11 @@ def _key(finding: Finding) -> tuple[str, str]:
 def compare(archive: Archive, base: Sequence[Rule], head: Sequence[Rule]) -> list[DocumentImpact]:
     """Findings on the latest version of every document, before and after the rule change."""
     impacts = []
+    before_rules, after_rules = Analyzer(base), Analyzer(head)
     for doc in archive.documents:
         text = doc.latest.read_text()
-        before = {_key(f): f for f in analyze_markdown(base, doc.key.doc_type, text)}
-        after = {_key(f): f for f in analyze_markdown(head, doc.key.doc_type, text)}
+        before = {_key(f): f for f in before_rules.analyze(doc.key.doc_type, text)}
+        after = {_key(f): f for f in after_rules.analyze(doc.key.doc_type, text)}
         added = tuple(after[k] for k in sorted(after.keys() - before.keys()))
         removed = tuple(before[k] for k in sorted(before.keys() - after.keys()))
         if added or removed:
