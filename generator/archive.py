@@ -1,7 +1,8 @@
 """The archive on disk: the contract layout, atomic writes, signed records, and reading it back.
 
-Write order makes a crash harmless: snapshots, then the text, then the metadata JSON. The JSON
-is written last and is what makes a version exist; a text without it is reported by `verify`.
+Write order makes a crash harmless: snapshots, then the text, then the metadata JSON, each after
+its signature. The JSON is written last and is what makes a version exist; files of a version id
+without JSON are leftovers of an interrupted write, which `verify` notes and the next write removes.
 """
 
 from __future__ import annotations
@@ -122,7 +123,8 @@ class ArchiveWriter:
                     f"given is {signer.key_id}; use the archive's own key, or another --archive"
                 )
         else:
-            if any(p.name != PUBLIC_KEY_FILE for p in _children(root)):
+            # Dot files are temp files of an interrupted write: they hold nothing yet.
+            if any(not p.name.startswith(".") for p in _children(root)):
                 raise SigningError(
                     f"{root}: holds files but no {PUBLIC_KEY_FILE}; refusing to sign into an "
                     "archive of unknown provenance (restore its public key first)"
@@ -132,16 +134,22 @@ class ArchiveWriter:
             write_atomic(pub_path, bytes(public) + b"\n")
 
     def _write_signed(self, path: Path, data: bytes, comment: str) -> bool:
-        changed = write_atomic(path, data)
+        # The signature lands first, so a file never exists without one, even if we die in between.
         sig_path = path.with_name(path.name + SIGNATURE_SUFFIX)
-        if changed or not sig_path.exists():
-            write_atomic(sig_path, self.signer.sign(data, comment))
-            return True
-        return changed
+        try:
+            unchanged = path.read_bytes() == data and sig_path.exists()
+        except FileNotFoundError:
+            unchanged = False
+        if unchanged:
+            return False
+        write_atomic(sig_path, self.signer.sign(data, comment))
+        write_atomic(path, data)
+        return True
 
     def record(self, new: NewVersion) -> bool:
         """Write one version (refusing to alter an existing one); return True if anything was written."""
         directory = document_dir(self.root, new.key)
+        remove_leftovers(directory)
         text_bytes = new.text.encode()
         digest = sha256_hex(text_bytes)
         text_path = directory / VERSIONS_DIR / f"{new.id}.md"
@@ -165,7 +173,9 @@ class ArchiveWriter:
             text_path, text_bytes, text_comment(new.key, new.id, f"{VERSIONS_DIR}/{new.id}.md", digest)
         )
         metadata = dict(new.metadata, document=str(new.key), id=new.id, sha256=digest,
-                        bytes=len(text_bytes), snapshot_id=new.snapshot_id, snapshots=snapshots)
+                        bytes=len(text_bytes), snapshot_id=new.snapshot_id,
+                        # A re-extraction cites the pages of an earlier snapshot instead of new ones.
+                        snapshots=snapshots or new.metadata.get("snapshots", []))
         json_bytes = dump_json(metadata)
         json_path = directory / VERSIONS_DIR / f"{new.id}.json"
         wrote |= self._write_signed(
@@ -173,6 +183,22 @@ class ArchiveWriter:
             text_comment(new.key, new.id, f"{VERSIONS_DIR}/{new.id}.json", sha256_hex(json_bytes)),
         )
         return wrote
+
+
+def remove_leftovers(directory: Path) -> list[Path]:
+    """Delete files an interrupted write left behind: those of a version id without metadata."""
+    recorded = {p.stem for p in (directory / VERSIONS_DIR).glob("*.json")}
+    removed = []
+    for folder in (directory / VERSIONS_DIR, directory / SNAPSHOTS_DIR):
+        for path in sorted(folder.glob("*")) if folder.is_dir() else ():
+            version_id = path.name.split(".")[0]
+            if VERSION_ID_RE.match(version_id) and version_id not in recorded:
+                path.unlink()
+                removed.append(path)
+        for temp in sorted(folder.glob(".*.tmp")) if folder.is_dir() else ():
+            temp.unlink()
+            removed.append(temp)
+    return removed
 
 
 def _children(root: Path) -> Iterator[Path]:
@@ -210,19 +236,32 @@ def parse_version(directory: Path, key: DocKey, data: Any, file: str) -> Version
     return version
 
 
+def _read_versions(directory: Path, key: DocKey, problems: list[Problem]) -> list[Version]:
+    versions: list[Version] = []
+    for path in sorted((directory / VERSIONS_DIR).glob("*.json")):
+        try:
+            versions.append(parse_version(directory, key, json.loads(path.read_bytes()), path.name))
+        except (ValueError, UnicodeDecodeError) as err:
+            problems.append(Problem(str(path), "", f"unreadable version metadata: {err}",
+                                    "restore the file from git history"))
+    return versions
+
+
+def load_document(directory: Path, key: DocKey) -> ArchivedDocument:
+    problems: list[Problem] = []
+    versions = _read_versions(directory, key, problems)
+    if problems:
+        raise ProblemsError(problems)
+    return ArchivedDocument(key, directory, tuple(versions))
+
+
 def load_archive(root: Path) -> Archive:
     """Read every version's metadata (not the texts) into memory; report all malformed files."""
     documents: list[ArchivedDocument] = []
     problems: list[Problem] = []
     for directory in document_dirs(root):
         key = DocKey(directory.parent.name, directory.name)
-        versions: list[Version] = []
-        for path in sorted((directory / VERSIONS_DIR).glob("*.json")):
-            try:
-                versions.append(parse_version(directory, key, json.loads(path.read_bytes()), path.name))
-            except (ValueError, UnicodeDecodeError) as err:
-                problems.append(Problem(str(path), "", f"unreadable version metadata: {err}",
-                                        "restore the file from git history"))
+        versions = _read_versions(directory, key, problems)
         if versions:
             documents.append(ArchivedDocument(key, directory, tuple(versions)))
     if problems:

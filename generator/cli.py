@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import json
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__
 from .analyze import analyze_markdown, check_examples
 from .archive import ArchiveWriter, load_archive
+from .capture import FAILED, Capture, CheckResult, run_capture, select_declarations
+from .charset import decode
 from .content import load_content
 from .evaluate import evaluate, format_table, read_sentences, write_predictions
+from .extract import ExtractionError, extract_page
+from .fetch import FetchResult, FetchSettings
 from .impact import compare, format_markdown, repository_root, rules_at_revision
-from .model import DocKey, Problem, ProblemsError
+from .model import DocKey, Problem, ProblemsError, SourcePage
 from .ota_import import ImportReport, import_corpus, write_missing_declarations
 from .pipeline import build
+from .reextract import reextract_document
 from .render import SiteOutputError
 from .rules import Ruleset, load_ruleset
 from .serve import make_server
@@ -26,6 +33,7 @@ from .signing import SigningError, generate_key_pair, load_signer
 from .verify import verify_archive
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+KEY_HELP = "<service>/<doc-type> or <service> (default: every declared document)"
 
 
 def _say(message: str) -> None:
@@ -160,6 +168,8 @@ def cmd_import_ota(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     report = verify_archive(args.archive, args.public_key)
+    for warning in report.warnings:
+        _say(f"note {warning}")
     for problem in report.problems:
         _say(f"FAIL {problem}")
     summary = (f"{report.documents} documents, {report.versions} versions, {report.snapshots} "
@@ -209,6 +219,80 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _summary(rows: Sequence[tuple[str, str, str, str]]) -> str:
+    """A plain table: document, outcome, version, reason (wrapped to one line)."""
+    header = ("document", "outcome", "version", "reason")
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(3)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header[:3], widths, strict=True)) + "  reason"]
+    for row in rows:
+        reason = row[3] if len(row[3]) <= 100 else row[3][:99] + "…"
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row[:3], widths, strict=True)) + "  " + reason)
+    return "\n".join(lines)
+
+
+def cmd_capture(args: argparse.Namespace) -> int:
+    content = load_content(args.content)
+    declarations = select_declarations([d for s in content.services for d in s.documents], args.keys)
+    writer = ArchiveWriter(args.archive, load_signer(args.secret_key))
+    settings = FetchSettings(timeout=args.timeout, concurrency=args.concurrency, per_host=args.per_host)
+    capture = Capture(args.archive, writer, settings)
+    pages = sum(len(d.pages) for d in declarations)
+    fetched = 0
+    tty = sys.stderr.isatty()
+
+    def on_fetch(result: FetchResult) -> None:
+        nonlocal fetched
+        fetched += 1
+        if tty:
+            print(f"\rfetched {fetched}/{pages} pages", end="", file=sys.stderr, flush=True)
+
+    def on_check(check: CheckResult) -> None:
+        if not tty:
+            _say(f"{check.key}: {check.outcome}" + (f" ({check.reason})" if check.outcome in FAILED else ""))
+
+    _say(f"capturing {len(declarations)} documents ({pages} pages) into {args.archive}")
+    checks = asyncio.run(run_capture(capture, declarations, on_check, on_fetch))
+    if tty:
+        print(file=sys.stderr)
+    print(_summary([(str(c.key), c.outcome, c.version_id or "-", c.reason) for c in checks]))
+    counts = Counter(c.outcome for c in checks)
+    print(", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())))
+    return EXIT_PROBLEMS if any(c.outcome in FAILED for c in checks) else EXIT_OK
+
+
+def cmd_reextract(args: argparse.Namespace) -> int:
+    content = load_content(args.content)
+    declarations = select_declarations([d for s in content.services for d in s.documents], args.keys)
+    writer = ArchiveWriter(args.archive, load_signer(args.secret_key))
+    documents = {d.key: d for d in load_archive(args.archive).documents}
+    rows = []
+    for decl in declarations:
+        if decl.key not in documents:
+            rows.append((str(decl.key), "no-snapshot", "-", "nothing archived yet"))
+            continue
+        result = reextract_document(documents[decl.key], decl, writer)
+        rows.append((result.document, result.outcome, result.version_id or "-", result.reason))
+    print(_summary(rows))
+    return EXIT_PROBLEMS if any(r[1] == "extraction-failed" for r in rows) else EXIT_OK
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    try:
+        data = args.file.read_bytes()
+    except OSError as err:
+        raise ProblemsError([Problem(str(args.file), "", f"cannot read: {err.strerror}", "check the path")]) \
+            from err
+    page = SourcePage(args.url or args.file.resolve().as_uri(), tuple(args.select), tuple(args.remove))
+    try:
+        extraction = extract_page(decode(data).text, page, args.url)
+    except ExtractionError as err:
+        _say(f"error: {args.file}: {err}")
+        return EXIT_PROBLEMS
+    sys.stdout.write(extraction.markdown)
+    _say(f"{extraction.words} words, {extraction.coverage:.1%} of the selected text kept")
+    return EXIT_OK
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="clausewatch",
@@ -248,6 +332,25 @@ def make_parser() -> argparse.ArgumentParser:
     sub.add_argument("dir", type=Path, metavar="DIR", help="folder for the two key files")
 
     verb("stats", cmd_stats, "count documents, versions and snapshots in the archive")
+
+    sub = verb("capture", cmd_capture,
+               "fetch, extract, compare, record and sign declared documents; log every check")
+    sub.add_argument("keys", nargs="*", metavar="KEY", help=KEY_HELP)
+    _add_secret_key(sub)
+    sub.add_argument("--concurrency", type=int, default=16, help="pages fetched at once (default: 16)")
+    sub.add_argument("--per-host", type=int, default=2, help="pages fetched at once per host (default: 2)")
+    sub.add_argument("--timeout", type=float, default=30.0, help="seconds per attempt (default: 30)")
+
+    sub = verb("reextract", cmd_reextract,
+               "rebuild versions from stored snapshots under the current declarations (technical changes)")
+    sub.add_argument("keys", nargs="*", metavar="KEY", help=KEY_HELP)
+    _add_secret_key(sub)
+
+    sub = verb("extract", cmd_extract, "print the normalized Markdown of one saved HTML page")
+    sub.add_argument("file", type=Path, metavar="FILE.html")
+    sub.add_argument("--select", action="append", default=[], metavar="CSS", help="CSS selector to keep")
+    sub.add_argument("--remove", action="append", default=[], metavar="CSS", help="CSS selector to drop")
+    sub.add_argument("--url", help="the page's URL, to resolve relative links")
 
     sub = verb("analyze", cmd_analyze, "print the findings of the rules on the latest version of documents")
     sub.add_argument("keys", nargs="+", metavar="KEY", help="<service>/<doc-type> or <service>")

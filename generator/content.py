@@ -6,6 +6,7 @@ Every problem is collected (not just the first) and names the file, the key and 
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,7 +42,7 @@ RESERVED_SLUGS = frozenset(
 )
 
 SERVICE_KEYS = ("name", "operator", "documents")
-DOCUMENT_KEYS = ("url", "pages", "select", "remove")
+DOCUMENT_KEYS = ("url", "pages", "select", "remove", "noise")
 PAGE_KEYS = ("url", "select", "remove")
 SETTINGS_KEYS = ("title", "base_url", "description", "language", "attribution")
 RANGE_STARTS = ("start_before", "start_after")
@@ -100,6 +101,21 @@ class _Checker:
                 self.add(where, "a selector must be a CSS string or a range",
                          "write a CSS selector such as 'main', or {start_before: CSS, end_before: CSS}")
         return tuple(out)
+
+    def noise(self, value: Any, key: str) -> tuple[re.Pattern[str], ...]:
+        """Regular expressions whose matches are volatile text (rotating tokens, timestamps)."""
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            self.add(key, "must be a list of regular expressions", "write '- regex' items")
+            return ()
+        patterns = []
+        for i, item in enumerate(value):
+            try:
+                patterns.append(re.compile(str(item)))
+            except re.error as err:
+                self.add(f"{key}[{i}]", f"invalid regular expression: {err}", "fix the expression")
+        return tuple(patterns)
 
     def css(self, selector: str, key: str) -> bool:
         try:
@@ -258,7 +274,8 @@ def _parse_declaration(check: _Checker, service: str, doc_type: str, entry: Any,
             page_select = check.selectors(page.get("select"), f"{pkey}.select") or select
             page_remove = remove + check.selectors(page.get("remove"), f"{pkey}.remove")
             pages.append(SourcePage(check.url(page["url"], f"{pkey}.url"), page_select, page_remove))
-    return Declaration(DocKey(service, doc_type), tuple(pages))
+    noise = check.noise(entry.get("noise"), f"{where}.noise")
+    return Declaration(DocKey(service, doc_type), tuple(pages), noise)
 
 
 def load_content(root: Path) -> Content:

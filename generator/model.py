@@ -59,6 +59,7 @@ class Declaration:
 
     key: DocKey
     pages: tuple[SourcePage, ...]
+    noise: tuple[re.Pattern[str], ...] = ()  # matches are deleted from the text before comparing
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,10 @@ from .archive import (
     sha256_hex,
 )
 from .checklog import CHECKS_FILE, verify_check_log
-from .model import DocKey, Problem
+from .model import VERSION_ID_RE, DocKey, Problem
 from .signing import SIGNATURE_SUFFIX, SigningError, parse_trusted_comment, read_public_key
+
+LEFTOVER = "left by an interrupted capture: no version metadata names it, so it is not part of history"
 
 # Fields a signature's trusted comment must carry, and the value each must have.
 Expected = dict[str, str]
@@ -32,6 +34,7 @@ class VerifyReport:
     snapshots: int = 0
     signatures: int = 0
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # harmless leftovers of an interrupted write
 
     @property
     def ok(self) -> bool:
@@ -111,11 +114,20 @@ class _Verifier:
                     self.fail(page_path, "raw page does not match the sha256/bytes in its version metadata",
                               "restore it from git history")
         self.report.problems += verify_check_log(directory, self.public_key)
+        recorded = {p.stem for p in versions_dir.glob("*.json")}
         for folder in (versions_dir, directory / SNAPSHOTS_DIR):
             for path in sorted(folder.glob("*")) if folder.is_dir() else ():
                 base = path.with_name(path.name.removesuffix(SIGNATURE_SUFFIX))
-                if base not in known and base.name.split(".")[0] not in unverified:
-                    self.fail(path, "not part of any recorded version (interrupted write or stray file)",
+                version_id = base.name.split(".")[0]
+                if base in known or version_id in unverified:
+                    continue
+                temp = path.name.startswith(".") and path.name.endswith(".tmp")  # write cut short
+                if temp or (VERSION_ID_RE.match(version_id) and version_id not in recorded):
+                    # Written before its metadata when a capture died: never part of history.
+                    note = Problem(str(path), "", LEFTOVER, "the next capture removes it")
+                    self.report.warnings.append(note)
+                else:
+                    self.fail(path, "not part of any recorded version (stray file)",
                               "delete it, or restore the version metadata that cites it")
 
 
@@ -123,6 +135,8 @@ def verify_archive(root: Path, public_key_path: Path | None = None,
                    progress: Callable[[str], None] = lambda _: None) -> VerifyReport:
     """Check the whole archive against its public key (or a pinned one given by the caller)."""
     report = VerifyReport()
+    if root.is_dir() and not any(not p.name.startswith(".") for p in root.iterdir()):
+        return report  # a new archive whose first write was interrupted: nothing to check yet
     key_path = public_key_path or root / PUBLIC_KEY_FILE
     try:
         public_key = read_public_key(key_path)

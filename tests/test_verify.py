@@ -60,10 +60,14 @@ def test_signature_of_another_file_is_caught(archive: Path) -> None:
 def test_missing_signature_and_stray_files(archive: Path) -> None:
     sig = first(archive, "*/*/versions/*.md.minisig")
     sig.unlink()
-    stray = sig.parent / "2030-01-01T00-00-00Z.md"
-    stray.write_text("half-written\n")
-    names = failing_files(archive)
-    assert sig.name in names and stray.name in names
+    stray = sig.parent / "notes.txt"
+    stray.write_text("who put this here?\n")
+    leftover = sig.parent / "2030-01-01T00-00-00Z.md"  # text written, metadata not: a killed capture
+    leftover.write_text("half-recorded\n")
+    report = verify_archive(archive)
+    names = {Path(p.file).name for p in report.problems}
+    assert sig.name in names and stray.name in names and leftover.name not in names
+    assert [Path(w.file).name for w in report.warnings] == [leftover.name]
 
 
 def test_pinned_public_key_of_another_signer_fails(archive: Path, key_pair: tuple[Path, Path]) -> None:

@@ -1,0 +1,237 @@
+"""The capture job: fetch every declared page, extract, compare, record, sign, log every check.
+
+A failure is never a version: it is logged as a check and leaves history untouched. One failing
+document never stops the others. Each document is recorded, then logged, before the next one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from . import GENERATOR
+from .archive import ArchiveWriter, NewVersion, RawPage, document_dir, load_archive, load_document
+from .charset import decode
+from .checklog import Observation, Outcome, append_check
+from .extract import ExtractionError, extract_page
+from .fetch import FetchRequest, FetchResult, FetchSettings, fetch_all
+from .model import ArchivedDocument, Declaration, DocKey, Problem, ProblemsError, Version
+from .noise import apply_noise_filters
+from .normalize import canonical_markdown
+from .trackers import Tracker, find_trackers, load_trackerdb, trackers_metadata
+
+FAILED = ("fetch-failed", "http-error", "blocked", "extraction-failed", "archive-error")
+# When pages of one document fail differently, report the most telling outcome.
+_FAILURE_ORDER: dict[str, Outcome] = {"blocked": "blocked", "http-error": "http-error",
+                                      "fetch-failed": "fetch-failed"}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    key: DocKey
+    outcome: str  # a check-log outcome, or "archive-error" when the archive refused to record
+    reason: str
+    version_id: str | None
+    http_status: int | None
+
+
+def version_id_at(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def select_declarations(declarations: Sequence[Declaration], keys: Sequence[str]) -> list[Declaration]:
+    """The declarations named by KEYs (`<service>/<doc-type>` or `<service>`), all when none are named."""
+    if not keys:
+        return list(declarations)
+    chosen: list[Declaration] = []
+    for key in keys:
+        found = [d for d in declarations if str(d.key) == key or d.key.service == key]
+        if not found:
+            raise ProblemsError([Problem("content/services", key, "no such declared document or service",
+                                         "use <service>/<doc-type> or <service> as declared")])
+        chosen += [d for d in found if d not in chosen]
+    return chosen
+
+
+def _page_names(version_id: str, count: int) -> list[str]:
+    return [f"{version_id}.html"] if count == 1 else [f"{version_id}.{k}.html" for k in range(1, count + 1)]
+
+
+def _previous_pages(latest: Version | None) -> dict[str, bytes]:
+    """Raw bytes of the latest version's stored pages, by URL."""
+    if latest is None:
+        return {}
+    return {page.url: (latest.directory / page.file).read_bytes() for page in latest.snapshots
+            if page.url and (latest.directory / page.file).is_file()}
+
+
+def _validators(latest: Version | None) -> dict[str, tuple[str | None, str | None]]:
+    """ETag / Last-Modified recorded with the latest version, by page URL (for conditional GETs)."""
+    pages = (latest.source or {}).get("pages") if latest else None
+    found: dict[str, tuple[str | None, str | None]] = {}
+    for page in pages if isinstance(pages, list) else []:
+        if isinstance(page, dict) and isinstance(page.get("url"), str):
+            found[page["url"]] = (page.get("etag"), page.get("last_modified"))
+    return found
+
+
+@dataclass(frozen=True)
+class _Page:
+    url: str
+    result: FetchResult
+    raw: bytes
+    text: str
+
+
+def _failure(key: DocKey, results: Sequence[FetchResult]) -> CheckResult | None:
+    failed = [r for r in results if r.outcome in _FAILURE_ORDER]
+    if not failed:
+        return None
+    worst = min(failed, key=lambda r: list(_FAILURE_ORDER).index(r.outcome))
+    reason = "; ".join(f"{r.url}: {r.reason}" for r in failed)
+    return CheckResult(key, _FAILURE_ORDER[worst.outcome], reason, None, worst.status)
+
+
+class Capture:
+    """One capture run over an archive (the signer and writer are shared by all documents)."""
+
+    def __init__(self, archive_root: Path, writer: ArchiveWriter, settings: FetchSettings,
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.root = archive_root
+        self.writer = writer
+        self.settings = settings
+        self.transport = transport
+        self.clock = clock
+        existing = load_archive(archive_root) if archive_root.exists() else None
+        self.documents: dict[DocKey, ArchivedDocument] = (
+            {d.key: d for d in existing.documents} if existing else {})
+
+    def _latest(self, key: DocKey) -> Version | None:
+        doc = self.documents.get(key)
+        return doc.latest if doc else None
+
+    def requests(self, declarations: Sequence[Declaration]) -> list[FetchRequest]:
+        requests = []
+        for decl in declarations:
+            latest = self._latest(decl.key)
+            stored, validators = _previous_pages(latest), _validators(latest)
+            for page in decl.pages:
+                # Conditional only when the stored raw page can stand in for a 304's empty body.
+                etag, modified = validators.get(page.url, (None, None))
+                if page.url not in stored:
+                    etag = modified = None
+                requests.append(FetchRequest(page.url, etag, modified))
+        return requests
+
+    def judge(self, decl: Declaration, results: Sequence[FetchResult]) -> CheckResult:
+        """Record a new version if the text changed, then log the check; never raises for one page."""
+        key = decl.key
+        failure = _failure(key, results)
+        if failure:
+            return self._log(failure, self._latest(key))
+        latest = self._latest(key)
+        if latest is not None and all(r.outcome == "not-modified" for r in results):
+            # The server vouches nothing changed: no need to extract again (reextract does that).
+            return self._log(CheckResult(key, "unchanged", "not modified since the latest version",
+                                         latest.id, results[0].status), latest)
+        stored = _previous_pages(latest)
+        pages = []
+        for result in results:
+            if result.outcome == "not-modified":
+                raw = stored[result.url]
+                pages.append(_Page(result.url, result, raw, decode(raw).text))
+            else:
+                pages.append(_Page(result.url, result, result.body, result.text))
+        try:
+            parts = [extract_page(p.text, page, p.result.final_url or p.url).markdown
+                     for p, page in zip(pages, decl.pages, strict=True)]
+        except Exception as err:
+            reason = str(err) if isinstance(err, ExtractionError) else \
+                f"extractor error: {type(err).__name__}: {err}"
+            status = next((p.result.status for p in pages if p.result.status), None)
+            return self._log(CheckResult(key, "extraction-failed", reason, None, status), latest)
+        text = canonical_markdown(apply_noise_filters("\n".join(parts), decl.noise))
+        status = pages[0].result.status
+        if latest is not None and latest.read_text() == text:
+            return self._log(CheckResult(key, "unchanged", "text identical to the latest version",
+                                         latest.id, status), latest)
+        version = self._record(decl, pages, text, latest)
+        return self._log(CheckResult(key, "new-version", "text changed" if latest else "first capture",
+                                     version.id, status), version)
+
+    def _record(self, decl: Declaration, pages: Sequence[_Page], text: str,
+                latest: Version | None) -> Version:
+        now = self.clock()
+        version_id = version_id_at(now)
+        if latest is not None and version_id <= latest.id:
+            raise ProblemsError([Problem(str(decl.key), "", f"capture time {version_id} is not after the "
+                                         f"latest version {latest.id}", "check the system clock")])
+        names = _page_names(version_id, len(pages))
+        db = load_trackerdb()
+        trackers: dict[str, Tracker] = {}
+        for p in pages:
+            for tracker in find_trackers(p.text, p.result.final_url or p.url, db):
+                trackers.setdefault(tracker.domain, tracker)
+        metadata = {
+            "captured_at": iso(now),
+            "kind": "change" if latest else "first",
+            "technical": False,
+            "url": decl.pages[0].url if len(decl.pages) == 1 else None,
+            "urls": [page.url for page in decl.pages],
+            "final_url": pages[0].result.final_url,
+            "http_status": pages[0].result.status,
+            "trackers": trackers_metadata(sorted(trackers.values()), db),
+            "source": {
+                "name": "clausewatch capture",
+                "user_agent": self.settings.user_agent,
+                "pages": [{"url": p.url, "final_url": p.result.final_url, "http_status": p.result.status,
+                           "etag": p.result.etag, "last_modified": p.result.last_modified,
+                           "content_type": p.result.content_type, "charset": p.result.charset,
+                           "not_modified": p.result.outcome == "not-modified"} for p in pages],
+            },
+            "generator": GENERATOR,
+        }
+        raw_pages = tuple(RawPage(name, p.raw, p.url, iso(now)) for name, p in zip(names, pages, strict=True))
+        self.writer.record(NewVersion(decl.key, version_id, text, version_id, raw_pages, metadata))
+        self.documents[decl.key] = load_document(document_dir(self.root, decl.key), decl.key)
+        return self.documents[decl.key].latest
+
+    def _log(self, result: CheckResult, version: Version | None) -> CheckResult:
+        """Append the check; `version` is the one recorded or, for other outcomes, the latest."""
+        ok = result.outcome in ("new-version", "unchanged")
+        append_check(self.root, self.writer.signer, result.key, Observation(
+            checked_at=iso(self.clock()), outcome=result.outcome,  # type: ignore[arg-type]
+            reason=result.reason, http_status=result.http_status,
+            version_id=version.id if version else None,
+            final_url=version.final_url if version and ok else None,
+            sha256=version.sha256 if version and ok else None))
+        return result
+
+
+async def run_capture(capture: Capture, declarations: Sequence[Declaration],
+                      on_check: Callable[[CheckResult], None] = lambda r: None,
+                      on_fetch: Callable[[FetchResult], None] = lambda r: None) -> list[CheckResult]:
+    """Fetch every page of every document at once (bounded), then judge documents in order."""
+    requests = capture.requests(declarations)
+    results = await fetch_all(requests, capture.settings, capture.transport, on_fetch)
+    checks, offset = [], 0
+    for decl in declarations:
+        mine = results[offset:offset + len(decl.pages)]
+        offset += len(decl.pages)
+        try:
+            check = capture.judge(decl, mine)
+        except (ProblemsError, OSError, ValueError) as err:
+            # The archive refused (e.g. a damaged log): report it, keep capturing the others.
+            check = CheckResult(decl.key, "archive-error", f"not recorded: {err}", None, None)
+        on_check(check)
+        checks.append(check)
+    return checks

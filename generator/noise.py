@@ -1,0 +1,35 @@
+"""Noise filters: keep volatile bits of a page (tracking parameters, rotating tokens) out of
+versions, so that only real wording changes make a new version. Pure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# Query parameters that identify a visit or a campaign, never the document.
+VOLATILE_PARAMETERS = re.compile(
+    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_ga|_gl|_hs\w+|hsa_\w+|igshid|yclid|"
+    r"ref_src|oly_\w+|vero_\w+|s_cid|trk|sessionid|session_id|sid|token|nonce|cb|_|v|ver|version|ts|t)$",
+    re.IGNORECASE,
+)
+_MARKDOWN_LINK = re.compile(r"(\]\()(\s*<?)([^()\s<>]+)(>?)")
+
+
+def clean_url(url: str) -> str:
+    """The URL without volatile query parameters (order of the others kept)."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if not VOLATILE_PARAMETERS.match(k)]
+    return urlunsplit(parts._replace(query=urlencode(kept)))
+
+
+def apply_noise_filters(markdown: str, patterns: Sequence[re.Pattern[str]] = ()) -> str:
+    """Clean link URLs, then delete whatever the declared patterns match."""
+    text = _MARKDOWN_LINK.sub(lambda m: m.group(1) + m.group(2) + clean_url(m.group(3)) + m.group(4),
+                              markdown)
+    for pattern in patterns:
+        text = pattern.sub("", text)
+    return text

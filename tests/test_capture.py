@@ -1,0 +1,308 @@
+"""Capture end to end: real HTTP on 127.0.0.1 serving real captured pages, real signatures."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from generator.archive import ArchiveWriter, load_archive
+from generator.capture import Capture, CheckResult, run_capture
+from generator.checklog import read_checks
+from generator.content import load_content
+from generator.fetch import FetchSettings
+from generator.model import DocKey
+from generator.signing import Signer, SigningError, load_signer
+from generator.verify import verify_archive
+
+from .conftest import DEMO_KEY, ROOT
+from .localserver import LocalServer, Reply, html, redirect, reset
+
+SNAPSHOTS = {
+    "claude": "claude-ai/commercial-terms/snapshots/2025-08-01T00-32-07Z.html",
+    "claude-new": "claude-ai/commercial-terms/snapshots/2026-03-12T07-00-47Z.html",
+}
+FAST = FetchSettings(timeout=1.0, retries=1, backoff_base=0.01, max_body_bytes=2_000_000)
+
+
+def write_content(root: Path, documents: Mapping[str, tuple[str, str | None]]) -> Path:
+    """content/ with one service 'acme' whose documents point at the local server."""
+    content = root / "content"
+    (content / "services").mkdir(parents=True, exist_ok=True)
+    for name in ("site.yaml", "document-types.yaml"):
+        (content / name).write_bytes((ROOT / "content" / name).read_bytes())
+    lines = ["name: Acme", "documents:"]
+    for doc_type, (url, select) in documents.items():
+        lines += [f"  {doc_type}:", f"    url: {url}"] + ([f"    select: ['{select}']"] if select else [])
+    (content / "services" / "acme.yaml").write_text("\n".join(lines) + "\n")
+    return content
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    with LocalServer() as running:
+        yield running
+
+
+def run(root: Path, signer: Signer, settings: FetchSettings = FAST) -> dict[str, CheckResult]:
+    content = load_content(root / "content")
+    declarations = [d for s in content.services for d in s.documents]
+    capture = Capture(root / "archive", ArchiveWriter(root / "archive", signer), settings)
+    return {c.key.doc_type: c for c in asyncio.run(run_capture(capture, declarations))}
+
+
+def versions(root: Path, doc_type: str) -> list[str]:
+    docs = [d for d in load_archive(root / "archive").documents if d.key.doc_type == doc_type]
+    return [v.id for v in docs[0].versions] if docs else []
+
+
+def last_check(root: Path, doc_type: str) -> str:
+    return read_checks(root / "archive" / "acme" / doc_type)[-1].outcome
+
+
+def test_first_unchanged_and_changed_captures(tmp_path: Path, server: LocalServer, corpus: Path,
+                                              demo_signer: Signer) -> None:
+    page = server.route("/terms", Reply(200, (corpus / SNAPSHOTS["claude"]).read_bytes(),
+                                        {"Content-Type": "text/html; charset=utf-8", "ETag": '"v1"'}))
+    write_content(tmp_path, {"commercial-terms": (page, "main")})
+    first = run(tmp_path, demo_signer)["commercial-terms"]
+    assert first.outcome == "new-version" and len(versions(tmp_path, "commercial-terms")) == 1
+    archive = load_archive(tmp_path / "archive")
+    version = archive.documents[0].latest
+    assert "Commercial Terms of Service" in version.read_text()
+    assert version.final_url == page and version.http_status == 200 and version.snapshot_id == version.id
+    assert (tmp_path / "archive" / "minisign.pub").is_file()
+
+    time.sleep(1.1)  # version ids have one-second resolution
+    second = run(tmp_path, demo_signer)["commercial-terms"]
+    assert second.outcome == "unchanged" and second.version_id == version.id
+    assert len(versions(tmp_path, "commercial-terms")) == 1
+    assert server.requests_to("/terms")[-1].headers.get("if-none-match") == '"v1"'
+
+    server.route("/terms", Reply(200, (corpus / SNAPSHOTS["claude-new"]).read_bytes(),
+                                 {"Content-Type": "text/html; charset=utf-8"}))
+    time.sleep(1.1)
+    third = run(tmp_path, demo_signer)["commercial-terms"]
+    assert third.outcome == "new-version" and len(versions(tmp_path, "commercial-terms")) == 2
+    outcomes = [c.outcome for c in read_checks(tmp_path / "archive/acme/commercial-terms")]
+    assert outcomes == ["new-version", "unchanged", "new-version"]
+    assert verify_archive(tmp_path / "archive").ok
+
+
+def test_not_modified_is_unchanged(tmp_path: Path, server: LocalServer, corpus: Path,
+                                   demo_signer: Signer) -> None:
+    body = (corpus / SNAPSHOTS["claude"]).read_bytes()
+    page = server.route("/terms", Reply(200, body, {"Content-Type": "text/html", "ETag": '"a"'}))
+    write_content(tmp_path, {"commercial-terms": (page, "main")})
+    run(tmp_path, demo_signer)
+    server.route("/terms", Reply(304, b"", {"ETag": '"a"'}))
+    time.sleep(1.1)
+    assert run(tmp_path, demo_signer)["commercial-terms"].outcome == "unchanged"
+    assert len(versions(tmp_path, "commercial-terms")) == 1
+
+
+FAULTS = {
+    "server-error": (Reply(500, b"oops"), "http-error"),
+    "timeout": (Reply(200, b"<p>late</p>", delay=3.0), "fetch-failed"),
+    "reset": (reset(), "fetch-failed"),
+    "challenge": (html("<title>Just a moment...</title><p>Checking your browser</p>", 403,
+                       {"cf-mitigated": "challenge"}), "blocked"),
+    "empty": (Reply(200, b"", {"Content-Type": "text/html"}), "fetch-failed"),
+    "no-match": (html("<html><body><article>" + "words " * 300 + "</article></body></html>"),
+                 "extraction-failed"),
+    "oversize": (Reply(200, b"<p>" + b"x" * 3_000_000 + b"</p>", {"Content-Type": "text/html"}),
+                 "fetch-failed"),
+}
+
+
+@pytest.mark.parametrize("fault", [*FAULTS, "redirect-loop"])
+def test_failures_are_logged_never_versions(fault: str, tmp_path: Path, server: LocalServer,
+                                            corpus: Path, demo_signer: Signer) -> None:
+    good = (corpus / SNAPSHOTS["claude"]).read_bytes()
+    server.route("/victim", Reply(200, good, {"Content-Type": "text/html"}))
+    healthy = server.route("/healthy", Reply(200, good, {"Content-Type": "text/html"}))
+    write_content(tmp_path, {"commercial-terms": (server.url("/victim"), "main"),
+                             "terms-of-service": (healthy, "main")})
+    run(tmp_path, demo_signer)
+    before = versions(tmp_path, "commercial-terms")
+    text_before = load_archive(tmp_path / "archive").documents[0].latest.read_text()
+    if fault == "redirect-loop":
+        server.route("/victim", redirect(server.url("/victim2")))
+        server.route("/victim2", redirect(server.url("/victim")))
+        expected = "fetch-failed"
+    else:
+        reply, expected = FAULTS[fault]
+        server.route("/victim", reply)
+    server.route("/healthy", Reply(200, (corpus / SNAPSHOTS["claude-new"]).read_bytes(),
+                                   {"Content-Type": "text/html"}))
+    time.sleep(1.1)
+    results = run(tmp_path, demo_signer)
+    assert results["commercial-terms"].outcome == expected, results["commercial-terms"].reason
+    assert versions(tmp_path, "commercial-terms") == before
+    doc = next(d for d in load_archive(tmp_path / "archive").documents
+               if d.key.doc_type == "commercial-terms")
+    assert doc.latest.read_text() == text_before
+    assert last_check(tmp_path, "commercial-terms") == expected
+    assert results["terms-of-service"].outcome == "new-version"  # the other document is still captured
+    assert verify_archive(tmp_path / "archive").ok
+
+
+def test_windows_1252_page_without_charset(tmp_path: Path, server: LocalServer, demo_signer: Signer) -> None:
+    text = "<html><body><main><h1>Conditions générales</h1>" + (
+        "<p>Nous traitons vos données personnelles avec soin — voir l’article 5 ci-après. " * 20
+    ) + "</p></main></body></html>"
+    page = server.route("/cgu", Reply(200, text.encode("windows-1252"), {"Content-Type": "text/html"}))
+    write_content(tmp_path, {"terms-of-service": (page, "main")})
+    assert run(tmp_path, demo_signer)["terms-of-service"].outcome == "new-version"
+    captured = load_archive(tmp_path / "archive").documents[0].latest.read_text()
+    assert "Conditions générales" in captured and "l’article 5" in captured and "données" in captured
+
+
+def test_hostile_markup_yields_text_only(tmp_path: Path, server: LocalServer, demo_signer: Signer) -> None:
+    hostile = ("<html><body><main><h1 onclick=\"alert(1)\">Terms</h1>"
+               "<script>document.write('pwned')</script>"
+               "<p onmouseover=\"steal()\">We may change these terms at any time. " + "More words here. " * 40
+               + "<a href=\"javascript:alert(1)\">click</a> <img src=x onerror=alert(2)>"
+               "<iframe src=\"https://evil.example/\"></iframe><style>p{}</style></p></main></body></html>")
+    page = server.route("/terms", html(hostile))
+    write_content(tmp_path, {"terms-of-service": (page, "main")})
+    assert run(tmp_path, demo_signer)["terms-of-service"].outcome == "new-version"
+    text = load_archive(tmp_path / "archive").documents[0].latest.read_text()
+    assert "We may change these terms" in text
+    for bad in ("<script", "pwned", "onclick", "onmouseover", "javascript:", "onerror", "<iframe", "<"):
+        assert bad not in text
+
+
+def test_archive_of_another_key_is_refused(tmp_path: Path, key_pair: tuple[Path, Path],
+                                           demo_signer: Signer) -> None:
+    ArchiveWriter(tmp_path / "archive", demo_signer)
+    with pytest.raises(SigningError, match="signed by key"):
+        ArchiveWriter(tmp_path / "archive", load_signer(key_pair[0]))
+
+
+def cli_capture(root: Path, *extra: str) -> subprocess.Popen[str]:
+    env = dict(os.environ, CLAUSEWATCH_SECRET_KEY=DEMO_KEY.read_text())
+    return subprocess.Popen([sys.executable, "-m", "generator", "capture", "--content", str(root / "content"),
+                             "--archive", str(root / "archive"), *extra], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_cli_capture_summary_and_exit_status(tmp_path: Path, server: LocalServer, corpus: Path) -> None:
+    good = server.route("/good", Reply(200, (corpus / SNAPSHOTS["claude"]).read_bytes(),
+                                       {"Content-Type": "text/html"}))
+    bad = server.route("/bad", Reply(404, b"not found"))
+    write_content(tmp_path, {"commercial-terms": (good, "main"), "privacy-policy": (bad, None)})
+    process = cli_capture(tmp_path, "--timeout", "5")
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 1, err
+    assert "acme/commercial-terms  new-version" in out and "acme/privacy-policy" in out
+    assert "http-error" in out and "1 new-version" in out
+    process = cli_capture(tmp_path, "acme/commercial-terms")
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "unchanged" in out and "privacy-policy" not in out
+
+
+@pytest.mark.parametrize("delay", [0.4, 0.9, 1.6])
+def test_killed_capture_leaves_a_verifiable_archive(delay: float, tmp_path: Path, server: LocalServer,
+                                                    corpus: Path) -> None:
+    pages = sorted(corpus.glob("claude-ai/*/snapshots/*.html"))  # all cut with 'main'
+    assert len(pages) == 6
+    types = ["terms-of-service", "privacy-policy", "commercial-terms", "acceptable-use-policy",
+             "cookie-policy", "community-guidelines", "developer-terms", "usage-policy", "copyright-policy"]
+    documents = {}
+    for i, doc_type in enumerate(types):
+        url = server.route(f"/p{i}", Reply(200, pages[i % len(pages)].read_bytes(),
+                                           {"Content-Type": "text/html"}, delay=0.05))
+        documents[doc_type] = (url, "main")
+    write_content(tmp_path, documents)
+    process = cli_capture(tmp_path)
+    time.sleep(delay)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    report = verify_archive(tmp_path / "archive") if (tmp_path / "archive").exists() else None
+    assert report is None or report.ok, report.problems
+    # The next run completes the work and the archive still verifies.
+    process = cli_capture(tmp_path)
+    process.communicate(timeout=120)
+    assert process.returncode == 0
+    final = verify_archive(tmp_path / "archive")
+    assert final.ok, final.problems
+    assert len(load_archive(tmp_path / "archive").documents) == len(types)
+    assert DocKey("acme", "terms-of-service") in {d.key for d in load_archive(tmp_path / "archive").documents}
+
+
+CRASH_AT_WRITE = """
+import os, sys
+limit, calls, real_replace = int(sys.argv[1]), [0], os.replace
+def replace(src, dst):
+    calls[0] += 1
+    if calls[0] == limit:
+        os._exit(137)  # the process dies here, before this file lands
+    return real_replace(src, dst)
+os.replace = replace
+from generator.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def test_a_crash_at_every_write_leaves_a_verifiable_archive(tmp_path: Path, server: LocalServer,
+                                                            corpus: Path) -> None:
+    """Die at the 1st, 2nd, ... file rename of a capture until one run completes: after each
+    death the archive verifies, and the next run carries on from there."""
+    pages = sorted(corpus.glob("claude-ai/commercial-terms/snapshots/*.html"))
+    for i, doc_type in enumerate(["terms-of-service", "privacy-policy"]):
+        server.route(f"/{doc_type}", Reply(200, pages[i].read_bytes(), {"Content-Type": "text/html"}))
+    doc_types = ("terms-of-service", "privacy-policy")
+    write_content(tmp_path, {t: (server.url(f"/{t}"), "main") for t in doc_types})
+    env = dict(os.environ, CLAUSEWATCH_SECRET_KEY=DEMO_KEY.read_text())
+    args = ["capture", "--content", str(tmp_path / "content"), "--archive", str(tmp_path / "archive")]
+    crashes = 0
+    for limit in range(1, 60):
+        process = subprocess.run([sys.executable, "-c", CRASH_AT_WRITE, str(limit), *args], env=env,
+                                 capture_output=True, text=True, check=False)
+        if process.returncode != 137:
+            assert process.returncode == 0, process.stderr
+            break
+        crashes += 1
+        if (tmp_path / "archive").exists():
+            report = verify_archive(tmp_path / "archive")
+            assert report.ok, (limit, [str(p) for p in report.problems])
+        time.sleep(1.0)  # a later run gets a later version id
+    assert crashes >= 6  # page, text, metadata and log entry of each document, each with a signature
+    final = load_archive(tmp_path / "archive")
+    assert len(final.documents) == 2 and verify_archive(tmp_path / "archive").ok
+
+
+def test_reextract_records_a_technical_version(tmp_path: Path, server: LocalServer, corpus: Path,
+                                               demo_signer: Signer) -> None:
+    from generator.reextract import reextract_document
+
+    page = server.route("/terms", Reply(200, (corpus / SNAPSHOTS["claude"]).read_bytes(),
+                                        {"Content-Type": "text/html"}))
+    write_content(tmp_path, {"commercial-terms": (page, "main")})
+    run(tmp_path, demo_signer)
+    # Narrow the declaration: drop the page's first section.
+    declaration = (tmp_path / "content/services/acme.yaml").read_text()
+    (tmp_path / "content/services/acme.yaml").write_text(declaration + "    remove: ['h1']\n")
+    decl = load_content(tmp_path / "content").services[0].documents[0]
+    doc = load_archive(tmp_path / "archive").documents[0]
+    time.sleep(1.1)
+    writer = ArchiveWriter(tmp_path / "archive", demo_signer)
+    result = reextract_document(doc, decl, writer)
+    assert result.outcome == "new-technical-version", result.reason
+    doc = load_archive(tmp_path / "archive").documents[0]
+    latest = doc.latest
+    assert latest.kind == "technical" and latest.snapshot_id == doc.versions[0].id
+    assert latest.snapshots == doc.versions[0].snapshots  # cites the old raw page, no copy
+    assert "# Commercial Terms" not in latest.read_text()
+    assert verify_archive(tmp_path / "archive").ok
+    again = reextract_document(doc, decl, writer)
+    assert again.outcome == "unchanged"

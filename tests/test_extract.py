@@ -1,0 +1,405 @@
+"""Extraction: selectors, ranges, removal, Markdown conversion, refusals, decoding, real pages."""
+
+from __future__ import annotations
+
+import html as html_lib
+import random
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import lxml.html
+import pytest
+import yaml
+from markdown_it import MarkdownIt
+
+import generator.extract
+from generator.charset import decode
+from generator.extract import ExtractionError, extract_document, extract_page
+from generator.htmlmd import html_to_markdown, parse_html, strip_non_text, visible_text
+from generator.model import RangeSelector, Selector, SourcePage
+
+DATA = Path(__file__).resolve().parent / "data" / "extract"
+URL = "https://example.com/legal/terms"
+CLAUSE = ("These terms explain in plain words what both parties agree to when the service is used, "
+          "and what happens when either of them stops.")  # 24 words: enough for a page on its own
+
+
+def doc(body: str, head: str = "") -> str:
+    return f"<!DOCTYPE html><html><head>{head}</head><body>{body}</body></html>"
+
+
+def extract(html: str, *select: Selector, remove: tuple[Selector, ...] = ()) -> str:
+    return extract_page(html, SourcePage(URL, select, remove)).markdown
+
+
+def render(markdown: str, allow_html: bool = False) -> str:
+    parser = MarkdownIt("commonmark", {"html": allow_html}).enable(["table", "strikethrough"])
+    return str(parser.render(markdown))
+
+
+# -- selection ---------------------------------------------------------------------------------
+
+def test_select_keeps_only_the_selected_element() -> None:
+    page = doc(f"<nav><a href='/'>Home</a></nav><main><h1>Terms</h1><p>{CLAUSE}</p></main>"
+               "<footer>© Us</footer>")
+    assert extract(page, "main") == f"# Terms\n\n{CLAUSE}\n"
+
+
+def test_several_selects_keep_document_order_without_duplicates() -> None:
+    page = doc(f"<div id='a'><p>Alpha. {CLAUSE}</p><p class='x'>Inner.</p></div><p>Between.</p>"
+               "<div id='b'><p>Beta.</p></div>")
+    assert extract(page, "#b", ".x", "#a") == f"Alpha. {CLAUSE}\n\nInner.\n\nBeta.\n"
+
+
+def test_a_select_matching_several_elements_keeps_them_all() -> None:
+    page = doc(f"<p class='t'>One. {CLAUSE}</p><p>Not this.</p><p class='t'>Two.</p>")
+    assert extract(page, ".t") == f"One. {CLAUSE}\n\nTwo.\n"
+
+
+RANGE_PAGE = doc(f"<h2 id='intro'>Intro</h2><p>Before. {CLAUSE}</p><h2 id='terms'>Terms</h2>"
+                 f"<p>Inside. {CLAUSE}</p><h2 id='end'>End</h2><p>After.</p>")
+
+
+@pytest.mark.parametrize(("start_inclusive", "end_inclusive", "expected"), [
+    (True, False, f"## Terms\n\nInside. {CLAUSE}\n"),
+    (False, False, f"Inside. {CLAUSE}\n"),
+    (True, True, f"## Terms\n\nInside. {CLAUSE}\n\n## End\n"),
+    (False, True, f"Inside. {CLAUSE}\n\n## End\n"),
+])
+def test_range_selectors_include_their_ends_as_declared(start_inclusive: bool, end_inclusive: bool,
+                                                         expected: str) -> None:
+    assert extract(RANGE_PAGE, RangeSelector("#terms", start_inclusive, "#end", end_inclusive)) == expected
+
+
+def test_a_range_across_nesting_keeps_the_structure_it_cuts_through() -> None:
+    page = doc(f"<section><h2>Skip</h2><ul><li>skip me</li><li id='s'>first kept</li>"
+               f"<li>second kept. {CLAUSE}</li></ul>tail kept</section>"
+               "<section><p>third kept</p><p id='e'>not kept</p></section>")
+    assert extract(page, RangeSelector("#s", True, "#e", False)) == \
+        f"- first kept\n- second kept. {CLAUSE}\n\ntail kept\n\nthird kept\n"
+
+
+def test_remove_applies_inside_the_selection() -> None:
+    page = doc(f"<div class='ad'>Outside ad</div><main><p>{CLAUSE}</p><div class='ad'>Buy now!</div>"
+               "<p>Keep <span class='note'>(note)</span>this.</p><h3 id='r1'>Old</h3><p>Old text.</p>"
+               "<h3 id='r2'>Also old</h3><p>Last.</p></main>")
+    removed = extract(page, "main", remove=(".ad", ".note", RangeSelector("#r1", True, "#r2", True)))
+    assert removed == f"{CLAUSE}\n\nKeep this.\n\nLast.\n"
+
+
+def test_remove_never_takes_away_an_ancestor_of_the_selection() -> None:
+    page = doc(f"<div class='wrapper'><main><p>{CLAUSE}</p></main></div>")
+    assert extract(page, "main", remove=(".wrapper",)) == f"{CLAUSE}\n"
+
+
+def test_without_select_remove_applies_to_the_whole_page() -> None:
+    page = doc(f"<main><p>{CLAUSE}</p><p class='promo'>Try our app!</p></main>")
+    assert extract(page, remove=(".promo",)) == f"{CLAUSE}\n"
+
+
+# -- refusals ----------------------------------------------------------------------------------
+
+def test_a_select_matching_nothing_is_refused_with_the_selector() -> None:
+    with pytest.raises(ExtractionError, match=r"^select 'main': matched nothing$"):
+        extract(doc(f"<div>{CLAUSE}</div>"), "main")
+
+
+def test_every_select_must_match_not_just_one() -> None:
+    with pytest.raises(ExtractionError, match=r"^select '\.gone': matched nothing$"):
+        extract(doc(f"<main>{CLAUSE}</main>"), "main", ".gone")
+
+
+def test_a_range_whose_start_matches_nothing_is_refused() -> None:
+    with pytest.raises(ExtractionError, match=r"^select range '#nope' → '#end': start matched nothing$"):
+        extract(RANGE_PAGE, RangeSelector("#nope", True, "#end", False))
+
+
+def test_a_range_that_ends_before_it_starts_is_refused() -> None:
+    with pytest.raises(ExtractionError, match=r"the end comes before the start$"):
+        extract(RANGE_PAGE, RangeSelector("#end", True, "#terms", False))
+
+
+def test_an_invalid_selector_is_refused() -> None:
+    with pytest.raises(ExtractionError, match=r"^select 'main\[': not a valid CSS selector"):
+        extract(doc(f"<main>{CLAUSE}</main>"), "main[")
+
+
+def test_too_little_text_is_refused() -> None:
+    with pytest.raises(ExtractionError, match=r"^only 2 words of text \(at least 20 expected\)$"):
+        extract(doc("<main><p>Access denied.</p></main>"), "main")
+
+
+def test_a_selection_emptied_by_remove_is_refused() -> None:
+    with pytest.raises(ExtractionError, match=r"^only 0 words"):
+        extract(doc(f"<main><p>{CLAUSE}</p></main>"), "main", remove=("main",))
+
+
+def test_a_conversion_that_loses_words_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    def half(region: Any, base_url: str | None = None) -> str:
+        markdown = html_to_markdown(region, base_url)
+        return markdown[:len(markdown) // 2] + "\n"
+
+    monkeypatch.setattr(generator.extract, "html_to_markdown", half)
+    with pytest.raises(ExtractionError, match=r"^coverage (4|5)\d% < 90%"):
+        extract(doc(f"<main><p>{CLAUSE} {CLAUSE}</p></main>"), "main")
+
+
+def test_an_extraction_reports_its_coverage_and_words() -> None:
+    result = extract_page(doc(f"<main><p>{CLAUSE}</p></main>"), SourcePage(URL, ("main",)))
+    assert (result.coverage, result.words) == (1.0, 24)
+
+
+def test_a_page_nested_deeper_than_the_parser_allows_is_refused_not_truncated() -> None:
+    deep = "<div>" * 2100 + f"<p>{CLAUSE}</p>" + "</div>" * 2100
+    with pytest.raises(ExtractionError, match="the HTML parser gave up"):
+        extract(doc(deep + f"<p>{CLAUSE}</p>"))
+
+
+# -- Markdown ----------------------------------------------------------------------------------
+
+def test_headings_paragraphs_emphasis_and_line_breaks() -> None:
+    html = ("<h1>Terms</h1><h3>Scope <small>(all users)</small></h3><p>One <b> bold</b> and <em>soft</em>"
+            "<br>next line<br><br>new paragraph</p><p>H<sub>2</sub>O and <del>old</del> text</p><hr>")
+    assert html_to_markdown(html) == ("# Terms\n\n### Scope (all users)\n\nOne **bold** and *soft*\\\n"
+                                      "next line\n\nnew paragraph\n\nH2O and ~~old~~ text\n\n---\n")
+
+
+def test_whitespace_collapses_like_a_browser() -> None:
+    html = "<p>  lots   of\n\n   space\t here </p><p>a&nbsp;b<span> c</span> <span>d</span></p>"
+    assert html_to_markdown(html) == "lots of space here\n\na b c d\n"
+
+
+def test_nested_lists_keep_their_markers_and_numbers() -> None:
+    html = ("<ul><li>One<ul><li>One a</li><li>One b<ol start='3'><li>deep</li><li>deeper</li></ol></li>"
+            "</ul></li><li><p>Two</p><p>Two, second paragraph</p></li></ul>")
+    markdown = html_to_markdown(html)
+    assert markdown == ("- One\n  - One a\n  - One b\n\n    3. deep\n    4. deeper\n"
+                        "- Two\n\n  Two, second paragraph\n")
+    # only "1." may interrupt a paragraph: a list starting at 3 needs the blank line to stay a list
+    assert '<ol start="3">\n<li>deep</li>' in render(markdown)
+
+
+def test_tables_become_pipe_tables_with_aligned_columns() -> None:
+    html = ("<table><caption>Fees</caption><tr><th>Plan</th><th>Price | VAT</th></tr>"
+            "<tr><td rowspan='2'>Pro</td><td>10 €</td></tr><tr><td>12 €</td></tr>"
+            "<tr><td colspan='2'>Prices <b>may</b> change</td></tr></table>")
+    assert html_to_markdown(html) == ("Fees\n\n| Plan | Price \\| VAT |\n| --- | --- |\n| Pro | 10 € |\n"
+                                      "|  | 12 € |\n| Prices **may** change |  |\n")
+
+
+def test_a_layout_table_is_read_as_blocks() -> None:
+    html = "<table><tr><td><h2>Terms</h2><p>First.</p></td></tr><tr><td><p>Second.</p></td></tr></table>"
+    assert html_to_markdown(html) == "## Terms\n\nFirst.\n\nSecond.\n"
+
+
+def test_links_are_absolute_and_only_navigation() -> None:
+    html = ("<p><a href='../privacy'>Privacy</a> <a href='#s2'>Section 2</a> "
+            "<a href='//cdn.example.org/a (1).pdf'>PDF</a> <a href='mailto:legal@example.com'>mail</a> "
+            "<a href='javascript:void(0)'>Menu</a> <a href='data:text/html,x'>Data</a> <a>Anchor</a> "
+            "<a href='/x'><img src='icon.png' alt=''></a></p>")
+    assert html_to_markdown(html, URL) == (
+        "[Privacy](https://example.com/privacy) [Section 2](https://example.com/legal/terms#s2) "
+        "[PDF](https://cdn.example.org/a%20%281%29.pdf) [mail](mailto:legal@example.com) Menu Data Anchor\n")
+
+
+def test_links_follow_the_page_base_element() -> None:
+    page = doc(f"<main><p>{CLAUSE} <a href='annex.html'>Annex</a></p></main>",
+               head="<base href='https://cdn.example.org/docs/'>")
+    assert extract(page).endswith("[Annex](https://cdn.example.org/docs/annex.html)\n")
+
+
+def test_quotes_preformatted_text_and_code() -> None:
+    html = ("<blockquote><p>Quoted</p><p>Twice</p></blockquote><pre>line 1\n  line 2 ```</pre>"
+            "<p>Run <code>rm -rf `x`</code> now</p>")
+    assert html_to_markdown(html) == ("> Quoted\n>\n> Twice\n\n````\nline 1\n  line 2 ```\n````\n\n"
+                                      "Run `` rm -rf `x` `` now\n")
+
+
+TRICKY_TEXT = [
+    "1. Not a list", "2) Nor this", "- not a bullet", "+ plus", "* star", "# not a heading",
+    "> not a quote", "***", "---", "===", "snake_case_name and 2*3*4 and _under_",
+    "a *b* __c__ `d` [e](f) ![g](h) <b>i</b> &amp; j | k ~~l~~ \\ m",
+]
+
+
+def test_text_that_looks_like_markdown_reads_back_as_the_same_text() -> None:
+    html = "".join(f"<p>{html_lib.escape(text)}</p>" for text in TRICKY_TEXT)
+    html += "<p>Intro<br>1. after a break</p><h2>Item #</h2>"
+    rendered = lxml.html.fragment_fromstring(render(html_to_markdown(html)), create_parent="div")
+    assert [(el.tag, el.text_content()) for el in rendered] == \
+        [("p", text) for text in TRICKY_TEXT] + [("p", "Intro\n1. after a break"), ("h2", "Item #")]
+
+
+@pytest.mark.parametrize(("html", "markdown"), [
+    ("<p><b>Acc</b><b>ount</b> data</p>", "**Account** data\n"),  # editor-split bold is one span
+    ("<p>other individuals<b>.</b></p>", "other individuals.\n"),  # bold punctuation cannot open
+    ("<p><i><b>Both</b></i> styles</p>", "*Both* styles\n"),  # *** runs are not risked: outer style stays
+    ("<p>Welcome!<a href='/start'>Start</a></p>", "Welcome\\![Start](https://example.com/start)\n"),
+    ("<p><code>a`</code><code>b</code></p>", "``a`b``\n"),  # adjacent code is one span
+    ("<p>--- ---</p><h2>#</h2>", "\\--- ---\n\n## \\#\n"),
+])
+def test_markup_that_would_misread_is_written_so_it_reads_back(html: str, markdown: str) -> None:
+    assert html_to_markdown(html, URL) == markdown
+
+
+def random_markup(rng: random.Random, depth: int = 0) -> str:
+    """Nested blocks, lists, tables, emphasis, links and code around Markdown-like text."""
+    words = ["1.", "2)", "-", "+", "*", "#", ">", "_x_", "a_b", "**", "`", "[", "]", "(", "<b>", "&amp;",
+             "~~", "|", "\\", "!", "---", "é", "word", "x*y", ":", "'", '"']
+    if depth > 3 or rng.random() < 0.3:
+        return html_lib.escape(" ".join(rng.choice(words) for _ in range(rng.randint(0, 4))))
+    tag = rng.choice(["div", "p", "h2", "blockquote", "pre", "ul", "table", "b", "i", "a", "code", "del"])
+    inner = "".join(random_markup(rng, depth + 1) for _ in range(rng.randint(0, 3)))
+    wrapped = {"ul": f"<ul><li>{inner}</li><li>{inner}<br>{inner}</li></ul>",
+               "a": f"<a href='/x'>{inner}</a>",
+               "table": f"<table><tr><td>{inner}</td><td>{inner}</td></tr></table>"}
+    return wrapped.get(tag, f"<{tag}>{inner}</{tag}>")
+
+
+def test_random_markup_reads_back_as_its_text() -> None:
+    for seed in range(300):
+        html = "<div>" + random_markup(random.Random(seed)) + "</div>"
+        rendered = parse_html(render(html_to_markdown(html, URL))).body
+        expected = strip_non_text(parse_html(html).body)
+        assert re.sub(r"\s+", "", visible_text(rendered)) == re.sub(r"\s+", "", visible_text(expected)), html
+
+
+def test_the_same_page_gives_the_same_bytes() -> None:
+    page = (DATA / "sectioned-policy.html").read_text(encoding="utf-8")
+    first = extract_page(page, SourcePage(URL))
+    assert extract_page(page, SourcePage(URL)) == first
+    assert extract(page, ".legal-body") == extract(page, ".legal-body")
+
+
+def test_conversion_does_not_touch_the_element_it_is_given() -> None:
+    root = lxml.html.fragment_fromstring("<div><p>Text</p><script>x()</script></div>")
+    html_to_markdown(root)
+    assert [el.tag for el in root] == ["p", "script"]
+
+
+# -- hostile markup, automatic extraction, several pages ---------------------------------------
+
+def test_hostile_markup_yields_text_only() -> None:
+    markdown = extract((DATA / "hostile.html").read_text(encoding="utf-8"))
+    assert markdown == (
+        "# Terms of Service\n\n"
+        "These terms govern your use of the service. Read carefully and then agree; the annex is part of "
+        "them. Obfuscated links are text too.\n\n"
+        "The service is provided as is, without any warranty, and we may change these terms with notice.\n\n"
+        '\\<script>alert("escaped")\\</script> is shown as text.\n\n'
+        "[A normal link](https://example.com/ok) still works.\n")
+    assert "<script" not in render(markdown, allow_html=True)
+
+
+def test_without_select_the_main_content_is_found_with_every_list_item() -> None:
+    # readability-lxml drops the title and date here, and short items on pages like this one
+    markdown = extract((DATA / "sectioned-policy.html").read_text(encoding="utf-8"))
+    assert markdown.startswith("# Privacy Policy\n\nLast updated: 3 March 2025\n\n## 1. What we collect\n")
+    for item in ("- Name\n", "- Email address\n", "- IP address\n", "1. Provide the service\n",
+                 "3. Prevent fraud\n", "| Postmark | Email delivery |\n",
+                 "[list of subprocessors](https://example.com/legal/subprocessors)"):
+        assert item in markdown
+    for chrome in ("Products", "Sign in", "On this page", "What we collect](", "© 2025", "cookies"):
+        assert chrome not in markdown
+
+
+def test_cloudflare_protected_emails_are_decoded_as_in_a_browser() -> None:
+    def encoded(email: str, key: int) -> str:
+        return f"{key:02x}" + bytes(byte ^ key for byte in email.encode()).hex()
+
+    page = doc(f"<main><p>{CLAUSE} Write to "
+               f"<a href='/cdn-cgi/l/email-protection#{encoded('legal@example.com', 7)}'>"
+               f"<span class='__cf_email__' data-cfemail='{encoded('legal@example.com', 66)}'>"
+               "[email&#160;protected]</span></a> or "
+               f"<a href='/cdn-cgi/l/email-protection' class='__cf_email__' "
+               f"data-cfemail='{encoded('dpo@example.com', 9)}'>[email&#160;protected]</a>.</p></main>")
+    assert extract(page).endswith(
+        "Write to [legal@example.com](mailto:legal@example.com) or dpo@example.com.\n")
+
+
+def test_a_document_of_several_pages_joins_them_in_order() -> None:
+    first, second = SourcePage("https://example.com/a", ("main",)), SourcePage("https://example.com/b")
+    pages = [(doc(f"<main><h1>Part A</h1><p>{CLAUSE}</p></main>"), first),
+             (doc(f"<article><h1>Part B</h1><p>{CLAUSE}</p></article>"), second)]
+    assert extract_document(pages) == f"# Part A\n\n{CLAUSE}\n\n# Part B\n\n{CLAUSE}\n"
+
+
+def test_a_failing_page_fails_the_document_and_is_named() -> None:
+    pages = [(doc(f"<main>{CLAUSE}</main>"), SourcePage("https://example.com/a")),
+             (doc(f"<div>{CLAUSE}</div>"), SourcePage("https://example.com/b", ("main",)))]
+    with pytest.raises(ExtractionError, match=r"^https://example.com/b: select 'main': matched nothing$"):
+        extract_document(pages)
+
+
+# -- decoding ----------------------------------------------------------------------------------
+
+def test_windows_1252_bytes_without_a_declaration_extract_correctly() -> None:
+    page = decode((DATA / "windows-1252.html").read_bytes()).text  # as the fetch stage hands it over
+    markdown = extract(page)
+    assert markdown.startswith("# Conditions générales\n\nLe prix est de 10 € par mois. L’abonnement")
+    assert "“Quotes” and ‘apostrophes’" in markdown
+
+
+# -- real pages from the sample corpus ---------------------------------------------------------
+
+def tokens(markdown: str) -> Counter[str]:
+    """Words as the benchmark counts them: link URLs, HTML tags and Markdown punctuation dropped."""
+    text = re.sub(r"\]\((?:[^()\s]|\([^()\s]*\))*\)", "]", markdown)
+    return Counter(re.findall(r"[^\W_]+", re.sub(r"(?<!\\)</?[A-Za-z][^>]*>", " ", text).lower()))
+
+
+def token_f1(ours: str, theirs: str) -> float:
+    a, b = tokens(ours), tokens(theirs)
+    overlap = (a & b).total()
+    return 2 * overlap / (a.total() + b.total())
+
+
+def corpus_pair(corpus: Path, document: str, version: str) -> tuple[str, SourcePage, str]:
+    """A stored capture, the page as OTA declared it then, and OTA's text of that capture."""
+    folder = corpus / document
+    meta = yaml.safe_load((folder / "metadata.yaml").read_text(encoding="utf-8"))
+    entry = next(v for v in meta["versions"] if v["file"] == f"versions/{version}.md")
+    terms, snapshot = entry["declaration"]["terms"], entry["snapshots"][0]
+
+    def selectors(value: Any) -> tuple[str, ...]:
+        return tuple(value if isinstance(value, list) else [value] if value else [])
+
+    url = snapshot.get("url") or terms["fetch"]
+    page = SourcePage(url, selectors(terms.get("select")), selectors(terms.get("remove")))
+    html = decode((folder / snapshot["stored_as"]).read_bytes()).text
+    return html, page, (folder / entry["file"]).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("document", "version"), [
+    ("claude-ai/commercial-terms", "2026-03-12T07-00-47Z"),
+    ("google-generative-ai-services/acceptable-use-policy", "2025-12-10T15-55-24Z"),
+    ("openai/terms-of-service", "2024-02-10T00-30-28Z"),
+    ("deepseek/privacy-policy", "2026-02-10T19-02-10Z"),
+])
+def test_real_pages_match_open_terms_archive(corpus: Path, document: str, version: str) -> None:
+    html, page, theirs = corpus_pair(corpus, document, version)
+    assert token_f1(extract_page(html, page).markdown, theirs) >= 0.99
+    assert token_f1(extract_page(html, SourcePage(page.url)).markdown, theirs) >= 0.98
+
+
+@pytest.mark.parametrize(("document", "version"), [
+    ("deepseek/privacy-policy", "2026-02-10T19-02-10Z"),  # bold full stops
+    ("xai/terms-of-service", "2024-10-01T18-33-11Z"),  # nested lists that start at 5
+    ("claude-ai/terms-of-service", "2025-12-07T07-09-38Z"),
+])
+def test_real_page_text_reads_back_character_for_character(corpus: Path, document: str, version: str) -> None:
+    html, page, _ = corpus_pair(corpus, document, version)
+    (selected,) = parse_html(html).cssselect(page.select[0])
+    rendered = parse_html(render(extract_page(html, page).markdown)).body
+    def letters(text: str) -> str:
+        return re.sub(r"\s+", "", text)
+
+    assert letters(visible_text(rendered)) == letters(visible_text(strip_non_text(selected)))
+
+
+def test_a_redesigned_real_page_is_refused_not_emptied(corpus: Path) -> None:
+    html, page, _ = corpus_pair(corpus, "perplexity/privacy-policy", "2026-08-15T10-34-30Z")
+    with pytest.raises(ExtractionError, match=r"^select '\[data-framer-name=Post\]': matched nothing$"):
+        extract_page(html, page)
