@@ -1,10 +1,11 @@
 """How close our extraction comes to Open Terms Archive's own, on the corpus's HTML/text pairs.
 
 For every single-page pair (a version whose `snapshots` list has exactly one stored capture) the
-page is extracted twice, with the declared selectors and without any (automatic main content),
-and each result is compared with OTA's version text by word-token F1: lower-cased words, link
-URLs, HTML tags and Markdown punctuation dropped. A refused extraction is listed with its reason, not
-scored as 0 in silence.
+page is extracted twice, with the declared selectors and without any (automatic main content,
+told the document's type from `document_type_slug` so that it keeps only that document of a page
+that holds several), and each result is compared with OTA's version text by word-token F1:
+lower-cased words, link URLs, HTML tags and Markdown punctuation dropped. A refused extraction is
+listed with its reason, not scored as 0 in silence.
 
     python bench/extraction_fidelity.py [--corpus DIR] [--json]
 """
@@ -41,6 +42,7 @@ class Pair:
     html: Path
     text: Path
     page: SourcePage
+    doc_type: str | None  # the corpus's document_type_slug
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,8 @@ def selectors(value: Any) -> tuple[Selector, ...]:
 def pairs(corpus: Path) -> Iterator[Pair]:
     for metadata in sorted(corpus.glob("*/*/metadata.yaml")):
         folder = metadata.parent
-        for version in yaml.safe_load(metadata.read_text(encoding="utf-8"))["versions"]:
+        meta = yaml.safe_load(metadata.read_text(encoding="utf-8"))
+        for version in meta["versions"]:
             snapshots = version.get("snapshots") or []
             if len(snapshots) != 1 or not snapshots[0].get("stored_as"):
                 continue
@@ -83,15 +86,16 @@ def pairs(corpus: Path) -> Iterator[Pair]:
             url = snapshots[0].get("url") or terms.get("fetch") or ""
             page = SourcePage(url, selectors(terms.get("select")), selectors(terms.get("remove")))
             yield Pair(f"{folder.parent.name}/{folder.name}@{version['timestamp']}",
-                       folder / snapshots[0]["stored_as"], folder / version["file"], page)
+                       folder / snapshots[0]["stored_as"], folder / version["file"], page,
+                       meta.get("document_type_slug"))
 
 
-def score(pair: Pair, page: SourcePage) -> Score:
+def score(pair: Pair, page: SourcePage, doc_type: str | None = None) -> Score:
     html = decode(pair.html.read_bytes()).text
     reference = pair.text.read_text(encoding="utf-8")
     began = time.perf_counter()
     try:
-        markdown = extract_page(html, page).markdown
+        markdown = extract_page(html, page, doc_type=doc_type).markdown
     except ExtractionError as err:
         return Score(pair.name, None, str(err), time.perf_counter() - began)
     return Score(pair.name, token_f1(markdown, reference), None, time.perf_counter() - began)
@@ -115,7 +119,7 @@ def summary(scores: list[Score]) -> dict[str, Any]:
 def run(corpus: Path) -> dict[str, Any]:
     found = list(pairs(corpus))
     declared = [score(pair, pair.page) for pair in found]
-    automatic = [score(pair, SourcePage(pair.page.url)) for pair in found]
+    automatic = [score(pair, SourcePage(pair.page.url), pair.doc_type) for pair in found]
     return {
         "corpus": str(corpus),
         "selectors": summary(declared),

@@ -225,7 +225,7 @@ def parse_version(directory: Path, key: DocKey, data: Any, file: str) -> Version
             sha256=data["sha256"], bytes=int(data["bytes"]), url=data.get("url"),
             final_url=data.get("final_url"), http_status=data.get("http_status"),
             snapshot_id=data.get("snapshot_id"), snapshots=snapshots, source=data.get("source"),
-            directory=directory,
+            directory=directory, metadata=data,
         )
     except (KeyError, TypeError) as err:
         raise ValueError(f"missing or malformed field {err}") from err

@@ -152,7 +152,7 @@ class Capture:
             else:
                 pages.append(_Page(result.url, result, result.body, result.text))
         try:
-            parts = [extract_page(p.text, page, p.result.final_url or p.url).markdown
+            parts = [extract_page(p.text, page, p.result.final_url or p.url, doc_type=key.doc_type).markdown
                      for p, page in zip(pages, decl.pages, strict=True)]
         except Exception as err:
             reason = str(err) if isinstance(err, ExtractionError) else \

@@ -284,7 +284,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
             from err
     page = SourcePage(args.url or args.file.resolve().as_uri(), tuple(args.select), tuple(args.remove))
     try:
-        extraction = extract_page(decode(data).text, page, args.url)
+        extraction = extract_page(decode(data).text, page, args.url, doc_type=args.doc_type)
     except ExtractionError as err:
         _say(f"error: {args.file}: {err}")
         return EXIT_PROBLEMS
@@ -351,6 +351,9 @@ def make_parser() -> argparse.ArgumentParser:
     sub.add_argument("--select", action="append", default=[], metavar="CSS", help="CSS selector to keep")
     sub.add_argument("--remove", action="append", default=[], metavar="CSS", help="CSS selector to drop")
     sub.add_argument("--url", help="the page's URL, to resolve relative links")
+    sub.add_argument("--doc-type", metavar="SLUG",
+                     help="the document's type (e.g. privacy-policy): without --select, keep only that "
+                          "document when the page holds several")
 
     sub = verb("analyze", cmd_analyze, "print the findings of the rules on the latest version of documents")
     sub.add_argument("keys", nargs="+", metavar="KEY", help="<service>/<doc-type> or <service>")

@@ -36,7 +36,7 @@ SERVICES_DIR = "services"
 # Top-level URL segments the site uses itself; a service slug must not shadow them.
 RESERVED_SLUGS = frozenset(
     {
-        "about", "api", "assets", "categories", "data", "feeds", "methodology", "pages",
+        "about", "all", "api", "assets", "categories", "data", "feeds", "methodology", "pages",
         "rules", "search", "services", "static", "verify", "404", "pagefind", "index",
     }
 )

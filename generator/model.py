@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 VERSION_ID_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z$")
@@ -136,6 +136,7 @@ class Version:
     snapshots: tuple[SnapshotPage, ...]
     source: dict[str, object] | None
     directory: Path = field(compare=False)  # the document folder in the archive
+    metadata: dict[str, Any] = field(default_factory=dict, compare=False)  # the whole JSON
 
     @property
     def technical(self) -> bool:

@@ -41,7 +41,7 @@ def reextract_document(doc: ArchivedDocument, decl: Declaration, writer: Archive
         return ReextractResult(str(doc.key), "no-snapshot", "no stored snapshot matches the declared pages")
     try:
         parts = [extract_page(decode((source.directory / stored.file).read_bytes()).text, page,
-                              stored.url or page.url).markdown
+                              stored.url or page.url, doc_type=decl.key.doc_type).markdown
                  for stored, page in zip(source.snapshots, decl.pages, strict=True)]
     except ExtractionError as err:
         return ReextractResult(str(doc.key), "extraction-failed", str(err))

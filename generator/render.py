@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,8 +11,10 @@ from urllib.parse import urlsplit
 import jinja2
 
 from . import __version__
+from .annotate import annotate
 from .archive import PUBLIC_KEY_FILE
-from .markup import render_markdown
+from .checklog import CHECKS_FILE, HEAD_FILE
+from .model import Finding
 from .sitemodel import DocumentView, SiteView, VersionView
 
 DEFAULT_THEME = Path(__file__).resolve().parent.parent / "themes" / "default"
@@ -44,6 +47,7 @@ class SiteWriter:
     out: Path
     written: set[Path] = field(default_factory=set)
     changed: int = 0
+    pages: dict[str, str] = field(default_factory=dict)  # HTML written this build: path → SHA-256
 
     def __post_init__(self) -> None:
         if self.out.exists() and any(self.out.iterdir()) and not (self.out / BUILD_MARKER).exists():
@@ -57,6 +61,8 @@ class SiteWriter:
     def write(self, relative: str, data: bytes) -> None:
         path = self.out / relative
         self.written.add(path)
+        if relative.endswith(".html"):
+            self.pages[relative] = hashlib.sha256(data).hexdigest()
         try:
             if path.read_bytes() == data:
                 return
@@ -69,6 +75,10 @@ class SiteWriter:
     def copy(self, relative: str, source: Path) -> None:
         self.write(relative, source.read_bytes())
 
+    def keep(self, folder: str) -> None:
+        """Count the files already under `folder` as written by this build."""
+        self.written.update(p for p in (self.out / folder).rglob("*") if p.is_file())
+
     def remove_stale(self) -> int:
         stale = [p for p in self.out.rglob("*") if p.is_file() and p not in self.written]
         for path in stale:
@@ -79,25 +89,41 @@ class SiteWriter:
         return len(stale)
 
 
-def _text_html(doc: DocumentView, version: VersionView) -> str:
+def _text_html(doc: DocumentView, version: VersionView, titles: dict[str, str]) -> str:
     base = version.version.url or (doc.declared_urls[0] if doc.declared_urls else None)
-    return render_markdown(version.version.read_text(), base)
+    by_clause: dict[str, list[Finding]] = {}
+    for finding in version.findings:
+        by_clause.setdefault(finding.clause_id, []).append(finding)
+    return annotate(version.version.read_text(), by_clause, base, titles).html
 
 
 def _pages(site: SiteView) -> Iterator[tuple[str, str, dict[str, object]]]:
     """(page path, template, context) for every HTML page of the site."""
+    titles = {r.rule.id: r.rule.title for r in site.rules}
     yield "", "home.html", {}
     yield "about/", "about.html", {}
+    yield "methodology/", "methodology.html", {}
+    yield "search/", "search.html", {}
+    yield "categories/", "categories.html", {}
+    for category in site.categories:
+        yield category.path, "category.html", {"category": category}
+    yield "rules/", "rules.html", {}
+    for rule in site.rules:
+        yield rule.path, "rule.html", {"rule": rule}
     for service in site.services:
         yield service.path, "service.html", {"service": service}
         for doc in service.documents:
             latest = doc.latest
-            yield doc.path, "document.html", {"service": service, "doc": doc, "v": latest,
-                                              "text_html": _text_html(doc, latest)}
+            yield doc.path, "document.html", {"service": service, "doc": doc, "v": latest}
             yield doc.history_path, "history.html", {"service": service, "doc": doc}
             for version in doc.versions:
                 yield version.path, "version.html", {"service": service, "doc": doc, "v": version,
-                                                     "text_html": _text_html(doc, version)}
+                                                     "text_html": _text_html(doc, version, titles)}
+                previous = doc.version(version.previous_id)
+                if previous is not None:
+                    yield version.changes_path, "changes.html", {
+                        "service": service, "doc": doc, "v": version, "prev": previous,
+                        "diff": site.diffs[(doc.key, version.id)]}
 
 
 def render_site(site: SiteView, writer: SiteWriter, themes: list[Path]) -> int:
@@ -119,6 +145,10 @@ def render_site(site: SiteView, writer: SiteWriter, themes: list[Path]) -> int:
             for suffix in RAW_SUFFIXES:
                 name = f"versions/{v.id}{suffix}"
                 writer.copy(v.raw_path(suffix), v.version.directory / name)
+        for name in (CHECKS_FILE, HEAD_FILE):  # the signed check log, for offline verification
+            log = doc.latest.version.directory / name
+            if log.is_file():
+                writer.copy(f"{doc.path}{name}", log)
     for theme in reversed(themes):  # later copies (the site's own theme) win
         static = theme / "static"
         for asset in sorted(static.rglob("*")) if static.is_dir() else ():

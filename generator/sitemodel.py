@@ -1,4 +1,4 @@
-"""Content + archive → the view models templates see. Pure: no disk, no network.
+"""Content + archive + analysis → the view models templates see. Pure: no disk, no network.
 
 Paths here are relative to the site root and end in '/' for pages; templates prefix them
 with the page's own relative root, so the site works under any base path and from disk.
@@ -6,10 +6,40 @@ with the page's own relative root, so the site works under any base path and fro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from .model import Archive, ArchivedDocument, Content, DocKey, Version
+from .checklog import Check
+from .model import SEVERITIES, Archive, ArchivedDocument, Content, DocKey, Finding, Rule, Version
+from .rules import Category, Ruleset
+from .summaries import Summary, summarize
+
+FindingKey = tuple[str, str]  # (rule id, clause id)
+
+
+def format_time(iso: str) -> str:
+    """'2025-08-01T00:32:05Z' → '2025-08-01 00:32:05 UTC' (archive times are always UTC)."""
+    try:
+        moment = datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return iso
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def severity_counts(findings: Sequence[Finding]) -> dict[str, int]:
+    counts: dict[str, int] = {"total": len(findings)}
+    for s in SEVERITIES:
+        counts[s] = sum(f.severity == s for f in findings)
+    return counts
+
+
+@dataclass(frozen=True)
+class ChangeStats:
+    words_added: int
+    words_removed: int
+    percent_changed: str  # e.g. "12.3%", "<0.1%"
 
 
 @dataclass(frozen=True)
@@ -19,6 +49,12 @@ class VersionView:
     number: int  # 1-based position in the document's history
     previous_id: str | None
     next_id: str | None
+    findings: tuple[Finding, ...] = ()
+    verified: bool | None = None  # hashes and signatures checked at build time
+    change: ChangeStats | None = None  # against the previous version
+    findings_added: tuple[Finding, ...] = ()
+    findings_removed: tuple[Finding, ...] = ()
+    checks_before: tuple[Check, ...] = ()  # checks after the previous version, up to this one
 
     @property
     def id(self) -> str:
@@ -27,6 +63,10 @@ class VersionView:
     @property
     def path(self) -> str:
         return f"{self.document_path}{self.id}/"
+
+    @property
+    def changes_path(self) -> str:
+        return f"{self.path}changes/"
 
     def raw_path(self, suffix: str) -> str:
         """Raw files sit next to the version page: <doc>/<version-id>.md, .md.minisig, .json."""
@@ -41,19 +81,59 @@ class VersionView:
         return self.version.captured_at[:10]
 
     @property
+    def source(self) -> dict[str, Any]:
+        return self.version.source or {}
+
+    @property
     def source_ref(self) -> str | None:
-        ref = (self.version.source or {}).get("ref")
+        ref = self.source.get("ref")
         return str(ref) if ref else None
 
     @property
     def attribution(self) -> str | None:
-        text = (self.version.source or {}).get("attribution")
+        text = self.source.get("attribution")
         return str(text) if text else None
 
     @property
     def kind_label(self) -> str:
         return {"first": "first capture", "change": "change",
                 "technical": "technical re-extraction"}[self.version.kind]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return severity_counts(self.findings)
+
+    @property
+    def trackers(self) -> list[dict[str, Any]]:
+        block = self.version.metadata.get("trackers") if self.version.metadata else None
+        found = block.get("trackers") if isinstance(block, dict) else None
+        return [t for t in found if isinstance(t, dict)] if isinstance(found, list) else []
+
+    @property
+    def trackers_recorded(self) -> bool:
+        return bool(self.version.metadata and "trackers" in self.version.metadata)
+
+    @property
+    def wayback_url(self) -> str | None:
+        url = self.version.final_url or self.version.url
+        if not url:
+            return None
+        stamp = self.version.captured_at.replace("-", "").replace(":", "").replace("T", "")[:14]
+        return f"https://web.archive.org/web/{stamp}/{url}"
+
+    def checks_summary(self) -> dict[str, int]:
+        summary: dict[str, int] = {}
+        for check in self.checks_before:
+            if check.outcome != "new-version":
+                summary[check.outcome] = summary.get(check.outcome, 0) + 1
+        return summary
+
+
+@dataclass(frozen=True)
+class FindingView:
+    finding: Finding
+    rule: Rule
+    since: str  # id of the first version of the unbroken run that has this finding
 
 
 @dataclass(frozen=True)
@@ -63,6 +143,10 @@ class DocumentView:
     type_name: str
     declared_urls: tuple[str, ...]
     versions: tuple[VersionView, ...]  # oldest first
+    findings: tuple[FindingView, ...] = ()  # of the latest version
+    summary: Summary | None = None
+    human_summary_html: str | None = None
+    checks: tuple[Check, ...] = ()
 
     @property
     def path(self) -> str:
@@ -83,6 +167,28 @@ class DocumentView:
     def version(self, version_id: str | None) -> VersionView | None:
         return next((v for v in self.versions if v.id == version_id), None)
 
+    def by_severity(self, severity: str) -> list[FindingView]:
+        return [f for f in self.findings if f.finding.severity == severity]
+
+    @property
+    def categories(self) -> list[str]:
+        return sorted({f.finding.category for f in self.findings})
+
+    @property
+    def last_check(self) -> Check | None:
+        return self.checks[-1] if self.checks else None
+
+    @property
+    def checks_since_latest(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if c.checked_at > self.latest.version.captured_at)
+
+    @property
+    def unchanged_since(self) -> str | None:
+        """Time of the first check that found today's text, if checks were logged since."""
+        latest = self.latest.id
+        ok = [c for c in self.checks if c.version_id == latest and c.outcome in ("new-version", "unchanged")]
+        return ok[0].checked_at if ok else None
+
 
 @dataclass(frozen=True)
 class ServiceView:
@@ -97,6 +203,33 @@ class ServiceView:
 
 
 @dataclass(frozen=True)
+class CategoryEntry:
+    document: DocumentView
+    finding: FindingView
+
+
+@dataclass(frozen=True)
+class CategoryView:
+    category: Category
+    rules: tuple[Rule, ...]
+    entries: tuple[CategoryEntry, ...]
+
+    @property
+    def path(self) -> str:
+        return f"categories/{self.category.slug}/"
+
+
+@dataclass(frozen=True)
+class RuleView:
+    rule: Rule
+    entries: tuple[CategoryEntry, ...]
+
+    @property
+    def path(self) -> str:
+        return f"rules/{self.rule.id}/"
+
+
+@dataclass(frozen=True)
 class RecentChange:
     document: DocumentView
     version: VersionView
@@ -106,7 +239,10 @@ class RecentChange:
 class SiteView:
     content: Content
     services: tuple[ServiceView, ...]
-    recent: tuple[RecentChange, ...]
+    categories: tuple[CategoryView, ...] = ()
+    rules: tuple[RuleView, ...] = ()
+    key_id: str = ""
+    diffs: Mapping[tuple[DocKey, str], Any] = field(default_factory=dict)  # diff.TextDiff per version
 
     @property
     def documents(self) -> tuple[DocumentView, ...]:
@@ -116,45 +252,118 @@ class SiteView:
     def version_count(self) -> int:
         return sum(len(d.versions) for d in self.documents)
 
+    def recent(self, technical: bool, limit: int) -> list[RecentChange]:
+        changes = [RecentChange(d, v) for d in self.documents for v in d.versions
+                   if (v.version.kind == "technical") == technical]
+        changes.sort(key=lambda c: (c.version.version.captured_at, str(c.document.key)), reverse=True)
+        return changes[:limit]
 
-def format_time(iso: str) -> str:
-    """'2025-08-01T00:32:05Z' → '2025-08-01 00:32:05 UTC' (archive times are always UTC)."""
-    try:
-        moment = datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ")
-    except ValueError:
-        return iso
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+    @property
+    def totals(self) -> dict[str, int]:
+        return severity_counts([f.finding for d in self.documents for f in d.findings])
+
+    def matrix(self) -> list[tuple[ServiceView, list[tuple[CategoryView, str | None, int]]]]:
+        """Services × categories: the most severe finding and how many, per cell."""
+        rows = []
+        for service in self.services:
+            cells = []
+            for category in self.categories:
+                found = [e.finding.finding for e in category.entries
+                         if e.document.key.service == service.slug]
+                worst: str | None = (min((f.severity for f in found), key=SEVERITIES.index)
+                                     if found else None)
+                cells.append((category, worst, len(found)))
+            rows.append((service, cells))
+        return rows
 
 
-def _document_view(content: Content, doc: ArchivedDocument) -> DocumentView:
+@dataclass(frozen=True)
+class Analysis:
+    """Everything computed from the archive before rendering (I/O happens in the pipeline)."""
+
+    findings: Mapping[tuple[DocKey, str], Sequence[Finding]]
+    verified: Mapping[tuple[DocKey, str], bool] = field(default_factory=dict)
+    changes: Mapping[tuple[DocKey, str], ChangeStats] = field(default_factory=dict)
+    checks: Mapping[DocKey, Sequence[Check]] = field(default_factory=dict)
+    human_summaries: Mapping[DocKey, str] = field(default_factory=dict)  # rendered HTML
+    diffs: Mapping[tuple[DocKey, str], Any] = field(default_factory=dict)  # diff.TextDiff per version
+
+
+def _finding_keys(findings: Sequence[Finding]) -> dict[FindingKey, Finding]:
+    return {(f.rule_id, f.clause_id): f for f in findings}
+
+
+def _versions(doc: ArchivedDocument, path: str, analysis: Analysis,
+              checks: Sequence[Check]) -> tuple[VersionView, ...]:
+    ids = [v.id for v in doc.versions]
+    views = []
+    previous: dict[FindingKey, Finding] = {}
+    for i, v in enumerate(doc.versions):
+        findings = tuple(analysis.findings.get((doc.key, v.id), ()))
+        current = _finding_keys(findings)
+        after = doc.versions[i - 1].captured_at if i else ""
+        between = tuple(c for c in checks if after < c.checked_at <= v.captured_at)
+        views.append(VersionView(
+            v, path, i + 1, ids[i - 1] if i else None, ids[i + 1] if i + 1 < len(ids) else None,
+            findings=findings, verified=analysis.verified.get((doc.key, v.id)),
+            change=analysis.changes.get((doc.key, v.id)),
+            findings_added=tuple(current[k] for k in sorted(current.keys() - previous.keys())) if i else (),
+            findings_removed=tuple(previous[k] for k in sorted(previous.keys() - current.keys())),
+            checks_before=between,
+        ))
+        previous = current
+    return tuple(views)
+
+
+def _since(versions: Sequence[VersionView], key: FindingKey) -> str:
+    since = versions[-1].id
+    for view in reversed(versions):
+        if key not in _finding_keys(view.findings):
+            break
+        since = view.id
+    return since
+
+
+def _document_view(content: Content, rules: dict[str, Rule], doc: ArchivedDocument,
+                   analysis: Analysis) -> DocumentView:
     service = content.service(doc.key.service)
     doc_type = content.document_type(doc.key.doc_type)
     declaration = content.declaration(doc.key)
     path = f"{doc.key.service}/{doc.key.doc_type}/"
-    ids = [v.id for v in doc.versions]
-    versions = tuple(
-        VersionView(v, path, i + 1, ids[i - 1] if i else None, ids[i + 1] if i + 1 < len(ids) else None)
-        for i, v in enumerate(doc.versions)
-    )
+    checks = tuple(analysis.checks.get(doc.key, ()))
+    versions = _versions(doc, path, analysis, checks)
+    latest = versions[-1]
+    findings = tuple(FindingView(f, rules[f.rule_id], _since(versions, (f.rule_id, f.clause_id)))
+                     for f in latest.findings if f.rule_id in rules)
+    type_name = doc_type.name if doc_type else doc.key.doc_type.replace("-", " ").title()
+    # An archived document whose declaration was removed keeps its history on the site.
+    service_name = service.name if service else doc.key.service
     return DocumentView(
-        key=doc.key,
-        # An archived document whose declaration was removed keeps its history on the site.
-        service_name=service.name if service else doc.key.service,
-        type_name=doc_type.name if doc_type else doc.key.doc_type.replace("-", " ").title(),
+        key=doc.key, service_name=service_name, type_name=type_name,
         declared_urls=tuple(p.url for p in declaration.pages) if declaration else (),
-        versions=versions,
+        versions=versions, findings=findings,
+        summary=summarize(f"{service_name} {type_name}", latest.findings, rules),
+        human_summary_html=analysis.human_summaries.get(doc.key), checks=checks,
     )
 
 
-def build_site_view(content: Content, archive: Archive, recent_count: int = 20) -> SiteView:
+def build_site_view(content: Content, archive: Archive, ruleset: Ruleset, analysis: Analysis,
+                    key_id: str = "") -> SiteView:
+    rules = {r.id: r for r in ruleset.rules}
     by_service: dict[str, list[DocumentView]] = {}
     for doc in archive.documents:
-        by_service.setdefault(doc.key.service, []).append(_document_view(content, doc))
+        by_service.setdefault(doc.key.service, []).append(_document_view(content, rules, doc, analysis))
     services = []
     for slug, docs in sorted(by_service.items()):
         service = content.service(slug)
         services.append(ServiceView(slug, service.name if service else slug,
                                     service.operator if service else None, tuple(docs)))
-    changes = [RecentChange(d, v) for s in services for d in s.documents for v in d.versions]
-    changes.sort(key=lambda c: (c.version.version.captured_at, str(c.document.key)), reverse=True)
-    return SiteView(content, tuple(services), tuple(changes[:recent_count]))
+    entries = [CategoryEntry(d, f) for s in services for d in s.documents for f in d.findings]
+    entries.sort(key=lambda e: (SEVERITIES.index(e.finding.finding.severity), str(e.document.key)))
+    categories = tuple(
+        CategoryView(c, tuple(r for r in ruleset.rules if r.category == c.slug),
+                     tuple(e for e in entries if e.finding.finding.category == c.slug))
+        for c in ruleset.categories)
+    rule_views = tuple(RuleView(r, tuple(e for e in entries if e.finding.rule.id == r.id))
+                       for r in sorted(ruleset.rules, key=lambda r: (r.category, r.id)))
+    return SiteView(content, tuple(services), categories, rule_views, key_id, analysis.diffs)

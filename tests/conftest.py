@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
 from generator.archive import ArchiveWriter
 from generator.ota_import import import_corpus, write_missing_declarations
 from generator.signing import Signer, generate_key_pair, load_signer
+
+from .browser import PageLog, ServedSite, launch_chromium, require_chromium, sample_pages, serve_site
 
 ROOT = Path(__file__).resolve().parent.parent
 # The sample corpus lives in shared/ beside the project; CLAUSEWATCH_CORPUS may point elsewhere.
@@ -67,6 +72,7 @@ def project(tmp_path: Path, small_corpus: Path, demo_signer: Signer) -> Path:
     content.mkdir()
     for name in ("site.yaml", "document-types.yaml"):
         shutil.copy(ROOT / "content" / name, content / name)
+    shutil.copytree(ROOT / "content" / "rules", content / "rules")
     import_corpus(small_corpus, ArchiveWriter(tmp_path / "archive", demo_signer))
     write_missing_declarations(small_corpus, content / "services")
     return tmp_path
@@ -76,3 +82,81 @@ def tree_state(root: Path) -> dict[str, tuple[bytes, int]]:
     """Every file's bytes and modification time, to prove that nothing was rewritten."""
     return {str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mtime_ns)
             for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+# -- Browser tests: the committed site, built once, served on 127.0.0.1, and Chromium ----------
+# Helpers and what each fixture gives are in tests/browser.py; tests/test_browser.py uses them.
+
+@pytest.fixture(scope="session")
+def committed_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site built once per session from the committed content/ and archive/."""
+    from generator.pipeline import build
+
+    out = tmp_path_factory.mktemp("committed-site") / "site"
+    build(ROOT / "content", ROOT / "archive", out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def served_site(committed_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSite]:
+    """The committed site served on 127.0.0.1 (free port, daemon thread) under the base path of
+    content/site.yaml's base_url, as deployed: `served_site.url("about/")` is a page's URL."""
+    from urllib.parse import urlsplit
+
+    from generator.content import load_content
+
+    base_path = urlsplit(load_content(ROOT / "content").settings.base_url).path
+    with serve_site(committed_site, base_path, tmp_path_factory.mktemp("webroot")) as site:
+        yield site
+
+
+@pytest.fixture(scope="session")
+def site_pages(committed_site: Path) -> dict[str, str]:
+    """One site path per page type: home, service, document, version, history, about, 404."""
+    return sample_pages(committed_site)
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    """Playwright's sync API, per test module: while it runs, the thread counts as inside a
+    running event loop, so a later module's asyncio.run() would fail if this lived all session."""
+    from playwright.sync_api import sync_playwright
+
+    require_chromium()
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """Debian's Chromium, headless, with CI's flags (see tests/browser.py)."""
+    chromium = launch_chromium(playwright)
+    yield chromium
+    chromium.close()
+
+
+NewPage = Callable[..., tuple[Page, PageLog]]
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[NewPage]:
+    """A factory: `page, log = new_page(**context_options)` opens a page in a fresh context
+    (options of Browser.new_context: viewport, color_scheme, java_script_enabled, ...) with a
+    PageLog recording its console errors and every request; contexts close after the test."""
+    contexts: list[BrowserContext] = []
+
+    def make(**options: Any) -> tuple[Page, PageLog]:
+        context = browser.new_context(**options)
+        contexts.append(context)
+        page = context.new_page()
+        return page, PageLog().attach(page)
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: NewPage) -> Page:
+    """A page in a fresh default context (1280x720, light, JavaScript on)."""
+    return new_page()[0]

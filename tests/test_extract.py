@@ -16,6 +16,7 @@ from markdown_it import MarkdownIt
 
 import generator.extract
 from generator.charset import decode
+from generator.cli import main
 from generator.extract import ExtractionError, extract_document, extract_page
 from generator.htmlmd import html_to_markdown, parse_html, strip_non_text, visible_text
 from generator.model import RangeSelector, Selector, SourcePage
@@ -333,6 +334,135 @@ def test_a_failing_page_fails_the_document_and_is_named() -> None:
         extract_document(pages)
 
 
+
+# -- several documents on one page (automatic extraction told the document type) ----------------
+
+def document(title: str, heading: str = "h2") -> str:
+    """A document of 120+ words under its title, with two numbered sections."""
+    return (f"<{heading}>{title}</{heading}><p>{title} opening. {CLAUSE} {CLAUSE}</p>"
+            f"<h3>1. Scope</h3><p>{title} scope. {CLAUSE} {CLAUSE}</p>"
+            f"<h3>2. End</h3><p>{title} end. {CLAUSE}</p>")
+
+
+def kept_titles(markdown: str) -> list[str]:
+    """The titles of the documents `document` made that the Markdown holds, in its order."""
+    found = {title: markdown.find(f"\n{title} opening.") for title in (
+        "Terms of Service", "Privacy Policy", "Cookie Policy", "Terms of Use", "Additional Terms",
+        "Commercial Terms", "Data Processing Addendum")}
+    return sorted((title for title, at in found.items() if at >= 0), key=found.__getitem__)
+
+
+SEVERAL = (DATA / "several-documents.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("doc_type", "title"), [
+    ("terms-of-service", "Terms of Service"), ("privacy-policy", "Privacy Policy"),
+    ("cookie-policy", "Cookie Policy"),
+])
+def test_a_page_of_several_documents_keeps_the_one_of_the_declared_type(doc_type: str, title: str) -> None:
+    markdown = extract_page(SEVERAL, SourcePage(URL), doc_type=doc_type).markdown
+    assert markdown.startswith(f"{title}\n\n")
+    others = {"Terms of Service", "Privacy Policy", "Cookie Policy"} - {title}
+    assert not others & set(markdown.splitlines())  # ("## 3. Privacy Policy" is a section of the terms)
+    assert "Legal" not in markdown and "©" not in markdown
+
+
+def test_without_a_document_type_a_page_of_several_documents_is_kept_whole() -> None:
+    markdown = extract_page(SEVERAL, SourcePage(URL)).markdown
+    assert markdown == extract_page(SEVERAL, SourcePage(URL), doc_type=None).markdown
+    assert markdown.startswith("# Legal\n\nTerms of Service\n")
+    assert "\nPrivacy Policy\n" in markdown and "\nCookie Policy\n" in markdown
+
+
+def test_a_selection_is_never_cut_by_the_document_type() -> None:
+    page = SourcePage(URL, (".documents",))
+    assert extract_page(SEVERAL, page, doc_type="privacy-policy") == extract_page(SEVERAL, page)
+
+
+def test_the_extract_command_takes_the_document_type(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["extract", str(DATA / "several-documents.html"), "--url", URL, "--doc-type", "privacy-policy"]
+    assert main(args) == 0
+    expected = extract_page(SEVERAL, SourcePage(URL), URL, doc_type="privacy-policy").markdown
+    assert capsys.readouterr().out == expected and expected.startswith("Privacy Policy\n")
+
+
+@pytest.mark.parametrize("layout", ["sections", "headings", "headings under a page title"])
+def test_documents_are_found_as_sections_or_as_runs_under_headings(layout: str) -> None:
+    titles = ("Terms of Service", "Privacy Policy", "Cookie Policy")
+    if layout == "sections":  # one element per document, named by its id only
+        slugs = ("terms", "privacy-policy", "cookies-policy")
+        body = "".join(f"<section id='{slug}'>{document(title, 'p')}</section>"
+                       for slug, title in zip(slugs, titles, strict=True))
+    else:  # one flow, each document under a heading of the top rank
+        body = "".join(document(title) for title in titles)
+        if layout == "headings under a page title":
+            body = f"<h1>Legal</h1><p>Our legal documents.</p>{body}"
+    page = doc(f"<main>{body}</main>")
+    assert kept_titles(extract(page)) == list(titles)
+    for title, doc_type in zip(titles, ("terms-of-service", "privacy-policy", "cookie-policy"), strict=True):
+        assert kept_titles(extract_page(page, SourcePage(URL), doc_type=doc_type).markdown) == [title]
+
+
+def test_the_document_that_names_the_type_most_closely_is_kept() -> None:
+    titles = ("Additional Terms", "Terms of Use", "Commercial Terms", "Data Processing Addendum")
+    page = doc("<main>" + "".join(f"<article>{document(title, 'h1')}</article>" for title in titles)
+               + "</main>")
+
+    def kept(doc_type: str, html: str = page) -> list[str]:
+        return kept_titles(extract_page(html, SourcePage(URL), doc_type=doc_type).markdown)
+
+    assert kept("terms-of-service") == ["Terms of Use"]  # not the first "Terms", nor "Commercial Terms"
+    assert kept("commercial-terms") == ["Commercial Terms"]
+    assert kept("data-processing-agreement") == ["Data Processing Addendum"]
+    assert kept("developer-terms") == list(titles)  # no such document: nothing is cut
+    # "Commercial Terms" names commercial terms more closely than terms of service: none here
+    business = doc(f"<main>{document('Commercial Terms', 'h1')}"
+                   f"{document('Data Processing Addendum', 'h1')}</main>")
+    assert kept("terms-of-service", business) == ["Commercial Terms", "Data Processing Addendum"]
+
+
+SINGLE_DOCUMENTS = {
+    # a title above sections, two of which are named like documents
+    "sections named like documents": doc(
+        f"<main><h1>Terms of Service</h1><p>{CLAUSE}</p><h2>Privacy Policy</h2><p>{CLAUSE * 5}</p>"
+        f"<h2>Acceptable Use Policy</h2><p>{CLAUSE * 5}</p><h2>Liability</h2><p>{CLAUSE * 5}</p></main>"),
+    # the title at the rank of the sections: the other headings of that rank name no document
+    "a title at the rank of its sections": doc(
+        f"<main><h2>Terms of Service</h2><p>{CLAUSE * 5}</p><h2>Privacy Policy</h2><p>{CLAUSE * 5}</p>"
+        f"<h2>Governing law</h2><p>{CLAUSE * 5}</p></main>"),
+    # numbered sections and sentences about a document are never the title of one
+    "numbered sections": doc(
+        f"<main><h2>Terms of Service</h2><p>{CLAUSE * 5}</p><h2>12. Privacy Policy</h2><p>{CLAUSE * 5}</p>"
+        f"<h2>Changes to these Terms</h2><p>{CLAUSE * 5}</p></main>"),
+    # a document in sections, one of them a notice named like a document: most text is unnamed
+    "a notice among sections": doc(
+        f"<main><section id='privacy-policy'><h1>Privacy Policy</h1><p>{CLAUSE * 5}</p></section>"
+        f"<section id='collect'><h2>What we collect</h2><p>{CLAUSE * 10}</p></section>"
+        f"<section id='cookie-notice'><h2>Cookie Notice</h2><p>{CLAUSE * 5}</p></section></main>"),
+    # a heading above the documents' rank that is no document's title, between them
+    "a part between documents": doc(
+        f"<main>{document('Terms of Service')}<h1>Part two</h1>{document('Privacy Policy')}</main>"),
+    # a short second document is not enough to cut the page
+    "a short second document": doc(
+        f"<main><article>{document('Terms of Service')}</article>"
+        f"<article><h2>Privacy Policy</h2><p>{CLAUSE}</p></article></main>"),
+}
+
+
+@pytest.mark.parametrize("name", SINGLE_DOCUMENTS)
+@pytest.mark.parametrize("doc_type", ["terms-of-service", "privacy-policy", "cookie-policy",
+                                      "acceptable-use-policy"])
+def test_a_page_of_one_document_is_not_cut_whatever_its_type(name: str, doc_type: str) -> None:
+    page = SINGLE_DOCUMENTS[name]
+    assert extract_page(page, SourcePage(URL), doc_type=doc_type) == extract_page(page, SourcePage(URL))
+
+
+@pytest.mark.parametrize("fixture", ["sectioned-policy.html", "hostile.html"])
+@pytest.mark.parametrize("doc_type", ["privacy-policy", "terms-of-service", "cookie-policy"])
+def test_single_document_fixtures_are_unaffected_by_the_document_type(fixture: str, doc_type: str) -> None:
+    page = (DATA / fixture).read_text(encoding="utf-8")
+    assert extract_page(page, SourcePage(URL), doc_type=doc_type) == extract_page(page, SourcePage(URL))
+
 # -- decoding ----------------------------------------------------------------------------------
 
 def test_windows_1252_bytes_without_a_declaration_extract_correctly() -> None:
@@ -383,6 +513,19 @@ def test_real_pages_match_open_terms_archive(corpus: Path, document: str, versio
     assert token_f1(extract_page(html, page).markdown, theirs) >= 0.99
     assert token_f1(extract_page(html, SourcePage(page.url)).markdown, theirs) >= 0.98
 
+
+
+@pytest.mark.parametrize(("document", "version"), [
+    ("le-chat/privacy-policy", "2025-11-11T15-33-07Z"),  # ten documents, each a <div id> under a title
+    ("mistral-ai/terms-of-service", "2024-03-19T12-06-42Z"),  # five <article>s, each under an <h1>
+    ("mistral-ai/terms-of-service", "2025-02-05T12-32-23Z"),
+])
+def test_real_pages_of_several_documents_match_open_terms_archive(corpus: Path, document: str,
+                                                                   version: str) -> None:
+    html, page, theirs = corpus_pair(corpus, document, version)
+    automatic = SourcePage(page.url)
+    assert token_f1(extract_page(html, automatic).markdown, theirs) < 0.7  # the whole page
+    assert token_f1(extract_page(html, automatic, doc_type=document.split("/")[1]).markdown, theirs) >= 0.99
 
 @pytest.mark.parametrize(("document", "version"), [
     ("deepseek/privacy-policy", "2026-02-10T19-02-10Z"),  # bold full stops

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
-
-from .conftest import ROOT
 
 
 def git(repo: Path, *args: str) -> None:
@@ -15,7 +12,6 @@ def git(repo: Path, *args: str) -> None:
 
 
 def test_impact_reports_a_rule_change(project: Path) -> None:
-    shutil.copytree(ROOT / "content" / "rules", project / "content" / "rules")
     git(project, "init", "-q")
     git(project, "-c", "user.name=t", "-c", "user.email=t@t", "add", "content")
     git(project, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "rules")
@@ -44,7 +40,6 @@ def test_impact_reports_a_rule_change(project: Path) -> None:
 
 
 def test_impact_with_an_unknown_revision_fails_clearly(project: Path) -> None:
-    shutil.copytree(ROOT / "content" / "rules", project / "content" / "rules")
     git(project, "init", "-q")
     result = subprocess.run([sys.executable, "-m", "generator", "rules", "impact", "--base", "nope",
                              "--content", str(project / "content"), "--archive", str(project / "archive")],

@@ -1,0 +1,431 @@
+"""The site's machine-readable data: a static JSON API and sitemap.xml. Pure: bytes from `SiteData`.
+
+Everything here (and in `feeds.py`) is a function of one `SiteData`, loaded beforehand by
+`load_site_data` (which reads the version texts to analyze them, and the check logs). The same
+input always gives the same bytes: no build time, no dict order, no locale.
+
+Output, as {path relative to the site root: bytes}:
+
+    api/index.json                           site, counts, every service and document
+    api/<service>/<doc-type>.json            one document: all versions, latest findings, checks
+    api/<service>/<doc-type>/<version>.json  one version: metadata, findings, changes, raw files
+    api/rules.json, api/categories.json      the ruleset, with where each rule / category matches
+    sitemap.xml                              every page of the URL contract, absolute URLs
+
+JSON is written like the archive's: sorted keys, 2-space indent, UTF-8, trailing newline. Links are
+absolute URLs under `content.settings.base_url`, following the URL contract of architecture.md.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import GENERATOR
+from .analyze import Analyzer
+from .archive import PUBLIC_KEY_FILE, dump_json
+from .checklog import CHECKS_FILE, Check, read_checks
+from .model import SEVERITIES, Archive, ArchivedDocument, Content, DocKey, Finding, Rule, Version
+from .rules import Ruleset
+
+API_VERSION = 1
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+SITEMAP_MAX_URLS = 50_000  # sitemaps.org: one file holds at most 50,000 URLs
+RAW_SUFFIXES = {"md": ".md", "md_minisig": ".md.minisig", "json": ".json", "json_minisig": ".json.minisig"}
+KIND_LABELS = {"first": "first capture", "change": "change", "technical": "technical re-extraction"}
+
+VersionRef = tuple[DocKey, str]  # (document, version id)
+FindingKey = tuple[str, str]  # (rule id, clause id): what identifies a finding across versions
+
+
+@dataclass(frozen=True)
+class SiteData:
+    """The inputs of the feeds, the JSON API and the sitemap.
+
+    `findings` holds the findings of every version of the archive, keyed by (document key, version
+    id), as `Analyzer(ruleset.rules).analyze(doc_type, text)` returns them (a missing entry counts as
+    no findings). `checks` holds each document's check log, oldest first (`checklog.read_checks`);
+    documents without a log are simply absent.
+    """
+
+    content: Content
+    archive: Archive
+    ruleset: Ruleset
+    findings: Mapping[VersionRef, Sequence[Finding]] = field(default_factory=dict)
+    checks: Mapping[DocKey, Sequence[Check]] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        base = self.content.settings.base_url
+        return base if base.endswith("/") else base + "/"
+
+    def url(self, path: str) -> str:
+        """Absolute URL of a path relative to the site root ('' is the home page)."""
+        return self.base_url + path
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.ruleset.rules if r.id == rule_id), None)
+
+    def findings_of(self, version: Version) -> Sequence[Finding]:
+        return self.findings.get((version.key, version.id), ())
+
+    def service_name(self, slug: str) -> str:
+        # An archived document whose declaration was removed keeps its history (as in sitemodel).
+        service = self.content.service(slug)
+        return service.name if service else slug
+
+    def type_name(self, slug: str) -> str:
+        doc_type = self.content.document_type(slug)
+        return doc_type.name if doc_type else slug.replace("-", " ").title()
+
+    def title(self, key: DocKey) -> str:
+        return f"{self.service_name(key.service)} {self.type_name(key.doc_type)}"
+
+    def services(self) -> list[tuple[str, list[ArchivedDocument]]]:
+        """Services that have archived documents, by slug, with their documents."""
+        by_service: dict[str, list[ArchivedDocument]] = {}
+        for doc in sorted(self.archive.documents, key=lambda d: d.key):
+            by_service.setdefault(doc.key.service, []).append(doc)
+        return sorted(by_service.items())
+
+    def newest_capture(self) -> str:
+        """The newest capture time of the archive: the date of anything that shows all of it."""
+        times = [v.captured_at for d in self.archive.documents for v in d.versions]
+        return max(times, default="1970-01-01T00:00:00Z")
+
+
+def analyze_versions(archive: Archive, ruleset: Ruleset, read: Callable[[Version], str] = Version.read_text,
+                     ) -> dict[VersionRef, tuple[Finding, ...]]:
+    """Findings of every version (reads every text; 10-25 s for the sample archive on these machines)."""
+    analyzer = Analyzer(ruleset.rules)
+    return {(v.key, v.id): tuple(analyzer.analyze(v.key.doc_type, read(v)))
+            for doc in archive.documents for v in doc.versions}
+
+
+def load_site_data(content: Content, archive: Archive, ruleset: Ruleset,
+                   findings: Mapping[VersionRef, Sequence[Finding]] | None = None) -> SiteData:
+    """Analyze every version (unless `findings` is given) and read every check log present."""
+    checks = {doc.key: tuple(read_checks(doc.directory)) for doc in archive.documents}
+    return SiteData(content, archive, ruleset,
+                    analyze_versions(archive, ruleset) if findings is None else findings,
+                    {key: log for key, log in checks.items() if log})
+
+
+# --- paths of the URL contract (relative to the site root; pages end in '/') -----------------
+
+def service_path(slug: str) -> str:
+    return f"{slug}/"
+
+
+def document_path(key: DocKey) -> str:
+    return f"{key.service}/{key.doc_type}/"
+
+
+def history_path(key: DocKey) -> str:
+    return f"{document_path(key)}history/"
+
+
+def version_path(key: DocKey, version_id: str) -> str:
+    return f"{document_path(key)}{version_id}/"
+
+
+def changes_path(key: DocKey, version_id: str) -> str:
+    return f"{version_path(key, version_id)}changes/"
+
+
+def raw_path(key: DocKey, version_id: str, suffix: str) -> str:
+    return f"{document_path(key)}{version_id}{suffix}"
+
+
+def checks_log_path(key: DocKey) -> str:
+    """The document's signed check log, published next to its pages (when it has one)."""
+    return f"{document_path(key)}{CHECKS_FILE}"
+
+
+def category_path(slug: str) -> str:
+    return f"categories/{slug}/"
+
+
+def rule_path(rule_id: str) -> str:
+    return f"rules/{rule_id}/"
+
+
+def document_api_path(key: DocKey) -> str:
+    return f"api/{key.service}/{key.doc_type}.json"
+
+
+def version_api_path(key: DocKey, version_id: str) -> str:
+    return f"api/{key.service}/{key.doc_type}/{version_id}.json"
+
+
+def service_feed_path(slug: str) -> str:
+    return f"feeds/{slug}.xml"
+
+
+def document_feed_path(key: DocKey) -> str:
+    return f"feeds/{key.service}/{key.doc_type}.xml"
+
+
+def category_feed_path(slug: str) -> str:
+    return f"feeds/categories/{slug}.xml"
+
+
+ALL_FEED_PATH = "feeds/all.xml"
+
+
+# --- findings -----------------------------------------------------------------------------
+
+def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
+    counts = Counter(f.severity for f in findings)
+    return {"total": sum(counts.values()), **{s: counts[s] for s in SEVERITIES}}
+
+
+def finding_changes(previous: Sequence[Finding] | None, current: Sequence[Finding],
+                    category: str | None = None) -> tuple[list[Finding], list[Finding]]:
+    """(added, removed) findings, one per (rule, clause), optionally of one category only.
+
+    `previous` is None for a first version: everything it has is added."""
+    def index(findings: Sequence[Finding]) -> dict[FindingKey, Finding]:
+        out: dict[FindingKey, Finding] = {}
+        for f in findings:
+            if category is None or f.category == category:
+                out.setdefault((f.rule_id, f.clause_id), f)
+        return out
+    before, after = index(previous or ()), index(current)
+    added = [f for k, f in after.items() if k not in before]
+    return added, [f for k, f in before.items() if k not in after]
+
+
+def previous_version(doc: ArchivedDocument, index: int) -> Version | None:
+    return doc.versions[index - 1] if index else None
+
+
+# --- JSON API -----------------------------------------------------------------------------
+
+def _finding_json(data: SiteData, f: Finding, page: str) -> dict[str, Any]:
+    rule = data.rule(f.rule_id)
+    return {"rule_id": f.rule_id, "rule_title": rule.title if rule else None, "severity": f.severity,
+            "category": f.category, "clause_id": f.clause_id, "quote": f.quote, "start": f.start,
+            "end": f.end, "link": data.url(f"{page}#{f.clause_id}"), "rule": data.url(rule_path(f.rule_id))}
+
+
+def _version_links(data: SiteData, v: Version, first: bool) -> dict[str, str | None]:
+    links: dict[str, str | None] = {name: data.url(raw_path(v.key, v.id, suffix))
+                                    for name, suffix in RAW_SUFFIXES.items()}
+    links.update(page=data.url(version_path(v.key, v.id)),
+                 changes=None if first else data.url(changes_path(v.key, v.id)),
+                 api=data.url(version_api_path(v.key, v.id)))
+    return links
+
+
+def _version_summary(data: SiteData, doc: ArchivedDocument, i: int) -> dict[str, Any]:
+    v = doc.versions[i]
+    return {"id": v.id, "number": i + 1, "captured_at": v.captured_at, "kind": v.kind,
+            "technical": v.technical, "sha256": v.sha256, "bytes": v.bytes, "url": v.url,
+            "final_url": v.final_url, "http_status": v.http_status,
+            "severity_counts": severity_counts(data.findings_of(v)),
+            "links": _version_links(data, v, first=i == 0)}
+
+
+def _names(data: SiteData, key: DocKey) -> dict[str, Any]:
+    service = data.content.service(key.service)
+    return {"key": str(key), "title": data.title(key),
+            "service": {"slug": key.service, "name": data.service_name(key.service),
+                        "operator": service.operator if service else None},
+            "doc_type": {"slug": key.doc_type, "name": data.type_name(key.doc_type)}}
+
+
+def _checks_json(data: SiteData, key: DocKey, log: Sequence[Check]) -> dict[str, Any] | None:
+    if not log:
+        return None
+    last = log[-1]
+    succeeded = [c for c in log if c.outcome in ("new-version", "unchanged")]
+    return {"count": len(log), "outcomes": dict(sorted(Counter(c.outcome for c in log).items())),
+            "last": {"checked_at": last.checked_at, "outcome": last.outcome, "reason": last.reason,
+                     "http_status": last.http_status, "version_id": last.version_id},
+            "last_success": succeeded[-1].checked_at if succeeded else None,
+            "log": data.url(checks_log_path(key))}
+
+
+def version_json(data: SiteData, doc: ArchivedDocument, i: int) -> dict[str, Any]:
+    v = doc.versions[i]
+    prev = previous_version(doc, i)
+    nxt = doc.versions[i + 1] if i + 1 < len(doc.versions) else None
+    page = version_path(v.key, v.id)
+    findings = data.findings_of(v)
+    changes = None
+    if prev:
+        added, removed = finding_changes(data.findings_of(prev), findings)
+        changes = {"previous": prev.id,
+                   "added": [_finding_json(data, f, page) for f in added],
+                   "removed": [_finding_json(data, f, version_path(v.key, prev.id)) for f in removed]}
+    links = _version_links(data, v, first=prev is None)
+    links.update(document=data.url(document_path(v.key)), history=data.url(history_path(v.key)),
+                 document_api=data.url(document_api_path(v.key)),
+                 previous_api=data.url(version_api_path(v.key, prev.id)) if prev else None,
+                 next_api=data.url(version_api_path(v.key, nxt.id)) if nxt else None)
+    return {**_names(data, v.key), **_version_summary(data, doc, i),
+            "kind_label": KIND_LABELS[v.kind], "snapshot_id": v.snapshot_id,
+            "snapshots": [{"file": s.file, "url": s.url, "fetched_at": s.fetched_at, "sha256": s.sha256,
+                           "bytes": s.bytes} for s in v.snapshots],
+            "source": v.source, "previous": prev.id if prev else None, "next": nxt.id if nxt else None,
+            "findings": [_finding_json(data, f, page) for f in findings],
+            "finding_changes": changes, "links": links}
+
+
+def document_json(data: SiteData, doc: ArchivedDocument) -> dict[str, Any]:
+    key, latest = doc.key, doc.latest
+    declaration = data.content.declaration(key)
+    page = version_path(key, latest.id)
+    return {**_names(data, key),
+            "declared_urls": [p.url for p in declaration.pages] if declaration else [],
+            "version_count": len(doc.versions),
+            "versions": [_version_summary(data, doc, i) for i in range(len(doc.versions))],
+            "latest": {"id": latest.id, "captured_at": latest.captured_at,
+                       "severity_counts": severity_counts(data.findings_of(latest)),
+                       "findings": [_finding_json(data, f, page) for f in data.findings_of(latest)]},
+            "checks": _checks_json(data, key, data.checks.get(key, ())),
+            "links": {"self": data.url(document_api_path(key)), "page": data.url(document_path(key)),
+                      "history": data.url(history_path(key)), "service": data.url(service_path(key.service)),
+                      "feed": data.url(document_feed_path(key))}}
+
+
+def index_json(data: SiteData) -> dict[str, Any]:
+    settings = data.content.settings
+    documents = []
+    for doc in sorted(data.archive.documents, key=lambda d: d.key):
+        documents.append({
+            **_names(data, doc.key), "latest_version": doc.latest.id,
+            "latest_captured_at": doc.latest.captured_at, "version_count": len(doc.versions),
+            "severity_counts": severity_counts(data.findings_of(doc.latest)),
+            "links": {"api": data.url(document_api_path(doc.key)),
+                      "page": data.url(document_path(doc.key)), "history": data.url(history_path(doc.key)),
+                      "feed": data.url(document_feed_path(doc.key))}})
+    services = [{"slug": slug, "name": data.service_name(slug),
+                 "documents": [str(d.key) for d in docs],
+                 "links": {"page": data.url(service_path(slug)), "feed": data.url(service_feed_path(slug))}}
+                for slug, docs in data.services()]
+    return {"api_version": API_VERSION, "generator": GENERATOR,
+            "site": {"title": settings.title, "description": settings.description,
+                     "base_url": data.base_url, "language": settings.language,
+                     "attribution": settings.attribution},
+            "counts": {"services": len(services), "documents": len(documents),
+                       "versions": data.archive.version_count, "rules": len(data.ruleset.rules),
+                       "categories": len(data.ruleset.categories)},
+            "services": services, "documents": documents,
+            "links": {"self": data.url("api/index.json"), "rules": data.url("api/rules.json"),
+                      "categories": data.url("api/categories.json"), "feed": data.url(ALL_FEED_PATH),
+                      "sitemap": data.url("sitemap.xml"), "public_key": data.url(PUBLIC_KEY_FILE)}}
+
+
+def _latest_findings(data: SiteData) -> list[tuple[ArchivedDocument, Finding]]:
+    return [(doc, f) for doc in sorted(data.archive.documents, key=lambda d: d.key)
+            for f in data.findings_of(doc.latest)]
+
+
+def rules_json(data: SiteData) -> dict[str, Any]:
+    where: dict[str, set[DocKey]] = {}
+    for doc, f in _latest_findings(data):
+        where.setdefault(f.rule_id, set()).add(doc.key)
+    rules = [{"id": r.id, "title": r.title, "category": r.category, "severity": r.severity,
+              "explanation": r.explanation, "applies_to": list(r.applies_to),
+              "statutes": [{"name": s.name, "article": s.article, "url": s.url} for s in r.statutes],
+              "documents": [str(k) for k in sorted(where.get(r.id, ()))],
+              "links": {"page": data.url(rule_path(r.id)), "category": data.url(category_path(r.category))}}
+             for r in sorted(data.ruleset.rules, key=lambda r: r.id)]
+    return {"generator": GENERATOR, "count": len(rules), "rules": rules}
+
+
+def categories_json(data: SiteData) -> dict[str, Any]:
+    per_doc: dict[str, dict[DocKey, list[Finding]]] = {}
+    latest = {doc.key: doc.latest.id for doc in data.archive.documents}
+    for doc, f in _latest_findings(data):
+        per_doc.setdefault(f.category, {}).setdefault(doc.key, []).append(f)
+    categories = []
+    for c in data.ruleset.categories:
+        found = per_doc.get(c.slug, {})
+        categories.append({
+            "slug": c.slug, "name": c.name, "description": c.description,
+            "rules": sorted(r.id for r in data.ruleset.rules if r.category == c.slug),
+            "documents": [{"key": str(key), "title": data.title(key),
+                           "version": latest[key],
+                           "severity_counts": severity_counts(fs),
+                           "rules": sorted({f.rule_id for f in fs})} for key, fs in sorted(found.items())],
+            "links": {"page": data.url(category_path(c.slug)), "feed": data.url(category_feed_path(c.slug))}})
+    return {"generator": GENERATOR, "count": len(categories), "categories": categories}
+
+
+def build_api(data: SiteData) -> dict[str, bytes]:
+    """Every JSON file of the API: {path relative to the site root: bytes}."""
+    out = {"api/index.json": dump_json(index_json(data)), "api/rules.json": dump_json(rules_json(data)),
+           "api/categories.json": dump_json(categories_json(data))}
+    for doc in data.archive.documents:
+        out[document_api_path(doc.key)] = dump_json(document_json(data, doc))
+        for i, v in enumerate(doc.versions):
+            out[version_api_path(doc.key, v.id)] = dump_json(version_json(data, doc, i))
+    return dict(sorted(out.items()))
+
+
+# --- sitemap ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SitePage:
+    path: str  # relative to the site root, '' for home, pages end in '/'
+    lastmod: str | None  # W3C datetime (the capture time of the version the page shows)
+
+
+def site_pages(data: SiteData, extra_pages: Sequence[str] = ()) -> list[SitePage]:
+    """Every HTML page of the URL contract, plus the `categories/` and `rules/` indexes, in site
+    order; `extra_pages` adds pages (without lastmod). Home, search, categories and rules pages
+    show the whole archive: their lastmod is its newest capture; about and methodology have none."""
+    newest = data.newest_capture()
+    pages = [SitePage("", newest), SitePage("about/", None), SitePage("methodology/", None),
+             SitePage("search/", newest)]
+    pages += [SitePage(p, None) for p in extra_pages]
+    pages.append(SitePage("categories/", newest))
+    pages += [SitePage(category_path(c.slug), newest) for c in data.ruleset.categories]
+    pages.append(SitePage("rules/", newest))
+    pages += [SitePage(rule_path(r.id), newest) for r in sorted(data.ruleset.rules, key=lambda r: r.id)]
+    for slug, docs in data.services():
+        pages.append(SitePage(service_path(slug), max(d.latest.captured_at for d in docs)))
+        for doc in docs:
+            pages.append(SitePage(document_path(doc.key), doc.latest.captured_at))
+            pages.append(SitePage(history_path(doc.key), doc.latest.captured_at))
+            for i, v in enumerate(doc.versions):
+                pages.append(SitePage(version_path(doc.key, v.id), v.captured_at))
+                if i:
+                    pages.append(SitePage(changes_path(doc.key, v.id), v.captured_at))
+    return pages
+
+
+def build_sitemap(data: SiteData, extra_pages: Sequence[str] = ()) -> bytes:
+    pages = site_pages(data, extra_pages)
+    if len(pages) > SITEMAP_MAX_URLS:
+        raise ValueError(f"{len(pages)} pages exceed the {SITEMAP_MAX_URLS} URLs of one sitemap; "
+                         "split it with a sitemap index")
+    root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
+    for page in pages:
+        url = ET.SubElement(root, "url")
+        ET.SubElement(url, "loc").text = data.url(page.path)
+        if page.lastmod:
+            ET.SubElement(url, "lastmod").text = page.lastmod
+    return xml_bytes(root)
+
+
+def xml_bytes(root: ET.Element) -> bytes:
+    """UTF-8 XML with a declaration, indented, LF-terminated: the same tree gives the same bytes."""
+    ET.indent(root)
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data + b"\n"
+
+
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """Drop what XML 1.0 cannot hold (control characters, U+FFFE/U+FFFF); escaping is ElementTree's."""
+    return _XML_INVALID.sub("", text)

@@ -1,0 +1,277 @@
+"""Atom feeds (RFC 4287) of the archive's versions. Pure: bytes from `api.SiteData`.
+
+    feeds/all.xml                         every version of the archive, newest first (capped)
+    feeds/<service>.xml                   the versions of one service's documents
+    feeds/<service>/<doc-type>.xml        the versions of one document
+    feeds/categories/<category>.xml       versions whose findings of one clause category changed
+
+An entry is one version: its id is the version's permalink (a category feed's entry adds
+`#category-<slug>`, being another entry about the same version), its link the version's changes
+page (the version page for a first capture). Titles say what happened: "Claude.ai Terms of
+Service changed", "...: technical re-extraction", "...: first capture". Summaries are plain text
+(`type="text"`): captured wording is never written as markup, and ElementTree escapes it.
+
+Deterministic: a feed's `updated` is its newest entry's capture time (for a feed with no entry,
+the archive's newest capture), never the time of the build.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from . import __version__
+from .api import (
+    ALL_FEED_PATH,
+    KIND_LABELS,
+    SiteData,
+    category_feed_path,
+    category_path,
+    changes_path,
+    document_feed_path,
+    finding_changes,
+    history_path,
+    previous_version,
+    service_feed_path,
+    service_path,
+    severity_counts,
+    version_path,
+    xml_bytes,
+    xml_text,
+)
+from .model import ArchivedDocument, Finding, Version
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+FEED_LIMIT = 100  # entries per feed, newest kept
+LISTED_FINDINGS = 10  # added / removed findings quoted in a summary, each
+QUOTE_CHARS = 200  # a quoted clause is cut after this many characters
+
+
+@dataclass(frozen=True)
+class FeedCategory:
+    term: str
+    label: str | None = None
+    scheme: str | None = None  # IRI of the vocabulary the term belongs to
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    id: str  # a permanent IRI: the version's permalink
+    title: str  # plain text
+    link: str  # absolute URL of the page the entry is about
+    updated: str  # RFC 3339, UTC, e.g. 2025-08-01T00:32:05Z
+    summary: str  # plain text, may hold line breaks
+    categories: tuple[FeedCategory, ...] = ()
+    published: str | None = None
+    related: str | None = None  # absolute URL of another page about the entry (rel="related")
+
+
+@dataclass(frozen=True)
+class Feed:
+    path: str  # where the feed goes, relative to the site root
+    url: str  # its absolute URL: rel="self" and the feed's id
+    page: str  # absolute URL of the HTML page the feed follows (rel="alternate")
+    title: str
+    subtitle: str
+    author: str  # name of the feed's author (required by RFC 4287 when entries have none)
+    author_uri: str
+    language: str
+    rights: str
+    entries: tuple[FeedEntry, ...]  # newest first
+    empty_updated: str  # the feed's `updated` when it has no entry
+
+
+def _add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, {k: xml_text(v) for k, v in attrs.items()})
+    if text is not None:
+        element.text = xml_text(text)
+    return element
+
+
+def render_feed(feed: Feed) -> bytes:
+    """One Atom document, UTF-8; every text is escaped character data, never markup."""
+    attrs = {"xmlns": ATOM_NS}
+    if feed.language:
+        attrs["xml:lang"] = xml_text(feed.language)
+    root = ET.Element("feed", attrs)
+    _add(root, "id", feed.url)
+    _add(root, "title", feed.title, type="text")
+    if feed.subtitle:
+        _add(root, "subtitle", feed.subtitle, type="text")
+    _add(root, "updated", feed.entries[0].updated if feed.entries else feed.empty_updated)
+    _add(root, "link", rel="self", type="application/atom+xml", href=feed.url)
+    _add(root, "link", rel="alternate", type="text/html", href=feed.page)
+    author = _add(root, "author")
+    _add(author, "name", feed.author)
+    _add(author, "uri", feed.author_uri)
+    _add(root, "generator", "clausewatch", version=__version__)
+    if feed.rights:
+        _add(root, "rights", feed.rights, type="text")
+    for entry in feed.entries:
+        element = _add(root, "entry")
+        _add(element, "id", entry.id)
+        _add(element, "title", entry.title, type="text")
+        _add(element, "updated", entry.updated)
+        if entry.published:
+            _add(element, "published", entry.published)
+        _add(element, "link", rel="alternate", type="text/html", href=entry.link)
+        if entry.related:
+            _add(element, "link", rel="related", type="text/html", href=entry.related)
+        _add(element, "summary", entry.summary, type="text")
+        for category in entry.categories:
+            extra = {k: v for k, v in (("scheme", category.scheme), ("label", category.label)) if v}
+            _add(element, "category", term=category.term, **extra)
+    return xml_bytes(root)
+
+
+# --- entries ------------------------------------------------------------------------------
+
+def _time(iso: str) -> str:
+    """'2025-08-01T00:32:05Z' → '2025-08-01 00:32:05 UTC'."""
+    return iso.replace("T", " ").replace("Z", " UTC") if iso.endswith("Z") else iso
+
+
+def entry_title(data: SiteData, v: Version) -> str:
+    title = data.title(v.key)
+    return {"first": f"{title}: first capture", "change": f"{title} changed",
+            "technical": f"{title}: technical re-extraction"}[v.kind]
+
+
+def _kind_sentence(v: Version) -> str:
+    return {"first": "First capture of this document.",
+            "change": "The text of the document changed.",
+            "technical": "Technical re-extraction: the same capture's text was extracted again (new "
+                         "selectors or extraction); this is not a change made by the service."}[v.kind]
+
+
+def _quote(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= QUOTE_CHARS else text[:QUOTE_CHARS - 1].rstrip() + "…"
+
+
+def _finding_lines(data: SiteData, label: str, findings: Sequence[Finding]) -> list[str]:
+    lines = []
+    for f in findings[:LISTED_FINDINGS]:
+        rule = data.rule(f.rule_id)
+        lines.append(f"{label} [{f.severity}] {rule.title if rule else f.rule_id}: “{_quote(f.quote)}”")
+    if len(findings) > LISTED_FINDINGS:
+        lines.append(f"… and {len(findings) - LISTED_FINDINGS} more {label.lower().rstrip(':')} findings.")
+    return lines
+
+
+def _changes_link(data: SiteData, v: Version, first: bool) -> str:
+    return data.url(version_path(v.key, v.id) if first else changes_path(v.key, v.id))
+
+
+def _base_categories(data: SiteData, v: Version) -> list[FeedCategory]:
+    return [FeedCategory(v.kind, KIND_LABELS[v.kind], data.url("#kind")),
+            FeedCategory(v.key.service, data.service_name(v.key.service), data.url("#service")),
+            FeedCategory(v.key.doc_type, data.type_name(v.key.doc_type), data.url("#document-type"))]
+
+
+def _clause_category(data: SiteData, slug: str) -> FeedCategory:
+    category = data.ruleset.category(slug)
+    return FeedCategory(slug, category.name if category else slug, data.url("categories/"))
+
+
+def version_entry(data: SiteData, doc: ArchivedDocument, index: int) -> FeedEntry:
+    """The entry of one version in the archive, service and document feeds."""
+    v, prev = doc.versions[index], previous_version(doc, index)
+    findings = data.findings_of(v)
+    counts = severity_counts(findings)
+    size = f"Text: {v.bytes:,} bytes"
+    if prev:
+        size += f" ({v.bytes - prev.bytes:+,} bytes)".replace("-", "−")
+    tally = (f"Findings: {counts['total']} ({counts['high']} high, {counts['medium']} medium, "
+             f"{counts['low']} low)")
+    lines = [f"{_kind_sentence(v)} Captured {_time(v.captured_at)}, version {v.id}.",
+             f"{size}, SHA-256 {v.sha256}."]
+    added: list[Finding] = []
+    removed: list[Finding] = []
+    if prev:
+        added, removed = finding_changes(data.findings_of(prev), findings)
+        tally += f"; +{len(added)} / −{len(removed)} compared with the previous version"
+    lines.append(tally + ".")
+    lines += _finding_lines(data, "Added:", added) + _finding_lines(data, "Removed:", removed)
+    changed = sorted({f.category for f in added + removed})
+    return FeedEntry(
+        id=data.url(version_path(v.key, v.id)), title=entry_title(data, v),
+        link=_changes_link(data, v, prev is None), updated=v.captured_at, published=v.captured_at,
+        summary="\n".join(lines),
+        categories=tuple(_base_categories(data, v) + [_clause_category(data, c) for c in changed]),
+        related=None if prev is None else data.url(version_path(v.key, v.id)))
+
+
+def category_entry(data: SiteData, doc: ArchivedDocument, index: int, slug: str) -> FeedEntry | None:
+    """The entry of one version in a category's feed, or None if that category's findings did not
+    change (a first capture counts as a change when it has findings of the category)."""
+    v, prev = doc.versions[index], previous_version(doc, index)
+    added, removed = finding_changes(data.findings_of(prev) if prev else None, data.findings_of(v), slug)
+    if not added and not removed:
+        return None
+    category = _clause_category(data, slug)
+    compared = "compared with the previous version" if prev else "in the first capture of this document"
+    lines = [f"+{len(added)} / −{len(removed)} findings of “{category.label}” {compared}.",
+             f"{_kind_sentence(v)} Captured {_time(v.captured_at)}, version {v.id}."]
+    lines += _finding_lines(data, "Added:", added) + _finding_lines(data, "Removed:", removed)
+    return FeedEntry(
+        id=data.url(version_path(v.key, v.id)) + f"#category-{slug}",
+        title=f"{entry_title(data, v)} — +{len(added)} / −{len(removed)} findings",
+        link=_changes_link(data, v, prev is None), updated=v.captured_at, published=v.captured_at,
+        summary="\n".join(lines), categories=(*_base_categories(data, v), category),
+        related=None if prev is None else data.url(version_path(v.key, v.id)))
+
+
+# --- feeds --------------------------------------------------------------------------------
+
+def _newest_first(docs: Sequence[ArchivedDocument]) -> list[tuple[ArchivedDocument, int]]:
+    items = [(doc, i) for doc in docs for i in range(len(doc.versions))]
+    items.sort(key=lambda item: (item[0].versions[item[1]].captured_at, str(item[0].key)), reverse=True)
+    return items
+
+
+def _feed(data: SiteData, path: str, page: str, title: str, subtitle: str,
+          entries: Sequence[FeedEntry], limit: int) -> Feed:
+    settings = data.content.settings
+    return Feed(path=path, url=data.url(path), page=data.url(page), title=f"{settings.title}: {title}",
+                subtitle=subtitle, author=settings.title, author_uri=data.base_url,
+                language=settings.language, rights=settings.attribution, entries=tuple(entries[:limit]),
+                empty_updated=data.newest_capture())
+
+
+def feeds(data: SiteData, limit: int = FEED_LIMIT) -> list[Feed]:
+    """Every feed of the site, each with at most `limit` entries (the newest)."""
+    entries = {(doc.key, i): version_entry(data, doc, i)
+               for doc in data.archive.documents for i in range(len(doc.versions))}
+    everything = _newest_first(data.archive.documents)
+    result = [_feed(data, ALL_FEED_PATH, "", "every change", data.content.settings.description,
+                    [entries[doc.key, i] for doc, i in everything], limit)]
+    for slug, docs in data.services():
+        name = data.service_name(slug)
+        result.append(_feed(data, service_feed_path(slug), service_path(slug), name,
+                            f"Every version of the documents of {name}.",
+                            [entries[doc.key, i] for doc, i in _newest_first(docs)], limit))
+        for doc in docs:
+            title = data.title(doc.key)
+            result.append(_feed(data, document_feed_path(doc.key), history_path(doc.key), title,
+                                f"Every version of the {title}.",
+                                [entries[doc.key, i] for doc, i in _newest_first([doc])], limit))
+    for category in data.ruleset.categories:
+        found = [category_entry(data, doc, i, category.slug) for doc, i in everything]
+        result.append(_feed(data, category_feed_path(category.slug), category_path(category.slug),
+                            category.name, f"Versions whose findings of this category changed: "
+                            f"{category.description}", [e for e in found if e], limit))
+    return result
+
+
+def build_feeds(data: SiteData, limit: int = FEED_LIMIT) -> dict[str, bytes]:
+    """Every feed as {path relative to the site root: Atom bytes}; refuses two feeds on one path
+    (a service slugged `all` or `categories` would take another feed's place)."""
+    out: dict[str, bytes] = {}
+    for feed in feeds(data, limit):
+        if feed.path in out:
+            raise ValueError(f"two feeds would be written to {feed.path}: rename the service whose "
+                             "slug collides with a feed of the site")
+        out[feed.path] = render_feed(feed)
+    return dict(sorted(out.items()))

@@ -1,0 +1,151 @@
+"""The built site in a real browser: no errors, nothing leaves 127.0.0.1, accessible (axe-core,
+light and dark), valid HTML (Nu checker), no sideways scrolling on a phone, usable without
+JavaScript, and a print stylesheet that drops the navigation."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Page
+
+from .browser import (
+    SITE_NAV,
+    ServedSite,
+    axe_violations,
+    declared_icons,
+    follow_link,
+    horizontal_overflow,
+    overflowing_elements,
+    run_vnu,
+)
+from .conftest import NewPage
+
+PAGE_KINDS = ("home", "service", "document", "version", "history", "about", "404")
+PHONE = {"width": 360, "height": 740}
+
+
+def open_page(page: Page, site: ServedSite, path: str, kind: str) -> None:
+    response = page.goto(site.url(path))
+    assert response is not None
+    assert response.status == (404 if kind == "404" else 200), f"{path}: HTTP {response.status}"
+
+
+@pytest.mark.parametrize("kind", PAGE_KINDS)
+def test_page_loads_without_errors_and_stays_on_the_machine(
+        kind: str, new_page: NewPage, served_site: ServedSite, site_pages: dict[str, str]) -> None:
+    page, log = new_page()
+    open_page(page, served_site, site_pages[kind], kind)
+    expected = (served_site.url(site_pages[kind]),) if kind == "404" else ()
+    problems = log.problems(expected)
+    assert not problems, "\n".join(problems)
+    offsite = log.offsite_requests()
+    assert not offsite, "requests leaving 127.0.0.1:\n" + "\n".join(offsite)
+    assert page.evaluate("document.styleSheets.length") >= 1, "no stylesheet applied"
+
+
+def test_every_page_declares_its_icon(new_page: NewPage, served_site: ServedSite,
+                                      site_pages: dict[str, str]) -> None:
+    """Else the browser asks for /favicon.ico at the host's root (outside the base path): a 404
+    and a console error on every page view, at a time that depends on the browser."""
+    page, _ = new_page()
+    missing = []
+    for kind in PAGE_KINDS:
+        open_page(page, served_site, site_pages[kind], kind)
+        icons = declared_icons(page)
+        if not icons:
+            missing.append(site_pages[kind] or "(home)")
+        for icon in icons:
+            if not icon.startswith("data:"):
+                response = page.request.get(icon)
+                assert response.ok, f"{site_pages[kind]}: icon {icon}: HTTP {response.status}"
+                assert urlsplit(icon).hostname == "127.0.0.1", f"third-party icon {icon}"
+    assert not missing, "pages without <link rel=icon> (the browser requests /favicon.ico): " \
+        + ", ".join(missing)
+
+
+def test_axe_finds_a_violation_when_there_is_one(page: Page) -> None:
+    """axe really runs (a broken injection would otherwise pass every page)."""
+    page.set_content("<!DOCTYPE html><html lang='en'><title>t</title><main><button></button></main>")
+    assert any(v.startswith("button-name ") for v in axe_violations(page))
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("kind", PAGE_KINDS)
+def test_axe_finds_no_violation(kind: str, scheme: str, new_page: NewPage, served_site: ServedSite,
+                                site_pages: dict[str, str]) -> None:
+    page, _ = new_page(color_scheme=scheme)
+    open_page(page, served_site, site_pages[kind], kind)
+    assert page.evaluate(f"matchMedia('(prefers-color-scheme: {scheme})').matches")
+    violations = axe_violations(page)
+    assert not violations, f"axe, {site_pages[kind]} ({scheme}):\n" + "\n".join(violations)
+
+
+def test_nu_html_checker_reports_a_broken_page(tmp_path: Path) -> None:
+    """The checker runs and reports errors (else a broken setup would pass every site)."""
+    probe = tmp_path / "probe.html"
+    probe.write_text("<!DOCTYPE html><html lang=en><title>probe</title><p><div></p>")
+    result = run_vnu([probe], relative_to=tmp_path)
+    assert result.returncode == 1 and any(m.startswith('"probe.html":') for m in result.messages), result
+
+
+def test_nu_html_checker_accepts_the_whole_site(committed_site: Path) -> None:
+    result = run_vnu([committed_site], relative_to=committed_site)
+    pages = len(list(committed_site.rglob("*.html")))
+    # Grouped by message, long quoted values (ids, URLs) elided: "Duplicate ID “…”" once.
+    kinds = Counter(re.sub(r"“[^”]{12,}”", "“…”", re.sub(r'^"[^"]*":[\d.-]+: ', "", m))
+                    for m in result.messages)
+    summary = "\n".join(f"{n:4} x {text}" for text, n in kinds.most_common())
+    assert result.returncode == 0 and not result.messages, (
+        f"Nu HTML checker: exit status {result.returncode}, {len(result.messages)} messages on "
+        f"{pages} pages ({result.seconds:.0f} s)\n{summary}\nfirst messages:\n"
+        + "\n".join(result.messages[:20]))
+
+
+@pytest.mark.parametrize("kind", ["document", "version", "history"])
+def test_no_horizontal_scrolling_on_a_phone(kind: str, new_page: NewPage, served_site: ServedSite,
+                                            site_pages: dict[str, str]) -> None:
+    page, _ = new_page(viewport=PHONE)
+    open_page(page, served_site, site_pages[kind], kind)
+    overflow = horizontal_overflow(page)
+    assert overflow <= 1, f"{site_pages[kind]} is {overflow}px too wide: {overflowing_elements(page)}"
+
+
+def test_no_document_or_history_page_scrolls_sideways_on_a_phone(
+        new_page: NewPage, served_site: ServedSite, committed_site: Path) -> None:
+    """Every document's latest version and history: captured text varies (tables, long URLs)."""
+    page, _ = new_page(viewport=PHONE)
+    too_wide = []
+    for history in sorted(committed_site.glob("*/*/history/index.html")):
+        doc = history.parent.parent.relative_to(committed_site).as_posix()
+        for path in (f"{doc}/", f"{doc}/history/"):
+            page.goto(served_site.url(path))
+            if (overflow := horizontal_overflow(page)) > 1:
+                too_wide.append(f"{path}: +{overflow}px {overflowing_elements(page, 3)}")
+    assert not too_wide, "wider than a 360px screen:\n" + "\n".join(too_wide)
+
+
+def test_site_works_without_javascript(new_page: NewPage, served_site: ServedSite,
+                                       site_pages: dict[str, str]) -> None:
+    page, log = new_page(java_script_enabled=False)
+    open_page(page, served_site, "", "home")
+    for kind in ("service", "document", "history", "version"):
+        follow_link(page, served_site.url(site_pages[kind]))
+        assert page.locator("main h1").count() >= 1, f"{page.url}: no heading"
+    version_id = site_pages["version"].rstrip("/").rsplit("/", 1)[1]
+    assert version_id in page.locator("main").inner_text()
+    assert not log.problems() and not log.offsite_requests(), log
+
+
+@pytest.mark.parametrize("kind", PAGE_KINDS)
+def test_print_stylesheet_hides_the_site_navigation(kind: str, page: Page, served_site: ServedSite,
+                                                    site_pages: dict[str, str]) -> None:
+    open_page(page, served_site, site_pages[kind], kind)
+    navigation = page.locator(SITE_NAV)
+    assert navigation.count() == 1 and navigation.is_visible()
+    page.emulate_media(media="print")
+    assert navigation.is_hidden()
+    assert page.locator("main h1").first.is_visible()

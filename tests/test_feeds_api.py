@@ -1,0 +1,300 @@
+"""Feeds, JSON API and sitemap, built from the committed archive and content."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from generator.api import SiteData, analyze_versions, build_api, build_sitemap, load_site_data
+from generator.archive import load_archive
+from generator.checklog import Check
+from generator.content import load_content
+from generator.feeds import FEED_LIMIT, build_feeds
+from generator.model import Archive, DocKey, Finding
+from generator.rules import load_ruleset
+
+from .conftest import ROOT
+
+A = "{http://www.w3.org/2005/Atom}"
+SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+VID = r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z"
+# Page paths of the URL contract (architecture.md), relative to the site root.
+PAGE_RE = re.compile(
+    rf"^(|about/|methodology/|search/|categories/|rules/|categories/{SLUG}/|rules/{SLUG}/|{SLUG}/|{SLUG}/{SLUG}/"
+    rf"|{SLUG}/{SLUG}/history/|{SLUG}/{SLUG}/{VID}/|{SLUG}/{SLUG}/{VID}/changes/)$")
+RAW_RE = re.compile(rf"^({SLUG})/({SLUG})/({VID})\.(md|md\.minisig|json|json\.minisig)$")
+
+
+@pytest.fixture(scope="module")
+def data() -> SiteData:
+    content = load_content(ROOT / "content")
+    archive = load_archive(ROOT / "archive")
+    ruleset = load_ruleset(ROOT / "content", {t.slug for t in content.document_types})
+    return SiteData(content, archive, ruleset, analyze_versions(archive, ruleset))
+
+
+@pytest.fixture(scope="module")
+def feeds(data: SiteData) -> dict[str, bytes]:
+    return build_feeds(data)
+
+
+@pytest.fixture(scope="module")
+def api(data: SiteData) -> dict[str, bytes]:
+    return build_api(data)
+
+
+def _text(element: ET.Element, tag: str) -> str:
+    found = element.findall(A + tag)
+    assert len(found) == 1, f"exactly one atom:{tag} expected"
+    return found[0].text or ""
+
+
+def _contract_pages(data: SiteData) -> set[str]:
+    """The page paths the URL contract gives the committed archive, counted independently."""
+    pages = {"", "about/", "methodology/", "search/", "categories/", "rules/"}
+    pages |= {f"categories/{c.slug}/" for c in data.ruleset.categories}
+    pages |= {f"rules/{r.id}/" for r in data.ruleset.rules}
+    for doc in data.archive.documents:
+        pages |= {f"{doc.key.service}/", f"{doc.key}/", f"{doc.key}/history/"}
+        pages |= {f"{doc.key}/{v.id}/" for v in doc.versions}
+        pages |= {f"{doc.key}/{v.id}/changes/" for v in doc.versions[1:]}
+    assert all(PAGE_RE.match(p) for p in pages)
+    return pages
+
+
+def test_every_feed_is_a_valid_atom_document(data: SiteData, feeds: dict[str, bytes]) -> None:
+    base = data.base_url
+    expected = {"feeds/all.xml"}
+    expected |= {f"feeds/{d.key.service}.xml" for d in data.archive.documents}
+    expected |= {f"feeds/{d.key}.xml" for d in data.archive.documents}
+    expected |= {f"feeds/categories/{c.slug}.xml" for c in data.ruleset.categories}
+    assert set(feeds) == expected and len(feeds) == 1 + 22 + 25 + 20
+    for path, body in feeds.items():
+        assert body.startswith(b"<?xml version='1.0' encoding='utf-8'?>\n") and body.endswith(b"\n")
+        root = ET.fromstring(body)
+        assert root.tag == A + "feed"
+        assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+        assert _text(root, "id") == base + path and _text(root, "title")
+        assert RFC3339_UTC.match(_text(root, "updated"))
+        links = {(link.get("rel"), link.get("type")): link.get("href") for link in root.findall(A + "link")}
+        assert links[("self", "application/atom+xml")] == base + path
+        assert PAGE_RE.match(links[("alternate", "text/html")].removeprefix(base))  # type: ignore[union-attr]
+        author = root.findall(A + "author")
+        assert len(author) == 1 and _text(author[0], "name")
+        entries = root.findall(A + "entry")
+        ids = [_text(e, "id") for e in entries]
+        assert len(ids) == len(set(ids)) and len(entries) <= FEED_LIMIT
+        updated = [_text(e, "updated") for e in entries]
+        assert updated == sorted(updated, reverse=True), f"{path}: entries not newest first"
+        if entries:
+            assert _text(root, "updated") == updated[0]
+        for entry in entries:
+            assert _text(entry, "title") and RFC3339_UTC.match(_text(entry, "updated"))
+            assert entry.find(A + "summary").get("type") == "text"  # type: ignore[union-attr]
+            alternate = [x for x in entry.findall(A + "link") if x.get("rel") == "alternate"]
+            assert len(alternate) == 1 and PAGE_RE.match(alternate[0].get("href", "").removeprefix(base))
+            assert all(c.get("term") for c in entry.findall(A + "category"))
+
+
+def test_archive_feed_holds_the_newest_versions_labelled(data: SiteData, feeds: dict[str, bytes]) -> None:
+    base = data.base_url
+    versions = sorted((v for d in data.archive.documents for v in d.versions),
+                      key=lambda v: (v.captured_at, str(v.key)), reverse=True)
+    entries = ET.fromstring(feeds["feeds/all.xml"]).findall(A + "entry")
+    assert len(entries) == FEED_LIMIT < len(versions)
+    by_id = {base + f"{v.key}/{v.id}/": v for v in versions}
+    assert [_text(e, "id") for e in entries] == [base + f"{v.key}/{v.id}/" for v in versions[:FEED_LIMIT]]
+    kinds = set()
+    for entry in entries:
+        v, title = by_id[_text(entry, "id")], _text(entry, "title")
+        kinds.add(v.kind)
+        suffix = {"first": ": first capture", "change": " changed", "technical": ": technical re-extraction"}
+        assert title.endswith(suffix[v.kind]) and title.startswith(data.service_name(v.key.service))
+        assert v.kind in {c.get("term") for c in entry.findall(A + "category")}
+        link = next(x.get("href") for x in entry.findall(A + "link") if x.get("rel") == "alternate")
+        assert link == base + f"{v.key}/{v.id}/" + ("" if v.kind == "first" else "changes/")
+    assert {"change", "technical"} <= kinds
+    for doc in data.archive.documents:  # a document's feed has all of its versions, newest first
+        feed = ET.fromstring(feeds[f"feeds/{doc.key}.xml"])
+        assert [_text(e, "id") for e in feed.findall(A + "entry")] == \
+            [base + f"{doc.key}/{v.id}/" for v in reversed(doc.versions)]
+
+
+def test_category_feeds_list_the_versions_whose_findings_changed(data: SiteData,
+                                                                 feeds: dict[str, bytes]) -> None:
+    base, total = data.base_url, 0
+    for category in data.ruleset.categories:
+        expected: list[tuple[str, str, int, int]] = []
+        for doc in data.archive.documents:
+            before: set[tuple[str, str]] = set()
+            for v in doc.versions:
+                now = {(f.rule_id, f.clause_id) for f in data.findings_of(v) if f.category == category.slug}
+                if now != before:
+                    expected.append((v.captured_at, base + f"{doc.key}/{v.id}/#category-{category.slug}",
+                                     len(now - before), len(before - now)))
+                before = now
+        expected.sort(key=lambda e: (e[0], e[1]), reverse=True)
+        entries = ET.fromstring(feeds[f"feeds/categories/{category.slug}.xml"]).findall(A + "entry")
+        assert [_text(e, "id") for e in entries] == [e[1] for e in expected[:FEED_LIMIT]]
+        for entry, (_, _, added, removed) in zip(entries, expected, strict=False):
+            assert _text(entry, "summary").startswith(f"+{added} / −{removed} findings of “{category.name}”")
+            assert _text(entry, "title").endswith(f" — +{added} / −{removed} findings")
+        total += len(entries)
+    assert total > 100
+
+
+def _hostile(data: SiteData) -> SiteData:
+    """The same site, with markup in a service name and in a quoted clause."""
+    services = tuple(dataclasses.replace(s, name="<script>alert(1)</script> & Co") if s.slug == "claude-ai"
+                     else s for s in data.content.services)
+    doc = next(d for d in data.archive.documents if str(d.key) == "claude-ai/terms-of-service")
+    quote = "You agree <script>alert('x')</script> & <b>bold</b> ]]> \x01\ufffe terms."
+    findings = dict(data.findings)
+    findings[doc.key, doc.latest.id] = (
+        Finding("acceptance-by-use", "low", "contract-by-using", "c-000000000000", quote, 0, 10),)
+    return dataclasses.replace(data, content=dataclasses.replace(data.content, services=services),
+                               findings=findings)
+
+
+def test_captured_and_declared_text_stays_escaped_text(data: SiteData) -> None:
+    hostile = _hostile(data)
+    feeds = build_feeds(hostile)
+    for path in ("feeds/all.xml", "feeds/claude-ai.xml", "feeds/claude-ai/terms-of-service.xml",
+                 "feeds/categories/contract-by-using.xml"):
+        body = feeds[path]
+        assert b"<script>" not in body and b"<b>" not in body and b"\x01" not in body
+        assert b"&lt;script&gt;" in body
+        root = ET.fromstring(body)  # still well-formed XML
+        texts = [e.text or "" for e in root.iter()]
+        assert any("<script>alert(1)</script> & Co" in t for t in texts)
+        assert any("You agree <script>alert('x')</script> & <b>bold</b> ]]>  terms." in t for t in texts)
+    api = build_api(hostile)
+    document = json.loads(api["api/claude-ai/terms-of-service.json"])
+    assert document["service"]["name"] == "<script>alert(1)</script> & Co"
+    assert document["latest"]["findings"][0]["quote"].startswith("You agree <script>")
+
+
+def _links(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("source", "snapshots", "declared_urls", "url", "final_url"):
+                continue  # addresses of the captured pages, not of this site
+            yield from _links(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _links(item)
+    elif isinstance(value, str) and value.startswith("http"):
+        yield value
+
+
+def test_json_api_files_parse_link_inside_the_site_and_count_the_archive(
+        data: SiteData, api: dict[str, bytes], feeds: dict[str, bytes]) -> None:
+    archive, base = data.archive, data.base_url
+    expected = {"api/index.json", "api/rules.json", "api/categories.json"}
+    expected |= {f"api/{d.key}.json" for d in archive.documents}
+    expected |= {f"api/{d.key}/{v.id}.json" for d in archive.documents for v in d.versions}
+    assert set(api) == expected and len(api) == 3 + 25 + 247
+    pages = _contract_pages(data)
+    outputs = set(api) | set(feeds) | {"sitemap.xml", "minisign.pub"}
+    for path, body in api.items():
+        value = json.loads(body)
+        assert body == (json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+        for link in _links(value):
+            assert link.startswith(base), (path, link)
+            target = link.removeprefix(base).split("#")[0]
+            if target in outputs or target in pages:
+                continue
+            raw = RAW_RE.match(target)
+            assert raw, (path, link)
+            assert (archive.root / raw[1] / raw[2] / "versions" / f"{raw[3]}.{raw[4]}").is_file()
+    index = json.loads(api["api/index.json"])
+    assert index["counts"]["documents"] == len(index["documents"]) == 25
+    assert index["counts"]["versions"] == sum(d["version_count"] for d in index["documents"]) == 247
+    rules, categories = json.loads(api["api/rules.json"]), json.loads(api["api/categories.json"])
+    assert index["counts"]["rules"] == len(rules["rules"]) == len(data.ruleset.rules)
+    assert index["counts"]["categories"] == len(categories["categories"]) == 20
+    for doc in archive.documents:
+        document = json.loads(api[f"api/{doc.key}.json"])
+        assert [v["id"] for v in document["versions"]] == [v.id for v in doc.versions]
+        latest = data.findings_of(doc.latest)
+        counts = document["latest"]["severity_counts"]
+        assert counts["total"] == len(latest) == len(document["latest"]["findings"])
+        for finding, expect in zip(document["latest"]["findings"], latest, strict=True):
+            assert finding["link"] == f"{base}{doc.key}/{doc.latest.id}/#{expect.clause_id}"
+        for i, v in enumerate(doc.versions):
+            version = json.loads(api[f"api/{doc.key}/{v.id}.json"])
+            assert version["sha256"] == v.sha256 and version["kind"] == v.kind
+            assert (version["finding_changes"] is None) == (i == 0)
+            assert version["links"]["md"] == f"{base}{doc.key}/{v.id}.md"
+    assert {"id", "title", "category", "severity", "explanation", "statutes"} <= set(rules["rules"][0])
+
+
+def test_sitemap_lists_every_page_once_with_absolute_urls(data: SiteData) -> None:
+    body = build_sitemap(data)
+    root = ET.fromstring(body)
+    assert root.tag == SM + "urlset"
+    locs = [u.findtext(SM + "loc") or "" for u in root.findall(SM + "url")]
+    archive = data.archive
+    versions = archive.version_count
+    expected = (6 + len(data.ruleset.categories) + len(data.ruleset.rules) + 22
+                + 2 * len(archive.documents) + versions + (versions - len(archive.documents)))
+    assert len(locs) == len(set(locs)) == expected == 593
+    assert all(loc.startswith("https://") and loc.startswith(data.base_url) for loc in locs)
+    assert {loc.removeprefix(data.base_url) for loc in locs} == _contract_pages(data)
+    lastmods = {u.findtext(SM + "loc"): u.findtext(SM + "lastmod") for u in root.findall(SM + "url")}
+    doc = archive.documents[0]
+    first, latest = doc.versions[0], doc.latest
+    assert lastmods[f"{data.base_url}{doc.key}/{first.id}/"] == first.captured_at
+    assert f"{data.base_url}{doc.key}/{first.id}/changes/" not in lastmods
+    assert lastmods[f"{data.base_url}{doc.key}/"] == latest.captured_at
+    assert lastmods[data.base_url + "about/"] is None
+    assert len(build_sitemap(data, extra_pages=("faq/",)).split(b"<url>")) == expected + 2
+
+
+def test_outputs_are_deterministic(data: SiteData, feeds: dict[str, bytes], api: dict[str, bytes]) -> None:
+    # Same input, and the same input listed in another order, give the same bytes.
+    shuffled = dataclasses.replace(data, archive=Archive(data.archive.root, data.archive.documents[::-1]))
+    for other in (data, shuffled):
+        assert build_feeds(other) == feeds
+        assert build_api(other) == api
+        assert build_sitemap(other) == build_sitemap(data)
+
+
+def test_a_service_slug_taken_by_a_feed_is_refused(data: SiteData) -> None:
+    doc = data.archive.documents[0]
+    key = DocKey("all", doc.key.doc_type)
+    renamed = dataclasses.replace(doc, key=key, versions=tuple(dataclasses.replace(v, key=key)
+                                                               for v in doc.versions))
+    clash = dataclasses.replace(data, archive=Archive(data.archive.root, (renamed,)))
+    with pytest.raises(ValueError, match=r"feeds/all\.xml"):
+        build_feeds(clash)
+
+
+def test_feed_sizes_stay_reasonable(feeds: dict[str, bytes], api: dict[str, bytes]) -> None:
+    assert max(len(b) for b in feeds.values()) < 1_000_000
+    assert max(len(b) for b in api.values()) < 1_000_000
+
+
+def test_document_json_summarises_the_check_log(data: SiteData) -> None:
+    loaded = load_site_data(data.content, data.archive, data.ruleset, findings=data.findings)
+    assert loaded.checks == {}  # the committed sample archive has no check logs yet
+    doc = data.archive.documents[0]
+    log = [Check(checked_at="2026-01-01T00:00:00Z", outcome="unchanged", version_id=doc.latest.id,
+                 sha256=doc.latest.sha256, document=str(doc.key), seq=1, prev="0" * 64, generator="t"),
+           Check(checked_at="2026-01-02T00:00:00Z", outcome="blocked", reason="captcha page",
+                 document=str(doc.key), seq=2, prev="1" * 64, generator="t")]
+    api = build_api(dataclasses.replace(data, checks={doc.key: log}))
+    checks = json.loads(api[f"api/{doc.key}.json"])["checks"]
+    assert checks["count"] == 2 and checks["outcomes"] == {"blocked": 1, "unchanged": 1}
+    assert checks["last"]["outcome"] == "blocked" and checks["last"]["reason"] == "captcha page"
+    assert checks["last_success"] == "2026-01-01T00:00:00Z"
+    assert checks["log"] == f"{data.base_url}{doc.key}/checks.jsonl"
+    assert json.loads(api[f"api/{data.archive.documents[1].key}.json"])["checks"] is None
