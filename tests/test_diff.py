@@ -315,6 +315,7 @@ def version_view(versions: list[Path], index: int, kind: str) -> SimpleNamespace
         version=SimpleNamespace(kind=kind, captured_at=vid),
         previous_id=versions[index - 1].stem if index else None,
         next_id=versions[index + 1].stem if index + 1 < len(versions) else None,
+        findings_added=(), findings_removed=(),
     )
 
 

@@ -128,6 +128,9 @@ def test_full_build_of_the_committed_archive(tmp_path: Path) -> None:
     assert "for 25 documents and 247 versions" in result.stdout
     version_pages = list(out.glob("*/*/????-??-??T??-??-??Z/index.html"))
     assert len(version_pages) == 247
+    assert len(list(out.glob("*/*/????-??-??T??-??-??Z/changes/index.html"))) == 247 - 25
+    changes = next(out.glob("claude-ai/terms-of-service/*/changes/index.html")).read_text()
+    assert "Flagged provisions added and removed by this change" in changes
     assert len(list(out.glob("*/*/history/index.html"))) == 25
     assert len(list(out.glob("*/index.html"))) >= 22 + 1  # services + about
     assert broken_links(out, "/clausewatch/") == []
