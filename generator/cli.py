@@ -15,7 +15,7 @@ from pathlib import Path
 from . import __version__
 from .analyze import analyze_markdown, check_examples
 from .archive import ArchiveWriter, load_archive
-from .capture import FAILED, Capture, CheckResult, run_capture, select_declarations
+from .capture import FAILED, Capture, CheckResult, in_shard, parse_shard, run_capture, select_declarations
 from .charset import decode
 from .content import load_content
 from .evaluate import evaluate, format_table, read_sentences, write_predictions
@@ -233,6 +233,8 @@ def _summary(rows: Sequence[tuple[str, str, str, str]]) -> str:
 def cmd_capture(args: argparse.Namespace) -> int:
     content = load_content(args.content)
     declarations = select_declarations([d for s in content.services for d in s.documents], args.keys)
+    if args.shard:
+        declarations = in_shard(declarations, args.shard)
     writer = ArchiveWriter(args.archive, load_signer(args.secret_key))
     settings = FetchSettings(timeout=args.timeout, concurrency=args.concurrency, per_host=args.per_host)
     capture = Capture(args.archive, writer, settings)
@@ -293,6 +295,13 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        return parse_shard(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="clausewatch",
@@ -340,6 +349,9 @@ def make_parser() -> argparse.ArgumentParser:
     sub.add_argument("--concurrency", type=int, default=16, help="pages fetched at once (default: 16)")
     sub.add_argument("--per-host", type=int, default=2, help="pages fetched at once per host (default: 2)")
     sub.add_argument("--timeout", type=float, default=30.0, help="seconds per attempt (default: 30)")
+    sub.add_argument("--shard", type=_shard, metavar="I/N",
+                     help="capture only shard I of N (1 <= I <= N): the documents whose key hashes to I, "
+                          "so N parallel jobs capture each document exactly once")
 
     sub = verb("reextract", cmd_reextract,
                "rebuild versions from stored snapshots under the current declarations (technical changes)")

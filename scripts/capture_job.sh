@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The steps of the capture workflow (.github/workflows/capture.yml), kept here so that the workflow
+# and its test (tests/test_workflows.py) run the very same commands. Run from the repository root,
+# with `clausewatch` on PATH:
+#
+#   capture_job.sh plan N                  print the shard list [1, ..., N] as JSON (N: 1 to 64)
+#   capture_job.sh shard I/N OUT           capture shard I of N into archive/, then pack what changed
+#                                          under archive/ into OUT/ (archive.tar + deleted, a NUL list)
+#   capture_job.sh commit DIR...           unpack the shards' OUT folders, verify the archive, commit
+#                                          (scripts/commit_capture.py) and push to the current branch
+#
+# `shard` signs with the key in CLAUSEWATCH_SECRET_KEY (never printed). Every document is in exactly
+# one shard (a stable hash of its key), so the shards' files never overlap and unpack in any order.
+set -euo pipefail
+
+die() { echo "capture_job: $*" >&2; exit 1; }
+
+# Append to the job summary on GitHub Actions; a no-op elsewhere.
+summary() { if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then cat >>"$GITHUB_STEP_SUMMARY"; else cat >/dev/null; fi; }
+
+plan() {
+  local count=$1
+  if ! [[ "$count" =~ ^[1-9][0-9]*$ ]] || [ "$count" -gt 64 ]; then
+    die "shard count must be 1 to 64, not '$count'"
+  fi
+  local list
+  list=$(seq -s, 1 "$count")
+  echo "[$list]"
+}
+
+shard() {
+  local shard=$1 out=$2
+  [ -n "${CLAUSEWATCH_SECRET_KEY:-}" ] || die "CLAUSEWATCH_SECRET_KEY is empty: set the repository secret"
+  mkdir -p "$out"
+  local report status=0
+  report=$(mktemp)
+  # Exit status 1 with the summary table printed means some documents failed: their failures are
+  # logged in the archive like any check, so the job goes on. Without the table (bad content/,
+  # wrong key, crash) nothing was captured and the job fails.
+  clausewatch capture --shard "$shard" >"$report" || status=$?
+  cat "$report"
+  # Reasons quote what servers answered: escaped, so they cannot add markup to the summary.
+  { echo "### Capture, shard $shard"; echo; echo '<pre>'
+    sed -e 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g' "$report"; echo '</pre>'; echo; } | summary
+  if [ "$status" -ne 0 ] && { [ "$status" -ne 1 ] || ! grep -q '^document  *outcome' "$report"; }; then
+    die "clausewatch capture failed (exit status $status)"
+  fi
+  # What changed under archive/: new and modified files in a tar, deleted ones in a NUL list.
+  git ls-files -z --deleted -- archive >"$out/deleted"
+  git ls-files -z --modified --others --exclude-standard -- archive \
+    | while IFS= read -r -d '' path; do if [ -e "$path" ]; then printf '%s\0' "$path"; fi; done \
+    | tar --create --file "$out/archive.tar" --null --files-from=-
+  echo "packed $(tar --list --file "$out/archive.tar" | wc -l) changed files into $out"
+}
+
+commit() {
+  [ $# -gt 0 ] || die "commit: name the shards' folders"
+  local dir
+  for dir in "$@"; do
+    [ -f "$dir/archive.tar" ] || die "$dir: no archive.tar"
+    # Only files under archive/, no absolute paths, no '..': the artifacts come from our own jobs,
+    # but a tar is never trusted to write elsewhere.
+    if tar --list --file "$dir/archive.tar" | grep -Ev '^archive/' | grep -q . \
+       || tar --list --file "$dir/archive.tar" | grep -Eq '(^|/)\.\.(/|$)'; then
+      die "$dir/archive.tar: holds paths outside archive/"
+    fi
+    tar --extract --file "$dir/archive.tar"
+    if [ -s "$dir/deleted" ]; then
+      tr '\0' '\n' <"$dir/deleted" | grep -Ev '^archive/' | grep -q . && die "$dir/deleted: paths outside archive/"
+      xargs -0 rm -f -- <"$dir/deleted"
+    fi
+  done
+  # The merged archive must verify before anything is committed, against the key already committed.
+  local pinned=() key
+  if git cat-file -e HEAD:archive/minisign.pub 2>/dev/null; then
+    key=$(mktemp)
+    git show HEAD:archive/minisign.pub >"$key"
+    pinned=(--public-key "$key")
+  fi
+  clausewatch verify "${pinned[@]}"
+  python3 scripts/commit_capture.py --push
+}
+
+[ $# -gt 0 ] || die "usage: capture_job.sh plan N | shard I/N OUT | commit DIR..."
+verb=$1
+shift
+case "$verb" in
+  plan) [ $# -eq 1 ] || die "usage: capture_job.sh plan N"; plan "$1" ;;
+  shard) [ $# -eq 2 ] || die "usage: capture_job.sh shard I/N OUT"; shard "$1" "$2" ;;
+  commit) commit "$@" ;;
+  *) die "unknown step '$verb' (plan, shard or commit)" ;;
+esac
