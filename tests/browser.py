@@ -129,7 +129,8 @@ def serve_site(site: Path, base_path: str, root: Path) -> Iterator[ServedSite]:
 def sample_pages(site: Path) -> dict[str, str]:
     """One site path of each page type, chosen from the built site alone (no template knowledge):
     the document with the most versions, a version in the middle of its history (so it has both
-    neighbours), its service, plus the home, about and a missing page (served the 404 page)."""
+    neighbours) and its changes page, its service, the first category and rule, plus the home,
+    about, methodology, search, category and rule indexes and a missing page (the 404 page)."""
     histories = sorted(site.glob("*/*/history/index.html"))
     assert histories, f"no history page in {site}: is it a built site?"
 
@@ -140,6 +141,9 @@ def sample_pages(site: Path) -> dict[str, str]:
     busiest = max(histories, key=lambda h: (len(versions(h)), -histories.index(h)))
     doc = busiest.parent.parent.relative_to(site).as_posix()
     ids = versions(busiest)
+    assert len(ids) >= 2, f"{doc} has {len(ids)} versions: no changes page to sample"
+    category, rule = (sorted(site.glob(f"{kind}/*/index.html"))[0].parent.relative_to(site).as_posix()
+                      for kind in ("categories", "rules"))
     return {
         "home": "",
         "service": doc.split("/")[0] + "/",
@@ -148,6 +152,13 @@ def sample_pages(site: Path) -> dict[str, str]:
         "history": f"{doc}/history/",
         "about": "about/",
         "404": "no-such-page/",
+        "changes": f"{doc}/{ids[len(ids) // 2]}/changes/",
+        "search": "search/",
+        "categories": "categories/",
+        "category": f"{category}/",
+        "rules": "rules/",
+        "rule": f"{rule}/",
+        "methodology": "methodology/",
     }
 
 

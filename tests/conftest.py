@@ -112,7 +112,8 @@ def served_site(committed_site: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.fixture(scope="session")
 def site_pages(committed_site: Path) -> dict[str, str]:
-    """One site path per page type: home, service, document, version, history, about, 404."""
+    """One site path per page type: home, service, document, version, history, about, 404,
+    changes, search, categories, category, rules, rule, methodology."""
     return sample_pages(committed_site)
 
 

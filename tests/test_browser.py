@@ -24,7 +24,8 @@ from .browser import (
 )
 from .conftest import NewPage
 
-PAGE_KINDS = ("home", "service", "document", "version", "history", "about", "404")
+PAGE_KINDS = ("home", "service", "document", "version", "history", "about", "404", "changes", "search",
+              "categories", "category", "rules", "rule", "methodology")
 PHONE = {"width": 360, "height": 740}
 
 
