@@ -1,0 +1,241 @@
+"""Build speed on a synthetic archive: a clean full build, a no-op rebuild, and one new version.
+
+    python bench/build.py --archive-dir DIR [--runs 3] [--profile FILE.prof] [--keep]
+    python bench/build.py --documents 100 --versions 10 [--seed 1] [--runs 3]
+
+DIR is the output of bench/synthetic_archive.py (corpus/, content/, archive/, key/); it is copied
+to a temporary folder first and never changed. With --documents/--versions such a folder is
+generated there instead. Every measured build is `clausewatch build` in its own subprocess
+(`python -m generator build`), reaped with os.wait4 so that its peak RSS (the build and its
+children, such as Pagefind) and CPU time are its own. Measured, `--runs` times each (medians):
+
+- full: a clean build into an empty output folder;
+- noop: the same build again, nothing changed;
+- one new version: one edited version added to one synthetic document (metadata.yaml and
+  versions/, a different document each run), `import-ota` re-run (incremental; timed apart), then
+  a build into the same output folder.
+
+When Hugo is installed (Debian package `hugo`), the same version texts are also rendered as plain
+Markdown pages by a minimal Hugo site (one page per version, list pages per service and document,
+no theme) for scale: `hugo_s` and `full_build_over_hugo`; null without Hugo. Prints JSON.
+--profile writes a cProfile of one extra (unmeasured) full build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import synthetic_archive
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Run:
+    wall_s: float
+    cpu_s: float  # user + system, the process and its waited-for children
+    peak_rss_mb: float
+    stdout: str
+
+
+def run_measured(command: list[str], log: Path) -> Run:
+    """Run command in a subprocess; wall time, CPU time and peak RSS of that process alone."""
+    with open(log, "w+b") as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace")
+    if process.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed ({process.returncode}):\n{text[-4000:]}")
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text)
+
+
+def build_command(work: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "generator", "build", "--content", str(work / "content"),
+            "--archive", str(work / "archive"), "--out", str(out)]
+
+
+def pages_of(run: Run) -> int | None:
+    found = re.search(r"^built .*?: (\d+) pages", run.stdout, re.M)
+    return int(found.group(1)) if found else None
+
+
+def median(values: list[float]) -> float:
+    return round(statistics.median(values), 2)
+
+
+def _hugo_version(hugo: str) -> str:
+    return subprocess.run([hugo, "version"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+def write_hugo_site(work: Path, site: Path) -> int:
+    """A minimal Hugo site with one Markdown page per archived version; returns the page count."""
+    (site / "layouts" / "_default").mkdir(parents=True)
+    (site / "config.toml").write_text(
+        'baseURL = "https://example.org/"\ntitle = "bench"\ndisableKinds = ["taxonomy", "term"]\n')
+    head = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ .Title }}</title></head>'
+    (site / "layouts" / "_default" / "single.html").write_text(
+        head + "<body><h1>{{ .Title }}</h1>{{ .Content }}</body></html>\n")
+    (site / "layouts" / "_default" / "list.html").write_text(
+        head + '<body><h1>{{ .Title }}</h1><ul>{{ range .Pages }}<li><a href="{{ .RelPermalink }}">'
+        "{{ .Title }}</a></li>{{ end }}</ul></body></html>\n")
+    content, count = site / "content", 0
+    for text_path in sorted((work / "archive").glob("*/*/versions/*.md")):
+        service, doc_type, version = text_path.parts[-4], text_path.parts[-3], text_path.stem
+        folder = content / service / doc_type
+        if not folder.is_dir():
+            folder.mkdir(parents=True)
+            (folder / "_index.md").write_text(f"---\ntitle: {json.dumps(f'{service} {doc_type}')}\n---\n")
+            if not (folder.parent / "_index.md").exists():
+                (folder.parent / "_index.md").write_text(f"---\ntitle: {json.dumps(service)}\n---\n")
+        title = json.dumps(f"{service} {doc_type} {version}")
+        (folder / f"{version}.md").write_text(f"---\ntitle: {title}\n---\n\n" + text_path.read_text())
+        count += 1
+    return count
+
+
+def hugo_figures(hugo: str | None, work: Path, tmp: Path, runs: int) -> dict[str, Any]:
+    if hugo is None:
+        return {"hugo_version": None, "hugo_s": None, "hugo_pages": None, "hugo_peak_rss_mb": None}
+    site = tmp / "hugo"
+    write_hugo_site(work, site)
+    results, pages = [], None
+    for i in range(runs):
+        public = tmp / f"hugo-public-{i}"
+        command = [hugo, "--source", str(site), "--destination", str(public),
+                   "--cacheDir", str(tmp / "hugo-cache"), "--ignoreCache"]
+        results.append(run_measured(command, tmp / f"hugo-{i}.log"))
+        found = re.search(r"^\s*Pages\s*\|\s*(\d+)", results[-1].stdout, re.M)
+        pages = int(found.group(1)) if found else None
+        shutil.rmtree(public)
+    return {"hugo_version": _hugo_version(hugo), "hugo_s": median([r.wall_s for r in results]),
+            "hugo_pages": pages, "hugo_peak_rss_mb": round(max(r.peak_rss_mb for r in results), 1)}
+
+
+def tree_size(folder: Path) -> tuple[int, float]:
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    return len(files), round(sum(p.stat().st_size for p in files) / 1e6, 1)
+
+
+def measure(work: Path, tmp: Path, runs: int, seed: int, corpus: Path,
+            profile: Path | None) -> dict[str, Any]:
+    from generator.archive import load_archive  # the project, imported only when measuring
+
+    archive = load_archive(work / "archive")
+    figures: dict[str, Any] = {"documents": len(archive.documents), "versions": archive.version_count,
+                               "runs": runs, "load_average_start": [round(x, 2) for x in os.getloadavg()]}
+    site = tmp / "site"
+
+    def build(kind: str, i: int, out: Path) -> Run:
+        run = run_measured(build_command(work, out), tmp / f"build-{kind}-{i}.log")
+        print(f"{kind} build {i + 1}/{runs}: {run.wall_s:.1f} s, {run.peak_rss_mb:.0f} MB", file=sys.stderr)
+        return run
+
+    full = []
+    for i in range(runs):
+        out = tmp / f"site-full-{i}"
+        full.append(build("full", i, out))
+        if i == runs - 1:
+            out.rename(site)
+        else:
+            shutil.rmtree(out)
+    figures["pages"] = pages_of(full[-1])
+    figures["site_files"], figures["site_mb"] = tree_size(site)
+    figures.update(hugo_figures(shutil.which("hugo"), work, tmp, runs))  # same versions as full builds
+    noop = [build("noop", i, site) for i in range(runs)]
+    documents = sorted(p.parent for p in (work / "corpus").glob("*/*/metadata.yaml"))
+    pool = synthetic_archive.Pool(corpus)
+    added, imports = [], []
+    for i in range(runs):
+        doc_dir = documents[i * len(documents) // runs]
+        version = synthetic_archive.add_version(doc_dir, pool, seed)
+        started = time.perf_counter()
+        synthetic_archive.run_import(work)
+        imports.append(time.perf_counter() - started)
+        print(f"added {doc_dir.parent.name}/{doc_dir.name}@{version}", file=sys.stderr)
+        added.append(build("one-new-version", i, site))
+    by_kind = (("full", full), ("noop", noop), ("one_new_version", added))
+    figures.update({
+        "full_build_s": median([r.wall_s for r in full]),
+        "noop_build_s": median([r.wall_s for r in noop]),
+        "one_new_version_build_s": median([r.wall_s for r in added]),
+        "one_new_version_import_s": median(imports),
+        "full_build_cpu_s": median([r.cpu_s for r in full]),
+        "noop_build_cpu_s": median([r.cpu_s for r in noop]),
+        "one_new_version_build_cpu_s": median([r.cpu_s for r in added]),
+        "peak_rss_mb": round(max(r.peak_rss_mb for r in full + noop + added), 1),
+        "peak_rss_mb_by_build": {name: round(max(r.peak_rss_mb for r in rs), 1) for name, rs in by_kind},
+        "wall_s": {name: [round(r.wall_s, 2) for r in rs] for name, rs in by_kind},
+    })
+    if figures["hugo_s"]:
+        figures["full_build_over_hugo"] = round(figures["full_build_s"] / figures["hugo_s"], 1)
+    else:
+        figures["full_build_over_hugo"] = None
+    if profile is not None:
+        command = [sys.executable, "-m", "cProfile", "-o", str(profile.resolve()), "-m", "generator", "build",
+                   "--content", str(work / "content"), "--archive", str(work / "archive"),
+                   "--out", str(tmp / "site-profile")]
+        run = run_measured(command, tmp / "build-profile.log")
+        print(f"profiled full build (under cProfile): {run.wall_s:.1f} s -> {profile}", file=sys.stderr)
+    figures["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--archive-dir", type=Path, metavar="DIR",
+                        help="output of bench/synthetic_archive.py (copied, never changed)")
+    parser.add_argument("--documents", type=int, metavar="D", help="generate D documents first")
+    parser.add_argument("--versions", type=int, metavar="V", help="... of V versions each")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--corpus", type=Path, default=synthetic_archive.DEFAULT_CORPUS,
+                        help="the real corpus the synthetic texts come from")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--profile", type=Path, metavar="FILE.prof",
+                        help="also profile one extra full build with cProfile into this file")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (printed)")
+    args = parser.parse_args()
+    if (args.archive_dir is None) == (args.documents is None or args.versions is None):
+        parser.error("give either --archive-dir DIR or both --documents and --versions")
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    tmp = Path(tempfile.mkdtemp(prefix="clausewatch-bench-build-"))
+    try:
+        work = tmp / "work"
+        if args.archive_dir is not None:
+            source = args.archive_dir
+            for name in ("corpus", "content", "archive", "key"):
+                if not (source / name).is_dir():
+                    sys.exit(f"{source / name} is missing: make DIR with bench/synthetic_archive.py")
+            work.mkdir()
+            for name in ("corpus", "content", "archive", "key"):
+                shutil.copytree(source / name, work / name, symlinks=True)
+        else:
+            summary = synthetic_archive.generate(work, args.documents, args.versions, args.seed, args.corpus)
+            print(f"generated: {json.dumps(summary)}", file=sys.stderr)
+        figures = measure(work, tmp, args.runs, args.seed, args.corpus, args.profile)
+    finally:
+        if args.keep:
+            print(f"kept {tmp}", file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
