@@ -7,6 +7,7 @@ its id, and its permalink anchor, from one version to the next.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from dataclasses import dataclass
@@ -50,28 +51,44 @@ def clause_id(text: str) -> str:
     return "c-" + hashlib.sha256(normalize_for_id(text).encode()).hexdigest()[:12]
 
 
-def _plain(source: str, offset: int) -> tuple[str, list[int]]:
+class _OffsetMap:
+    """Source offset of each character of a block's plain text, kept as runs (not per character)."""
+
+    def __init__(self) -> None:
+        self.plain_starts: list[int] = []
+        self.source_starts: list[int] = []
+
+    def add(self, plain_at: int, source_at: int) -> None:
+        self.plain_starts.append(plain_at)
+        self.source_starts.append(source_at)
+
+    def __getitem__(self, index: int) -> int:
+        run = bisect.bisect_right(self.plain_starts, index) - 1
+        return self.source_starts[run] + index - self.plain_starts[run]
+
+
+def _plain(source: str, offset: int) -> tuple[str, _OffsetMap]:
     """Strip inline Markdown from one block; return the text and each character's source offset."""
-    chars: list[str] = []
-    where: list[int] = []
-    pos = 0
+    parts: list[str] = []
+    where = _OffsetMap()
+    length = pos = 0
+
+    def keep(text: str, source_at: int) -> None:
+        nonlocal length
+        if text:
+            where.add(length, offset + source_at)
+            parts.append(text)
+            length += len(text)
+
     for m in _INLINE.finditer(source):
-        for i in range(pos, m.start()):
-            chars.append(source[i])
-            where.append(offset + i)
+        keep(source[pos:m.start()], pos)
         if m.group("label") is not None:
-            label_start = m.start() + source[m.start():].index("[") + 1
-            for i, ch in enumerate(m.group("label")):
-                chars.append(ch)
-                where.append(offset + label_start + i)
+            keep(m.group("label"), m.start() + source[m.start():].index("[") + 1)
         elif m.group("escaped") is not None:
-            chars.append(m.group("escaped"))
-            where.append(offset + m.start() + 1)
+            keep(m.group("escaped"), m.start() + 1)
         pos = m.end()
-    for i in range(pos, len(source)):
-        chars.append(source[i])
-        where.append(offset + i)
-    return "".join(chars), where
+    keep(source[pos:], pos)
+    return "".join(parts), where
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
