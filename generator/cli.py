@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .analyze import analyze_markdown, check_examples
@@ -302,6 +303,17 @@ def _shard(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(err)) from err
 
 
+Command = Callable[[argparse.Namespace], int]
+
+
+def _add_verb(verbs: Any, name: str, func: Command, text: str) -> argparse.ArgumentParser:
+    """A verb with the options every verb takes (--content, --archive)."""
+    sub: argparse.ArgumentParser = verbs.add_parser(name, help=text, description=text)
+    _add_dirs(sub)
+    sub.set_defaults(func=func)
+    return sub
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="clausewatch",
@@ -310,11 +322,8 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"clausewatch {__version__}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
-    def verb(name: str, func: Callable[[argparse.Namespace], int], text: str) -> argparse.ArgumentParser:
-        sub = verbs.add_parser(name, help=text, description=text)
-        _add_dirs(sub)
-        sub.set_defaults(func=func)
-        return sub
+    def verb(name: str, func: Command, text: str) -> argparse.ArgumentParser:
+        return _add_verb(verbs, name, func, text)
 
     verb("validate", cmd_validate, "check content/ (settings, document types, service declarations)")
 
@@ -375,11 +384,8 @@ def make_parser() -> argparse.ArgumentParser:
                              description="test, measure and compare the ruleset")
     rule_verbs = rules.add_subparsers(dest="rules_verb", required=True, metavar="VERB")
 
-    def rule_verb(name: str, func: Callable[[argparse.Namespace], int], text: str) -> argparse.ArgumentParser:
-        sub = rule_verbs.add_parser(name, help=text, description=text)
-        _add_dirs(sub)
-        sub.set_defaults(func=func)
-        return sub
+    def rule_verb(name: str, func: Command, text: str) -> argparse.ArgumentParser:
+        return _add_verb(rule_verbs, name, func, text)
 
     rule_verb("test", cmd_rules_test, "check every rule's example sentences")
     sub = rule_verb("eval", cmd_rules_eval,
