@@ -28,9 +28,26 @@ from typing import Any
 from . import GENERATOR
 from .analyze import Analyzer
 from .archive import PUBLIC_KEY_FILE, dump_json
-from .checklog import CHECKS_FILE, Check, read_checks
+from .checklog import Check, read_checks
 from .model import SEVERITIES, Archive, ArchivedDocument, Content, DocKey, Finding, Rule, Version
 from .rules import Ruleset
+from .urls import (
+    ALL_FEED_PATH,
+    category_feed_path,
+    category_path,
+    changes_path,
+    checks_log_path,
+    document_api_path,
+    document_feed_path,
+    document_path,
+    history_path,
+    raw_path,
+    rule_path,
+    service_feed_path,
+    service_path,
+    version_api_path,
+    version_path,
+)
 
 API_VERSION = 1
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -113,68 +130,6 @@ def load_site_data(content: Content, archive: Archive, ruleset: Ruleset,
     return SiteData(content, archive, ruleset,
                     analyze_versions(archive, ruleset) if findings is None else findings,
                     {key: log for key, log in checks.items() if log})
-
-
-# --- paths of the URL contract (relative to the site root; pages end in '/') -----------------
-
-def service_path(slug: str) -> str:
-    return f"{slug}/"
-
-
-def document_path(key: DocKey) -> str:
-    return f"{key.service}/{key.doc_type}/"
-
-
-def history_path(key: DocKey) -> str:
-    return f"{document_path(key)}history/"
-
-
-def version_path(key: DocKey, version_id: str) -> str:
-    return f"{document_path(key)}{version_id}/"
-
-
-def changes_path(key: DocKey, version_id: str) -> str:
-    return f"{version_path(key, version_id)}changes/"
-
-
-def raw_path(key: DocKey, version_id: str, suffix: str) -> str:
-    return f"{document_path(key)}{version_id}{suffix}"
-
-
-def checks_log_path(key: DocKey) -> str:
-    """The document's signed check log, published next to its pages (when it has one)."""
-    return f"{document_path(key)}{CHECKS_FILE}"
-
-
-def category_path(slug: str) -> str:
-    return f"categories/{slug}/"
-
-
-def rule_path(rule_id: str) -> str:
-    return f"rules/{rule_id}/"
-
-
-def document_api_path(key: DocKey) -> str:
-    return f"api/{key.service}/{key.doc_type}.json"
-
-
-def version_api_path(key: DocKey, version_id: str) -> str:
-    return f"api/{key.service}/{key.doc_type}/{version_id}.json"
-
-
-def service_feed_path(slug: str) -> str:
-    return f"feeds/{slug}.xml"
-
-
-def document_feed_path(key: DocKey) -> str:
-    return f"feeds/{key.service}/{key.doc_type}.xml"
-
-
-def category_feed_path(slug: str) -> str:
-    return f"feeds/categories/{slug}.xml"
-
-
-ALL_FEED_PATH = "feeds/all.xml"
 
 
 # --- findings -----------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from .model import (
     Service,
     SiteSettings,
     SourcePage,
+    display_path,
 )
 
 SETTINGS_FILE = "site.yaml"
@@ -165,13 +166,6 @@ def _read_yaml(path: Path, display: str, problems: list[Problem]) -> Any:
     return None
 
 
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 def parse_settings(data: Any, file: str) -> tuple[SiteSettings | None, list[Problem]]:
     check = _Checker(file)
     if not isinstance(data, dict):
@@ -284,29 +278,29 @@ def load_content(root: Path) -> Content:
 
     def read(path: Path) -> tuple[bool, Any]:
         before = len(problems)
-        data = _read_yaml(path, _display(path), problems)
+        data = _read_yaml(path, display_path(path), problems)
         return len(problems) == before, data
 
     settings: SiteSettings | None = None
     ok, data = read(root / SETTINGS_FILE)
     if ok:
-        settings, found = parse_settings(data, _display(root / SETTINGS_FILE))
+        settings, found = parse_settings(data, display_path(root / SETTINGS_FILE))
         problems += found
     types: list[DocumentType] = []
     ok, data = read(root / DOCUMENT_TYPES_FILE)
     if ok:
-        types, found = parse_document_types(data, _display(root / DOCUMENT_TYPES_FILE))
+        types, found = parse_document_types(data, display_path(root / DOCUMENT_TYPES_FILE))
         problems += found
     slugs = {t.slug for t in types}
     services: list[Service] = []
     service_files = sorted((root / SERVICES_DIR).glob("*.yaml"))
     if not service_files:
-        problems.append(Problem(_display(root / SERVICES_DIR), "", "no service declarations",
+        problems.append(Problem(display_path(root / SERVICES_DIR), "", "no service declarations",
                                 "add one YAML file per service, e.g. services/acme.yaml"))
     for path in service_files:
         ok, data = read(path)
         if ok:
-            service, found = parse_service(data, path.stem, _display(path), slugs)
+            service, found = parse_service(data, path.stem, display_path(path), slugs)
             problems += found
             if service:
                 services.append(service)

@@ -23,24 +23,26 @@ from dataclasses import dataclass
 
 from . import __version__
 from .api import (
-    ALL_FEED_PATH,
     KIND_LABELS,
     SiteData,
-    category_feed_path,
-    category_path,
-    changes_path,
-    document_feed_path,
     finding_changes,
-    history_path,
     previous_version,
-    service_feed_path,
-    service_path,
     severity_counts,
-    version_path,
     xml_bytes,
     xml_text,
 )
 from .model import ArchivedDocument, Finding, Version
+from .urls import (
+    ALL_FEED_PATH,
+    category_feed_path,
+    category_path,
+    changes_path,
+    document_feed_path,
+    history_path,
+    service_feed_path,
+    service_path,
+    version_path,
+)
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FEED_LIMIT = 100  # entries per feed, newest kept

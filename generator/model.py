@@ -179,6 +179,14 @@ class Archive:
         return sum(1 for d in self.documents for v in d.versions if v.snapshot_id)
 
 
+def display_path(path: Path) -> str:
+    """A path as a contributor types it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input file, phrased so a contributor can fix it."""

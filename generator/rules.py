@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from .model import SEVERITIES, SLUG_RE, Pattern, Problem, ProblemsError, Rule, Statute
+from .model import SEVERITIES, SLUG_RE, Pattern, Problem, ProblemsError, Rule, Statute, display_path
 
 RULES_DIR = "rules"
 CATEGORIES_FILE = "categories.yaml"
@@ -63,13 +63,6 @@ class _Check:
             self.add(name, "missing or empty", f"add '{name}: <text>'")
             return ""
         return " ".join(value.split())
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def _patterns(check: _Check, value: Any) -> tuple[Pattern, ...]:
@@ -141,7 +134,7 @@ def _examples(check: _Check, value: Any) -> tuple[tuple[str, ...], tuple[str, ..
 
 def parse_rule(data: Any, path: Path, categories: set[str], doc_types: set[str] | None) -> tuple[
         Rule | None, list[Problem]]:
-    file = _display(path)
+    file = display_path(path)
     check = _Check(file)
     if not isinstance(data, dict):
         check.add("", "must be a mapping", "see content/rules/*/*.yaml for examples")
@@ -194,10 +187,10 @@ def _load_yaml(path: Path, problems: list[Problem]) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        problems.append(Problem(_display(path), "", "file not found", "create it"))
+        problems.append(Problem(display_path(path), "", "file not found", "create it"))
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        problems.append(Problem(_display(path), f"line {mark.line + 1}" if mark else "",
+        problems.append(Problem(display_path(path), f"line {mark.line + 1}" if mark else "",
                                 f"not valid YAML: {getattr(err, 'problem', err)}", "fix the YAML syntax"))
     return None
 
@@ -212,7 +205,7 @@ def load_ruleset(content_dir: Path, doc_types: set[str] | None = None) -> Rulese
         for slug, entry in raw_categories.items():
             entry = entry if isinstance(entry, dict) else {}
             if not SLUG_RE.match(str(slug)) or not entry.get("name"):
-                problems.append(Problem(_display(root / CATEGORIES_FILE), str(slug),
+                problems.append(Problem(display_path(root / CATEGORIES_FILE), str(slug),
                                         "needs a kebab-case slug and a 'name'",
                                         "write '<slug>: {name: ..., description: ...}'"))
                 continue
@@ -220,12 +213,12 @@ def load_ruleset(content_dir: Path, doc_types: set[str] | None = None) -> Rulese
     slugs = {c.slug for c in categories}
     mapping = _load_yaml(root / LABELS_FILE, problems) or {}
     if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
-        problems.append(Problem(_display(root / LABELS_FILE), "", "must map categories to labels",
+        problems.append(Problem(display_path(root / LABELS_FILE), "", "must map categories to labels",
                                 "write '<category>: <label>' lines"))
         mapping = {}
     for category in mapping:
         if category not in slugs:
-            problems.append(Problem(_display(root / LABELS_FILE), str(category), "unknown category",
+            problems.append(Problem(display_path(root / LABELS_FILE), str(category), "unknown category",
                                     f"use a category from {CATEGORIES_FILE}"))
     rules = []
     for path in sorted(root.glob("*/*.yaml")):

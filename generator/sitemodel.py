@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from . import urls
 from .checklog import Check
 from .model import SEVERITIES, Archive, ArchivedDocument, Content, DocKey, Finding, Rule, Version
 from .rules import Category, Ruleset
@@ -45,7 +46,6 @@ class ChangeStats:
 @dataclass(frozen=True)
 class VersionView:
     version: Version
-    document_path: str
     number: int  # 1-based position in the document's history
     previous_id: str | None
     next_id: str | None
@@ -62,15 +62,15 @@ class VersionView:
 
     @property
     def path(self) -> str:
-        return f"{self.document_path}{self.id}/"
+        return urls.version_path(self.version.key, self.id)
 
     @property
     def changes_path(self) -> str:
-        return f"{self.path}changes/"
+        return urls.changes_path(self.version.key, self.id)
 
     def raw_path(self, suffix: str) -> str:
         """Raw files sit next to the version page: <doc>/<version-id>.md, .md.minisig, .json."""
-        return f"{self.document_path}{self.id}{suffix}"
+        return urls.raw_path(self.version.key, self.id, suffix)
 
     @property
     def captured(self) -> str:
@@ -150,11 +150,11 @@ class DocumentView:
 
     @property
     def path(self) -> str:
-        return f"{self.key.service}/{self.key.doc_type}/"
+        return urls.document_path(self.key)
 
     @property
     def history_path(self) -> str:
-        return f"{self.path}history/"
+        return urls.history_path(self.key)
 
     @property
     def latest(self) -> VersionView:
@@ -199,7 +199,7 @@ class ServiceView:
 
     @property
     def path(self) -> str:
-        return f"{self.slug}/"
+        return urls.service_path(self.slug)
 
 
 @dataclass(frozen=True)
@@ -216,7 +216,7 @@ class CategoryView:
 
     @property
     def path(self) -> str:
-        return f"categories/{self.category.slug}/"
+        return urls.category_path(self.category.slug)
 
 
 @dataclass(frozen=True)
@@ -226,7 +226,7 @@ class RuleView:
 
     @property
     def path(self) -> str:
-        return f"rules/{self.rule.id}/"
+        return urls.rule_path(self.rule.id)
 
 
 @dataclass(frozen=True)
@@ -293,7 +293,7 @@ def _finding_keys(findings: Sequence[Finding]) -> dict[FindingKey, Finding]:
     return {(f.rule_id, f.clause_id): f for f in findings}
 
 
-def _versions(doc: ArchivedDocument, path: str, analysis: Analysis,
+def _versions(doc: ArchivedDocument, analysis: Analysis,
               checks: Sequence[Check]) -> tuple[VersionView, ...]:
     ids = [v.id for v in doc.versions]
     views = []
@@ -304,7 +304,7 @@ def _versions(doc: ArchivedDocument, path: str, analysis: Analysis,
         after = doc.versions[i - 1].captured_at if i else ""
         between = tuple(c for c in checks if after < c.checked_at <= v.captured_at)
         views.append(VersionView(
-            v, path, i + 1, ids[i - 1] if i else None, ids[i + 1] if i + 1 < len(ids) else None,
+            v, i + 1, ids[i - 1] if i else None, ids[i + 1] if i + 1 < len(ids) else None,
             findings=findings, verified=analysis.verified.get((doc.key, v.id)),
             change=analysis.changes.get((doc.key, v.id)),
             findings_added=tuple(current[k] for k in sorted(current.keys() - previous.keys())) if i else (),
@@ -329,9 +329,8 @@ def _document_view(content: Content, rules: dict[str, Rule], doc: ArchivedDocume
     service = content.service(doc.key.service)
     doc_type = content.document_type(doc.key.doc_type)
     declaration = content.declaration(doc.key)
-    path = f"{doc.key.service}/{doc.key.doc_type}/"
     checks = tuple(analysis.checks.get(doc.key, ()))
-    versions = _versions(doc, path, analysis, checks)
+    versions = _versions(doc, analysis, checks)
     latest = versions[-1]
     findings = tuple(FindingView(f, rules[f.rule_id], _since(versions, (f.rule_id, f.clause_id)))
                      for f in latest.findings if f.rule_id in rules)
