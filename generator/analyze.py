@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,19 +19,32 @@ def prepare(text: str) -> str:
     return " ".join(text.translate(_QUOTES).split())
 
 
-def _word_index(text: str, position: int) -> int:
-    return len(_WORD.findall(text, 0, position))
+def _spans(regex: re.Pattern[str], text: str, word_starts: list[int]) -> list[tuple[int, int]]:
+    """Each match as (first word, last word) indexes; word_starts are the offsets of the text's words."""
+    spans = []
+    for m in regex.finditer(text):
+        first = bisect.bisect_left(word_starts, m.start())  # words starting before the match
+        spans.append((first, max(first, bisect.bisect_left(word_starts, m.end()) - 1)))
+    return spans
+
+
+def _gap(a: tuple[int, int], b: tuple[int, int]) -> int:
+    """Distance between the nearest words of two matches: 1 for adjacent words, 0 when they overlap."""
+    return max(0, b[0] - a[1], a[0] - b[1])
 
 
 def pattern_matches(pattern: Pattern, text: str) -> bool:
     if pattern.within is None:
         return all(regex.search(text) for regex in pattern.all)
-    # Proximity: some match of the first regex has a match of every other one nearby.
-    positions = [[_word_index(text, m.start()) for m in regex.finditer(text)] for regex in pattern.all]
-    if not all(positions):
+    # Proximity: some match of the first regex has a match of every other one nearby. Distance is
+    # taken between the nearest words of the two matches, so a long first match (a modal phrase with
+    # a parenthetical) does not push the others away; for one-word matches it is the word distance.
+    word_starts = [m.start() for m in _WORD.finditer(text)]
+    spans = [_spans(regex, text, word_starts) for regex in pattern.all]
+    if not all(spans):
         return False
-    return any(all(any(abs(p - anchor) <= pattern.within for p in others) for others in positions[1:])
-               for anchor in positions[0])
+    return any(all(any(_gap(anchor, s) <= pattern.within for s in others) for others in spans[1:])
+               for anchor in spans[0])
 
 
 def rule_matches(rule: Rule, text: str) -> bool:

@@ -222,7 +222,8 @@ class Statute:
 
 @dataclass(frozen=True)
 class Pattern:
-    """Matches when every regex in `all` is found (within `within` words of each other, if set)."""
+    """Matches when every regex in `all` is found (within `within` words of each other, if set:
+    counted between the nearest words of the two matches, so a long match does not push others away)."""
 
     all: tuple[re.Pattern[str], ...]
     within: int | None = None
