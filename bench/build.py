@@ -9,8 +9,9 @@ generated there instead. Every measured build is `clausewatch build` in its own 
 (`python -m generator build`), reaped with os.wait4 so that its peak RSS (the build and its
 children, such as Pagefind) and CPU time are its own. Measured, `--runs` times each (medians):
 
-- full: a clean build into an empty output folder;
-- noop: the same build again, nothing changed;
+- full: a clean build into an empty output folder with an empty build cache
+  (CLAUSEWATCH_CACHE_DIR);
+- noop: the same build again, nothing changed (the output folder and cache of the last full build);
 - one new version: one edited version added to one synthetic document (metadata.yaml and
   versions/, a different document each run), `import-ota` re-run (incremental; timed apart), then
   a build into the same output folder.
@@ -50,11 +51,13 @@ class Run:
     stdout: str
 
 
-def run_measured(command: list[str], log: Path) -> Run:
-    """Run command in a subprocess; wall time, CPU time and peak RSS of that process alone."""
+def run_measured(command: list[str], log: Path, cache: Path | None = None) -> Run:
+    """Run command in a subprocess; wall time, CPU time and peak RSS of that process alone.
+    `cache`: the build cache folder it uses (CLAUSEWATCH_CACHE_DIR)."""
+    env = dict(os.environ, CLAUSEWATCH_CACHE_DIR=str(cache)) if cache else None
     with open(log, "w+b") as out:
         started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -139,21 +142,21 @@ def measure(work: Path, tmp: Path, runs: int, seed: int, corpus: Path,
     archive = load_archive(work / "archive")
     figures: dict[str, Any] = {"documents": len(archive.documents), "versions": archive.version_count,
                                "runs": runs, "load_average_start": [round(x, 2) for x in os.getloadavg()]}
-    site = tmp / "site"
+    site, cache = tmp / "site", tmp / "cache"
 
-    def build(kind: str, i: int, out: Path) -> Run:
-        run = run_measured(build_command(work, out), tmp / f"build-{kind}-{i}.log")
+    def build(kind: str, i: int, out: Path, cache: Path = cache) -> Run:
+        run = run_measured(build_command(work, out), tmp / f"build-{kind}-{i}.log", cache)
         print(f"{kind} build {i + 1}/{runs}: {run.wall_s:.1f} s, {run.peak_rss_mb:.0f} MB", file=sys.stderr)
         return run
 
     full = []
-    for i in range(runs):
-        out = tmp / f"site-full-{i}"
-        full.append(build("full", i, out))
-        if i == runs - 1:
-            out.rename(site)
-        else:
+    for i in range(runs):  # each into an empty folder with an empty cache; the last one is kept
+        last = i == runs - 1
+        out, full_cache = (site, cache) if last else (tmp / f"site-full-{i}", tmp / f"cache-full-{i}")
+        full.append(build("full", i, out, full_cache))
+        if not last:
             shutil.rmtree(out)
+            shutil.rmtree(full_cache, ignore_errors=True)
     figures["pages"] = pages_of(full[-1])
     figures["site_files"], figures["site_mb"] = tree_size(site)
     figures.update(hugo_figures(shutil.which("hugo"), work, tmp, runs))  # same versions as full builds
@@ -190,7 +193,7 @@ def measure(work: Path, tmp: Path, runs: int, seed: int, corpus: Path,
         command = [sys.executable, "-m", "cProfile", "-o", str(profile.resolve()), "-m", "generator", "build",
                    "--content", str(work / "content"), "--archive", str(work / "archive"),
                    "--out", str(tmp / "site-profile")]
-        run = run_measured(command, tmp / "build-profile.log")
+        run = run_measured(command, tmp / "build-profile.log", tmp / "cache-profile")
         print(f"profiled full build (under cProfile): {run.wall_s:.1f} s -> {profile}", file=sys.stderr)
     figures["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     return figures

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -33,13 +34,21 @@ def _gap(a: tuple[int, int], b: tuple[int, int]) -> int:
     return max(0, b[0] - a[1], a[0] - b[1])
 
 
+@functools.lru_cache(maxsize=4)
+def _word_starts(text: str) -> list[int]:
+    return [m.start() for m in _WORD.finditer(text)]
+
+
 def pattern_matches(pattern: Pattern, text: str) -> bool:
+    # Every regex must match somewhere before proximity is worth measuring (most clauses fail here).
+    if not all(regex.search(text) for regex in pattern.all):
+        return False
     if pattern.within is None:
-        return all(regex.search(text) for regex in pattern.all)
+        return True
     # Proximity: some match of the first regex has a match of every other one nearby. Distance is
     # taken between the nearest words of the two matches, so a long first match (a modal phrase with
     # a parenthetical) does not push the others away; for one-word matches it is the word distance.
-    word_starts = [m.start() for m in _WORD.finditer(text)]
+    word_starts = _word_starts(text)
     spans = [_spans(regex, text, word_starts) for regex in pattern.all]
     if not all(spans):
         return False

@@ -23,11 +23,13 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from . import GENERATOR
 from .analyze import Analyzer
 from .archive import PUBLIC_KEY_FILE, dump_json
+from .buildkeys import SITE, doc_group
 from .checklog import Check, read_checks
 from .model import SEVERITIES, Archive, ArchivedDocument, Content, DocKey, Finding, Rule, Version
 from .rules import Ruleset
@@ -314,15 +316,25 @@ def categories_json(data: SiteData) -> dict[str, Any]:
     return {"generator": GENERATOR, "count": len(categories), "categories": categories}
 
 
+def api_files(data: SiteData) -> dict[str, tuple[str, Callable[[], bytes]]]:
+    """Every JSON file of the API: {path: (dependency group (buildkeys.py), the bytes when needed)}."""
+    out: dict[str, tuple[str, Callable[[], bytes]]] = {
+        "api/index.json": (SITE, lambda: dump_json(index_json(data))),
+        "api/rules.json": (SITE, lambda: dump_json(rules_json(data))),
+        "api/categories.json": (SITE, lambda: dump_json(categories_json(data)))}
+    for doc in data.archive.documents:
+        group = doc_group(doc.key)
+        out[document_api_path(doc.key)] = (
+            group, partial(lambda doc: dump_json(document_json(data, doc)), doc))
+        for i, v in enumerate(doc.versions):
+            out[version_api_path(doc.key, v.id)] = (
+                group, partial(lambda doc, i: dump_json(version_json(data, doc, i)), doc, i))
+    return dict(sorted(out.items()))
+
+
 def build_api(data: SiteData) -> dict[str, bytes]:
     """Every JSON file of the API: {path relative to the site root: bytes}."""
-    out = {"api/index.json": dump_json(index_json(data)), "api/rules.json": dump_json(rules_json(data)),
-           "api/categories.json": dump_json(categories_json(data))}
-    for doc in data.archive.documents:
-        out[document_api_path(doc.key)] = dump_json(document_json(data, doc))
-        for i, v in enumerate(doc.versions):
-            out[version_api_path(doc.key, v.id)] = dump_json(version_json(data, doc, i))
-    return dict(sorted(out.items()))
+    return {path: make() for path, (_, make) in api_files(data).items()}
 
 
 # --- sitemap ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ its id, and its permalink anchor, from one version to the next.
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -151,43 +152,57 @@ def _heading_text(source: str) -> str:
     return m.group(2) if m else first
 
 
+# A block's clauses: (plain text, start, end relative to the block, kind, id before numbering).
+_BlockClause = tuple[str, int, int, str, str]
+
+
+@functools.lru_cache(maxsize=32768)
+def _block_clauses(kind: str, source: str) -> tuple[_BlockClause, ...]:
+    """The clauses of one block. Versions of a document share most of their blocks, so this is
+    remembered: splitting ten versions costs about what their distinct paragraphs cost."""
+    found: list[_BlockClause] = []
+
+    def add(text: str, start: int, end: int, clause_kind: str) -> None:
+        text = " ".join(text.split())
+        if re.search(r"\w", text) or clause_kind == "heading":  # a heading without words clears it
+            found.append((text, start, end, clause_kind, clause_id(text)))
+
+    if kind == "heading":
+        body = _heading_text(source)
+        body_start = source.index(body) if body in source else 0
+        text, _ = _plain(body, body_start)
+        add(text, 0, len(source), "heading")
+        return tuple(found)
+    start = 0
+    if kind == "list-item":
+        marker = _LIST.match(source)
+        start = marker.end() if marker else 0
+        source = source[start:]
+    elif kind == "table-row":
+        source = source.replace("|", " ")
+    text, where = _plain(source, start)
+    spans = split_sentences(text) if kind != "table-row" else [(0, len(text))]
+    for a, b in spans:
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if a < b:
+            add(text[a:b], where[a], where[b - 1] + 1, "sentence" if kind == "paragraph" else kind)
+    return tuple(found)
+
+
 def split_clauses(markdown: str) -> list[Clause]:
     clauses: list[Clause] = []
     seen: dict[str, int] = {}
     heading = ""
-
-    def add(text: str, start: int, end: int, kind: str) -> None:
-        text = " ".join(text.split())
-        if not re.search(r"\w", text):
-            return
-        base = clause_id(text)
-        seen[base] = seen.get(base, 0) + 1
-        cid = base if seen[base] == 1 else f"{base}-{seen[base]}"  # identical clauses repeated
-        clauses.append(Clause(cid, text, start, end, heading, kind))
-
     for kind, start, end in _blocks(markdown):
-        source = markdown[start:end]
-        if kind == "heading":
-            body = _heading_text(source)
-            body_start = start + source.index(body) if body in source else start
-            text, _ = _plain(body, body_start)
-            heading = " ".join(text.split())
-            add(text, start, end, "heading")
-            continue
-        if kind == "list-item":
-            marker = _LIST.match(source)
-            skip = marker.end() if marker else 0
-            source, start = source[skip:], start + skip
-        elif kind == "table-row":
-            source = source.replace("|", " ")
-        text, where = _plain(source, start)
-        spans = split_sentences(text) if kind != "table-row" else [(0, len(text))]
-        for a, b in spans:
-            while a < b and text[a].isspace():
-                a += 1
-            while b > a and text[b - 1].isspace():
-                b -= 1
-            if a < b:
-                add(text[a:b], where[a], where[b - 1] + 1,
-                    "sentence" if kind == "paragraph" else kind)
+        for text, a, b, clause_kind, base in _block_clauses(kind, markdown[start:end]):
+            if clause_kind == "heading":
+                heading = text
+                if not re.search(r"\w", text):
+                    continue
+            seen[base] = seen.get(base, 0) + 1
+            cid = base if seen[base] == 1 else f"{base}-{seen[base]}"  # identical clauses repeated
+            clauses.append(Clause(cid, text, start + a, start + b, heading, clause_kind))
     return clauses

@@ -18,8 +18,10 @@ the archive's newest capture), never the time of the build.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
+from itertools import islice
 
 from . import __version__
 from .api import (
@@ -31,7 +33,8 @@ from .api import (
     xml_bytes,
     xml_text,
 )
-from .model import ArchivedDocument, Finding, Version
+from .buildkeys import SITE, doc_group, service_group
+from .model import ArchivedDocument, DocKey, Finding, Version
 from .urls import (
     ALL_FEED_PATH,
     category_feed_path,
@@ -242,38 +245,64 @@ def _feed(data: SiteData, path: str, page: str, title: str, subtitle: str,
                 empty_updated=data.newest_capture())
 
 
-def feeds(data: SiteData, limit: int = FEED_LIMIT) -> list[Feed]:
-    """Every feed of the site, each with at most `limit` entries (the newest)."""
-    entries = {(doc.key, i): version_entry(data, doc, i)
-               for doc in data.archive.documents for i in range(len(doc.versions))}
+FeedSpec = tuple[str, str, Callable[[], Feed]]  # (path, dependency group, the feed when needed)
+
+
+def feed_specs(data: SiteData, limit: int = FEED_LIMIT) -> list[FeedSpec]:
+    """Every feed of the site, made only when asked for: a build remakes just the feeds whose
+    dependency group (buildkeys.py) changed. Each has at most `limit` entries (the newest)."""
+    made: dict[tuple[DocKey, int], FeedEntry] = {}
+
+    def entry(doc: ArchivedDocument, i: int) -> FeedEntry:
+        if (doc.key, i) not in made:
+            made[doc.key, i] = version_entry(data, doc, i)
+        return made[doc.key, i]
+
     everything = _newest_first(data.archive.documents)
-    result = [_feed(data, ALL_FEED_PATH, "", "every change", data.content.settings.description,
-                    [entries[doc.key, i] for doc, i in everything], limit)]
+    specs: list[FeedSpec] = [(ALL_FEED_PATH, SITE, lambda: _feed(
+        data, ALL_FEED_PATH, "", "every change", data.content.settings.description,
+        [entry(doc, i) for doc, i in everything[:limit]], limit))]
     for slug, docs in data.services():
         name = data.service_name(slug)
-        result.append(_feed(data, service_feed_path(slug), service_path(slug), name,
-                            f"Every version of the documents of {name}.",
-                            [entries[doc.key, i] for doc, i in _newest_first(docs)], limit))
+        specs.append((service_feed_path(slug), service_group(slug), partial(
+            lambda slug, name, docs: _feed(data, service_feed_path(slug), service_path(slug), name,
+                                           f"Every version of the documents of {name}.",
+                                           [entry(d, i) for d, i in _newest_first(docs)[:limit]], limit),
+            slug, name, docs)))
         for doc in docs:
-            title = data.title(doc.key)
-            result.append(_feed(data, document_feed_path(doc.key), history_path(doc.key), title,
-                                f"Every version of the {title}.",
-                                [entries[doc.key, i] for doc, i in _newest_first([doc])], limit))
+            specs.append((document_feed_path(doc.key), doc_group(doc.key), partial(
+                lambda doc: _feed(data, document_feed_path(doc.key), history_path(doc.key),
+                                  data.title(doc.key), f"Every version of the {data.title(doc.key)}.",
+                                  [entry(doc, i) for doc, i in _newest_first([doc])[:limit]], limit),
+                doc)))
     for category in data.ruleset.categories:
-        found = [category_entry(data, doc, i, category.slug) for doc, i in everything]
-        result.append(_feed(data, category_feed_path(category.slug), category_path(category.slug),
-                            category.name, f"Versions whose findings of this category changed: "
-                            f"{category.description}", [e for e in found if e], limit))
-    return result
+        specs.append((category_feed_path(category.slug), SITE, partial(
+            lambda category: _feed(
+                data, category_feed_path(category.slug), category_path(category.slug), category.name,
+                f"Versions whose findings of this category changed: {category.description}",
+                list(islice(filter(None, (category_entry(data, doc, i, category.slug)
+                                          for doc, i in everything)), limit)), limit),
+            category)))
+    return specs
+
+
+def feeds(data: SiteData, limit: int = FEED_LIMIT) -> list[Feed]:
+    """Every feed of the site, each with at most `limit` entries (the newest)."""
+    return [make() for _, _, make in feed_specs(data, limit)]
+
+
+def feed_files(data: SiteData, limit: int = FEED_LIMIT) -> dict[str, tuple[str, Callable[[], bytes]]]:
+    """{path: (dependency group, the Atom bytes when needed)}; refuses two feeds on one path (a
+    service slugged `all` or `categories` would take another feed's place)."""
+    out: dict[str, tuple[str, Callable[[], bytes]]] = {}
+    for path, group, make in feed_specs(data, limit):
+        if path in out:
+            raise ValueError(f"two feeds would be written to {path}: rename the service whose "
+                             "slug collides with a feed of the site")
+        out[path] = (group, partial(lambda make: render_feed(make()), make))
+    return dict(sorted(out.items()))
 
 
 def build_feeds(data: SiteData, limit: int = FEED_LIMIT) -> dict[str, bytes]:
-    """Every feed as {path relative to the site root: Atom bytes}; refuses two feeds on one path
-    (a service slugged `all` or `categories` would take another feed's place)."""
-    out: dict[str, bytes] = {}
-    for feed in feeds(data, limit):
-        if feed.path in out:
-            raise ValueError(f"two feeds would be written to {feed.path}: rename the service whose "
-                             "slug collides with a feed of the site")
-        out[feed.path] = render_feed(feed)
-    return dict(sorted(out.items()))
+    """Every feed as {path relative to the site root: Atom bytes}."""
+    return {path: make() for path, (_, make) in feed_files(data, limit).items()}

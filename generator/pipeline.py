@@ -3,25 +3,37 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .analyze import Analyzer
-from .api import SiteData, build_api, build_sitemap
+from . import search
+from .analysis import LazyDiffs, analyse_archive, changes_by_version, findings_by_version
+from .api import SiteData, api_files, build_sitemap
 from .archive import PUBLIC_KEY_FILE, load_archive
+from .buildcache import BuildCache, check_location, code_digest, digest, files_digest
+from .buildcache import cache_root as default_cache_root
+from .buildkeys import SITE, build_keys, chrome_digest, tree_files
 from .checklog import read_checks
 from .content import load_content
-from .diff import TextDiff, diff_texts
-from .feeds import build_feeds
+from .feeds import feed_files
 from .markup import render_markdown
-from .model import Archive
-from .render import DEFAULT_THEME, SiteWriter, copy_public_key, render_site
-from .rules import load_ruleset
-from .search import BUNDLE, index_site
+from .model import Archive, DocKey
+from .render import (
+    DEFAULT_THEME,
+    SiteWriter,
+    TextHtml,
+    annotated_text,
+    copy_public_key,
+    render_site,
+    rule_titles,
+)
+from .rules import RULES_DIR, load_ruleset
 from .signing import key_id_of, read_public_key
-from .sitemodel import Analysis, ChangeStats, build_site_view
+from .sitemodel import Analysis, DocumentView, SiteView, VersionView, build_site_view
 from .verify import verify_archive
+from .workers import worker_count
 
 SUMMARIES_DIR = "summaries"
 
@@ -33,72 +45,117 @@ class BuildReport:
     files_removed: int
     documents: int
     versions: int
+    files_kept: int = 0  # not made again: their inputs did not change
 
 
-def change_stats(diff: TextDiff) -> ChangeStats:
-    summary = diff.summary
-    return ChangeStats(summary.words_added, summary.words_removed, summary.percent_label)
-
-
-def analyse(archive: Archive, analyzer: Analyzer, content_dir: Path,
-            verified_ok: Callable[[Path], bool]) -> Analysis:
-    findings, verified, changes, checks, human, diffs = {}, {}, {}, {}, {}, {}
+def _summaries(archive: Archive, content_dir: Path) -> dict[DocKey, str]:
+    human = {}
     for doc in archive.documents:
-        previous: str | None = None
-        for version in doc.versions:
-            text = version.read_text()
-            findings[(doc.key, version.id)] = analyzer.analyze(doc.key.doc_type, text)
-            verified[(doc.key, version.id)] = verified_ok(version.text_path) and verified_ok(
-                version.metadata_path)
-            if previous is not None:
-                diffs[(doc.key, version.id)] = diff = diff_texts(previous, text)
-                changes[(doc.key, version.id)] = change_stats(diff)
-            previous = text
-        checks[doc.key] = read_checks(doc.directory)
         summary = content_dir / SUMMARIES_DIR / doc.key.service / f"{doc.key.doc_type}.md"
         if summary.is_file():
             human[doc.key] = render_markdown(summary.read_text(encoding="utf-8"))
-    return Analysis(findings, verified, changes, checks, human, diffs)
+    return human
+
+
+def _text_html_cached(cache: BuildCache, titles: dict[str, str],
+                      verified_sha: Callable[[Path], str | None]) -> TextHtml:
+    """Annotated version texts from the cache, keyed by text hash, findings, base URL and titles."""
+    def text_html(doc: DocumentView, v: VersionView) -> str:
+        sha = verified_sha(v.version.text_path)
+        if sha is None:
+            return annotated_text(doc, v, titles)
+        rows = [[f.rule_id, f.severity, f.clause_id, f.start, f.end, titles.get(f.rule_id, "")]
+                for f in v.findings]
+        key = digest(sha, v.version.url or "", *doc.declared_urls[:1], json.dumps(rows))
+        html = cache.get("text-html", key)
+        if not isinstance(html, str):
+            html = annotated_text(doc, v, titles)
+            cache.put("text-html", key, html)
+        return html
+    return text_html
 
 
 def build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None = None,
-          progress: Callable[[str], None] = lambda _: None) -> BuildReport:
-    """Build the whole site from content/ and archive/ into out/ (load everything, then write)."""
+          progress: Callable[[str], None] = lambda _: None, cache_dir: Path | None = None,
+          workers: int | None = None, documents_per_shard: int = search.DOCUMENTS_PER_SHARD) -> BuildReport:
+    """Build the site from content/ and archive/ into out/, making again only what changed since
+    the last build into out/ (see buildcache.py and buildkeys.py)."""
+    cache_root = cache_dir or default_cache_root()
+    check_location(cache_root, content_dir, archive_dir)
+    code = code_digest()
+    cache = BuildCache(cache_root, code)
+    cache.prune_other_versions()
+    workers = workers or worker_count()
     progress(f"loading {content_dir}")
     content = load_content(content_dir)
     ruleset = load_ruleset(content_dir, {t.slug for t in content.document_types})
     progress(f"loading {archive_dir}")
     archive = load_archive(archive_dir)
     progress("verifying hashes and signatures")
-    report = verify_archive(archive_dir)
-    failed = {Path(p.file).resolve() for p in report.problems}
+    public_key = (archive_dir / PUBLIC_KEY_FILE).read_bytes()
+    signatures_key = digest(public_key)
+    known = cache.get("signatures", signatures_key)
+    report = verify_archive(archive_dir, known_good=frozenset(known or ()))
+    if set(known or ()) != report.good_signatures:
+        cache.put("signatures", signatures_key, sorted(report.good_signatures))
+    failed = {Path(p.file) for p in report.problems}  # paths as verify_archive made them
     key_id = key_id_of(read_public_key(archive_dir / PUBLIC_KEY_FILE))
 
     def verified_ok(path: Path) -> bool:
-        return path.resolve() not in failed and path.with_name(path.name + ".minisig").resolve() not in failed
+        return path not in failed and path.with_name(path.name + ".minisig") not in failed
 
-    progress(f"analysing {archive.version_count} versions with {len(ruleset.rules)} rules")
-    analysis = analyse(archive, Analyzer(ruleset.rules), content_dir, verified_ok)
-    site = build_site_view(content, archive, ruleset, analysis, key_id)
+    def verified_sha(path: Path) -> str | None:
+        return report.verified.get(path) if verified_ok(path) else None
+
+    rules_digest = files_digest([p for _, p in tree_files(content_dir / RULES_DIR)], content_dir)
+    results = analyse_archive(archive, ruleset.rules, rules_digest, verified_sha, cache, progress)
+    verified = {(doc.key, v.id): verified_ok(v.text_path) and verified_ok(v.metadata_path)
+                for doc in archive.documents for v in doc.versions}
+    checks = {doc.key: read_checks(doc.directory) for doc in archive.documents}
+    analysis = Analysis(findings_by_version(results), verified, changes_by_version(results), checks,
+                        _summaries(archive, content_dir), LazyDiffs(archive))
+    site = build_site_view(content, archive, ruleset, analysis, key_id, documents_per_shard)
     themes = [theme, DEFAULT_THEME] if theme else [DEFAULT_THEME]
+    chrome = chrome_digest(code, content_dir, themes, f"{key_id} {documents_per_shard}")
+    keys = build_keys(chrome, archive, verified_ok)
+    manifest_key = digest(str(out.resolve()))
+    previous = cache.get("site", manifest_key)
+    writer = SiteWriter(out, previous if isinstance(previous, dict) else {})
     progress(f"rendering {len(site.documents)} documents, {site.version_count} versions")
-    writer = SiteWriter(out)
-    pages = render_site(site, writer, themes)
+    text_html = _text_html_cached(cache, rule_titles(site), verified_sha)
+    pages = render_site(site, writer, themes, keys, text_html, workers)
     copy_public_key(archive_dir, writer)
     progress("writing feeds, JSON data and the sitemap")
     data = SiteData(content, archive, ruleset, findings=analysis.findings, checks=analysis.checks)
-    for path, body in {**build_feeds(data), **build_api(data), "sitemap.xml": build_sitemap(data)}.items():
-        writer.write(path, body)
-    # Pagefind's output differs from run to run, so index only when a page changed.
-    pages_digest = hashlib.sha256("".join(f"{p} {d}\n" for p, d in sorted(writer.pages.items())).encode())
-    marker = f"{BUNDLE}/.pages-sha256"
-    if (out / marker).is_file() and (out / marker).read_text() == pages_digest.hexdigest():
-        writer.keep(BUNDLE)
-    else:
-        progress("indexing for search")
-        for path, bundle_file in index_site(out):
-            writer.write(path, bundle_file)
-        writer.write(marker, pages_digest.hexdigest().encode())
+    files = {**feed_files(data), **api_files(data), "sitemap.xml": (SITE, lambda: build_sitemap(data))}
+    for path, (group, make) in files.items():
+        key = keys.key(group, path)
+        if not writer.unchanged(path, key):
+            writer.write(path, make(), key)
+    _index_for_search(site, writer, progress)
     removed = writer.remove_stale()
-    return BuildReport(pages, writer.changed, removed, len(site.documents), site.version_count)
+    cache.put("site", manifest_key, writer.manifest)
+    return BuildReport(pages, writer.changed, removed, len(site.documents), site.version_count,
+                       writer.skipped)
 
+
+def _index_for_search(site: SiteView, writer: SiteWriter, progress: Callable[[str], None]) -> None:
+    """Re-index each search shard whose pages changed (Pagefind's output differs from run to run,
+    so an unchanged shard keeps its files)."""
+    shards = site.search_shards
+    folders = search.shard_folders([d.path for d in site.documents], shards)
+    main = min(folders) if folders else 0
+    pages: dict[int, list[tuple[str, str]]] = {shard: [] for shard in folders}
+    for page, sha in sorted(writer.searchable.items()):
+        shard = search.shard_of(page, shards)
+        pages[shard if shard in folders else main].append((page, sha))
+    for shard, folder in folders.items():
+        digest_hex = hashlib.sha256("".join(f"{p} {d}\n" for p, d in pages[shard]).encode()).hexdigest()
+        marker = writer.out / folder / search.MARKER
+        if marker.is_file() and marker.read_text() == digest_hex:
+            writer.keep(folder, but=search.SHARD_PREFIX if folder == search.BUNDLE else None)
+            continue
+        progress(f"indexing {len(pages[shard])} pages for search ({folder}/)")
+        for path, data in search.index_pages(writer.out, [p for p, _ in pages[shard]], shard == main):
+            writer.write(f"{folder}/{path}", data)
+        writer.write(f"{folder}/{search.MARKER}", digest_hex.encode())

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
@@ -13,13 +18,16 @@ import jinja2
 from . import __version__
 from .annotate import annotate
 from .archive import PUBLIC_KEY_FILE
+from .buildkeys import SITE, BuildKeys, doc_group, service_group
 from .checklog import CHECKS_FILE, HEAD_FILE
-from .model import Finding
-from .sitemodel import DocumentView, SiteView, VersionView
+from .model import DocKey, Finding
+from .sitemodel import DocumentView, ServiceView, SiteView, VersionView
+from .workers import can_fork
 
 DEFAULT_THEME = Path(__file__).resolve().parent.parent / "themes" / "default"
 BUILD_MARKER = ".clausewatch-site"
 RAW_SUFFIXES = (".md", ".md.minisig", ".json", ".json.minisig")
+PARALLEL_MIN_PAGES = 60  # below this, starting workers costs more than it saves
 
 
 class SiteOutputError(Exception):
@@ -40,16 +48,33 @@ def relative_root(page_path: str) -> str:
     return "../" * page_path.count("/")
 
 
+# [key, SHA-256, size, mtime_ns, searchable] of a file as a build left it; searchable: a page that
+# Pagefind indexes (it carries `data-pagefind-body`).
+ManifestEntry = list[Any]
+SEARCH_MARK = b"data-pagefind-body"
+
+
 @dataclass
 class SiteWriter:
-    """Writes files under out/, skipping identical bytes, and removes what a build no longer makes."""
+    """Writes files under out/, skipping identical bytes, and removes what a build no longer makes.
+
+    `previous` is the manifest of the last build into this folder (from the build cache): a file
+    whose key (see buildkeys.py) is unchanged and which nobody touched since is not made again.
+    """
 
     out: Path
+    previous: Mapping[str, ManifestEntry] = field(default_factory=dict)
     written: set[Path] = field(default_factory=set)
     changed: int = 0
-    pages: dict[str, str] = field(default_factory=dict)  # HTML written this build: path → SHA-256
+    skipped: int = 0
+    searchable: dict[str, str] = field(default_factory=dict)  # pages Pagefind indexes: path → SHA-256
+    manifest: dict[str, ManifestEntry] = field(default_factory=dict)
+
+    worker: bool = False  # a worker process's writer: the parent checks the folder and merges
 
     def __post_init__(self) -> None:
+        if self.worker:
+            return
         if self.out.exists() and any(self.out.iterdir()) and not (self.out / BUILD_MARKER).exists():
             raise SiteOutputError(
                 f"{self.out} is not empty and was not made by clausewatch; "
@@ -58,38 +83,96 @@ class SiteWriter:
         self.out.mkdir(parents=True, exist_ok=True)
         self.write(BUILD_MARKER, b"clausewatch build output; safe to delete\n")
 
-    def write(self, relative: str, data: bytes) -> None:
+    def unchanged(self, relative: str, key: str) -> bool:
+        """True (and the file counts as written) when the last build made it with this key and
+        its size and modification time are still what that build left."""
+        entry = self.previous.get(relative)
+        if entry is None or entry[0] != key:
+            return False
         path = self.out / relative
-        self.written.add(path)
-        if relative.endswith(".html"):
-            self.pages[relative] = hashlib.sha256(data).hexdigest()
         try:
-            if path.read_bytes() == data:
-                return
+            stat = path.stat()
         except FileNotFoundError:
-            pass
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        self.changed += 1
+            return False
+        if [stat.st_size, stat.st_mtime_ns] != entry[2:4]:
+            return False
+        self._record(relative, path, entry)
+        self.skipped += 1
+        return True
+
+    def _record(self, relative: str, path: Path, entry: ManifestEntry) -> None:
+        self.written.add(path)
+        self.manifest[relative] = entry
+        if len(entry) > 4 and entry[4]:
+            self.searchable[relative] = entry[1]
+
+    def write(self, relative: str, data: bytes, key: str = "") -> None:
+        path = self.out / relative
+        try:
+            same = path.read_bytes() == data
+        except FileNotFoundError:
+            same = False
+        if not same:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            self.changed += 1
+        stat = path.stat()
+        searchable = relative.endswith(".html") and SEARCH_MARK in data
+        self._record(relative, path, [key, hashlib.sha256(data).hexdigest(), stat.st_size, stat.st_mtime_ns,
+                                      searchable])
 
     def copy(self, relative: str, source: Path) -> None:
-        self.write(relative, source.read_bytes())
+        stat = source.stat()
+        key = f"copy {source} {stat.st_size} {stat.st_mtime_ns}"
+        if not self.unchanged(relative, key):
+            self.write(relative, source.read_bytes(), key)
 
-    def keep(self, folder: str) -> None:
-        """Count the files already under `folder` as written by this build."""
-        self.written.update(p for p in (self.out / folder).rglob("*") if p.is_file())
+    def keep(self, folder: str, but: str | None = None) -> None:
+        """Count the files already under `folder` as written by this build (unkeyed), except
+        those under its subfolders whose names start with `but`."""
+        for path in (self.out / folder).rglob("*"):
+            inner = path.relative_to(self.out / folder).parts
+            if path.is_file() and not (but and len(inner) > 1 and inner[0].startswith(but)):
+                stat = path.stat()
+                self._record(path.relative_to(self.out).as_posix(), path,
+                             ["", "", stat.st_size, stat.st_mtime_ns])
+
+    def merge(self, other: WriterResult) -> None:
+        """Take in what a worker process wrote."""
+        for relative, entry in other.manifest.items():
+            self._record(relative, self.out / relative, entry)
+        self.changed += other.changed
+        self.skipped += other.skipped
+
+    def result(self) -> WriterResult:
+        return WriterResult(self.manifest, self.changed, self.skipped)
 
     def remove_stale(self) -> int:
-        stale = [p for p in self.out.rglob("*") if p.is_file() and p not in self.written]
-        for path in stale:
-            path.unlink()
-        for folder in sorted((p for p in self.out.rglob("*") if p.is_dir()), reverse=True):
-            if not any(folder.iterdir()):
-                folder.rmdir()
-        return len(stale)
+        """Delete files this build did not write, then folders left empty; return how many files."""
+        removed = 0
+        for folder, _subfolders, files in os.walk(self.out, topdown=False):
+            base = Path(folder)
+            for name in files:
+                if base / name not in self.written:
+                    (base / name).unlink()
+                    removed += 1
+            if base != self.out and not any(base.iterdir()):
+                base.rmdir()
+        return removed
 
 
-def _text_html(doc: DocumentView, version: VersionView, titles: dict[str, str]) -> str:
+@dataclass(frozen=True)
+class WriterResult:
+    manifest: dict[str, ManifestEntry]
+    changed: int
+    skipped: int
+
+
+TextHtml = Callable[[DocumentView, VersionView], str]
+
+
+def annotated_text(doc: DocumentView, version: VersionView, titles: Mapping[str, str]) -> str:
+    """A version's text as HTML with its clause anchors and findings marked."""
     base = version.version.url or (doc.declared_urls[0] if doc.declared_urls else None)
     by_clause: dict[str, list[Finding]] = {}
     for finding in version.findings:
@@ -97,49 +180,133 @@ def _text_html(doc: DocumentView, version: VersionView, titles: dict[str, str]) 
     return annotate(version.version.read_text(), by_clause, base, titles).html
 
 
-def _pages(site: SiteView) -> Iterator[tuple[str, str, dict[str, object]]]:
-    """(page path, template, context) for every HTML page of the site."""
-    titles = {r.rule.id: r.rule.title for r in site.rules}
-    yield "", "home.html", {}
-    yield "about/", "about.html", {}
-    yield "methodology/", "methodology.html", {}
-    yield "search/", "search.html", {}
-    yield "categories/", "categories.html", {}
+def rule_titles(site: SiteView) -> dict[str, str]:
+    return {r.rule.id: r.rule.title for r in site.rules}
+
+
+@dataclass(frozen=True)
+class Page:
+    file: str  # in the output folder
+    template: str
+    group: str  # its dependency group (buildkeys.py)
+    context: Callable[[], dict[str, Any]]  # made only when the page is rendered
+    root: str | None = None  # prefix back to the site root; None: from the file's depth
+
+
+def _page(path: str, template: str, group: str, **context: Any) -> Page:
+    return Page(f"{path}index.html", template, group, lambda: {"page_path": path, **context})
+
+
+def site_pages(site: SiteView, text_html: TextHtml) -> Iterator[Page]:
+    """Every HTML page of the site, with what it depends on."""
+    yield _page("", "home.html", SITE)
+    yield _page("about/", "about.html", SITE)
+    yield _page("methodology/", "methodology.html", SITE)
+    yield _page("search/", "search.html", SITE)
+    yield _page("categories/", "categories.html", SITE)
     for category in site.categories:
-        yield category.path, "category.html", {"category": category}
-    yield "rules/", "rules.html", {}
+        yield _page(category.path, "category.html", SITE, category=category)
+    yield _page("rules/", "rules.html", SITE)
     for rule in site.rules:
-        yield rule.path, "rule.html", {"rule": rule}
-    for service in site.services:
-        yield service.path, "service.html", {"service": service}
-        for doc in service.documents:
-            latest = doc.latest
-            yield doc.path, "document.html", {"service": service, "doc": doc, "v": latest}
-            yield doc.history_path, "history.html", {"service": service, "doc": doc}
-            for version in doc.versions:
-                yield version.path, "version.html", {"service": service, "doc": doc, "v": version,
-                                                     "text_html": _text_html(doc, version, titles)}
-                previous = doc.version(version.previous_id)
-                if previous is not None:
-                    yield version.changes_path, "changes.html", {
-                        "service": service, "doc": doc, "v": version, "prev": previous,
-                        "diff": site.diffs[(doc.key, version.id)]}
-
-
-def render_site(site: SiteView, writer: SiteWriter, themes: list[Path]) -> int:
-    """Write every page, the raw files beside each version, the key and the assets; return pages."""
-    env = make_environment(themes)
-    common = {"site": site, "settings": site.content.settings}
-    count = 0
-    for path, template, context in _pages(site):
-        html = env.get_template(template).render(common, root=relative_root(path), page_path=path,
-                                                 **context)
-        writer.write(f"{path}index.html", html.encode())
-        count += 1
+        yield _page(rule.path, "rule.html", SITE, rule=rule)
     # The 404 page is served at any depth, so its links start from the site's base path.
     base_path = urlsplit(site.content.settings.base_url).path or "/"
-    html = env.get_template("404.html").render(common, root=base_path, page_path="404.html")
-    writer.write("404.html", html.encode())
+    yield Page("404.html", "404.html", SITE, lambda: {"page_path": "404.html"}, base_path)
+    for service in site.services:
+        yield _page(service.path, "service.html", service_group(service.slug), service=service)
+        for doc in service.documents:
+            yield from _document_pages(site, service, doc, text_html)
+
+
+def _document_pages(site: SiteView, service: ServiceView, doc: DocumentView,
+                    text_html: TextHtml) -> Iterator[Page]:
+    group = doc_group(doc.key)
+    yield _page(doc.path, "document.html", group, service=service, doc=doc, v=doc.latest)
+    yield _page(doc.history_path, "history.html", group, service=service, doc=doc)
+    for version in doc.versions:
+        common = {"service": service, "doc": doc, "v": version}
+        yield Page(f"{version.path}index.html", "version.html", group,
+                   partial(_version_context, common, text_html))
+        previous = doc.version(version.previous_id)
+        if previous is not None:
+            yield Page(f"{version.changes_path}index.html", "changes.html", group,
+                       partial(_changes_context, common, previous, site.diffs))
+
+
+def _version_context(common: dict[str, Any], text_html: TextHtml) -> dict[str, Any]:
+    v: VersionView = common["v"]
+    return {**common, "page_path": v.path, "text_html": text_html(common["doc"], v)}
+
+
+def _changes_context(common: dict[str, Any], previous: VersionView,
+                     diffs: Mapping[tuple[DocKey, str], Any]) -> dict[str, Any]:
+    v: VersionView = common["v"]
+    return {**common, "page_path": v.changes_path, "prev": previous, "diff": diffs[(v.version.key, v.id)]}
+
+
+@dataclass
+class _Renderer:
+    env: jinja2.Environment
+    common: dict[str, Any]
+    pages: list[tuple[Page, str]]  # (page, key) to render
+
+    def render(self, writer: SiteWriter, indices: Iterable[int]) -> None:
+        for i in indices:
+            page, key = self.pages[i]
+            context = page.context()
+            root = page.root if page.root is not None else relative_root(context["page_path"])
+            html = self.env.get_template(page.template).render(self.common, root=root, **context)
+            writer.write(page.file, html.encode(), key)
+
+
+_renderer: _Renderer | None = None  # set before the pool forks: workers inherit it
+
+
+def _render_chunk(out: Path, previous: Mapping[str, ManifestEntry], indices: list[int]) -> WriterResult:
+    assert _renderer is not None
+    writer = SiteWriter(out, previous, worker=True)
+    _renderer.render(writer, indices)
+    return writer.result()
+
+
+def render_site(site: SiteView, writer: SiteWriter, themes: list[Path], keys: BuildKeys | None = None,
+                text_html: TextHtml | None = None, workers: int = 1) -> int:
+    """Write every page whose key changed (all without keys), the raw files beside each version,
+    the check logs and the assets; return the number of pages of the site."""
+    global _renderer
+    titles = rule_titles(site)
+    make_text = text_html or (lambda doc, v: annotated_text(doc, v, titles))
+    env = make_environment(themes)
+    todo: list[tuple[Page, str]] = []
+    count = 0
+    for page in site_pages(site, make_text):
+        count += 1
+        key = keys.key(page.group, page.file) if keys else ""
+        if not (key and writer.unchanged(page.file, key)):
+            todo.append((page, key))
+    _renderer = renderer = _Renderer(env, {"site": site, "settings": site.content.settings}, todo)
+    if workers > 1 and len(todo) >= PARALLEL_MIN_PAGES and can_fork():
+        for name in env.list_templates():  # compile once, before the workers fork
+            env.get_template(name)
+        size = max(4, len(todo) // (workers * 8))
+        chunks = [list(range(i, min(i + size, len(todo)))) for i in range(0, len(todo), size)]
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            for result in pool.map(_render_chunk, [writer.out] * len(chunks), [writer.previous] * len(chunks),
+                                   chunks):
+                writer.merge(result)
+    else:
+        renderer.render(writer, range(len(todo)))
+    _renderer = None
+    _copy_raw_files(site, writer)
+    for theme in reversed(themes):  # later copies (the site's own theme) win
+        static = theme / "static"
+        for asset in sorted(static.rglob("*")) if static.is_dir() else ():
+            if asset.is_file():
+                writer.copy(f"assets/{asset.relative_to(static).as_posix()}", asset)
+    return count
+
+
+def _copy_raw_files(site: SiteView, writer: SiteWriter) -> None:
     for doc in site.documents:
         for v in doc.versions:
             for suffix in RAW_SUFFIXES:
@@ -149,12 +316,6 @@ def render_site(site: SiteView, writer: SiteWriter, themes: list[Path]) -> int:
             log = doc.latest.version.directory / name
             if log.is_file():
                 writer.copy(f"{doc.path}{name}", log)
-    for theme in reversed(themes):  # later copies (the site's own theme) win
-        static = theme / "static"
-        for asset in sorted(static.rglob("*")) if static.is_dir() else ():
-            if asset.is_file():
-                writer.copy(f"assets/{asset.relative_to(static).as_posix()}", asset)
-    return count
 
 
 def copy_public_key(archive_root: Path, writer: SiteWriter) -> None:

@@ -2,37 +2,82 @@
 
 The latest version of each document (full text) and each document page (summary and findings)
 carry it; older versions do not, which bounds the index to what readers search for.
+
+Pagefind has no incremental mode and costs a few milliseconds per large page, so a big archive's
+index is split into shards by document: a build re-indexes only the shards whose pages changed,
+and the search page merges them in the browser (`mergeIndex`, set by assets/search.js). Shard 0
+is the main bundle at `pagefind/` (it carries the UI); shard i > 0 is at `pagefind/shard-i/`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 BUNDLE = "pagefind"
+DOCUMENTS_PER_SHARD = 32
+MAX_SHARDS = 16
+SHARD_PREFIX = "shard-"
+MARKER = ".pages-sha256"  # in each shard: the digest of the pages it was made from
+_UI_FILES = ("pagefind-ui", "pagefind-component-ui", "pagefind-modular-ui", "pagefind-highlight")
 
 
 class SearchIndexError(Exception):
     """Pagefind failed; its output says why."""
 
 
-def index_site(site: Path) -> Iterator[tuple[str, bytes]]:
-    """Run the Pagefind binary shipped in the `pagefind_bin` wheel over the built site.
+def shard_count(documents: int, per_shard: int = DOCUMENTS_PER_SHARD) -> int:
+    return max(1, min(MAX_SHARDS, -(-documents // per_shard)))
 
-    The bundle is written to a temporary folder and handed back as (path in the site, bytes), so
-    the site writer can skip files whose bytes did not change.
+
+def shard_of(page: str, shards: int) -> int:
+    """Pages of one document (`<service>/<doc-type>/...`) always land in the same shard."""
+    owner = "/".join(page.split("/")[:2])
+    return int.from_bytes(hashlib.sha256(owner.encode()).digest()[:4], "big") % shards
+
+
+def shard_folders(document_paths: Iterable[str], shards: int) -> dict[int, str]:
+    """The folder of each shard that holds documents: the first is the main bundle (Pagefind
+    refuses to make an empty index, so empty shards have none)."""
+    used = sorted({shard_of(path, shards) for path in document_paths})
+    return {shard: BUNDLE if i == 0 else f"{BUNDLE}/{SHARD_PREFIX}{shard}" for i, shard in enumerate(used)}
+
+
+def merged_bundles(document_paths: Iterable[str], shards: int) -> list[str]:
+    """Bundle paths (relative to the site root) the search page merges into the main one."""
+    return [f"{folder}/" for folder in shard_folders(document_paths, shards).values() if folder != BUNDLE]
+
+
+def index_pages(site: Path, pages: Iterable[str], main: bool) -> Iterator[tuple[str, bytes]]:
+    """Run the Pagefind binary shipped in the `pagefind_bin` wheel over the given pages of the site.
+
+    Pagefind would read every page of the site to find the few it indexes; it is shown only those
+    (linked into a temporary folder at the same paths, so their URLs are the same). The bundle is
+    handed back as (path relative to the bundle, bytes), without the UI files unless `main`.
     """
     with tempfile.TemporaryDirectory(prefix="clausewatch-pagefind-") as tmp:
+        shown, bundle = Path(tmp) / "site", Path(tmp) / "bundle"
+        shown.mkdir()
+        for page in pages:
+            target = shown / page
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(site / page, target)
+            except OSError:  # another file system, or no hard links: copy
+                shutil.copyfile(site / page, target)
         result = subprocess.run(
-            [sys.executable, "-m", "pagefind", "--site", str(site), "--output-path", tmp, "--quiet"],
+            [sys.executable, "-m", "pagefind", "--site", str(shown), "--output-path", str(bundle), "--quiet"],
             capture_output=True, text=True, check=False,
         )
         if result.returncode != 0:
             raise SearchIndexError(f"pagefind failed ({result.returncode}): "
                                    f"{result.stderr.strip() or result.stdout.strip()}")
-        for path in sorted(Path(tmp).rglob("*")):
-            if path.is_file():
-                yield f"{BUNDLE}/{path.relative_to(tmp).as_posix()}", path.read_bytes()
+        for path in sorted(bundle.rglob("*")):
+            if path.is_file() and (main or not path.name.startswith(_UI_FILES)):
+                yield path.relative_to(bundle).as_posix(), path.read_bytes()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from . import urls
+from . import search, urls
 from .checklog import Check
 from .model import SEVERITIES, Archive, ArchivedDocument, Content, DocKey, Finding, Rule, Version
 from .rules import Category, Ruleset
@@ -243,6 +243,7 @@ class SiteView:
     rules: tuple[RuleView, ...] = ()
     key_id: str = ""
     diffs: Mapping[tuple[DocKey, str], Any] = field(default_factory=dict)  # diff.TextDiff per version
+    documents_per_shard: int = search.DOCUMENTS_PER_SHARD  # of the search index (search.py)
 
     @property
     def documents(self) -> tuple[DocumentView, ...]:
@@ -251,6 +252,14 @@ class SiteView:
     @property
     def version_count(self) -> int:
         return sum(len(d.versions) for d in self.documents)
+
+    @property
+    def search_shards(self) -> int:
+        return search.shard_count(len(self.documents), self.documents_per_shard)
+
+    @property
+    def merged_search_bundles(self) -> list[str]:
+        return search.merged_bundles([d.path for d in self.documents], self.search_shards)
 
     def recent(self, technical: bool, limit: int) -> list[RecentChange]:
         changes = [RecentChange(d, v) for d in self.documents for v in d.versions
@@ -347,7 +356,7 @@ def _document_view(content: Content, rules: dict[str, Rule], doc: ArchivedDocume
 
 
 def build_site_view(content: Content, archive: Archive, ruleset: Ruleset, analysis: Analysis,
-                    key_id: str = "") -> SiteView:
+                    key_id: str = "", documents_per_shard: int = search.DOCUMENTS_PER_SHARD) -> SiteView:
     rules = {r.id: r for r in ruleset.rules}
     by_service: dict[str, list[DocumentView]] = {}
     for doc in archive.documents:
@@ -365,4 +374,5 @@ def build_site_view(content: Content, archive: Archive, ruleset: Ruleset, analys
         for c in ruleset.categories)
     rule_views = tuple(RuleView(r, tuple(e for e in entries if e.finding.rule.id == r.id))
                        for r in sorted(ruleset.rules, key=lambda r: (r.category, r.id)))
-    return SiteView(content, tuple(services), categories, rule_views, key_id, analysis.diffs)
+    return SiteView(content, tuple(services), categories, rule_views, key_id, analysis.diffs,
+                    documents_per_shard)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("CLAUSEWATCH_CORPUS") or ROOT.parent / "shared" / "corpus")
 DEMO_KEY = ROOT / "demo-key" / "DEMO-ONLY-minisign.key"
 DATA = Path(__file__).resolve().parent / "data"
+
+# Builds during the tests (and the commands they run) share one throwaway build cache, never the
+# user's: set before any test runs so that subprocesses inherit it.
+os.environ["CLAUSEWATCH_CACHE_DIR"] = _TEST_CACHE = tempfile.mkdtemp(prefix="clausewatch-test-cache-")
+atexit.register(shutil.rmtree, _TEST_CACHE, True)
 
 # A few real documents: single pages with snapshots, a multi-page capture, and no snapshots.
 SMALL_SET = (

@@ -29,7 +29,7 @@ import lxml.html
 import pytest
 from playwright.sync_api import Dialog, Page, expect
 
-from generator import GENERATOR
+from generator import GENERATOR, search
 from generator.archive import ArchiveWriter, NewVersion, load_archive
 from generator.capture import Capture, CheckResult, run_capture
 from generator.content import load_content
@@ -183,8 +183,14 @@ def settled_count(page: Page, term: str) -> int:
     count = int(match.group(1)) if match else 0
     results = page.locator("pagefind-results li.pf-result")
     expect(results).to_have_count(count)
-    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # results load when in view
-    expect(page.locator("pagefind-results a.pf-result-link")).to_have_count(count)
+    links = page.locator("pagefind-results a.pf-result-link")
+    for _ in range(100):  # a result loads its details once it has been in view: page through them
+        if links.count() == count:
+            break
+        page.evaluate("window.scrollBy(0, window.innerHeight / 2); if (window.innerHeight + window.scrollY"
+                      " >= document.body.scrollHeight) window.scrollTo(0, 0)")
+        page.wait_for_timeout(100)
+    expect(links).to_have_count(count)
     return count
 
 
@@ -194,9 +200,30 @@ def result_links(page: Page) -> list[str]:
     return [str(link) for link in links]
 
 
-def test_search_finds_filters_and_finds_nothing(new_page: NewPage, served_site: ServedSite,
+SHARD_SIZE = 4  # documents per search shard of the sharded build: 25 documents make 7 shards
+
+
+@pytest.fixture(scope="module")
+def sharded_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSite]:
+    """The committed archive built with a search index split into shards, as big archives are."""
+    out = tmp_path_factory.mktemp("sharded-site") / "site"
+    build(ROOT / "content", ROOT / "archive", out, documents_per_shard=SHARD_SIZE)
+    base_path = urlsplit(load_content(ROOT / "content").settings.base_url).path
+    with serve_site(out, base_path, tmp_path_factory.mktemp("sharded-webroot")) as site:
+        yield site
+
+
+@pytest.mark.parametrize("layout", ["one index", "sharded index"])
+def test_search_finds_filters_and_finds_nothing(layout: str, new_page: NewPage, served_site: ServedSite,
+                                                request: pytest.FixtureRequest,
                                                 search_case: SearchCase) -> None:
+    """Search as readers use it, with one Pagefind index and with shards merged in the browser."""
     case = search_case
+    if layout == "sharded index":
+        served_site = request.getfixturevalue("sharded_site")
+        entries = served_site.directory.glob("pagefind/shard-*/pagefind-entry.json")
+        merged = sorted(p.parent.name for p in entries)
+        assert len(merged) >= 3, f"expected several search shards, found {merged}"
     page, log = new_page()
     page.goto(served_site.url("search/"))
     box = page.get_by_role("searchbox")
@@ -212,6 +239,10 @@ def test_search_finds_filters_and_finds_nothing(new_page: NewPage, served_site: 
     others = [s for s in case.services_with_term if s != case.service_slug]
     assert any(link.startswith(served_site.url(f"{s}/")) for link in links for s in others), (
         f"{case.term!r} is in the latest versions of {case.services_with_term}, results: {links}")
+    if layout == "sharded index":  # results come from the main bundle and from merged shards
+        shards = search.shard_count(len(load_archive(ROOT / "archive").documents), SHARD_SIZE)
+        found = {search.shard_of(served_site.path_of(link), shards) for link in links}
+        assert len(found) >= 2, f"results of {case.term!r} all come from one shard: {links}"
 
     group = page.locator('pagefind-filter-pane details[data-filter-name="service"]')
     group.locator("summary").click()

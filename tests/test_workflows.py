@@ -58,6 +58,8 @@ PINS: dict[str, tuple[str | None, str, str]] = {
                                       "many public workflows and pin tables name it as v3.0.1"),
     "actions/deploy-pages": ("d6db90164ac5ed86f2b6aed7e0febac5b3c0c03e", "v4.0.5",
                              "many public workflows and pin tables name it as v4.0.5"),
+    "actions/cache": ("0c45773b623bea8c8e75f6c82b208c3cf94ea4f9", "v4.0.2",
+                      "many public workflows and pin tables name it as v4.0.2"),
 }
 USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<action>[\w.-]+/[\w.-]+)@(?P<ref>\S+)"
                   r"\s*(?:#\s*(?P<comment>.*))?$")

@@ -1,0 +1,185 @@
+"""Every version's findings and change size, from the build cache or computed across cores.
+
+A document's results are cached as one entry keyed by its versions' text hashes, the document
+type and the ruleset digest; on a miss, each version's findings and each change's size have
+entries of their own, so a new version costs one analysis and one diff, not ten.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .analyze import Analyzer
+from .archive import sha256_hex
+from .buildcache import BuildCache, digest
+from .diff import TextDiff, diff_texts
+from .model import Archive, ArchivedDocument, DocKey, Finding, Rule
+from .sitemodel import ChangeStats
+from .workers import can_fork, worker_count
+
+VersionKey = tuple[DocKey, str]
+PARALLEL_MIN_VERSIONS = 40  # below this, starting workers costs more than it saves
+
+
+@dataclass(frozen=True)
+class DocumentResults:
+    findings: dict[str, list[Finding]]  # version id → findings
+    changes: dict[str, ChangeStats]  # version id → change against the previous version
+
+
+def change_stats(diff: TextDiff) -> ChangeStats:
+    summary = diff.summary
+    return ChangeStats(summary.words_added, summary.words_removed, summary.percent_label)
+
+
+def _finding_row(f: Finding) -> list[Any]:
+    return [f.rule_id, f.severity, f.category, f.clause_id, f.quote, f.start, f.end]
+
+
+def _finding(row: list[Any]) -> Finding:
+    return Finding(row[0], row[1], row[2], row[3], row[4], int(row[5]), int(row[6]))
+
+
+@dataclass(frozen=True)
+class _Job:
+    doc: ArchivedDocument
+    hashes: tuple[str | None, ...]  # per version: the text's verified SHA-256, None if unverified
+
+
+class _Worker:
+    """One process's state: the analyzer (with its clause cache) and the build cache."""
+
+    def __init__(self, rules: Sequence[Rule], ruleset_digest: str, cache: BuildCache | None) -> None:
+        self.analyzer = Analyzer(rules)
+        self.ruleset_digest = ruleset_digest
+        self.cache = cache
+
+    def document_key(self, job: _Job) -> str | None:
+        if self.cache is None or None in job.hashes:
+            return None
+        return digest(str(job.doc.key), self.ruleset_digest,
+                      *(f"{v.id} {h}" for v, h in zip(job.doc.versions, job.hashes, strict=True)))
+
+    def cached(self, job: _Job) -> DocumentResults | None:
+        key = self.document_key(job)
+        entry = self.cache.get("document", key) if self.cache and key else None
+        if not isinstance(entry, dict):
+            return None
+        return DocumentResults({vid: [_finding(r) for r in rows] for vid, rows in entry["findings"].items()},
+                               {vid: ChangeStats(*row) for vid, row in entry["changes"].items()})
+
+    def compute(self, job: _Job) -> DocumentResults:
+        findings: dict[str, list[Finding]] = {}
+        changes: dict[str, ChangeStats] = {}
+        doc_type = job.doc.key.doc_type
+        previous: tuple[str, str] | None = None  # (text, sha)
+        for version, known in zip(job.doc.versions, job.hashes, strict=True):
+            text = version.read_text()
+            sha = known or sha256_hex(text.encode())
+            cache = self.cache if known else None  # never cache what did not verify
+            key = digest(sha, doc_type, self.ruleset_digest)
+            rows = cache.get("findings", key) if cache else None
+            if rows is None:
+                found = self.analyzer.analyze(doc_type, text)
+                if cache:
+                    cache.put("findings", key, [_finding_row(f) for f in found])
+            else:
+                found = [_finding(r) for r in rows]
+            findings[version.id] = found
+            if previous is not None:
+                change_key = digest(previous[1], sha)
+                row = cache.get("change", change_key) if cache else None
+                if row is None:
+                    stats = change_stats(diff_texts(previous[0], text))
+                    if cache:
+                        cache.put("change", change_key, list(dataclasses.astuple(stats)))
+                else:
+                    stats = ChangeStats(*row)
+                changes[version.id] = stats
+            previous = (text, sha)
+        results = DocumentResults(findings, changes)
+        document_key = self.document_key(job)
+        if self.cache and document_key:
+            self.cache.put("document", document_key, {
+                "findings": {vid: [_finding_row(f) for f in fs] for vid, fs in findings.items()},
+                "changes": {vid: list(dataclasses.astuple(s)) for vid, s in changes.items()}})
+        return results
+
+
+_worker: _Worker | None = None  # set before the pool forks: workers inherit it
+
+
+def _compute(job: _Job) -> tuple[DocKey, DocumentResults]:
+    assert _worker is not None
+    return job.doc.key, _worker.compute(job)
+
+
+def analyse_archive(archive: Archive, rules: Sequence[Rule], ruleset_digest: str,
+                    verified_sha: Callable[[Path], str | None], cache: BuildCache | None,
+                    progress: Callable[[str], None] = lambda _: None,
+                    ) -> dict[DocKey, DocumentResults]:
+    """Results per document. `verified_sha(text_path)` is the text's SHA-256 when its hash and
+    signature verified (only such results are cached), else None."""
+    global _worker
+    _worker = worker = _Worker(rules, ruleset_digest, cache)
+    results: dict[DocKey, DocumentResults] = {}
+    todo: list[_Job] = []
+    for doc in archive.documents:
+        job = _Job(doc, tuple(verified_sha(v.text_path) for v in doc.versions))
+        found = worker.cached(job)
+        if found is None:
+            todo.append(job)
+        else:
+            results[doc.key] = found
+    versions = sum(len(j.doc.versions) for j in todo)
+    if todo:
+        progress(f"analysing {versions} versions of {len(todo)} documents "
+                 f"({archive.version_count - versions} versions cached)")
+    for key, found in _run(todo, versions):
+        results[key] = found
+    return results
+
+
+def _run(todo: list[_Job], versions: int) -> Iterator[tuple[DocKey, DocumentResults]]:
+    workers = worker_count()
+    if workers == 1 or versions < PARALLEL_MIN_VERSIONS or not can_fork():
+        yield from map(_compute, todo)
+        return
+    # Largest documents first, so no worker is left with a big one at the end.
+    todo = sorted(todo, key=lambda j: -sum(v.bytes for v in j.doc.versions))
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        yield from pool.map(_compute, todo, chunksize=1)
+
+
+def findings_by_version(results: Mapping[DocKey, DocumentResults]) -> dict[VersionKey, list[Finding]]:
+    return {(key, vid): fs for key, r in results.items() for vid, fs in r.findings.items()}
+
+
+def changes_by_version(results: Mapping[DocKey, DocumentResults]) -> dict[VersionKey, ChangeStats]:
+    return {(key, vid): s for key, r in results.items() for vid, s in r.changes.items()}
+
+
+class LazyDiffs(Mapping[VersionKey, TextDiff]):
+    """Each version's diff against the previous one, computed when a changes page is rendered."""
+
+    def __init__(self, archive: Archive) -> None:
+        self._previous: dict[VersionKey, tuple[Path, Path]] = {}
+        for doc in archive.documents:
+            for before, after in zip(doc.versions, doc.versions[1:], strict=False):
+                self._previous[(doc.key, after.id)] = (before.text_path, after.text_path)
+
+    def __getitem__(self, key: VersionKey) -> TextDiff:
+        old, new = self._previous[key]
+        return diff_texts(old.read_text(encoding="utf-8"), new.read_text(encoding="utf-8"))
+
+    def __iter__(self) -> Iterator[VersionKey]:
+        return iter(self._previous)
+
+    def __len__(self) -> int:
+        return len(self._previous)

@@ -1,0 +1,86 @@
+"""What each output file depends on, as digests: a file whose key is unchanged is not made again.
+
+Output files fall into dependency groups:
+- `doc:<service>/<type>`: a document's pages, raw files, feed and API files. They depend on the
+  document's version metadata (which pins each text's SHA-256), what verification found, and its
+  check log.
+- `service:<slug>`: a service's page and feed: its documents.
+- `site`: everything that lists across documents (home, categories, rules, feeds, API index,
+  sitemap, search): every document.
+Every key also folds in the "chrome": the generator's code and library versions, the theme files,
+every file under content/ (settings, rules, declarations, summaries) and the signing key id. A
+change there renders everything again, which is rare and always correct.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .buildcache import digest, files_digest
+from .checklog import CHECKS_FILE, HEAD_FILE
+from .model import Archive, ArchivedDocument, DocKey
+
+SITE = "site"
+
+
+def doc_group(key: DocKey) -> str:
+    return f"doc:{key}"
+
+
+def service_group(slug: str) -> str:
+    return f"service:{slug}"
+
+
+def tree_files(*folders: Path) -> list[tuple[Path, Path]]:
+    """(root, file) for every file under the folders, skipping editor and OS leftovers."""
+    found = []
+    for folder in folders:
+        if folder.is_dir():
+            found += [(folder, p) for p in folder.rglob("*")
+                      if p.is_file() and not p.name.startswith(".") and "__pycache__" not in p.parts]
+    return found
+
+
+def chrome_digest(code: str, content_dir: Path, themes: list[Path], settings: str) -> str:
+    """`settings`: build options that shape output (the key id, the search shard size)."""
+    parts = [code, settings]
+    for folder in (content_dir, *themes):
+        parts.append(files_digest([p for _, p in tree_files(folder)], folder))
+    return digest(*parts)
+
+
+def document_digest(doc: ArchivedDocument, verified: Callable[[Path], bool]) -> str:
+    parts: list[str | bytes] = [str(doc.key)]
+    for v in doc.versions:
+        parts.append(json.dumps(v.metadata, sort_keys=True))
+        parts.append(f"{verified(v.text_path)} {verified(v.metadata_path)}")
+    for name in (CHECKS_FILE, HEAD_FILE):
+        log = doc.directory / name
+        parts.append(log.read_bytes() if log.is_file() else b"-")
+    return digest(*parts)
+
+
+@dataclass(frozen=True)
+class BuildKeys:
+    """The digest of every dependency group; `key(group, path)` is an output file's key."""
+
+    chrome: str
+    groups: Mapping[str, str]
+
+    def key(self, group: str, path: str) -> str:
+        return digest(self.chrome, self.groups[group], path)
+
+
+def build_keys(chrome: str, archive: Archive, verified: Callable[[Path], bool]) -> BuildKeys:
+    groups: dict[str, str] = {}
+    by_service: dict[str, list[str]] = {}
+    for doc in archive.documents:
+        groups[doc_group(doc.key)] = found = document_digest(doc, verified)
+        by_service.setdefault(doc.key.service, []).append(f"{doc.key} {found}")
+    for slug, docs in by_service.items():
+        groups[service_group(slug)] = digest(slug, *docs)
+    groups[SITE] = digest(*(f"{g} {d}" for g, d in sorted(groups.items())))
+    return BuildKeys(chrome, groups)

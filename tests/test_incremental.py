@@ -1,0 +1,161 @@
+"""Incremental builds: after a change, a build into the previous output with the previous cache
+gives the same bytes as a clean build (empty cache, empty output), rewrites only what the change
+affects, and a build with nothing changed writes nothing."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from generator import GENERATOR
+from generator.archive import ArchiveWriter, NewVersion, load_archive
+from generator.buildcache import CacheLocationError
+from generator.checklog import Observation, append_check
+from generator.pipeline import build
+from generator.search import MARKER
+from generator.signing import Signer
+from generator.verify import verify_archive
+
+from .conftest import ROOT
+
+Change = Callable[[Path], None]
+
+
+def site_files(site: Path) -> dict[str, bytes]:
+    """Every file of a built site, except Pagefind's bundle, whose bytes differ from run to run
+    (its markers, the digests of the pages each search shard was made from, are compared)."""
+    files = {}
+    for path in sorted(site.rglob("*")):
+        relative = path.relative_to(site).as_posix()
+        if path.is_file() and (not relative.startswith("pagefind/") or path.name == MARKER):
+            files[relative] = path.read_bytes()
+    return files
+
+
+def mtimes(site: Path) -> dict[str, int]:
+    return {p.relative_to(site).as_posix(): p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
+
+
+def add_version(project: Path, signer: Signer) -> str:
+    """A new version of the first document: one paragraph added in the middle. Returns its path."""
+    archive = project / "archive"
+    doc = load_archive(archive).documents[0]
+    latest = doc.versions[-1]
+    paragraphs = latest.read_text().split("\n\n")
+    middle = len(paragraphs) // 2
+    text = "\n\n".join([*paragraphs[:middle], "We may now also train our models on your uploads.",
+                        *paragraphs[middle:]])
+    new_id = "2030-01-02T03-04-05Z"
+    metadata = {"captured_at": "2030-01-02T03:04:05Z", "kind": "change", "technical": False,
+                "url": latest.url, "urls": [latest.url] if latest.url else [], "final_url": None,
+                "http_status": None, "source": {"name": "clausewatch test"}, "generator": GENERATOR}
+    assert ArchiveWriter(archive, signer).record(NewVersion(doc.key, new_id, text, None, (), metadata))
+    assert verify_archive(archive).ok
+    return f"{doc.key.service}/{doc.key.doc_type}/"
+
+
+def edit_rule(project: Path) -> None:
+    rule = next((project / "content" / "rules").glob("*/*.yaml"))
+    text = rule.read_text()
+    assert "\ntitle: " in text
+    rule.write_text(text.replace("\ntitle: ", "\ntitle: Edited ", 1))
+
+
+def edit_theme(project: Path) -> None:
+    theme = project / "theme" / "templates"
+    theme.mkdir(parents=True)
+    base = (ROOT / "themes" / "default" / "templates" / "base.html").read_text()
+    assert "</footer>" in base
+    (theme / "base.html").write_text(base.replace("</footer>", "<p>An edited theme.</p></footer>", 1))
+
+
+def log_failed_check(project: Path, signer: Signer) -> None:
+    """A failed check of the first document: no new version, but its pages show the check."""
+    doc = load_archive(project / "archive").documents[0]
+    append_check(project / "archive", signer, doc.key, Observation(
+        checked_at="2030-01-01T00:00:00Z", outcome="http-error", reason="Service Unavailable",
+        http_status=503, version_id=doc.versions[-1].id))
+
+
+def tamper(project: Path) -> None:
+    """A version text altered after signing: the site must show it as failing verification."""
+    text = next((project / "archive").glob("*/*/versions/*.md"))
+    text.write_text(text.read_text() + "\nAltered.\n")
+
+
+@pytest.fixture
+def builder(project: Path) -> Callable[[str, str], Path]:
+    def make(out: str, cache: str) -> Path:
+        theme = project / "theme"
+        build(project / "content", project / "archive", project / out,
+              theme if theme.is_dir() else None, cache_dir=project / cache)
+        return project / out
+    return make
+
+
+CHANGES: dict[str, Callable[[Path, Signer], object]] = {
+    "new version": add_version,
+    "rule edited": lambda project, _: edit_rule(project),
+    "template edited": lambda project, _: edit_theme(project),
+    "text tampered with": lambda project, _: tamper(project),
+    "failed check logged": log_failed_check,
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_incremental_build_equals_clean_build(change: str, project: Path, demo_signer: Signer,
+                                              builder: Callable[[str, str], Path]) -> None:
+    site = builder("site", "cache")
+    before = site_files(site)
+    CHANGES[change](project, demo_signer)
+    builder("site", "cache")  # incremental: the same output folder and cache
+    clean = builder("clean-site", "empty-cache")
+    incremental, fresh = site_files(site), site_files(clean)
+    assert incremental.keys() == fresh.keys(), sorted(incremental.keys() ^ fresh.keys())[:20]
+    differing = sorted(p for p in fresh if incremental[p] != fresh[p])
+    assert not differing, f"after '{change}', incremental ≠ clean build in {len(differing)} files: " \
+        f"{differing[:20]}"
+    assert incremental != before, f"'{change}' changed nothing in the site"
+
+
+def test_new_version_rewrites_only_what_it_affects(project: Path, demo_signer: Signer,
+                                                   builder: Callable[[str, str], Path]) -> None:
+    site = builder("site", "cache")
+    first = mtimes(site)
+    doc_path = add_version(project, demo_signer)
+    builder("site", "cache")
+    after = mtimes(site)
+    rewritten = {p for p in after if first.get(p) != after[p]}
+    service = doc_path.split("/")[0]
+    others = tuple(f"{d.key.service}/{d.key.doc_type}/" for d in load_archive(project / "archive").documents
+                   if d.key.service != service)
+    other_docs = {p for p in first if p.startswith(others)}
+    assert other_docs, "the project should have other documents"
+    touched = sorted(rewritten & other_docs)
+    assert not touched, f"pages of unchanged documents rewritten: {touched[:10]}"
+    assert any(p.startswith(doc_path) for p in rewritten), "the changed document's pages were not updated"
+    for page in ("index.html", f"{service}/index.html", "feeds/all.xml", "sitemap.xml", "api/index.json"):
+        assert page in rewritten, f"{page} should show the new version"
+
+    builder("site", "cache")  # nothing changed since
+    assert mtimes(site) == after, "a build with nothing changed rewrote files"
+
+
+def test_empty_cache_is_a_clean_build(project: Path, builder: Callable[[str, str], Path]) -> None:
+    """A missing or emptied cache only costs time: the output is the same."""
+    site = builder("site", "cache")
+    before = site_files(site)
+    shutil.rmtree(project / "cache")
+    (project / "cache").mkdir()
+    builder("site", "cache")
+    assert site_files(site) == before
+
+
+@pytest.mark.parametrize("inside", ["archive", "content"])
+def test_cache_refuses_committed_folders(inside: str, project: Path) -> None:
+    with pytest.raises(CacheLocationError, match=r"CLAUSEWATCH_CACHE_DIR"):
+        build(project / "content", project / "archive", project / "site",
+              cache_dir=project / inside / ".cache")
