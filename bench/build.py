@@ -19,6 +19,9 @@ children, such as Pagefind) and CPU time are its own. Measured, `--runs` times e
 When Hugo is installed (Debian package `hugo`), the same version texts are also rendered as plain
 Markdown pages by a minimal Hugo site (one page per version, list pages per service and document,
 no theme) for scale: `hugo_s` and `full_build_over_hugo`; null without Hugo. Prints JSON.
+Memory: `peak_rss_mb` is the largest single process (wait4's ru_maxrss: the build or one of its
+children); `peak_tree_mb` the largest sum over the whole process tree at one moment (build,
+forked workers, Pagefind), as proportional set size sampled from /proc ten times a second.
 --profile writes a cProfile of one extra (unmeasured) full build.
 """
 
@@ -33,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,8 +51,48 @@ ROOT = Path(__file__).resolve().parent.parent
 class Run:
     wall_s: float
     cpu_s: float  # user + system, the process and its waited-for children
-    peak_rss_mb: float
+    peak_rss_mb: float  # of the largest single process (the build or one of its children)
+    peak_tree_mb: float | None  # sum over the process tree at one moment (PSS), None without /proc
     stdout: str
+
+
+def _process_tree(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    todo += [int(child) for child in children.read().split()]
+        except OSError:  # gone meanwhile
+            pass
+    return pids
+
+
+def _pss_mb(pids: list[int]) -> float:
+    """Proportional set size: pages shared by forked workers are counted once in the sum."""
+    total_kb = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                total_kb += next(int(line.split()[1]) for line in rollup if line.startswith("Pss:"))
+        except (OSError, StopIteration, ValueError):
+            pass
+    return total_kb / 1024
+
+
+class TreeMemory(threading.Thread):
+    """Samples the memory of a process and all its descendants (workers, Pagefind) 10 times a second."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak_mb, self.done = pid, 0.0, threading.Event()
+        self.available = os.path.exists(f"/proc/{os.getpid()}/smaps_rollup")
+
+    def run(self) -> None:
+        while self.available and not self.done.wait(0.1):
+            self.peak_mb = max(self.peak_mb, _pss_mb(_process_tree(self.pid)))
 
 
 def run_measured(command: list[str], log: Path, cache: Path | None = None) -> Run:
@@ -58,14 +102,19 @@ def run_measured(command: list[str], log: Path, cache: Path | None = None) -> Ru
     with open(log, "w+b") as out:
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+        memory = TreeMemory(process.pid)
+        memory.start()
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
+        memory.done.set()
+        memory.join()
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         text = out.read().decode("utf-8", "replace")
     if process.returncode != 0:
         sys.exit(f"{' '.join(command)} failed ({process.returncode}):\n{text[-4000:]}")
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text)
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+               round(memory.peak_mb, 1) if memory.available else None, text)
 
 
 def build_command(work: Path, out: Path) -> list[str]:
@@ -75,6 +124,11 @@ def build_command(work: Path, out: Path) -> list[str]:
 
 def pages_of(run: Run) -> int | None:
     found = re.search(r"^built .*?: (\d+) pages", run.stdout, re.M)
+    return int(found.group(1)) if found else None
+
+
+def files_written(run: Run) -> int | None:
+    found = re.search(r"; (\d+) files written", run.stdout)
     return int(found.group(1)) if found else None
 
 
@@ -146,7 +200,8 @@ def measure(work: Path, tmp: Path, runs: int, seed: int, corpus: Path,
 
     def build(kind: str, i: int, out: Path, cache: Path = cache) -> Run:
         run = run_measured(build_command(work, out), tmp / f"build-{kind}-{i}.log", cache)
-        print(f"{kind} build {i + 1}/{runs}: {run.wall_s:.1f} s, {run.peak_rss_mb:.0f} MB", file=sys.stderr)
+        print(f"{kind} build {i + 1}/{runs}: {run.wall_s:.1f} s, largest process {run.peak_rss_mb:.0f} MB, "
+              f"whole tree {run.peak_tree_mb} MB", file=sys.stderr)
         return run
 
     full = []
@@ -178,10 +233,13 @@ def measure(work: Path, tmp: Path, runs: int, seed: int, corpus: Path,
         "noop_build_s": median([r.wall_s for r in noop]),
         "one_new_version_build_s": median([r.wall_s for r in added]),
         "one_new_version_import_s": median(imports),
+        "noop_files_written": max(files_written(r) or 0 for r in noop),
+        "one_new_version_files_written": median([float(files_written(r) or 0) for r in added]),
         "full_build_cpu_s": median([r.cpu_s for r in full]),
         "noop_build_cpu_s": median([r.cpu_s for r in noop]),
         "one_new_version_build_cpu_s": median([r.cpu_s for r in added]),
         "peak_rss_mb": round(max(r.peak_rss_mb for r in full + noop + added), 1),
+        "peak_tree_mb": max((r.peak_tree_mb or 0.0 for r in full + noop + added), default=None),
         "peak_rss_mb_by_build": {name: round(max(r.peak_rss_mb for r in rs), 1) for name, rs in by_kind},
         "wall_s": {name: [round(r.wall_s, 2) for r in rs] for name, rs in by_kind},
     })

@@ -24,7 +24,7 @@ from .sitemodel import ChangeStats
 from .workers import can_fork, worker_count
 
 VersionKey = tuple[DocKey, str]
-PARALLEL_MIN_VERSIONS = 40  # below this, starting workers costs more than it saves
+PARALLEL_MIN_VERSIONS = 100  # below this, starting workers costs more than it saves
 
 
 @dataclass(frozen=True)

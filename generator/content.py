@@ -29,6 +29,7 @@ from .model import (
     SourcePage,
     display_path,
 )
+from .yamlload import load_yaml
 
 SETTINGS_FILE = "site.yaml"
 DOCUMENT_TYPES_FILE = "document-types.yaml"
@@ -153,7 +154,7 @@ def _is_http_url(value: str) -> bool:
 
 def _read_yaml(path: Path, display: str, problems: list[Problem]) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         problems.append(Problem(display, "", "file not found", "create it (see README.md, 'Content')"))
     except UnicodeDecodeError:

@@ -258,6 +258,17 @@ def feed_specs(data: SiteData, limit: int = FEED_LIMIT) -> list[FeedSpec]:
             made[doc.key, i] = version_entry(data, doc, i)
         return made[doc.key, i]
 
+    changed_categories: dict[tuple[DocKey, int], set[str]] = {}
+
+    def changed(doc: ArchivedDocument, i: int) -> set[str]:
+        """Categories whose findings version i changed: worked out once for all category feeds."""
+        if (doc.key, i) not in changed_categories:
+            prev = previous_version(doc, i)
+            added, removed = finding_changes(data.findings_of(prev) if prev else None,
+                                             data.findings_of(doc.versions[i]))
+            changed_categories[doc.key, i] = {f.category for f in added + removed}
+        return changed_categories[doc.key, i]
+
     everything = _newest_first(data.archive.documents)
     specs: list[FeedSpec] = [(ALL_FEED_PATH, SITE, lambda: _feed(
         data, ALL_FEED_PATH, "", "every change", data.content.settings.description,
@@ -281,7 +292,8 @@ def feed_specs(data: SiteData, limit: int = FEED_LIMIT) -> list[FeedSpec]:
                 data, category_feed_path(category.slug), category_path(category.slug), category.name,
                 f"Versions whose findings of this category changed: {category.description}",
                 list(islice(filter(None, (category_entry(data, doc, i, category.slug)
-                                          for doc, i in everything)), limit)), limit),
+                                          for doc, i in everything if category.slug in changed(doc, i))),
+                            limit)), limit),
             category)))
     return specs
 

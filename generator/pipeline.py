@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +30,10 @@ from .render import (
     rule_titles,
 )
 from .rules import RULES_DIR, load_ruleset
+from .searchindex import SearchIndexing
 from .signing import key_id_of, read_public_key
-from .sitemodel import Analysis, DocumentView, SiteView, VersionView, build_site_view
+from .sitemodel import Analysis, DocumentView, VersionView, build_site_view
+from .uptodate import RACY_NS, input_stamp, output_intact
 from .verify import verify_archive
 from .workers import worker_count
 
@@ -86,6 +88,15 @@ def build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None = 
     cache = BuildCache(cache_root, code)
     cache.prune_other_versions()
     workers = workers or worker_count()
+    themes = [theme, DEFAULT_THEME] if theme else [DEFAULT_THEME]
+    manifest_key = digest(str(out.resolve()))
+    last = cache.get("site", manifest_key)
+    last = last if isinstance(last, dict) and isinstance(last.get("files"), dict) else {}
+    stamp = input_stamp([content_dir, archive_dir, *themes], f"{code} {documents_per_shard} {out.resolve()}")
+    if stamp.matches(last.get("inputs")) and output_intact(out, last["files"]):
+        progress("nothing changed since the last build into this folder")
+        pages, documents, versions = last["report"]
+        return BuildReport(pages, 0, 0, documents, versions, len(last["files"]))
     progress(f"loading {content_dir}")
     content = load_content(content_dir)
     ruleset = load_ruleset(content_dir, {t.slug for t in content.document_types})
@@ -95,9 +106,19 @@ def build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None = 
     public_key = (archive_dir / PUBLIC_KEY_FILE).read_bytes()
     signatures_key = digest(public_key)
     known = cache.get("signatures", signatures_key)
-    report = verify_archive(archive_dir, known_good=frozenset(known or ()))
+    files_key = digest(str(archive_dir.resolve()))
+    hashed = cache.get("archive-files", files_key)
+    hashed = hashed if isinstance(hashed, dict) and isinstance(hashed.get("files"), dict) else {}
+    # As for the input stamp: a file modified just before it was hashed may change within one
+    # mtime tick, so only files older than that are trusted by their stat.
+    trusted = {path: facts for path, facts in hashed.get("files", {}).items()
+               if facts[1] < hashed.get("taken", 0) - RACY_NS}
+    taken = time.time_ns()
+    report = verify_archive(archive_dir, known_good=frozenset(known or ()), known_files=trusted)
     if set(known or ()) != report.good_signatures:
         cache.put("signatures", signatures_key, sorted(report.good_signatures))
+    if hashed.get("files") != report.file_facts:
+        cache.put("archive-files", files_key, {"taken": taken, "files": report.file_facts})
     failed = {Path(p.file) for p in report.problems}  # paths as verify_archive made them
     key_id = key_id_of(read_public_key(archive_dir / PUBLIC_KEY_FILE))
 
@@ -115,16 +136,14 @@ def build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None = 
     analysis = Analysis(findings_by_version(results), verified, changes_by_version(results), checks,
                         _summaries(archive, content_dir), LazyDiffs(archive))
     site = build_site_view(content, archive, ruleset, analysis, key_id, documents_per_shard)
-    themes = [theme, DEFAULT_THEME] if theme else [DEFAULT_THEME]
     chrome = chrome_digest(code, content_dir, themes, f"{key_id} {documents_per_shard}")
     keys = build_keys(chrome, archive, verified_ok)
-    manifest_key = digest(str(out.resolve()))
-    previous = cache.get("site", manifest_key)
-    writer = SiteWriter(out, previous if isinstance(previous, dict) else {})
+    writer = SiteWriter(out, last.get("files", {}))
     progress(f"rendering {len(site.documents)} documents, {site.version_count} versions")
     text_html = _text_html_cached(cache, rule_titles(site), verified_sha)
-    pages = render_site(site, writer, themes, keys, text_html, workers)
+    pages = render_site(site, writer, themes, keys, text_html, workers, cache.folder / "templates")
     copy_public_key(archive_dir, writer)
+    indexing = SearchIndexing(site, writer, workers, progress)
     progress("writing feeds, JSON data and the sitemap")
     data = SiteData(content, archive, ruleset, findings=analysis.findings, checks=analysis.checks)
     files = {**feed_files(data), **api_files(data), "sitemap.xml": (SITE, lambda: build_sitemap(data))}
@@ -132,30 +151,10 @@ def build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None = 
         key = keys.key(group, path)
         if not writer.unchanged(path, key):
             writer.write(path, make(), key)
-    _index_for_search(site, writer, progress)
+    indexing.finish()
     removed = writer.remove_stale()
-    cache.put("site", manifest_key, writer.manifest)
+    cache.put("site", manifest_key, {"inputs": stamp.as_list(), "files": writer.manifest,
+                                      "report": [pages, len(site.documents), site.version_count]})
     return BuildReport(pages, writer.changed, removed, len(site.documents), site.version_count,
                        writer.skipped)
 
-
-def _index_for_search(site: SiteView, writer: SiteWriter, progress: Callable[[str], None]) -> None:
-    """Re-index each search shard whose pages changed (Pagefind's output differs from run to run,
-    so an unchanged shard keeps its files)."""
-    shards = site.search_shards
-    folders = search.shard_folders([d.path for d in site.documents], shards)
-    main = min(folders) if folders else 0
-    pages: dict[int, list[tuple[str, str]]] = {shard: [] for shard in folders}
-    for page, sha in sorted(writer.searchable.items()):
-        shard = search.shard_of(page, shards)
-        pages[shard if shard in folders else main].append((page, sha))
-    for shard, folder in folders.items():
-        digest_hex = hashlib.sha256("".join(f"{p} {d}\n" for p, d in pages[shard]).encode()).hexdigest()
-        marker = writer.out / folder / search.MARKER
-        if marker.is_file() and marker.read_text() == digest_hex:
-            writer.keep(folder, but=search.SHARD_PREFIX if folder == search.BUNDLE else None)
-            continue
-        progress(f"indexing {len(pages[shard])} pages for search ({folder}/)")
-        for path, data in search.index_pages(writer.out, [p for p, _ in pages[shard]], shard == main):
-            writer.write(f"{folder}/{path}", data)
-        writer.write(f"{folder}/{search.MARKER}", digest_hex.encode())

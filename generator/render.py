@@ -27,18 +27,23 @@ from .workers import can_fork
 DEFAULT_THEME = Path(__file__).resolve().parent.parent / "themes" / "default"
 BUILD_MARKER = ".clausewatch-site"
 RAW_SUFFIXES = (".md", ".md.minisig", ".json", ".json.minisig")
-PARALLEL_MIN_PAGES = 60  # below this, starting workers costs more than it saves
+PARALLEL_MIN_PAGES = 200  # below this, starting workers costs more than it saves
 
 
 class SiteOutputError(Exception):
     """The output folder cannot be used safely."""
 
 
-def make_environment(themes: list[Path]) -> jinja2.Environment:
-    """Templates from the first theme that has them: a site's own theme overrides the default."""
+def make_environment(themes: list[Path], bytecode: Path | None = None) -> jinja2.Environment:
+    """Templates from the first theme that has them: a site's own theme overrides the default.
+    `bytecode`: a folder that keeps compiled templates between builds (keyed by their source)."""
     loader = jinja2.FileSystemLoader([str(t / "templates") for t in themes])
+    cache = None
+    if bytecode is not None:
+        bytecode.mkdir(parents=True, exist_ok=True)
+        cache = jinja2.FileSystemBytecodeCache(str(bytecode))
     env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True)
+                             trim_blocks=True, lstrip_blocks=True, bytecode_cache=cache)
     env.globals["generator_version"] = __version__
     return env
 
@@ -64,7 +69,6 @@ class SiteWriter:
 
     out: Path
     previous: Mapping[str, ManifestEntry] = field(default_factory=dict)
-    written: set[Path] = field(default_factory=set)
     changed: int = 0
     skipped: int = 0
     searchable: dict[str, str] = field(default_factory=dict)  # pages Pagefind indexes: path → SHA-256
@@ -89,19 +93,17 @@ class SiteWriter:
         entry = self.previous.get(relative)
         if entry is None or entry[0] != key:
             return False
-        path = self.out / relative
         try:
-            stat = path.stat()
+            stat = os.stat(os.path.join(self.out, relative))
         except FileNotFoundError:
             return False
         if [stat.st_size, stat.st_mtime_ns] != entry[2:4]:
             return False
-        self._record(relative, path, entry)
+        self._record(relative, entry)
         self.skipped += 1
         return True
 
-    def _record(self, relative: str, path: Path, entry: ManifestEntry) -> None:
-        self.written.add(path)
+    def _record(self, relative: str, entry: ManifestEntry) -> None:
         self.manifest[relative] = entry
         if len(entry) > 4 and entry[4]:
             self.searchable[relative] = entry[1]
@@ -118,11 +120,11 @@ class SiteWriter:
             self.changed += 1
         stat = path.stat()
         searchable = relative.endswith(".html") and SEARCH_MARK in data
-        self._record(relative, path, [key, hashlib.sha256(data).hexdigest(), stat.st_size, stat.st_mtime_ns,
-                                      searchable])
+        sha = hashlib.sha256(data).hexdigest()
+        self._record(relative, [key, sha, stat.st_size, stat.st_mtime_ns, searchable])
 
     def copy(self, relative: str, source: Path) -> None:
-        stat = source.stat()
+        stat = os.stat(source)
         key = f"copy {source} {stat.st_size} {stat.st_mtime_ns}"
         if not self.unchanged(relative, key):
             self.write(relative, source.read_bytes(), key)
@@ -134,13 +136,12 @@ class SiteWriter:
             inner = path.relative_to(self.out / folder).parts
             if path.is_file() and not (but and len(inner) > 1 and inner[0].startswith(but)):
                 stat = path.stat()
-                self._record(path.relative_to(self.out).as_posix(), path,
-                             ["", "", stat.st_size, stat.st_mtime_ns])
+                self._record(path.relative_to(self.out).as_posix(), ["", "", stat.st_size, stat.st_mtime_ns])
 
     def merge(self, other: WriterResult) -> None:
         """Take in what a worker process wrote."""
         for relative, entry in other.manifest.items():
-            self._record(relative, self.out / relative, entry)
+            self._record(relative, entry)
         self.changed += other.changed
         self.skipped += other.skipped
 
@@ -150,14 +151,15 @@ class SiteWriter:
     def remove_stale(self) -> int:
         """Delete files this build did not write, then folders left empty; return how many files."""
         removed = 0
-        for folder, _subfolders, files in os.walk(self.out, topdown=False):
-            base = Path(folder)
+        root = os.fspath(self.out)
+        for folder, _subfolders, files in os.walk(root, topdown=False):
+            inner = folder[len(root) + 1:]
             for name in files:
-                if base / name not in self.written:
-                    (base / name).unlink()
+                if (f"{inner}/{name}" if inner else name) not in self.manifest:
+                    os.unlink(os.path.join(folder, name))
                     removed += 1
-            if base != self.out and not any(base.iterdir()):
-                base.rmdir()
+            if inner and not os.listdir(folder):
+                os.rmdir(folder)
         return removed
 
 
@@ -270,13 +272,13 @@ def _render_chunk(out: Path, previous: Mapping[str, ManifestEntry], indices: lis
 
 
 def render_site(site: SiteView, writer: SiteWriter, themes: list[Path], keys: BuildKeys | None = None,
-                text_html: TextHtml | None = None, workers: int = 1) -> int:
+                text_html: TextHtml | None = None, workers: int = 1, bytecode: Path | None = None) -> int:
     """Write every page whose key changed (all without keys), the raw files beside each version,
     the check logs and the assets; return the number of pages of the site."""
     global _renderer
     titles = rule_titles(site)
     make_text = text_html or (lambda doc, v: annotated_text(doc, v, titles))
-    env = make_environment(themes)
+    env = make_environment(themes, bytecode)
     todo: list[tuple[Page, str]] = []
     count = 0
     for page in site_pages(site, make_text):

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from .model import SEVERITIES, SLUG_RE, Pattern, Problem, ProblemsError, Rule, Statute, display_path
+from .yamlload import load_yaml
 
 RULES_DIR = "rules"
 CATEGORIES_FILE = "categories.yaml"
@@ -185,7 +186,7 @@ def parse_rule(data: Any, path: Path, categories: set[str], doc_types: set[str] 
 
 def _load_yaml(path: Path, problems: list[Problem]) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         problems.append(Problem(display_path(path), "", "file not found", "create it"))
     except yaml.YAMLError as err:

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 BUNDLE = "pagefind"
-DOCUMENTS_PER_SHARD = 32
+DOCUMENTS_PER_SHARD = 16
 MAX_SHARDS = 16
 SHARD_PREFIX = "shard-"
 MARKER = ".pages-sha256"  # in each shard: the digest of the pages it was made from
@@ -33,7 +33,8 @@ class SearchIndexError(Exception):
 
 
 def shard_count(documents: int, per_shard: int = DOCUMENTS_PER_SHARD) -> int:
-    return max(1, min(MAX_SHARDS, -(-documents // per_shard)))
+    """One index up to twice `per_shard` documents, then shards of `per_shard` to 2 × `per_shard`."""
+    return max(1, min(MAX_SHARDS, documents // per_shard))
 
 
 def shard_of(page: str, shards: int) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +37,7 @@ class VerifyReport:
     warnings: list[Problem] = field(default_factory=list)  # harmless leftovers of an interrupted write
     verified: dict[Path, str] = field(default_factory=dict)  # signed file → its SHA-256, when all checked
     good_signatures: set[str] = field(default_factory=set)  # memo keys (see `_memo_key`) of this run
+    file_facts: dict[str, list[object]] = field(default_factory=dict)  # path → [size, mtime_ns, inode, sha]
 
     @property
     def ok(self) -> bool:
@@ -49,29 +50,48 @@ def _memo_key(public_key: bytes, data_sha: str, signature: bytes) -> str:
 
 class _Verifier:
     def __init__(self, public_key: minisign.PublicKey, report: VerifyReport,
-                 known_good: frozenset[str]) -> None:
+                 known_good: frozenset[str], known_files: Mapping[str, Sequence[object]]) -> None:
         self.public_key = public_key
         self.key_bytes = bytes(public_key)
         self.report = report
         self.known_good = known_good
+        self.known_files = known_files
 
     def fail(self, path: Path, message: str, fix: str = "") -> None:
         self.report.problems.append(Problem(str(path), "", message, fix))
 
-    def signed(self, path: Path, expected: Expected) -> bytes | None:
-        """Read a file and check its detached signature and trusted comment; None if bad."""
+    def _read(self, path: Path, need_bytes: bool) -> tuple[str, int, bytes | None]:
+        """(SHA-256, size, bytes or None): a file whose size, mtime and inode are those an earlier
+        run hashed is not read again unless its bytes are needed (git's index does the same)."""
+        stat = path.stat()
+        facts = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+        known = self.known_files.get(str(path))
+        if not need_bytes and known is not None and list(known[:3]) == facts:
+            sha, data = str(known[3]), None
+        else:
+            data = path.read_bytes()
+            sha = sha256_hex(data)
+        self.report.file_facts[str(path)] = [*facts, sha]
+        return sha, stat.st_size, data
+
+    def signed(self, path: Path, expected: Expected, need_bytes: bool = False,
+               ) -> tuple[str, int, bytes | None] | None:
+        """Check a file's detached signature and trusted comment: (SHA-256, size, bytes if
+        needed or read anyway), or None if bad."""
         sig_path = path.with_name(path.name + SIGNATURE_SUFFIX)
         try:
-            data = path.read_bytes()
+            data_sha, size, data = self._read(path, need_bytes)
         except OSError:
             self.fail(path, "missing", "restore it from git history")
             return None
-        data_sha = sha256_hex(data)
         try:
             raw_signature = sig_path.read_bytes()
             signature = minisign.Signature.from_bytes(raw_signature)
             memo = _memo_key(self.key_bytes, data_sha, raw_signature)
             if memo not in self.known_good:  # checked by an earlier run: same key, bytes, signature
+                if data is None:
+                    data = path.read_bytes()
+                    data_sha = sha256_hex(data)
                 self.public_key.verify(data, signature)
             self.report.good_signatures.add(memo)
         except FileNotFoundError:
@@ -91,7 +111,7 @@ class _Verifier:
                       "a valid signature of another file was put here; restore from git history")
             return None
         self.report.verified[path] = data_sha
-        return data
+        return data_sha, size, data
 
     def document(self, directory: Path) -> None:
         key = DocKey(directory.parent.name, directory.name)
@@ -102,8 +122,9 @@ class _Verifier:
         for json_path in sorted(versions_dir.glob("*.json")):
             version_id = json_path.stem
             known |= {json_path, versions_dir / f"{version_id}.md"}
-            meta = self.signed(json_path, {"document": str(key), "version": version_id,
-                                           "file": f"{VERSIONS_DIR}/{json_path.name}"})
+            where = {"document": str(key), "version": version_id, "file": f"{VERSIONS_DIR}/{json_path.name}"}
+            signed_meta = self.signed(json_path, where, need_bytes=True)
+            meta = signed_meta[2] if signed_meta else None
             if meta is None:
                 unverified.add(version_id)
                 continue
@@ -116,7 +137,7 @@ class _Verifier:
             self.report.versions += 1
             text = self.signed(version.text_path, {"document": str(key), "version": version_id,
                                                    "file": f"{VERSIONS_DIR}/{version_id}.md"})
-            if text is not None and (sha256_hex(text) != version.sha256 or len(text) != version.bytes):
+            if text is not None and (text[0] != version.sha256 or text[1] != version.bytes):
                 self.fail(version.text_path, "text does not match the sha256/bytes in its metadata",
                           "restore the text from git history")
             self.report.snapshots += bool(version.snapshot_id)
@@ -125,7 +146,7 @@ class _Verifier:
                 known.add(page_path)
                 raw = self.signed(page_path, {"document": str(key), "snapshot": version.snapshot_id or "",
                                               "file": page.file})
-                if raw is not None and (sha256_hex(raw) != page.sha256 or len(raw) != page.bytes):
+                if raw is not None and (raw[0] != page.sha256 or raw[1] != page.bytes):
                     self.fail(page_path, "raw page does not match the sha256/bytes in its version metadata",
                               "restore it from git history")
         self.report.problems += verify_check_log(directory, self.public_key)
@@ -148,12 +169,15 @@ class _Verifier:
 
 def verify_archive(root: Path, public_key_path: Path | None = None,
                    progress: Callable[[str], None] = lambda _: None,
-                   known_good: frozenset[str] = frozenset()) -> VerifyReport:
+                   known_good: frozenset[str] = frozenset(),
+                   known_files: Mapping[str, Sequence[object]] | None = None) -> VerifyReport:
     """Check the whole archive against its public key (or a pinned one given by the caller).
 
     `known_good` holds `report.good_signatures` of an earlier run (the build cache keeps them): a
     signature already checked over the same key and bytes is not checked again; hashes and trusted
-    comments always are."""
+    comments always are. `known_files` holds `report.file_facts` of an earlier run: a file whose
+    size, mtime and inode are unchanged is taken to have the SHA-256 it had (the build uses both;
+    `clausewatch verify` uses neither and checks every byte)."""
     report = VerifyReport()
     if root.is_dir() and not any(not p.name.startswith(".") for p in root.iterdir()):
         return report  # a new archive whose first write was interrupted: nothing to check yet
@@ -164,7 +188,7 @@ def verify_archive(root: Path, public_key_path: Path | None = None,
         report.problems.append(Problem(str(key_path), "", str(err).removeprefix(f"{key_path}: "),
                                        "restore the archive's minisign.pub"))
         return report
-    verifier = _Verifier(public_key, report, known_good)
+    verifier = _Verifier(public_key, report, known_good, known_files or {})
     # A document whose every check failed so far has a check log but no versions yet.
     logged = {p.parent for p in root.glob(f"*/*/{CHECKS_FILE}")}
     for directory in sorted(set(document_dirs(root)) | logged):

@@ -90,3 +90,22 @@ def test_synthetic_corpus_is_deterministic_and_realistic(corpus: Path, tmp_path:
     assert 0.02 <= first["change_share_median"] <= 0.07, first
     assert 0.10 <= first["change_share_p75"] <= 0.30, first
     assert 0.03 <= first["rewrites"] / first["changes"] <= 0.2, first
+
+
+def test_build_benchmark_runs_and_reports(corpus: Path) -> None:
+    """bench/build.py end to end on a tiny synthetic archive: every figure it promises is there,
+    and the no-op and one-new-version builds really are incremental (their logs say so)."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "build.py"), "--documents", "3", "--versions", "3",
+         "--runs", "1", "--corpus", str(corpus)],
+        capture_output=True, text=True, cwd=ROOT, check=False, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures: dict[str, Any] = json.loads(result.stdout)
+    assert (figures["documents"], figures["versions"]) == (3, 9)
+    for name in ("full_build_s", "noop_build_s", "one_new_version_build_s", "peak_rss_mb"):
+        assert isinstance(figures[name], float) and figures[name] > 0, (name, figures[name])
+    assert figures["pages"] and figures["pages"] > 9
+    assert figures["peak_tree_mb"] is None or figures["peak_tree_mb"] >= figures["peak_rss_mb"] / 4
+    assert (figures["hugo_s"] is None) == (figures["full_build_over_hugo"] is None)
+    assert figures["noop_files_written"] == 0
+    assert figures["one_new_version_files_written"] > 0

@@ -4,7 +4,9 @@ affects, and a build with nothing changed writes nothing."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from generator import GENERATOR
 from generator.archive import ArchiveWriter, NewVersion, load_archive
 from generator.buildcache import CacheLocationError
 from generator.checklog import Observation, append_check
-from generator.pipeline import build
+from generator.pipeline import BuildReport, build
 from generator.search import MARKER
 from generator.signing import Signer
 from generator.verify import verify_archive
@@ -159,3 +161,39 @@ def test_cache_refuses_committed_folders(inside: str, project: Path) -> None:
     with pytest.raises(CacheLocationError, match=r"CLAUSEWATCH_CACHE_DIR"):
         build(project / "content", project / "archive", project / "site",
               cache_dir=project / inside / ".cache")
+
+
+def age(root: Path) -> None:
+    """Every file's mtime an hour back, as files checked out a while ago have."""
+    past = time.time() - 3600
+    for path in root.rglob("*"):
+        os.utime(path, (past, past))
+
+
+def test_up_to_date_build_does_nothing_until_something_changes(project: Path, demo_signer: Signer) -> None:
+    age(project / "content")
+    age(project / "archive")
+    site, cache = project / "site", project / "cache"
+    said: list[str] = []
+
+    def run() -> BuildReport:
+        said.clear()
+        return build(project / "content", project / "archive", site, cache_dir=cache, progress=said.append)
+
+    first = run()
+    before = mtimes(site)
+    report = run()
+    assert said == ["nothing changed since the last build into this folder"], said
+    assert (report.pages, report.files_changed, report.files_removed) == (first.pages, 0, 0)
+    assert mtimes(site) == before
+
+    victim = site / "about" / "index.html"
+    original = victim.read_bytes()
+    victim.unlink()  # a damaged output is noticed and mended
+    run()
+    assert len(said) > 1 and victim.read_bytes() == original
+
+    doc_path = add_version(project, demo_signer)  # a changed input is noticed
+    report = run()
+    assert len(said) > 1 and report.files_changed > 0
+    assert (site / doc_path / "2030-01-02T03-04-05Z" / "index.html").is_file()

@@ -1,0 +1,50 @@
+"""Keep the search index current: re-index only the shards whose pages changed, in the
+background while the build writes feeds and data (Pagefind runs as its own process)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from . import search
+from .render import SiteWriter
+from .sitemodel import SiteView
+
+
+class SearchIndexing:
+    """Started once every page is written; `finish()` writes the new shards into the site."""
+
+    def __init__(self, site: SiteView, writer: SiteWriter, workers: int,
+                 progress: Callable[[str], None]) -> None:
+        self.writer = writer
+        shards = site.search_shards
+        folders = search.shard_folders([d.path for d in site.documents], shards)
+        main = min(folders) if folders else 0
+        pages: dict[int, list[tuple[str, str]]] = {shard: [] for shard in folders}
+        for page, sha in sorted(writer.searchable.items()):
+            shard = search.shard_of(page, shards)
+            pages[shard if shard in folders else main].append((page, sha))
+        self.pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="pagefind")
+        self.running: list[tuple[str, str, Future[list[tuple[str, bytes]]]]] = []
+        for shard, folder in folders.items():
+            # Pagefind's output differs from run to run: an unchanged shard keeps its files.
+            listing = "".join(f"{p} {d}\n" for p, d in pages[shard])
+            digest_hex = hashlib.sha256(listing.encode()).hexdigest()
+            marker = writer.out / folder / search.MARKER
+            if marker.is_file() and marker.read_text() == digest_hex:
+                writer.keep(folder, but=search.SHARD_PREFIX if folder == search.BUNDLE else None)
+                continue
+            progress(f"indexing {len(pages[shard])} pages for search ({folder}/)")
+            job = self.pool.submit(lambda paths, main: list(search.index_pages(writer.out, paths, main)),
+                                   [p for p, _ in pages[shard]], shard == main)
+            self.running.append((folder, digest_hex, job))
+
+    def finish(self) -> None:
+        try:
+            for folder, digest_hex, job in self.running:
+                for path, data in job.result():
+                    self.writer.write(f"{folder}/{path}", data)
+                self.writer.write(f"{folder}/{search.MARKER}", digest_hex.encode())
+        finally:
+            self.pool.shutdown()
