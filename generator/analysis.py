@@ -19,6 +19,7 @@ from .analyze import Analyzer
 from .archive import sha256_hex
 from .buildcache import BuildCache, digest
 from .diff import TextDiff, diff_texts
+from .diffcodec import diff_from_json, diff_to_json
 from .model import Archive, ArchivedDocument, DocKey, Finding, Rule
 from .sitemodel import ChangeStats
 from .workers import can_fork, worker_count
@@ -78,6 +79,12 @@ class _Worker:
         findings: dict[str, list[Finding]] = {}
         changes: dict[str, ChangeStats] = {}
         doc_type = job.doc.key.doc_type
+        # What this document's clause wordings matched last time: a new version shares most of them.
+        memo_key = digest(str(job.doc.key), self.ruleset_digest)
+        memo = self.cache.get("clause-matches", memo_key) if self.cache else None
+        if isinstance(memo, dict):
+            self.analyzer.remember(memo)
+        seen: set[str] = set()
         previous: tuple[str, str] | None = None  # (text, sha)
         for version, known in zip(job.doc.versions, job.hashes, strict=True):
             text = version.read_text()
@@ -86,7 +93,7 @@ class _Worker:
             key = digest(sha, doc_type, self.ruleset_digest)
             rows = cache.get("findings", key) if cache else None
             if rows is None:
-                found = self.analyzer.analyze(doc_type, text)
+                found = self.analyzer.analyze(doc_type, text, seen)
                 if cache:
                     cache.put("findings", key, [_finding_row(f) for f in found])
             else:
@@ -96,14 +103,18 @@ class _Worker:
                 change_key = digest(previous[1], sha)
                 row = cache.get("change", change_key) if cache else None
                 if row is None:
-                    stats = change_stats(diff_texts(previous[0], text))
-                    if cache:
+                    diff = diff_texts(previous[0], text)
+                    stats = change_stats(diff)
+                    if cache:  # the changes page reads the diff back (LazyDiffs)
+                        cache.put("diff", change_key, diff_to_json(diff))
                         cache.put("change", change_key, list(dataclasses.astuple(stats)))
                 else:
                     stats = ChangeStats(*row)
                 changes[version.id] = stats
             previous = (text, sha)
         results = DocumentResults(findings, changes)
+        if self.cache and seen:  # the wordings analysed this time: the next version resembles them
+            self.cache.put("clause-matches", memo_key, self.analyzer.remembered(seen))
         document_key = self.document_key(job)
         if self.cache and document_key:
             self.cache.put("document", document_key, {
@@ -166,16 +177,25 @@ def changes_by_version(results: Mapping[DocKey, DocumentResults]) -> dict[Versio
 
 
 class LazyDiffs(Mapping[VersionKey, TextDiff]):
-    """Each version's diff against the previous one, computed when a changes page is rendered."""
+    """Each version's diff against the previous one, for its changes page: from the build cache
+    when the analysis left it there (both texts verified), else computed."""
 
-    def __init__(self, archive: Archive) -> None:
+    def __init__(self, archive: Archive, verified_sha: Callable[[Path], str | None] = lambda _: None,
+                 cache: BuildCache | None = None) -> None:
         self._previous: dict[VersionKey, tuple[Path, Path]] = {}
         for doc in archive.documents:
             for before, after in zip(doc.versions, doc.versions[1:], strict=False):
                 self._previous[(doc.key, after.id)] = (before.text_path, after.text_path)
+        self._sha = verified_sha
+        self._cache = cache
 
     def __getitem__(self, key: VersionKey) -> TextDiff:
         old, new = self._previous[key]
+        old_sha, new_sha = self._sha(old), self._sha(new)
+        if self._cache and old_sha and new_sha:
+            found = self._cache.get("diff", digest(old_sha, new_sha))
+            if isinstance(found, dict):
+                return diff_from_json(found)
         return diff_texts(old.read_text(encoding="utf-8"), new.read_text(encoding="utf-8"))
 
     def __iter__(self) -> Iterator[VersionKey]:

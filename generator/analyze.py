@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .clauses import split_clauses
@@ -98,12 +98,26 @@ class Analyzer:
             found = self._matches[text] = tuple(matching_rules(self.rules, text))
         return found
 
-    def analyze(self, doc_type: str, markdown: str) -> list[Finding]:
-        """Findings of every rule that applies to this document type, in text order."""
+    def remember(self, matches: Mapping[str, Sequence[str]]) -> None:
+        """Take back what `remembered` gave an earlier run with the same ruleset (rule ids)."""
+        by_id = {r.id: r for r in self.rules}
+        for text, ids in matches.items():
+            if all(i in by_id for i in ids):
+                self._matches.setdefault(text, tuple(by_id[i] for i in ids))
+
+    def remembered(self, texts: Iterable[str]) -> dict[str, list[str]]:
+        """What these clause wordings matched (rule ids), for the build cache."""
+        return {t: [r.id for r in self._matches[t]] for t in texts if t in self._matches}
+
+    def analyze(self, doc_type: str, markdown: str, seen: set[str] | None = None) -> list[Finding]:
+        """Findings of every rule that applies to this document type, in text order; `seen`
+        collects the wordings of the clauses analysed."""
         findings = []
         for clause in split_clauses(markdown):
             if clause.kind == "heading":
                 continue
+            if seen is not None:
+                seen.add(clause.text)
             for rule in self.matching(clause.text):
                 if rule.applies(doc_type):
                     findings.append(Finding(rule.id, rule.severity, rule.category, clause.id, clause.text,

@@ -5,8 +5,9 @@ Output files fall into dependency groups:
   document's version metadata (which pins each text's SHA-256), what verification found, and its
   check log.
 - `service:<slug>`: a service's page and feed: its documents.
-- `site`: everything that lists across documents (home, categories, rules, feeds, API index,
-  sitemap, search): every document.
+- `category:<slug>`, `rule:<id>`: a category's or rule's page: the findings it lists.
+- `site`: everything else that lists across documents (home, the comparison matrix, feeds, API
+  index, sitemap, search): every document.
 Every key also folds in the "chrome": the generator's code and library versions, the theme files,
 every file under content/ (settings, rules, declarations, summaries) and the signing key id. A
 change there renders everything again, which is rare and always correct.
@@ -15,13 +16,14 @@ change there renders everything again, which is rare and always correct.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from .buildcache import digest, files_digest
 from .checklog import CHECKS_FILE, HEAD_FILE
 from .model import Archive, ArchivedDocument, DocKey
+from .sitemodel import CategoryEntry, SiteView
 
 SITE = "site"
 
@@ -84,3 +86,27 @@ def build_keys(chrome: str, archive: Archive, verified: Callable[[Path], bool]) 
         groups[service_group(slug)] = digest(slug, *docs)
     groups[SITE] = digest(*(f"{g} {d}" for g, d in sorted(groups.items())))
     return BuildKeys(chrome, groups)
+
+
+def entries_digest(entries: Iterable[CategoryEntry]) -> str:
+    """What a category or rule page shows of each finding it lists (its other inputs are chrome)."""
+    return digest(*("\0".join((str(e.document.key), e.document.title, e.finding.rule.id, f.clause_id,
+                                f.severity, e.finding.since, f.quote))
+                    for e in entries for f in (e.finding.finding,)))
+
+
+def category_group(slug: str) -> str:
+    return f"category:{slug}"
+
+
+def rule_group(rule_id: str) -> str:
+    return f"rule:{rule_id}"
+
+
+def with_listings(keys: BuildKeys, site: SiteView) -> BuildKeys:
+    """Category and rule pages depend only on the findings they list: a new version that leaves
+    a category's findings as they were does not rebuild its page."""
+    groups = dict(keys.groups)
+    groups.update({category_group(c.category.slug): entries_digest(c.entries) for c in site.categories})
+    groups.update({rule_group(r.rule.id): entries_digest(r.entries) for r in site.rules})
+    return BuildKeys(keys.chrome, groups)

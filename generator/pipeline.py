@@ -14,7 +14,7 @@ from .api import SiteData, api_files, build_sitemap
 from .archive import PUBLIC_KEY_FILE, load_archive
 from .buildcache import BuildCache, check_location, code_digest, digest, files_digest
 from .buildcache import cache_root as default_cache_root
-from .buildkeys import SITE, build_keys, chrome_digest, tree_files
+from .buildkeys import SITE, build_keys, chrome_digest, tree_files, with_listings
 from .checklog import read_checks
 from .content import load_content
 from .feeds import feed_files
@@ -134,10 +134,10 @@ def build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None = 
                 for doc in archive.documents for v in doc.versions}
     checks = {doc.key: read_checks(doc.directory) for doc in archive.documents}
     analysis = Analysis(findings_by_version(results), verified, changes_by_version(results), checks,
-                        _summaries(archive, content_dir), LazyDiffs(archive))
+                        _summaries(archive, content_dir), LazyDiffs(archive, verified_sha, cache))
     site = build_site_view(content, archive, ruleset, analysis, key_id, documents_per_shard)
     chrome = chrome_digest(code, content_dir, themes, f"{key_id} {documents_per_shard}")
-    keys = build_keys(chrome, archive, verified_ok)
+    keys = with_listings(build_keys(chrome, archive, verified_ok), site)
     writer = SiteWriter(out, last.get("files", {}))
     progress(f"rendering {len(site.documents)} documents, {site.version_count} versions")
     text_html = _text_html_cached(cache, rule_titles(site), verified_sha)

@@ -18,7 +18,7 @@ import jinja2
 from . import __version__
 from .annotate import annotate
 from .archive import PUBLIC_KEY_FILE
-from .buildkeys import SITE, BuildKeys, doc_group, service_group
+from .buildkeys import SITE, BuildKeys, category_group, doc_group, rule_group, service_group
 from .checklog import CHECKS_FILE, HEAD_FILE
 from .model import DocKey, Finding
 from .sitemodel import DocumentView, ServiceView, SiteView, VersionView
@@ -207,10 +207,10 @@ def site_pages(site: SiteView, text_html: TextHtml) -> Iterator[Page]:
     yield _page("search/", "search.html", SITE)
     yield _page("categories/", "categories.html", SITE)
     for category in site.categories:
-        yield _page(category.path, "category.html", SITE, category=category)
+        yield _page(category.path, "category.html", category_group(category.category.slug), category=category)
     yield _page("rules/", "rules.html", SITE)
     for rule in site.rules:
-        yield _page(rule.path, "rule.html", SITE, rule=rule)
+        yield _page(rule.path, "rule.html", rule_group(rule.rule.id), rule=rule)
     # The 404 page is served at any depth, so its links start from the site's base path.
     base_path = urlsplit(site.content.settings.base_url).path or "/"
     yield Page("404.html", "404.html", SITE, lambda: {"page_path": "404.html"}, base_path)

@@ -6,8 +6,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from importlib import metadata
 
 from . import search
+
+try:
+    PAGEFIND = f"pagefind {metadata.version('pagefind')}"
+except metadata.PackageNotFoundError:  # run from a source tree without the package metadata
+    PAGEFIND = "pagefind"
 from .render import SiteWriter
 from .sitemodel import SiteView
 
@@ -28,8 +34,9 @@ class SearchIndexing:
         self.pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="pagefind")
         self.running: list[tuple[str, str, Future[list[tuple[str, bytes]]]]] = []
         for shard, folder in folders.items():
-            # Pagefind's output differs from run to run: an unchanged shard keeps its files.
-            listing = "".join(f"{p} {d}\n" for p, d in pages[shard])
+            # Pagefind's output differs from run to run: an unchanged shard keeps its files. What
+            # makes a shard: Pagefind's version, whether it carries the UI, and its pages' bytes.
+            listing = f"{PAGEFIND} main={shard == main}\n" + "".join(f"{p} {d}\n" for p, d in pages[shard])
             digest_hex = hashlib.sha256(listing.encode()).hexdigest()
             marker = writer.out / folder / search.MARKER
             if marker.is_file() and marker.read_text() == digest_hex:

@@ -207,6 +207,12 @@ class CategoryEntry:
     document: DocumentView
     finding: FindingView
 
+    @property
+    def context_path(self) -> str:
+        """The clause in the first version of its unbroken run: a link that stays the same when
+        newer versions keep the clause (so cross-document pages need no rebuild for them)."""
+        return f"{urls.version_path(self.document.key, self.finding.since)}#{self.finding.finding.clause_id}"
+
 
 @dataclass(frozen=True)
 class CategoryView:

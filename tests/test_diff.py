@@ -482,3 +482,18 @@ def test_compare_js_never_writes_html() -> None:
     source = (THEME / "static" / "compare.js").read_text()
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "Function("):
         assert sink not in source
+
+
+def test_diffs_survive_the_build_cache_unchanged() -> None:
+    """diffcodec: every diff between consecutive committed versions, and the edge cases (identical,
+    emptied, moved paragraphs), comes back equal after a trip through JSON."""
+    from generator.archive import load_archive
+    from generator.diffcodec import diff_from_json, diff_to_json
+
+    pairs = [(a.read_text(), b.read_text()) for doc in load_archive(ROOT / "archive").documents
+             for a, b in itertools.pairwise(doc.versions)]
+    pairs += [("Same.\n", "Same.\n"), ("Gone.\n", ""), ("A.\n\nB.\n\nC.\n", "C.\n\nA.\n\nB.\n")]
+    assert len(pairs) > 100
+    for old, new in pairs:
+        diff = diff_texts(old, new)
+        assert diff_from_json(json.loads(json.dumps(diff_to_json(diff)))) == diff

@@ -1,0 +1,53 @@
+"""A TextDiff as plain JSON and back, so the build cache can keep each change's diff: computed
+once for its change size, it is read again when the changes page is rendered."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from .diff import Block, Change, Context, Gap, Op, Row, RowKind, Segment, Summary, TextDiff
+
+
+def _segments(segments: tuple[Segment, ...]) -> list[list[str]]:
+    return [[s.op, s.text] for s in segments]
+
+
+def _row(row: Row) -> list[Any]:
+    return [row.kind, _segments(row.old), _segments(row.new), _segments(row.inline), row.old_first,
+            row.old_last, row.new_first, row.new_last, row.words_added, row.words_removed, row.moved]
+
+
+def _block(block: Block) -> list[Any]:
+    rows = [_row(r) for r in block.rows]
+    if isinstance(block, Change):
+        return ["change", rows, block.number, block.section]
+    return [block.kind, rows]
+
+
+def diff_to_json(diff: TextDiff) -> dict[str, Any]:
+    s = diff.summary
+    return {"blocks": [_block(b) for b in diff.blocks], "identical": diff.identical,
+            "summary": [s.words_old, s.words_new, s.words_added, s.words_removed, s.changes, s.moved,
+                        s.words_moved]}
+
+
+def _segments_from(rows: list[list[str]]) -> tuple[Segment, ...]:
+    return tuple(Segment(cast(Op, op), text) for op, text in rows)
+
+
+def _row_from(row: list[Any]) -> Row:
+    kind, old, new, inline, *numbers = row
+    return Row(cast(RowKind, kind), _segments_from(old), _segments_from(new), _segments_from(inline),
+               *numbers)
+
+
+def _block_from(block: list[Any]) -> Block:
+    kind, rows = block[0], tuple(_row_from(r) for r in block[1])
+    if kind == "change":
+        return Change(int(block[2]), rows, block[3])
+    return Context(rows) if kind == "context" else Gap(rows)
+
+
+def diff_from_json(data: dict[str, Any]) -> TextDiff:
+    return TextDiff(tuple(_block_from(b) for b in data["blocks"]), Summary(*data["summary"]),
+                    bool(data["identical"]))
