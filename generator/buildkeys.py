@@ -6,6 +6,7 @@ Output files fall into dependency groups:
   check log.
 - `service:<slug>`: a service's page and feed: its documents.
 - `category:<slug>`, `rule:<id>`: a category's or rule's page: the findings it lists.
+- `category-feed:<slug>`: a category's feed: the versions it lists and their documents.
 - `site`: everything else that lists across documents (home, the comparison matrix, feeds, API
   index, sitemap, search): every document.
 Every key also folds in the "chrome": the generator's code and library versions, the theme files,
@@ -16,7 +17,7 @@ change there renders everything again, which is rare and always correct.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,4 +110,19 @@ def with_listings(keys: BuildKeys, site: SiteView) -> BuildKeys:
     groups = dict(keys.groups)
     groups.update({category_group(c.category.slug): entries_digest(c.entries) for c in site.categories})
     groups.update({rule_group(r.rule.id): entries_digest(r.entries) for r in site.rules})
+    return BuildKeys(keys.chrome, groups)
+
+
+def category_feed_group(slug: str) -> str:
+    return f"category-feed:{slug}"
+
+
+def with_category_feeds(keys: BuildKeys, selections: Mapping[str, Sequence[tuple[ArchivedDocument, int]]],
+                        newest_capture: str) -> BuildKeys:
+    """A category feed depends on the versions it lists (their documents' digests say the rest);
+    an empty one on the archive's newest capture (its `updated` time)."""
+    groups = dict(keys.groups)
+    for slug, chosen in selections.items():
+        listed = [f"{doc.key} {doc.versions[i].id} {keys.groups[doc_group(doc.key)]}" for doc, i in chosen]
+        groups[category_feed_group(slug)] = digest(*listed) if listed else digest("empty", newest_capture)
     return BuildKeys(keys.chrome, groups)

@@ -16,6 +16,7 @@ from typing import Any
 from . import __version__
 from .analyze import analyze_markdown, check_examples
 from .archive import ArchiveWriter, load_archive
+from .buildcache import CacheLocationError
 from .capture import FAILED, Capture, CheckResult, in_shard, parse_shard, run_capture, select_declarations
 from .charset import decode
 from .content import load_content
@@ -184,10 +185,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    report = build(args.content, args.archive, args.out, args.theme, progress=_say)
+    if args.jobs is not None and args.jobs < 1:
+        _say("--jobs must be at least 1")
+        return EXIT_USAGE
+    report = build(args.content, args.archive, args.out, args.theme, progress=_say, workers=args.jobs)
     print(f"built {args.out}: {report.pages} pages for {report.documents} documents and "
           f"{report.versions} versions; {report.files_changed} files written, "
-          f"{report.files_removed} removed, in {time.perf_counter() - started:.1f} s")
+          f"{report.files_removed} removed, {report.files_kept} unchanged, "
+          f"in {time.perf_counter() - started:.1f} s")
     return EXIT_OK
 
 
@@ -343,6 +348,11 @@ def make_parser() -> argparse.ArgumentParser:
                          help="output folder (default: site/)")
         sub.add_argument("--theme", type=Path, metavar="DIR",
                          help="a theme folder whose templates/ and static/ override the default theme")
+        sub.add_argument("--jobs", type=int, metavar="N",
+                         help="worker processes for analysis and rendering (default: one per core)")
+        sub.epilog = ("Only what changed since the last build into --out is made again; what earlier "
+                      "builds computed is kept in the build cache: $CLAUSEWATCH_CACHE_DIR, else "
+                      "$XDG_CACHE_HOME/clausewatch or ~/.cache/clausewatch (safe to delete).")
         if name == "serve":
             sub.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
 
@@ -409,6 +419,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             _say(f"error: {problem}")
         _say(f"{len(err.problems)} problem(s) found")
         return EXIT_PROBLEMS
-    except (SigningError, SiteOutputError) as err:
+    except (SigningError, SiteOutputError, CacheLocationError) as err:
         _say(f"error: {err}")
         return EXIT_PROBLEMS

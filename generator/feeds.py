@@ -21,7 +21,6 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from itertools import islice
 
 from . import __version__
 from .api import (
@@ -33,7 +32,7 @@ from .api import (
     xml_bytes,
     xml_text,
 )
-from .buildkeys import SITE, doc_group, service_group
+from .buildkeys import SITE, category_feed_group, doc_group, service_group
 from .model import ArchivedDocument, DocKey, Finding, Version
 from .urls import (
     ALL_FEED_PATH,
@@ -246,9 +245,29 @@ def _feed(data: SiteData, path: str, page: str, title: str, subtitle: str,
 
 
 FeedSpec = tuple[str, str, Callable[[], Feed]]  # (path, dependency group, the feed when needed)
+Selection = dict[str, list[tuple[ArchivedDocument, int]]]  # category slug → versions, newest first
 
 
-def feed_specs(data: SiteData, limit: int = FEED_LIMIT) -> list[FeedSpec]:
+def category_selections(data: SiteData, limit: int = FEED_LIMIT) -> Selection:
+    """Each category feed's versions: the newest `limit` whose findings of that category changed
+    (a first capture counts when it has some). One pass, newest first, for all categories."""
+    chosen: Selection = {c.slug: [] for c in data.ruleset.categories}
+    open_slugs = set(chosen)
+    for doc, i in _newest_first(data.archive.documents):
+        if not open_slugs:
+            break
+        prev = previous_version(doc, i)
+        added, removed = finding_changes(data.findings_of(prev) if prev else None,
+                                         data.findings_of(doc.versions[i]))
+        for slug in {f.category for f in added + removed} & open_slugs:
+            chosen[slug].append((doc, i))
+            if len(chosen[slug]) == limit:
+                open_slugs.discard(slug)
+    return chosen
+
+
+def feed_specs(data: SiteData, limit: int = FEED_LIMIT,
+               selections: Selection | None = None) -> list[FeedSpec]:
     """Every feed of the site, made only when asked for: a build remakes just the feeds whose
     dependency group (buildkeys.py) changed. Each has at most `limit` entries (the newest)."""
     made: dict[tuple[DocKey, int], FeedEntry] = {}
@@ -257,17 +276,6 @@ def feed_specs(data: SiteData, limit: int = FEED_LIMIT) -> list[FeedSpec]:
         if (doc.key, i) not in made:
             made[doc.key, i] = version_entry(data, doc, i)
         return made[doc.key, i]
-
-    changed_categories: dict[tuple[DocKey, int], set[str]] = {}
-
-    def changed(doc: ArchivedDocument, i: int) -> set[str]:
-        """Categories whose findings version i changed: worked out once for all category feeds."""
-        if (doc.key, i) not in changed_categories:
-            prev = previous_version(doc, i)
-            added, removed = finding_changes(data.findings_of(prev) if prev else None,
-                                             data.findings_of(doc.versions[i]))
-            changed_categories[doc.key, i] = {f.category for f in added + removed}
-        return changed_categories[doc.key, i]
 
     everything = _newest_first(data.archive.documents)
     specs: list[FeedSpec] = [(ALL_FEED_PATH, SITE, lambda: _feed(
@@ -286,14 +294,14 @@ def feed_specs(data: SiteData, limit: int = FEED_LIMIT) -> list[FeedSpec]:
                                   data.title(doc.key), f"Every version of the {data.title(doc.key)}.",
                                   [entry(doc, i) for doc, i in _newest_first([doc])[:limit]], limit),
                 doc)))
+    chosen = selections if selections is not None else category_selections(data, limit)
     for category in data.ruleset.categories:
-        specs.append((category_feed_path(category.slug), SITE, partial(
+        specs.append((category_feed_path(category.slug), category_feed_group(category.slug), partial(
             lambda category: _feed(
                 data, category_feed_path(category.slug), category_path(category.slug), category.name,
                 f"Versions whose findings of this category changed: {category.description}",
-                list(islice(filter(None, (category_entry(data, doc, i, category.slug)
-                                          for doc, i in everything if category.slug in changed(doc, i))),
-                            limit)), limit),
+                [e for doc, i in chosen[category.slug]
+                 if (e := category_entry(data, doc, i, category.slug))], limit),
             category)))
     return specs
 
@@ -303,11 +311,12 @@ def feeds(data: SiteData, limit: int = FEED_LIMIT) -> list[Feed]:
     return [make() for _, _, make in feed_specs(data, limit)]
 
 
-def feed_files(data: SiteData, limit: int = FEED_LIMIT) -> dict[str, tuple[str, Callable[[], bytes]]]:
+def feed_files(data: SiteData, limit: int = FEED_LIMIT, selections: Selection | None = None,
+               ) -> dict[str, tuple[str, Callable[[], bytes]]]:
     """{path: (dependency group, the Atom bytes when needed)}; refuses two feeds on one path (a
     service slugged `all` or `categories` would take another feed's place)."""
     out: dict[str, tuple[str, Callable[[], bytes]]] = {}
-    for path, group, make in feed_specs(data, limit):
+    for path, group, make in feed_specs(data, limit, selections):
         if path in out:
             raise ValueError(f"two feeds would be written to {path}: rename the service whose "
                              "slug collides with a feed of the site")

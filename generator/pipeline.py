@@ -14,10 +14,10 @@ from .api import SiteData, api_files, build_sitemap
 from .archive import PUBLIC_KEY_FILE, load_archive
 from .buildcache import BuildCache, check_location, code_digest, digest, files_digest
 from .buildcache import cache_root as default_cache_root
-from .buildkeys import SITE, build_keys, chrome_digest, tree_files, with_listings
+from .buildkeys import SITE, build_keys, chrome_digest, tree_files, with_category_feeds, with_listings
 from .checklog import read_checks
 from .content import load_content
-from .feeds import feed_files
+from .feeds import category_selections, feed_files
 from .markup import render_markdown
 from .model import Archive, DocKey
 from .render import (
@@ -146,7 +146,10 @@ def build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None = 
     indexing = SearchIndexing(site, writer, workers, progress)
     progress("writing feeds, JSON data and the sitemap")
     data = SiteData(content, archive, ruleset, findings=analysis.findings, checks=analysis.checks)
-    files = {**feed_files(data), **api_files(data), "sitemap.xml": (SITE, lambda: build_sitemap(data))}
+    selections = category_selections(data)
+    keys = with_category_feeds(keys, selections, data.newest_capture())
+    files = {**feed_files(data, selections=selections), **api_files(data),
+             "sitemap.xml": (SITE, lambda: build_sitemap(data))}
     for path, (group, make) in files.items():
         key = keys.key(group, path)
         if not writer.unchanged(path, key):

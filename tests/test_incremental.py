@@ -16,6 +16,7 @@ from generator import GENERATOR
 from generator.archive import ArchiveWriter, NewVersion, load_archive
 from generator.buildcache import CacheLocationError
 from generator.checklog import Observation, append_check
+from generator.cli import main
 from generator.pipeline import BuildReport, build
 from generator.search import MARKER
 from generator.signing import Signer
@@ -197,3 +198,25 @@ def test_up_to_date_build_does_nothing_until_something_changes(project: Path, de
     report = run()
     assert len(said) > 1 and report.files_changed > 0
     assert (site / doc_path / "2030-01-02T03-04-05Z" / "index.html").is_file()
+
+
+def test_cli_build_names_a_bad_cache_location(project: Path, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLAUSEWATCH_CACHE_DIR", str(project / "archive" / "cache"))
+    code = main(["build", "--content", str(project / "content"), "--archive", str(project / "archive"),
+                 "--out", str(project / "site")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "error: the build cache" in err and "is inside" in err and "CLAUSEWATCH_CACHE_DIR" in err
+    assert not (project / "archive" / "cache").exists()
+
+
+def test_cli_build_reports_unchanged_files_and_takes_jobs(project: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["build", "--content", str(project / "content"), "--archive", str(project / "archive"),
+            "--out", str(project / "site"), "--jobs", "1"]
+    assert main(args) == 0
+    assert main(args) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert " 0 files written, 0 removed, " in out[-1] and " unchanged, " in out[-1]
+    assert main([*args[:-1], "0"]) == 2
