@@ -8,9 +8,7 @@ entries of their own, so a new version costs one analysis and one diff, not ten.
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,7 @@ from .diff import TextDiff, diff_texts
 from .diffcodec import diff_from_json, diff_to_json
 from .model import Archive, ArchivedDocument, DocKey, Finding, Rule
 from .sitemodel import ChangeStats
-from .workers import can_fork, worker_count
+from .workers import can_fork, fork_map
 
 VersionKey = tuple[DocKey, str]
 PARALLEL_MIN_VERSIONS = 100  # below this, starting workers costs more than it saves
@@ -133,10 +131,10 @@ def _compute(job: _Job) -> tuple[DocKey, DocumentResults]:
 
 def analyse_archive(archive: Archive, rules: Sequence[Rule], ruleset_digest: str,
                     verified_sha: Callable[[Path], str | None], cache: BuildCache | None,
-                    progress: Callable[[str], None] = lambda _: None,
+                    progress: Callable[[str], None] = lambda _: None, workers: int = 1,
                     ) -> dict[DocKey, DocumentResults]:
-    """Results per document. `verified_sha(text_path)` is the text's SHA-256 when its hash and
-    signature verified (only such results are cached), else None."""
+    """Results per document, in up to `workers` processes. `verified_sha(text_path)` is the text's
+    SHA-256 when its hash and signature verified (only such results are cached), else None."""
     global _worker
     _worker = worker = _Worker(rules, ruleset_digest, cache)
     results: dict[DocKey, DocumentResults] = {}
@@ -152,20 +150,17 @@ def analyse_archive(archive: Archive, rules: Sequence[Rule], ruleset_digest: str
     if todo:
         progress(f"analysing {versions} versions of {len(todo)} documents "
                  f"({archive.version_count - versions} versions cached)")
-    for key, found in _run(todo, versions):
+    for key, found in _run(todo, versions, workers):
         results[key] = found
     return results
 
 
-def _run(todo: list[_Job], versions: int) -> Iterator[tuple[DocKey, DocumentResults]]:
-    workers = worker_count()
+def _run(todo: list[_Job], versions: int, workers: int) -> Iterator[tuple[DocKey, DocumentResults]]:
     if workers == 1 or versions < PARALLEL_MIN_VERSIONS or not can_fork():
         yield from map(_compute, todo)
         return
     # Largest documents first, so no worker is left with a big one at the end.
-    todo = sorted(todo, key=lambda j: -sum(v.bytes for v in j.doc.versions))
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        yield from pool.map(_compute, todo, chunksize=1)
+    yield from fork_map(_compute, sorted(todo, key=lambda j: -sum(v.bytes for v in j.doc.versions)), workers)
 
 
 def findings_by_version(results: Mapping[DocKey, DocumentResults]) -> dict[VersionKey, list[Finding]]:

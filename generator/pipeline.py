@@ -129,7 +129,7 @@ def build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None = 
         return report.verified.get(path) if verified_ok(path) else None
 
     rules_digest = files_digest([p for _, p in tree_files(content_dir / RULES_DIR)], content_dir)
-    results = analyse_archive(archive, ruleset.rules, rules_digest, verified_sha, cache, progress)
+    results = analyse_archive(archive, ruleset.rules, rules_digest, verified_sha, cache, progress, workers)
     verified = {(doc.key, v.id): verified_ok(v.text_path) and verified_ok(v.metadata_path)
                 for doc in archive.documents for v in doc.versions}
     checks = {doc.key: read_checks(doc.directory) for doc in archive.documents}

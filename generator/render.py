@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -22,7 +20,7 @@ from .buildkeys import SITE, BuildKeys, category_group, doc_group, rule_group, s
 from .checklog import CHECKS_FILE, HEAD_FILE
 from .model import DocKey, Finding
 from .sitemodel import DocumentView, ServiceView, SiteView, VersionView
-from .workers import can_fork
+from .workers import can_fork, fork_map
 
 DEFAULT_THEME = Path(__file__).resolve().parent.parent / "themes" / "default"
 BUILD_MARKER = ".clausewatch-site"
@@ -292,10 +290,8 @@ def render_site(site: SiteView, writer: SiteWriter, themes: list[Path], keys: Bu
             env.get_template(name)
         size = max(4, len(todo) // (workers * 8))
         chunks = [list(range(i, min(i + size, len(todo)))) for i in range(0, len(todo), size)]
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            for result in pool.map(_render_chunk, [writer.out] * len(chunks), [writer.previous] * len(chunks),
-                                   chunks):
-                writer.merge(result)
+        for result in fork_map(partial(_render_chunk, writer.out, writer.previous), chunks, workers):
+            writer.merge(result)
     else:
         renderer.render(writer, range(len(todo)))
     _renderer = None

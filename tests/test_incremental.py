@@ -230,3 +230,16 @@ def test_cli_build_reports_unchanged_files_and_takes_jobs(project: Path,
     out = capsys.readouterr().out.strip().splitlines()
     assert " 0 files written, 0 removed, " in out[-1] and " unchanged, " in out[-1]
     assert main([*args[:-1], "0"]) == 2
+
+
+def test_one_job_means_no_worker_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--jobs 1 keeps analysis and rendering in the build's own process (the committed archive is
+    big enough that more jobs would fork workers for both)."""
+    def refuse(*_: object) -> None:
+        raise AssertionError("forked workers despite --jobs 1")
+
+    monkeypatch.setattr("generator.analysis.fork_map", refuse)
+    monkeypatch.setattr("generator.render.fork_map", refuse)
+    report = build(ROOT / "content", ROOT / "archive", tmp_path / "site", cache_dir=tmp_path / "cache",
+                   workers=1)
+    assert report.pages > 200 and report.versions > 100
