@@ -1,0 +1,98 @@
+"""Literal gates must be sound: a regex never matches a text that lacks all of its gate's strings."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from generator.analyze import matching_rules, prepare
+from generator.archive import load_archive
+from generator.clauses import split_clauses
+from generator.content import load_content
+from generator.prefilter import RuleGates, gate
+from generator.rules import load_ruleset
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(("pattern", "expected"), [
+    (r"\bbinding\s+arbitration\b", {"arbitration"}),
+    (r"\b(disputes?|claims?)\b", {"dispute", "claim"}),
+    (r"\bagree\w*\s+to\s+(resolve\s+(\w+\s+){0,12})?arbitrat\w*", {"arbitrat"}),
+    (r"(terminat|suspend)\w*\s+(your\s+)?account", {"account"}),
+    (r"(?:delete|remove)(?:d|s)?", {"delete", "remove"}),
+    (r"(arbitration)?\s+court", {"court"}),  # an optional part requires nothing
+    (r"Acme", {"acme"}),  # folded: compared with the lower-cased clause
+])
+def test_gate_finds_required_strings(pattern: str, expected: set[str]) -> None:
+    assert gate(re.compile(pattern, re.IGNORECASE)) == frozenset(expected)
+
+
+@pytest.mark.parametrize("pattern", [
+    r"\b\w+\b",  # nothing literal
+    r"arbitration|\w+",  # one way through needs no literal
+    r"(?=arbitration)\w+",  # lookahead: not modelled
+    r"ab\s+cd",  # too short to be worth a check
+    r"(?i:arbitration)",  # a scoped case flag
+])
+def test_no_gate_when_none_can_be_proven(pattern: str) -> None:
+    assert gate(re.compile(pattern, re.IGNORECASE)) is None
+
+
+def test_case_sensitive_regex_keeps_its_case() -> None:
+    assert gate(re.compile(r"\bGDPR\b")) == frozenset({"GDPR"})
+
+
+_PIECES = ["arbitration", "court", "may", "terminate", "account", r"\w+", r"\s+", r"\b", "(s)?", "s?", r"\w*",
+           "(your|our)", "(delete|remove)", "[a-z]+", ".", "(?:the\\s+)?", "(x|y|zed)"]
+_WORDS = ["arbitration", "court", "may", "terminate", "account", "your", "our", "delete", "remove", "the",
+          "Arbitration", "COURT", "zed", "x", "y", "s", "ACCOUNT", "deleted", "terminates"]
+
+
+def test_gates_are_sound_on_random_regexes_and_texts() -> None:
+    rng = random.Random(20261129)
+    checked = 0
+    for _ in range(400):
+        source = "".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 6)))
+        if rng.random() < 0.3:
+            source = f"({source})|({''.join(rng.choice(_PIECES) for _ in range(rng.randint(1, 4)))})"
+        flags = re.IGNORECASE if rng.random() < 0.8 else 0
+        regex = re.compile(source, flags)
+        needed = gate(regex)
+        if needed is None:
+            continue
+        for _ in range(30):
+            text = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(1, 10)))
+            haystack = text.lower() if flags else text
+            if regex.search(text):
+                checked += 1
+                assert any(s in haystack for s in needed), (source, text, needed)
+    assert checked > 500  # the property was exercised, not skipped
+
+
+def test_gated_matching_equals_plain_matching_on_the_archive() -> None:
+    content = load_content(ROOT / "content")
+    rules = load_ruleset(ROOT / "content", {d.slug for d in content.document_types}).rules
+    gates = RuleGates(rules)
+    texts = [s for rule in rules for s in (*rule.examples_match, *rule.examples_no_match)]
+    for doc in load_archive(ROOT / "archive").documents:
+        for version in doc.versions:
+            texts += [c.text for c in split_clauses(version.read_text()) if c.kind != "heading"]
+    texts += ["Acme may terminate your account – at any time, for any reason – without notice.",
+              "Ärger: Acme kann dein Konto jederzeit kündigen (non-ASCII text is not gated)."]
+    found = 0
+    for text in dict.fromkeys(texts):
+        gated = matching_rules(gates, text)
+        assert gated == matching_rules(rules, text), text
+        found += bool(gated)
+    assert found > 50
+
+
+def test_prepared_non_ascii_text_tries_every_rule() -> None:
+    content = load_content(ROOT / "content")
+    rules = load_ruleset(ROOT / "content", {d.slug for d in content.document_types}).rules
+    plausible = RuleGates(rules).plausible(prepare("Übersicht"))
+    assert [rule for rule, _ in plausible] == list(rules)
