@@ -3,6 +3,8 @@ or make the reader's browser contact a third party."""
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urljoin
@@ -55,20 +57,24 @@ def _render_link_open(renderer: Any, tokens: Sequence[Token], idx: int, options:
     return str(renderer.renderToken(tokens, idx, options, env))
 
 
-def _shift_headings(state: Any) -> None:
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])>")
+
+
+def _shift_headings(html: str, base: int) -> str:
     """Captured headings sit under our page's own h1 and h2: map the levels the text uses onto
-    consecutive levels from `heading_base` down, so the outline never skips a level."""
-    base = state.env.get("heading_base")
-    if not base:
-        return
-    headings = [t for t in state.tokens if t.type in ("heading_open", "heading_close")]
-    used = sorted({int(t.tag[1]) for t in headings})
+    consecutive levels from `base` down, so the outline never skips a level. Raw HTML in captured
+    text is escaped, so every <hN> tag here is a Markdown heading's."""
+    used = sorted({int(level) for closing, level in _HEADING_TAG.findall(html) if not closing})
     levels = {level: min(6, base + i) for i, level in enumerate(used)}
     previous = base - 1
-    for token in headings:
-        if token.type == "heading_open":  # never deeper than one below the heading before it
-            previous = min(levels[int(token.tag[1])], previous + 1)
-        token.tag = f"h{previous}"
+
+    def retag(m: re.Match[str]) -> str:
+        nonlocal previous
+        if not m.group(1):  # never deeper than one below the heading before it
+            previous = min(levels[int(m.group(2))], previous + 1)
+        return f"<{m.group(1)}h{previous}>"
+
+    return _HEADING_TAG.sub(retag, html)
 
 
 def _drop_empty_table_heads(state: Any) -> None:
@@ -91,7 +97,6 @@ def _drop_empty_table_heads(state: Any) -> None:
 def _make_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable(["table", "strikethrough"])
-    md.core.ruler.push("shift_headings", _shift_headings)
     md.core.ruler.push("drop_empty_table_heads", _drop_empty_table_heads)
     md.validateLink = _validate_link  # type: ignore[method-assign]
     md.add_render_rule("image", _render_image)
@@ -102,8 +107,36 @@ def _make_parser() -> MarkdownIt:
 _parser = _make_parser()
 
 
+# A blank line followed by an unindented line that cannot continue a list starts a new top-level
+# block; a text with reference definitions (global to the text) or code fences (which may hold
+# blank lines) is rendered whole.
+_BLOCK_START = re.compile(r"\n[ \t]*\n(?=[^\s\d*+-]|\d{1,9}[^\d.)]|\d{1,9}[.)]\S|[*+-]\S)")
+_WHOLE_TEXT_ONLY = re.compile(r"\]:|^[ \t>]*(```|~~~)", re.MULTILINE)
+
+
+def markdown_blocks(text: str) -> list[str]:
+    """The text cut into pieces that Markdown renders independently: rendering each and joining
+    the results gives the same HTML as rendering the whole (tests/test_markup.py checks it)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _WHOLE_TEXT_ONLY.search(text):
+        return [text]
+    blocks, last = [], 0
+    for m in _BLOCK_START.finditer(text):
+        blocks.append(text[last:m.end()])
+        last = m.end()
+    blocks.append(text[last:])
+    return blocks
+
+
+@functools.lru_cache(maxsize=8192)
+def _render_block(block: str, base_url: str) -> str:
+    # Versions of a document share most of their blocks: each distinct one is rendered once.
+    return str(_parser.render(block, {"base_url": base_url}))
+
+
 def render_markdown(text: str, base_url: str | None = None, heading_base: int | None = None) -> str:
     """HTML for a version's text: raw HTML escaped, unsafe links dropped, images not loaded,
     relative links resolved against base_url (the captured page's URL) or unlinked; with
     heading_base, the text's headings start at that level."""
-    return str(_parser.render(text, {"base_url": base_url or "", "heading_base": heading_base}))
+    html = "".join(_render_block(block, base_url or "") for block in markdown_blocks(text))
+    return _shift_headings(html, heading_base) if heading_base else html

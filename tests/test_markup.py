@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import lxml.html
 import pytest
 
-from generator.markup import render_markdown
+from generator.markup import _parser, _shift_headings, markdown_blocks, render_markdown
+
+ROOT = Path(__file__).resolve().parent.parent
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -54,3 +58,53 @@ def test_tables_and_structure_survive() -> None:
     html = render_markdown("Title\n=====\n\n1\\. not a list\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~\n")
     assert "<h1>Title</h1>" in html and "<td>1</td>" in html and "<s>old</s>" in html
     assert "<p>1. not a list</p>" in html
+
+
+# Texts whose blocks interact across blank lines: rendering them piece by piece must not differ.
+TRICKY = [
+    "- a\n\n- b\n\nafter the loose list\n",
+    "- a\n- b\n\nnot in the list\n\n- a new list\n",
+    "1. one\n\n2. two\n\n10) ten\n\n3.5% is not a list\n\n2019 was a year\n",
+    "* item\n\n  continued inside the item\n\n    indented code in the item\n\nout\n",
+    "> quoted\n\n> another quote\n\nplain\n",
+    "```\nfenced\n\nstill fenced\n```\n\nafter\n",
+    "  ~~~\n  fence in a list-like indent\n\n~~~\n\nafter\n",
+    "See [the policy][p].\n\nMore text.\n\n[p]: https://service.example/policy\n",
+    "Heading\n=======\n\ntext\n\n---\n\n***\n\n* * *\n\n-notalist\n\n+plus\n",
+    "| a | b |\n|---|---|\n| 1 | 2 |\n\n| c |\n|---|\n| 3 |\n",
+    "para\r\n\r\nwindows lines\r\n\r\n- item\r\n",
+    "    indented code\n\n    more code\n\nthen text\n",
+    "-\n\n  empty item then content\n\nplain\n",
+    "# H1\n\n### H3\n\n## H2\n\n#### H4\n\n##### H5\n",
+    "a\n\n\n\nb\n\n \n\t\nc",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+@pytest.mark.parametrize("heading_base", [None, 3])
+def test_block_by_block_rendering_equals_whole_text_rendering(text: str, heading_base: int | None) -> None:
+    whole = str(_parser.render(text, {"base_url": ""}))
+    if heading_base:
+        whole = _shift_headings(whole, heading_base)
+    assert render_markdown(text, None, heading_base) == whole
+
+
+def test_blocks_cover_the_text_and_split_where_safe() -> None:
+    text = "para one\n\n- a\n\n- b\n\npara two\n\n1. x\n"
+    # A list may go on across blank lines: a block ends only before a line that cannot be an item.
+    assert markdown_blocks(text) == ["para one\n\n- a\n\n- b\n\n", "para two\n\n1. x\n"]
+    fenced = "```\ncode\n\nmore\n```\n\nafter\n"
+    assert markdown_blocks(fenced) == [fenced]
+
+
+def test_committed_archive_renders_the_same_block_by_block() -> None:
+    texts = [f.read_text(encoding="utf-8") for f in sorted((ROOT / "archive").rglob("versions/*.md"))]
+    assert len(texts) > 20
+    for text in texts:
+        whole = _shift_headings(str(_parser.render(text, {"base_url": "https://service.example/terms"})), 3)
+        assert render_markdown(text, "https://service.example/terms", 3) == whole
+
+
+def test_headings_are_shifted_under_the_page_outline() -> None:
+    html = render_markdown("# Terms\n\n### Skipped a level\n\n## Back up\n\n#### Deeper\n", None, 3)
+    assert [line[:4] for line in html.splitlines()] == ["<h3>", "<h4>", "<h4>", "<h5>"]
