@@ -33,10 +33,12 @@ The page fills ``{% block head %}`` of base.html with diff.css and diffnav.js.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
+from itertools import accumulate
 from typing import ClassVar, Literal
 
 Op = Literal["equal", "insert", "delete"]
@@ -221,7 +223,10 @@ def tokenize(paragraph: str) -> list[str]:
     return [m.group(0) for m in _TOKEN.finditer(paragraph.strip())]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def count_words(text: str) -> int:
+    # Versions share most paragraphs, and each version is the new side of one diff and the old
+    # side of the next: counted once, looked up after.
     return len(_WORDS.findall(text))
 
 
@@ -399,11 +404,11 @@ def _fold_short_equalities(ops: Sequence[_Opcode], old_keys: Sequence[str],
     """Fold an unchanged stretch of at most 3 tokens between two edits into them when it holds no
     paragraph break and is no longer than the edits on either side."""
 
-    def size(keys: Sequence[str], lo: int, hi: int) -> int:
-        return sum(len(k) for k in keys[lo:hi])
+    old_ends = list(accumulate(map(len, old_keys), initial=0))  # old_ends[i]: characters before token i
+    new_ends = list(accumulate(map(len, new_keys), initial=0))
 
-    def weight(op: _Opcode) -> int:
-        return max(size(old_keys, op[1], op[2]), size(new_keys, op[3], op[4]))
+    def weight(op: _Opcode) -> int:  # characters on the larger side, from prefix sums: O(1)
+        return max(old_ends[op[2]] - old_ends[op[1]], new_ends[op[4]] - new_ends[op[3]])
 
     out: list[_Opcode] = []
     for op in ops:
@@ -411,7 +416,7 @@ def _fold_short_equalities(ops: Sequence[_Opcode], old_keys: Sequence[str],
         while len(out) >= 3 and out[-1][0] != "equal" and out[-2][0] == "equal" and out[-3][0] != "equal":
             before, middle, after = out[-3:]
             if middle[2] - middle[1] > 3 or BREAK in old_keys[middle[1]:middle[2]] \
-                    or size(old_keys, middle[1], middle[2]) > min(weight(before), weight(after)):
+                    or old_ends[middle[2]] - old_ends[middle[1]] > min(weight(before), weight(after)):
                 break
             out[-3:] = [("replace", before[1], after[2], before[3], after[4])]
     return out
