@@ -87,6 +87,7 @@ class BuildCache:
         self.root = root
         self.code = code
         self.folder = root / code[:20]
+        self._folders: set[Path] = set()  # made by this process already
 
     def prune_other_versions(self) -> None:
         if self.root.is_dir():
@@ -105,7 +106,14 @@ class BuildCache:
 
     def put(self, kind: str, key: str, value: Any) -> None:
         path = self._path(kind, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temp.write_text(json.dumps(value, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        if path.parent not in self._folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(path.parent)
+        try:
+            temp.write_bytes(data)
+        except FileNotFoundError:  # the cache was deleted while we ran: make its folder again
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temp.write_bytes(data)
         os.replace(temp, path)  # readers never see half an entry

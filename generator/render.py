@@ -73,6 +73,7 @@ class SiteWriter:
     manifest: dict[str, ManifestEntry] = field(default_factory=dict)
 
     worker: bool = False  # a worker process's writer: the parent checks the folder and merges
+    folders: set[Path] = field(default_factory=set, repr=False)  # made by this writer already
 
     def __post_init__(self) -> None:
         if self.worker:
@@ -113,7 +114,9 @@ class SiteWriter:
         except FileNotFoundError:
             same = False
         if not same:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent not in self.folders:  # one mkdir per folder, not per file
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self.folders.add(path.parent)
             path.write_bytes(data)
             self.changed += 1
         stat = path.stat()

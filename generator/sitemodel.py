@@ -6,6 +6,7 @@ with the page's own relative root, so the site works under any base path and fro
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -254,6 +255,10 @@ class SiteView:
     @property
     def documents(self) -> tuple[DocumentView, ...]:
         return tuple(d for s in self.services for d in s.documents)
+
+    @functools.cached_property
+    def rules_by_id(self) -> dict[str, RuleView]:  # a page lists many findings: look rules up once
+        return {r.rule.id: r for r in self.rules}
 
     @property
     def version_count(self) -> int:
