@@ -18,6 +18,7 @@ from .annotate import annotate
 from .archive import PUBLIC_KEY_FILE
 from .buildkeys import SITE, BuildKeys, category_group, doc_group, rule_group, service_group
 from .checklog import CHECKS_FILE, HEAD_FILE
+from .diffhtml import diff_segments
 from .model import DocKey, Finding
 from .sitemodel import DocumentView, ServiceView, SiteView, VersionView
 from .workers import can_fork, fork_map
@@ -43,6 +44,7 @@ def make_environment(themes: list[Path], bytecode: Path | None = None) -> jinja2
     env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True, bytecode_cache=cache)
     env.globals["generator_version"] = __version__
+    env.filters["diff_segments"] = diff_segments
     return env
 
 
