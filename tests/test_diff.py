@@ -14,7 +14,6 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import jinja2
 import lxml.html
 import pytest
 
@@ -30,6 +29,7 @@ from generator.diff import (
     split_paragraphs,
     tokenize,
 )
+from generator.render import make_environment
 
 from .conftest import ROOT
 
@@ -321,9 +321,7 @@ def version_view(versions: list[Path], index: int, kind: str) -> SimpleNamespace
 
 def render_changes(old: str, new: str, kind: str = "change", index: int = 1) -> str:
     versions = sorted(MISTRAL.glob("*.md"))
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(THEME / "templates")), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.globals["generator_version"] = "test"
+    env = make_environment([THEME])  # the build's own environment: its filters and settings
     key = "mistral-ai/terms-of-service"
     doc = SimpleNamespace(title="Mistral AI Terms of Service", path=f"{key}/", history_path=f"{key}/history/",
                           key=key)
