@@ -163,3 +163,12 @@ def test_served_site_answers_pages_raw_files_and_404(served: str, project: Path)
 def test_build_cli_reports_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["build", "--content", str(tmp_path / "nope"), "--out", str(tmp_path / "s")]) == 1
     assert "site.yaml: file not found" in capsys.readouterr().err
+
+
+def test_no_page_shows_a_path_of_the_building_machine(project: Path, built: Path) -> None:
+    pages = [p for p in built.rglob("*") if p.suffix in (".html", ".json", ".xml")]
+    assert len(pages) > 50
+    leaks = [p for p in pages if str(project) in p.read_text(encoding="utf-8")]
+    assert leaks == []
+    rule = (built / "rules/mandatory-arbitration/index.html").read_text()
+    assert "<code>content/rules/arbitration/mandatory-arbitration.yaml</code>" in rule
