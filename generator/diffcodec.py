@@ -13,6 +13,12 @@ def _segments(segments: tuple[Segment, ...]) -> list[list[str]]:
 
 
 def _row(row: Row) -> list[Any]:
+    # Most rows are unchanged paragraphs whose one text fills the old, new and inline sides alike:
+    # kept once, they make the cached diff about a third of the size.
+    if (row.kind == "equal" and len(row.old) == 1 and row.old == row.new == row.inline
+            and row.old_first == row.old_last and row.new_first == row.new_last
+            and not (row.words_added or row.words_removed or row.moved)):
+        return ["=", row.old[0].op, row.old[0].text, row.old_first, row.new_first]
     return [row.kind, _segments(row.old), _segments(row.new), _segments(row.inline), row.old_first,
             row.old_last, row.new_first, row.new_last, row.words_added, row.words_removed, row.moved]
 
@@ -36,6 +42,10 @@ def _segments_from(rows: list[list[str]]) -> tuple[Segment, ...]:
 
 
 def _row_from(row: list[Any]) -> Row:
+    if row[0] == "=":
+        _, op, text, old_number, new_number = row
+        same = (Segment(cast(Op, op), text),)
+        return Row("equal", same, same, same, old_number, old_number, new_number, new_number)
     kind, old, new, inline, *numbers = row
     return Row(cast(RowKind, kind), _segments_from(old), _segments_from(new), _segments_from(inline),
                *numbers)

@@ -490,8 +490,12 @@ def test_diffs_survive_the_build_cache_unchanged() -> None:
 
     pairs = [(a.read_text(), b.read_text()) for doc in load_archive(ROOT / "archive").documents
              for a, b in itertools.pairwise(doc.versions)]
-    pairs += [("Same.\n", "Same.\n"), ("Gone.\n", ""), ("A.\n\nB.\n\nC.\n", "C.\n\nA.\n\nB.\n")]
+    pairs += [("Same.\n", "Same.\n"), ("Gone.\n", ""), ("A.\n\nB.\n\nC.\n", "C.\n\nA.\n\nB.\n"),
+              ("Spaced  out.\n\nEnd.\n", "Spaced out.\n\nEnd!\n")]  # equal paragraphs, different spacing
     assert len(pairs) > 100
     for old, new in pairs:
         diff = diff_texts(old, new)
         assert diff_from_json(json.loads(json.dumps(diff_to_json(diff)))) == diff
+    # An unchanged paragraph's text is kept once, not once per side and once inline.
+    stored = json.dumps(diff_to_json(diff_texts("Kept paragraph.\n\nOld.\n", "Kept paragraph.\n\nNew.\n")))
+    assert stored.count("Kept paragraph.") == 1
