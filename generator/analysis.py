@@ -16,8 +16,9 @@ from typing import Any
 from .analyze import Analyzer
 from .archive import sha256_hex
 from .buildcache import BuildCache, digest
-from .diff import TextDiff, diff_texts
+from .diff import diff_texts
 from .diffcodec import diff_from_json, diff_to_json
+from .diffmodel import TextDiff
 from .model import Archive, ArchivedDocument, DocKey, Finding, Rule
 from .sitemodel import ChangeStats
 from .workers import can_fork, fork_map

@@ -9,16 +9,12 @@ break inside a changed run is a token too; where both sides keep one, the side-b
 Long runs are first cut at words found once on each side (patience diff), as SequenceMatcher alone can
 take minutes on a rewritten 50,000-word text. A short unchanged stretch squeezed between two edits
 ("the", ",") is folded into them (diff-match-patch's semantic clean-up), so a rewritten sentence reads
-as one replacement. A paragraph deleted in one place and inserted unchanged elsewhere is marked moved.
+as one replacement: both live in generator.wordalign. A paragraph deleted in one place and inserted
+unchanged elsewhere is marked moved.
 
 The result holds plain strings: the text is untrusted and escaping is the template's job (Jinja
-autoescape). It is deterministic: the same two texts always give the same structure.
-
-Figures (``Summary``): a word is a token with a letter or digit in it. ``words_added`` / ``words_removed``
-count the words shown inserted / deleted, except those of moved paragraphs (``words_moved``);
-``percent_changed`` is (added + removed) / (words of old + words of new) x 100: 0 when no word changed
-(moves included), 100 for a rewrite; ``changes`` counts the navigable changes (runs of changed
-paragraphs, ids ``change-1``, ``change-2``...).
+autoescape). It is deterministic: the same two texts always give the same structure. Its records and
+figures (``Summary``) are defined in generator.diffmodel, and re-exported here.
 
 Context of ``changes.html`` (page ``<service>/<doc-type>/<version-id>/changes/``):
 
@@ -36,179 +32,21 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from difflib import SequenceMatcher
-from itertools import accumulate
-from typing import ClassVar, Literal
 
-Op = Literal["equal", "insert", "delete"]
-RowKind = Literal["equal", "insert", "delete", "replace"]
-_Opcode = tuple[str, int, int, int, int]  # as SequenceMatcher.get_opcodes()
+from .diffmodel import Block, Change, Context, Gap, Op, Row, RowKind, Segment, Summary, TextDiff
+from .wordalign import BREAK, fold_short_equalities, token_opcodes
 
-BREAK = "\n\n"  # the token between two paragraphs of a changed run
-# Above this many token pairs (len(old) x len(new)), a changed run is first cut at anchors.
-DIRECT_LIMIT = 250_000
-MAX_DEPTH = 40
+__all__ = ["Block", "Change", "Context", "Gap", "Op", "Row", "RowKind", "Segment", "Summary", "TextDiff",
+           "count_words", "diff_texts", "heading", "split_paragraphs", "tokenize"]
+
 _PARAGRAPH_SPLIT = re.compile(r"\n[ \t]*\n")
 _WORD = r"\w+(?:[’'.,\-]\w+)*"
 _TOKEN = re.compile(rf"(?:{_WORD}|([^\w\s])\1*)\s*")
 _WORDS = re.compile(_WORD)
 _ATX = re.compile(r"#{1,6}\s+(.*?)(?:\s+#+)?\s*")
 _SETEXT_RULE = re.compile(r"(?:=+|-+)\s*")
-
-
-@dataclass(frozen=True)
-class Segment:
-    """A stretch of text, unchanged, inserted or deleted."""
-
-    op: Op
-    text: str
-
-
-@dataclass(frozen=True)
-class Row:
-    """Old and new text aligned: one paragraph each, or a run of changed paragraphs up to the next
-    point where both sides re-align. ``old`` holds equal and delete segments, ``new`` equal and insert
-    segments, ``inline`` all three (each deletion before its insertion). ``kind``: ``equal``, ``insert``
-    (nothing on the old side), ``delete`` (nothing on the new side) or ``replace`` (a changed paragraph).
-    Paragraph numbers are 1-based, None for an empty side."""
-
-    kind: RowKind
-    old: tuple[Segment, ...]
-    new: tuple[Segment, ...]
-    inline: tuple[Segment, ...]
-    old_first: int | None
-    old_last: int | None
-    new_first: int | None
-    new_last: int | None
-    words_added: int = 0
-    words_removed: int = 0
-    moved: int | None = None  # a moved paragraph: the number of the change holding its other place
-
-    @property
-    def changed(self) -> bool:
-        return self.kind != "equal"
-
-    @property
-    def old_text(self) -> str:
-        return "".join(s.text for s in self.old)
-
-    @property
-    def new_text(self) -> str:
-        return "".join(s.text for s in self.new)
-
-
-def _span(rows: Sequence[Row], old: bool) -> str | None:
-    """'14' or '14–16': the paragraphs the rows cover on one side; None when that side is empty."""
-    firsts = [n for r in rows if (n := r.old_first if old else r.new_first) is not None]
-    lasts = [n for r in rows if (n := r.old_last if old else r.new_last) is not None]
-    if not firsts:
-        return None
-    return str(firsts[0]) if firsts[0] == lasts[-1] else f"{firsts[0]}–{lasts[-1]}"
-
-
-@dataclass(frozen=True)
-class Context:
-    """Unchanged paragraphs shown around a change."""
-
-    kind: ClassVar[str] = "context"
-    rows: tuple[Row, ...]
-
-
-@dataclass(frozen=True)
-class Gap:
-    """A long unchanged stretch, collapsed; its rows are kept for a full-text view."""
-
-    kind: ClassVar[str] = "gap"
-    rows: tuple[Row, ...]
-
-    @property
-    def count(self) -> int:
-        return len(self.rows)
-
-    @property
-    def paragraphs(self) -> str:
-        """'12–40': the paragraphs of the new version it covers."""
-        return _span(self.rows, old=False) or ""
-
-
-@dataclass(frozen=True)
-class Change:
-    """One navigable change: consecutive changed rows; its HTML id is ``anchor`` (``change-N``)."""
-
-    kind: ClassVar[str] = "change"
-    number: int
-    rows: tuple[Row, ...]
-    section: str | None  # the heading the change sits under (or changes), if any
-
-    @property
-    def anchor(self) -> str:
-        return f"change-{self.number}"
-
-    @property
-    def words_added(self) -> int:
-        """Words inserted, not counting paragraphs moved here unchanged."""
-        return sum(r.words_added for r in self.rows if r.moved is None)
-
-    @property
-    def words_removed(self) -> int:
-        return sum(r.words_removed for r in self.rows if r.moved is None)
-
-    @property
-    def old_paragraphs(self) -> str | None:
-        """'14' or '14–16': the paragraphs of the old text it covers; None for a pure insertion."""
-        return _span(self.rows, old=True)
-
-    @property
-    def new_paragraphs(self) -> str | None:
-        return _span(self.rows, old=False)
-
-
-Block = Context | Gap | Change
-
-
-@dataclass(frozen=True)
-class Summary:
-    words_old: int
-    words_new: int
-    words_added: int
-    words_removed: int
-    changes: int
-    moved: int  # paragraphs moved elsewhere with their words unchanged
-    words_moved: int  # their words, which words_added and words_removed do not count
-
-    @property
-    def percent_changed(self) -> float:
-        total = self.words_old + self.words_new
-        return 100.0 * (self.words_added + self.words_removed) / total if total else 0.0
-
-    @property
-    def percent_label(self) -> str:
-        """'12.3%'; '<0.1%' and '>99.9%' rather than a rounding that hides or overstates a change."""
-        value = self.percent_changed
-        if value in (0, 100):
-            return f"{value:.0f}%"
-        if value < 0.05:
-            return "<0.1%"
-        if value >= 99.95:
-            return ">99.9%"
-        return f"{value:.1f}".removesuffix(".0") + "%"
-
-
-@dataclass(frozen=True)
-class TextDiff:
-    blocks: tuple[Block, ...]
-    summary: Summary
-    identical: bool  # the two texts are the same string
-
-    @property
-    def changes(self) -> tuple[Change, ...]:
-        return tuple(b for b in self.blocks if isinstance(b, Change))
-
-    @property
-    def layout_only(self) -> bool:
-        """The texts differ, but only in whitespace and paragraph breaks: no word changed."""
-        return not self.identical and self.summary.changes == 0
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -323,105 +161,6 @@ class _RowBuilder:
                    self.added, self.removed)
 
 
-def _token_opcodes(a: Sequence[str], b: Sequence[str]) -> list[_Opcode]:
-    """Like SequenceMatcher(None, a, b).get_opcodes(): equal and changed runs alternate."""
-    raw: list[_Opcode] = []
-    _align(a, b, 0, len(a), 0, len(b), raw, 0)
-    out: list[_Opcode] = []
-    for op in raw:
-        if op[1] == op[2] and op[3] == op[4]:
-            continue
-        if out and (out[-1][0] == "equal") == (op[0] == "equal"):
-            last = out[-1]
-            out[-1] = (last[0] if op[0] == "equal" else "replace", last[1], op[2], last[3], op[4])
-        else:
-            out.append(op)
-    return out
-
-
-def _align(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int, bhi: int,
-           out: list[_Opcode], depth: int) -> None:
-    start = alo
-    while alo < ahi and blo < bhi and a[alo] == b[blo]:
-        alo, blo = alo + 1, blo + 1
-    out.append(("equal", start, alo, blo - (alo - start), blo))
-    end = ahi
-    while ahi > alo and bhi > blo and a[ahi - 1] == b[bhi - 1]:
-        ahi, bhi = ahi - 1, bhi - 1
-    if alo == ahi or blo == bhi or (ahi - alo) * (bhi - blo) <= DIRECT_LIMIT:
-        matcher = SequenceMatcher(None, a[alo:ahi], b[blo:bhi], autojunk=False)
-        out.extend((tag, alo + i1, alo + i2, blo + j1, blo + j2)
-                   for tag, i1, i2, j1, j2 in matcher.get_opcodes())
-    else:
-        i, j = alo, blo
-        # Past MAX_DEPTH (only hostile text gets there), no more cutting: a plain replacement.
-        for ai, bj in _anchors(a, b, alo, ahi, blo, bhi) if depth < MAX_DEPTH else ():
-            _align(a, b, i, ai, j, bj, out, depth + 1)
-            out.append(("equal", ai, ai + 1, bj, bj + 1))
-            i, j = ai + 1, bj + 1
-        if i == alo:  # no anchor at all: the texts have nothing worth aligning word by word
-            out.append(("replace", alo, ahi, blo, bhi))
-        else:
-            _align(a, b, i, ahi, j, bhi, out, depth + 1)
-    out.append(("equal", ahi, end, bhi, bhi + (end - ahi)))
-
-
-def _anchors(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int,
-             bhi: int) -> list[tuple[int, int]]:
-    """The longest in-order chain of tokens found once in a[alo:ahi] and once in b[blo:bhi] (patience
-    diff); when there are none (repetitive text), of tokens found as often on both sides, the k-th
-    occurrence in a paired with the k-th in b."""
-    in_a: dict[str, list[int]] = {}
-    for i in range(alo, ahi):
-        in_a.setdefault(a[i], []).append(i)
-    in_b: dict[str, list[int]] = {}
-    for j in range(blo, bhi):
-        if b[j] in in_a:
-            in_b.setdefault(b[j], []).append(j)
-    pairs = sorted((in_a[key][0], js[0]) for key, js in in_b.items() if len(js) == len(in_a[key]) == 1)
-    if not pairs:
-        pairs = sorted(pair for key, js in in_b.items() if len(js) == len(in_a[key])
-                       for pair in zip(in_a[key], js, strict=True))
-    tails: list[int] = []  # patience sorting: tails[k] ends the best chain of length k + 1
-    back = [-1] * len(pairs)
-    for index, (_, j) in enumerate(pairs):
-        lo, hi = 0, len(tails)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            lo, hi = (mid + 1, hi) if pairs[tails[mid]][1] < j else (lo, mid)
-        back[index] = tails[lo - 1] if lo else -1
-        tails[lo:lo + 1] = [index]
-    chain: list[tuple[int, int]] = []
-    index = tails[-1] if tails else -1
-    while index >= 0:
-        chain.append(pairs[index])
-        index = back[index]
-    return chain[::-1]
-
-
-def _fold_short_equalities(ops: Sequence[_Opcode], old_keys: Sequence[str],
-                           new_keys: Sequence[str]) -> list[_Opcode]:
-    """Fold an unchanged stretch of at most 3 tokens between two edits into them when it holds no
-    paragraph break and is no longer than the edits on either side."""
-
-    old_ends = list(accumulate(map(len, old_keys), initial=0))  # old_ends[i]: characters before token i
-    new_ends = list(accumulate(map(len, new_keys), initial=0))
-
-    def weight(op: _Opcode) -> int:  # characters on the larger side, from prefix sums: O(1)
-        return max(old_ends[op[2]] - old_ends[op[1]], new_ends[op[4]] - new_ends[op[3]])
-
-    out: list[_Opcode] = []
-    for op in ops:
-        out.append(op)
-        while len(out) >= 3 and out[-1][0] != "equal" and out[-2][0] == "equal" and out[-3][0] != "equal":
-            before, middle, after = out[-3:]
-            if middle[2] - middle[1] > 3 or BREAK in old_keys[middle[1]:middle[2]] \
-                    or old_ends[middle[2]] - old_ends[middle[1]] > min(weight(before), weight(after)):
-                break
-            out[-3:] = [("replace", before[1], after[2], before[3], after[4])]
-    return out
-
-
 def _run_tokens(paragraphs: Sequence[str]) -> list[str]:
     tokens: list[str] = []
     for index, paragraph in enumerate(paragraphs):
@@ -438,7 +177,7 @@ def _word_rows(old_paras: Sequence[str], new_paras: Sequence[str], old_number: i
     old_keys = [t.rstrip() or t for t in old_tokens]
     new_keys = [t.rstrip() or t for t in new_tokens]
     builder = _RowBuilder(old_number, new_number)
-    for tag, i1, i2, j1, j2 in _fold_short_equalities(_token_opcodes(old_keys, new_keys), old_keys, new_keys):
+    for tag, i1, i2, j1, j2 in fold_short_equalities(token_opcodes(old_keys, new_keys), old_keys, new_keys):
         if tag != "equal":
             builder.edit("".join(old_tokens[i1:i2]), "".join(new_tokens[j1:j2]))
             continue

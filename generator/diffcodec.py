@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from .diff import Block, Change, Context, Gap, Op, Row, RowKind, Segment, Summary, TextDiff
+from .diffmodel import Block, Change, Context, Gap, Op, Row, RowKind, Segment, Summary, TextDiff
 
 
 def _segments(segments: tuple[Segment, ...]) -> list[list[str]]:

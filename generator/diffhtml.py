@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from markupsafe import Markup, escape
 
-from .diff import Segment
+from .diffmodel import Segment
 
 _WRAP = {
     "insert": ('<ins><span class="diff-vh">inserted: </span>', "</ins>"),

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import copy
 import re
-import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -17,7 +15,9 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
+from generator.emphasis import SENTINELS, emphasis
 from generator.normalize import canonical_markdown
+from generator.tablegrid import cell_grid, cells, int_attribute
 
 Element = Any  # lxml.html.HtmlElement; lxml ships no type hints
 
@@ -41,18 +41,13 @@ EMPHASIS = {"em": "*", "i": "*", "cite": "*", "dfn": "*", "var": "*",
 LISTS = frozenset({"ul", "ol", "menu", "dir"})
 CODE = frozenset({"code", "kbd", "samp", "tt"})
 LINK_SCHEMES = frozenset({"", "http", "https", "mailto", "tel", "ftp"})
-MAX_SPAN = 50  # colspan/rowspan beyond this are hostile or broken markup
 
 _HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b", re.I)
 _SPACES = re.compile(r"[ \t\n\r\f]+")
 _INVISIBLE = str.maketrans({"\xa0": " ", "\u200b": None, "\ufeff": None, "\xad": None, "\x7f": None}
                            | {chr(c): None for c in range(32) if chr(c) not in "\t\n\r\f"})
-# Private markers (page text never holds C0 controls) around emphasis markup and code text, settled
-# per paragraph once their neighbours are known: CommonMark reads a delimiter by what surrounds it.
-_SENTINELS = {"*": ("\x02", "\x03"), "**": ("\x04", "\x05"), "~~": ("\x06", "\x07")}
-_OPENINGS = frozenset(opening for opening, _ in _SENTINELS.values())
-_MARK_OF = {sentinel: mark for mark, pair in _SENTINELS.items() for sentinel in pair}
-_NO_SENTINELS = str.maketrans(dict.fromkeys(_MARK_OF))
+# Private markers (page text never holds C0 controls) around code text, as around emphasis markup
+# (generator.emphasis), settled per paragraph once their neighbours are known.
 _CODE = re.compile("\x0e([^\x0f]*)\x0f")  # code text, fenced once its neighbours are known
 _CODE_OR_BANG = re.compile("\x0e[^\x0f]*\x0f|!(?=\\[)")
 _INLINE_ESCAPES = re.compile(r"[\\*`\[\]]|<(?=[A-Za-z/!?])|&(?=#?\w+;)|~(?=~)|(?<=~)~")
@@ -186,7 +181,7 @@ class _Converter:
     def list_block(self, el: Element) -> list[str]:
         ordered, items = el.tag == "ol", _items(el)
         step = -1 if ordered and el.get("reversed") is not None else 1
-        number = _int(el.get("start"), len(items) if step < 0 else 1)
+        number = int_attribute(el.get("start"), len(items) if step < 0 else 1)
         lines: list[str] = []
         width = 0
         for item in items:
@@ -196,7 +191,7 @@ class _Converter:
                 sep = "\n" if _can_interrupt(nested) else "\n\n"
                 lines[-1] += sep + " " * width + _indent(nested, width)
                 continue
-            number = _int(item.get("value"), number)
+            number = int_attribute(item.get("value"), number)
             body = "\n\n".join(filter(None, [self.item_blocks(item), *stray]))
             if body:
                 marker = f"{number}. " if ordered else "- "
@@ -220,10 +215,10 @@ class _Converter:
         return text
 
     def table(self, el: Element) -> list[str]:
-        grid = _grid(el)
+        grid = cell_grid(el)
         if el.get("role") in ("presentation", "none") or el.find(".//table") is not None \
                 or max((len(row) for row in grid), default=0) < 2:
-            return [block for cell in _cells(el) for block in self.blocks(cell)]  # a layout table
+            return [block for cell in cells(el) for block in self.blocks(cell)]  # a layout table
         rows = [[self.flat_text(cell) if cell is not None else "" for cell in row] for row in grid]
         rows = [r for r in rows if any(r)]
         if not rows:
@@ -261,7 +256,7 @@ class _Converter:
         mark = EMPHASIS.get(tag)
         if mark and mark not in ctx.emphasis:
             inner = self.inline_children(el, _Inline(ctx.emphasis | {mark}, ctx.in_link, ctx.flat))
-            opening, closing = _SENTINELS[mark]
+            opening, closing = SENTINELS[mark]
             return _wrap(inner, opening + mark, mark + closing)
         return self.inline_children(el, ctx)
 
@@ -299,94 +294,12 @@ def _escape(text: str | None) -> str:
 
 def _finish_inline(text: str) -> str:
     """One paragraph's text: single spaces, no spaces around line breaks, no blank lines."""
-    text = _emphasis(text)
+    text = emphasis(text)
     # "!" right before a link would make it an image; code text is left as it is
     text = _CODE_OR_BANG.sub(lambda m: m.group() if m.group() != "!" else "\\!", text)
     # adjacent code elements are one span: two spans' backtick fences would run together
     text = _CODE.sub(lambda m: _code_span(m.group(1)), text.replace("\x0f\x0e", ""))
     return re.sub(r" *\n[ \n]*", "\n", re.sub(r" {2,}", " ", text)).strip(" \n")
-
-
-def _emphasis(text: str) -> str:
-    """Keep the emphasis markup that CommonMark reads back as emphasis; drop the rest, never the text.
-
-    Delimiters next to punctuation or to other delimiters may fail to open or close, and would
-    then show as literal asterisks (`**Acc****ount**` from <b>Acc</b><b>ount</b>).
-    """
-    for mark, (opening, closing) in _SENTINELS.items():  # adjacent spans of one kind are one span
-        text = text.replace(f"{mark}{closing}{opening}{mark}", "")
-    while True:
-        pairs, strays = _emphasis_spans(text)
-        unreadable = sorted((o, c) for o, c, mark in pairs if not _readable(text, o, c, len(mark)))
-        # the innermost first: a span is often unreadable only because of the one inside it
-        doomed = strays or [at for i, (o, c) in enumerate(unreadable)
-                            if i + 1 == len(unreadable) or unreadable[i + 1][0] > c for at in (o, c)]
-        if not doomed:
-            return text.translate(_NO_SENTINELS)
-        for at in sorted(doomed, reverse=True):  # a sentinel goes with its delimiters, the text stays
-            size = len(_MARK_OF[text[at]])
-            start, stop = (at, at + 1 + size) if text[at] in _OPENINGS else (at - size, at + 1)
-            text = text[:start] + text[stop:]
-
-
-def _emphasis_spans(text: str) -> tuple[list[tuple[int, int, str]], list[int]]:
-    """(opening, closing, mark) of each span, innermost first, and sentinels left without a partner."""
-    spans: list[tuple[int, int, str]] = []
-    stack: list[int] = []
-    strays: list[int] = []
-    for at, char in enumerate(text):
-        if char in _OPENINGS:
-            stack.append(at)
-        elif char in _MARK_OF:
-            if stack and _MARK_OF[text[stack[-1]]] == _MARK_OF[char]:
-                spans.append((stack.pop(), at, _MARK_OF[char]))
-            else:
-                strays.append(at)  # a paragraph break cut the span: its markup goes
-    return spans, strays + stack
-
-
-def _readable(text: str, opening: int, closing: int, size: int) -> bool:
-    """Whether CommonMark opens and closes this span, its delimiters not running into others."""
-    outer_left, inner_left = _neighbour(text, opening - 1, -1), _neighbour(text, opening + 1 + size, 1)
-    inner_right, outer_right = _neighbour(text, closing - size - 1, -1), _neighbour(text, closing + 1, 1)
-    char = text[opening + 1]
-    if char in (outer_left, inner_left, inner_right, outer_right):
-        return False  # `***` or `~~~~`: runs that merge no longer pair as written
-    return _flanking(outer_left, inner_left)[0] and _flanking(inner_right, outer_right)[1]
-
-
-def _neighbour(text: str, at: int, step: int) -> str:
-    """The character a reader sees next to a delimiter run; a line edge reads as a space.
-
-    An escaped `\\*` is returned as a backslash: it is punctuation, not part of a delimiter run.
-    """
-    while 0 <= at < len(text) and text[at] in _MARK_OF:
-        at += step
-    if not 0 <= at < len(text):
-        return " "
-    if text[at] in "\x0e\x0f":
-        return "`"  # a code span's fence
-    backslashes = 0
-    while at > backslashes and text[at - backslashes - 1] == "\\":
-        backslashes += 1
-    return "\\" if backslashes % 2 else text[at]
-
-
-def _flanking(before: str, after: str) -> tuple[bool, bool]:
-    """CommonMark's left- and right-flanking tests for a delimiter run between two characters."""
-    space_before, space_after = _is_space(before), _is_space(after)
-    punct_before, punct_after = _is_punct(before), _is_punct(after)
-    left = not space_after and (not punct_after or space_before or punct_before)
-    right = not space_before and (not punct_before or space_after or punct_after)
-    return left, right
-
-
-def _is_space(char: str) -> bool:
-    return char in " \t\n\v\f\r" or unicodedata.category(char) == "Zs"
-
-
-def _is_punct(char: str) -> bool:
-    return unicodedata.category(char).startswith(("P", "S"))
 
 
 def _paragraphs(run: list[str]) -> list[str]:
@@ -466,42 +379,3 @@ def _indent(text: str, width: int) -> str:
     return re.sub(r"\n(?=.)", "\n" + pad, text)
 
 
-def _int(value: str | None, default: int) -> int:
-    try:
-        return int((value or "").strip())
-    except ValueError:
-        return default
-
-
-def _rows(table: Element) -> Iterator[Element]:
-    for child in table:
-        if child.tag == "tr":
-            yield child
-        elif child.tag in ("thead", "tbody", "tfoot"):
-            yield from (row for row in child if row.tag == "tr")
-
-
-def _cells(table: Element) -> Iterator[Element]:
-    for row in _rows(table):
-        yield from (cell for cell in row if cell.tag in ("td", "th"))
-
-
-def _grid(table: Element) -> list[list[Element | None]]:
-    """Cells by row and column; a spanned position holds None, so columns stay aligned."""
-    grid: list[list[Element | None]] = []
-    pending: set[tuple[int, int]] = set()  # (row, column) taken by a rowspan from above
-    for r, row in enumerate(_rows(table)):
-        line: list[Element | None] = []
-        for cell in (c for c in row if c.tag in ("td", "th")):
-            while (r, len(line)) in pending:
-                line.append(None)
-            colspan = min(max(_int(cell.get("colspan"), 1), 1), MAX_SPAN)
-            rowspan = min(max(_int(cell.get("rowspan"), 1), 1), MAX_SPAN)
-            for offset in range(colspan):
-                for below in range(1, rowspan):
-                    pending.add((r + below, len(line) + offset))
-            line += [cell] + [None] * (colspan - 1)
-        while (r, len(line)) in pending:
-            line.append(None)
-        grid.append(line)
-    return grid

@@ -17,18 +17,8 @@ from typing import Any
 import lxml.html
 import pytest
 
-from generator.diff import (
-    Change,
-    Context,
-    Gap,
-    Row,
-    Segment,
-    TextDiff,
-    diff_texts,
-    heading,
-    split_paragraphs,
-    tokenize,
-)
+from generator.diff import diff_texts, heading, split_paragraphs, tokenize
+from generator.diffmodel import Change, Context, Gap, Row, Segment, TextDiff
 from generator.render import make_environment
 
 from .conftest import ROOT

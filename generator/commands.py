@@ -1,0 +1,286 @@
+"""What each verb of the `clausewatch` command does: call its stage, then report to the person
+who ran it. Kept apart from the option parsing (generator.cli) so each verb reads on its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from .analyze import analyze_markdown, check_examples
+from .archive import ArchiveWriter, load_archive
+from .capture import FAILED, Capture, CheckResult, in_shard, run_capture, select_declarations
+from .charset import decode
+from .content import load_content
+from .evaluate import evaluate, format_table, read_sentences, write_predictions
+from .extract import ExtractionError, extract_page
+from .fetch import FetchResult, FetchSettings
+from .impact import compare, format_markdown, repository_root, rules_at_revision
+from .model import DocKey, Problem, ProblemsError, SourcePage
+from .ota_import import ImportReport, import_corpus, write_missing_declarations
+from .pipeline import build
+from .reextract import reextract_document
+from .rules import Ruleset, load_ruleset
+from .serve import make_server
+from .signing import generate_key_pair, load_signer
+from .verify import verify_archive
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _ruleset(content_dir: Path) -> Ruleset:
+    content = load_content(content_dir)
+    return load_ruleset(content_dir, {t.slug for t in content.document_types})
+
+
+def _example_problems(ruleset: Ruleset) -> list[Problem]:
+    return [Problem(f.rule.file, "examples.match" if f.expected else "examples.no_match",
+                    f"{'does not match' if f.expected else 'matches'}: {f.sentence!r}",
+                    "adjust the patterns or 'unless' so every example behaves as declared")
+            for f in check_examples(ruleset.rules)]
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    content = load_content(args.content)
+    ruleset = load_ruleset(args.content, {t.slug for t in content.document_types})
+    problems = _example_problems(ruleset)
+    if problems:
+        raise ProblemsError(problems)
+    documents = sum(len(s.documents) for s in content.services)
+    print(f"{args.content}: OK ({len(content.services)} services, {documents} documents, "
+          f"{len(content.document_types)} document types, {len(ruleset.rules)} rules in "
+          f"{len(ruleset.categories)} categories, all rule examples pass)")
+    return EXIT_OK
+
+
+def cmd_rules_test(args: argparse.Namespace) -> int:
+    ruleset = _ruleset(args.content)
+    problems = _example_problems(ruleset)
+    for problem in problems:
+        say(f"FAIL {problem}")
+    examples = sum(len(r.examples_match) + len(r.examples_no_match) for r in ruleset.rules)
+    print(f"{examples - len(problems)} passed, {len(problems)} failed "
+          f"({len(ruleset.rules)} rules)")
+    return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+def cmd_rules_eval(args: argparse.Namespace) -> int:
+    ruleset = _ruleset(args.content)
+    result = evaluate(ruleset.rules, ruleset.label_mapping, read_sentences(args.file))
+    if args.predictions:
+        write_predictions(args.predictions, result.predictions)
+    if args.format == "json":
+        print(json.dumps(result.as_json()))
+    else:
+        print(format_table(result))
+    return EXIT_OK
+
+
+def cmd_rules_impact(args: argparse.Namespace) -> int:
+    head = _ruleset(args.content).rules
+    base = rules_at_revision(repository_root(args.content), args.base, args.content)
+    archive = load_archive(args.archive)
+    print(format_markdown(compare(archive, base, head), args.base, len(archive.documents)), end="")
+    return EXIT_OK
+
+
+def _selected(args: argparse.Namespace, keys: Sequence[str]) -> list[DocKey]:
+    """Document keys named as <service>/<doc-type> or <service> (all its documents)."""
+    archive = load_archive(args.archive)
+    available = [d.key for d in archive.documents]
+    chosen: list[DocKey] = []
+    for key in keys:
+        matches = [k for k in available if str(k) == key or k.service == key]
+        if not matches:
+            raise ProblemsError([Problem(str(args.archive), key, "no such document in the archive",
+                                         "use <service>/<doc-type> or <service>; see `clausewatch stats`")])
+        chosen += [m for m in matches if m not in chosen]
+    return chosen
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    ruleset = _ruleset(args.content)
+    archive = load_archive(args.archive)
+    documents = {d.key: d for d in archive.documents}
+    for key in _selected(args, args.keys):
+        version = documents[key].latest
+        findings = analyze_markdown(ruleset.rules, key.doc_type, version.read_text())
+        if args.format == "json":
+            print(json.dumps({"document": str(key), "version": version.id,
+                              "findings": [dataclasses.asdict(f) for f in findings]}))
+            continue
+        counts = {s: sum(f.severity == s for f in findings) for s in ("high", "medium", "low")}
+        print(f"{key} @ {version.id}: {len(findings)} findings "
+              f"({counts['high']} high, {counts['medium']} medium, {counts['low']} low)")
+        for f in findings:
+            print(f"  [{f.severity}] {f.rule_id} {f.clause_id} @{f.start}-{f.end}: {f.quote}")
+    return EXIT_OK
+
+
+def cmd_import_ota(args: argparse.Namespace) -> int:
+    writer = ArchiveWriter(args.archive, load_signer(args.secret_key))
+
+    def progress(r: ImportReport) -> None:
+        say(f"  {r.key}: {r.versions} versions ({r.new_versions} new), {r.snapshots} snapshots")
+
+    say(f"importing {args.dir} into {args.archive}")
+    reports = import_corpus(args.dir, writer, progress)
+    created = write_missing_declarations(args.dir, args.content / "services")
+    for path in created:
+        say(f"  declared {path}")
+    print(f"imported {len(reports)} documents, {sum(r.versions for r in reports)} versions "
+          f"({sum(r.new_versions for r in reports)} new), {sum(r.snapshots for r in reports)} snapshots")
+    try:
+        content = load_content(args.content)
+    except ProblemsError as err:
+        say("warning: content/ does not validate yet; run `clausewatch validate`:\n" + str(err))
+        return EXIT_OK
+    undeclared = [str(r.key) for r in reports if content.declaration(r.key) is None]
+    if undeclared:
+        say("warning: imported but not declared in content/services/ (history is kept, the "
+             "document is not captured): " + ", ".join(undeclared))
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    report = verify_archive(args.archive, args.public_key)
+    for warning in report.warnings:
+        say(f"note {warning}")
+    for problem in report.problems:
+        say(f"FAIL {problem}")
+    summary = (f"{report.documents} documents, {report.versions} versions, {report.snapshots} "
+               f"snapshots, {report.signatures} signatures checked")
+    if report.ok:
+        print(f"{args.archive}: OK ({summary})")
+        return EXIT_OK
+    print(f"{args.archive}: {len(report.problems)} problems ({summary})")
+    return EXIT_PROBLEMS
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    if args.jobs is not None and args.jobs < 1:
+        say("--jobs must be at least 1")
+        return EXIT_USAGE
+    report = build(args.content, args.archive, args.out, args.theme, progress=say, workers=args.jobs)
+    print(f"built {args.out}: {report.pages} pages for {report.documents} documents and "
+          f"{report.versions} versions; {report.files_changed} files written, "
+          f"{report.files_removed} removed, {report.files_kept} unchanged, "
+          f"in {time.perf_counter() - started:.1f} s")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    cmd_build(args)
+    server = make_server(args.out, port=args.port)
+    host, port = server.server_address[:2]
+    say(f"serving {args.out} at http://{host!s}:{port}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        say("stopped")
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    secret, public = generate_key_pair(args.dir)
+    print(f"wrote {secret} (secret: keep it out of git; store its contents in the CI secret "
+          f"CLAUSEWATCH_SECRET_KEY) and {public} (public: copy it to the archive as minisign.pub)")
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    archive = load_archive(args.archive)
+    pages = sum(len(v.snapshots) for d in archive.documents for v in d.versions)
+    print(f"{len(archive.documents)} documents, {archive.version_count} versions, "
+          f"{archive.snapshot_count} snapshots ({pages} raw pages)")
+    return EXIT_OK
+
+
+def _summary(rows: Sequence[tuple[str, str, str, str]]) -> str:
+    """A plain table: document, outcome, version, reason (wrapped to one line)."""
+    header = ("document", "outcome", "version", "reason")
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(3)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header[:3], widths, strict=True)) + "  reason"]
+    for row in rows:
+        reason = row[3] if len(row[3]) <= 100 else row[3][:99] + "…"
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row[:3], widths, strict=True)) + "  " + reason)
+    return "\n".join(lines)
+
+
+def cmd_capture(args: argparse.Namespace) -> int:
+    content = load_content(args.content)
+    declarations = select_declarations([d for s in content.services for d in s.documents], args.keys)
+    if args.shard:
+        declarations = in_shard(declarations, args.shard)
+    writer = ArchiveWriter(args.archive, load_signer(args.secret_key))
+    settings = FetchSettings(timeout=args.timeout, concurrency=args.concurrency, per_host=args.per_host)
+    capture = Capture(args.archive, writer, settings)
+    pages = sum(len(d.pages) for d in declarations)
+    fetched = 0
+    tty = sys.stderr.isatty()
+
+    def on_fetch(result: FetchResult) -> None:
+        nonlocal fetched
+        fetched += 1
+        if tty:
+            print(f"\rfetched {fetched}/{pages} pages", end="", file=sys.stderr, flush=True)
+
+    def on_check(check: CheckResult) -> None:
+        if not tty:
+            say(f"{check.key}: {check.outcome}" + (f" ({check.reason})" if check.outcome in FAILED else ""))
+
+    say(f"capturing {len(declarations)} documents ({pages} pages) into {args.archive}")
+    checks = asyncio.run(run_capture(capture, declarations, on_check, on_fetch))
+    if tty:
+        print(file=sys.stderr)
+    print(_summary([(str(c.key), c.outcome, c.version_id or "-", c.reason) for c in checks]))
+    counts = Counter(c.outcome for c in checks)
+    print(", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())))
+    return EXIT_PROBLEMS if any(c.outcome in FAILED for c in checks) else EXIT_OK
+
+
+def cmd_reextract(args: argparse.Namespace) -> int:
+    content = load_content(args.content)
+    declarations = select_declarations([d for s in content.services for d in s.documents], args.keys)
+    writer = ArchiveWriter(args.archive, load_signer(args.secret_key))
+    documents = {d.key: d for d in load_archive(args.archive).documents}
+    rows = []
+    for decl in declarations:
+        if decl.key not in documents:
+            rows.append((str(decl.key), "no-snapshot", "-", "nothing archived yet"))
+            continue
+        result = reextract_document(documents[decl.key], decl, writer)
+        rows.append((result.document, result.outcome, result.version_id or "-", result.reason))
+    print(_summary(rows))
+    return EXIT_PROBLEMS if any(r[1] == "extraction-failed" for r in rows) else EXIT_OK
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    try:
+        data = args.file.read_bytes()
+    except OSError as err:
+        raise ProblemsError([Problem(str(args.file), "", f"cannot read: {err.strerror}", "check the path")]) \
+            from err
+    page = SourcePage(args.url or args.file.resolve().as_uri(), tuple(args.select), tuple(args.remove))
+    try:
+        extraction = extract_page(decode(data).text, page, args.url, doc_type=args.doc_type)
+    except ExtractionError as err:
+        say(f"error: {args.file}: {err}")
+        return EXIT_PROBLEMS
+    sys.stdout.write(extraction.markdown)
+    say(f"{extraction.words} words, {extraction.coverage:.1%} of the selected text kept")
+    return EXIT_OK
