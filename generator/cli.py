@@ -10,7 +10,6 @@ from typing import Any
 
 from . import __version__
 from .buildcache import CacheLocationError
-from .capture import parse_shard
 from .commands import (
     EXIT_PROBLEMS,
     cmd_analyze,
@@ -31,6 +30,7 @@ from .commands import (
 )
 from .model import ProblemsError
 from .render import SiteOutputError
+from .shards import parse_shard
 from .signing import SigningError
 
 KEY_HELP = "<service>/<doc-type> or <service> (default: every declared document)"

@@ -5,7 +5,6 @@ who ran it. Kept apart from the option parsing (generator.cli) so each verb read
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import json
 import sys
@@ -13,24 +12,24 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .analyze import analyze_markdown, check_examples
 from .archive import ArchiveWriter, load_archive
-from .capture import FAILED, Capture, CheckResult, in_shard, run_capture, select_declarations
-from .charset import decode
 from .content import load_content
-from .evaluate import evaluate, format_table, read_sentences, write_predictions
-from .extract import ExtractionError, extract_page
-from .fetch import FetchResult, FetchSettings
-from .impact import compare, format_markdown, repository_root, rules_at_revision
 from .model import DocKey, Problem, ProblemsError, SourcePage
-from .ota_import import ImportReport, import_corpus, write_missing_declarations
 from .pipeline import build
-from .reextract import reextract_document
 from .rules import Ruleset, load_ruleset
-from .serve import make_server
 from .signing import generate_key_pair, load_signer
 from .verify import verify_archive
+
+if TYPE_CHECKING:
+    from .capture import CheckResult
+    from .fetch import FetchResult
+    from .ota_import import ImportReport
+
+# Verbs other than build, serve and verify import their stages when they run: a build need not
+# load the capture stack (httpx, readability, the tracker list).
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -76,6 +75,8 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
 
 
 def cmd_rules_eval(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate, format_table, read_sentences, write_predictions
+
     ruleset = _ruleset(args.content)
     result = evaluate(ruleset.rules, ruleset.label_mapping, read_sentences(args.file))
     if args.predictions:
@@ -88,6 +89,8 @@ def cmd_rules_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_rules_impact(args: argparse.Namespace) -> int:
+    from .impact import compare, format_markdown, repository_root, rules_at_revision
+
     head = _ruleset(args.content).rules
     base = rules_at_revision(repository_root(args.content), args.base, args.content)
     archive = load_archive(args.archive)
@@ -129,6 +132,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_import_ota(args: argparse.Namespace) -> int:
+    from .ota_import import import_corpus, write_missing_declarations
+
     writer = ArchiveWriter(args.archive, load_signer(args.secret_key))
 
     def progress(r: ImportReport) -> None:
@@ -182,6 +187,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import make_server
+
     cmd_build(args)
     server = make_server(args.out, port=args.port)
     host, port = server.server_address[:2]
@@ -222,6 +229,12 @@ def _summary(rows: Sequence[tuple[str, str, str, str]]) -> str:
 
 
 def cmd_capture(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .capture import FAILED, Capture, run_capture, select_declarations
+    from .fetch import FetchSettings
+    from .shards import in_shard
+
     content = load_content(args.content)
     declarations = select_declarations([d for s in content.services for d in s.documents], args.keys)
     if args.shard:
@@ -254,6 +267,9 @@ def cmd_capture(args: argparse.Namespace) -> int:
 
 
 def cmd_reextract(args: argparse.Namespace) -> int:
+    from .capture import select_declarations
+    from .reextract import reextract_document
+
     content = load_content(args.content)
     declarations = select_declarations([d for s in content.services for d in s.documents], args.keys)
     writer = ArchiveWriter(args.archive, load_signer(args.secret_key))
@@ -270,6 +286,9 @@ def cmd_reextract(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    from .charset import decode
+    from .extract import ExtractionError, extract_page
+
     try:
         data = args.file.read_bytes()
     except OSError as err:

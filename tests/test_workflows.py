@@ -24,11 +24,11 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.capture import in_shard, parse_shard, shard_of
 from generator.checklog import read_checks
 from generator.cli import main, make_parser
 from generator.content import load_content
 from generator.model import DocKey
+from generator.shards import in_shard, parse_shard, shard_of
 from generator.signing import generate_key_pair
 from generator.verify import verify_archive
 
