@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from .fetch import FetchResult
     from .ota_import import ImportReport
 
-# Verbs other than build, serve and verify import their stages when they run: a build need not
-# load the capture stack (httpx, readability, the tracker list).
+# Stages only some verbs use (capture, extraction, import, evaluation, the preview server) are
+# imported inside those verbs: a build need not load httpx, readability and the tracker list.
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 

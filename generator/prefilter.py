@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .model import Pattern, Rule
 
-try:  # the regex parser behind `re`: public as sre_parse before 3.11, private since
-    import re._parser as _sre  # type: ignore[import-not-found,import-untyped,unused-ignore]
-except ImportError:  # pragma: no cover - older Pythons
-    import sre_parse as _sre  # type: ignore[no-redef,unused-ignore]
+# The regex parser behind `re` (public as sre_parse before 3.11, private since; any failure to
+# use it means no gate, never a wrong one).
+import re._parser as _sre  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
 Gate = frozenset[str]
 CASED = "\0"  # marks the strings of case-sensitive regexes among the hits
@@ -61,8 +60,7 @@ def _sequence_gate(items: Any, fold: bool) -> Gate | None:
 
 def _item_gate(name: str, value: Any, fold: bool) -> Gate | None:
     if name == "SUBPATTERN":
-        *_, body = value  # (group, add_flags, del_flags, body)
-        add_flags, del_flags = value[1], value[2]
+        _group, add_flags, del_flags, body = value
         if (add_flags | del_flags) & re.IGNORECASE:
             return None  # a scoped case flag: not worth modelling
         return _sequence_gate(body, fold)
