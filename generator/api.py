@@ -26,9 +26,11 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+import orjson
+
 from . import GENERATOR
 from .analyze import Analyzer
-from .archive import PUBLIC_KEY_FILE, dump_json
+from .archive import PUBLIC_KEY_FILE
 from .buildkeys import SITE, doc_group
 from .checklog import Check, read_checks
 from .model import SEVERITIES, Archive, ArchivedDocument, Content, DocKey, Finding, Rule, Version
@@ -115,6 +117,12 @@ class SiteData:
         """The newest capture time of the archive: the date of anything that shows all of it."""
         times = [v.captured_at for d in self.archive.documents for v in d.versions]
         return max(times, default="1970-01-01T00:00:00Z")
+
+
+def api_json(value: Any) -> bytes:
+    """The archive's JSON form (archive.dump_json's bytes, for values without floats: the API has
+    none) by orjson, some twenty times faster than the standard library's indenting encoder."""
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
 
 
 def analyze_versions(archive: Archive, ruleset: Ruleset, read: Callable[[Version], str] = Version.read_text,
@@ -319,16 +327,16 @@ def categories_json(data: SiteData) -> dict[str, Any]:
 def api_files(data: SiteData) -> dict[str, tuple[str, Callable[[], bytes]]]:
     """Every JSON file of the API: {path: (dependency group (buildkeys.py), the bytes when needed)}."""
     out: dict[str, tuple[str, Callable[[], bytes]]] = {
-        "api/index.json": (SITE, lambda: dump_json(index_json(data))),
-        "api/rules.json": (SITE, lambda: dump_json(rules_json(data))),
-        "api/categories.json": (SITE, lambda: dump_json(categories_json(data)))}
+        "api/index.json": (SITE, lambda: api_json(index_json(data))),
+        "api/rules.json": (SITE, lambda: api_json(rules_json(data))),
+        "api/categories.json": (SITE, lambda: api_json(categories_json(data)))}
     for doc in data.archive.documents:
         group = doc_group(doc.key)
         out[document_api_path(doc.key)] = (
-            group, partial(lambda doc: dump_json(document_json(data, doc)), doc))
+            group, partial(lambda doc: api_json(document_json(data, doc)), doc))
         for i, v in enumerate(doc.versions):
             out[version_api_path(doc.key, v.id)] = (
-                group, partial(lambda doc, i: dump_json(version_json(data, doc, i)), doc, i))
+                group, partial(lambda doc, i: api_json(version_json(data, doc, i)), doc, i))
     return dict(sorted(out.items()))
 
 
@@ -374,13 +382,20 @@ def build_sitemap(data: SiteData, extra_pages: Sequence[str] = ()) -> bytes:
     if len(pages) > SITEMAP_MAX_URLS:
         raise ValueError(f"{len(pages)} pages exceed the {SITEMAP_MAX_URLS} URLs of one sitemap; "
                          "split it with a sitemap index")
-    root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
+    # Written out directly (a few thousand URLs): the same bytes as xml_bytes() of the element tree,
+    # at a tenth of its cost. Text is escaped as ElementTree escapes it.
+    lines = ["<?xml version='1.0' encoding='utf-8'?>", f'<urlset xmlns="{SITEMAP_NS}">']
     for page in pages:
-        url = ET.SubElement(root, "url")
-        ET.SubElement(url, "loc").text = data.url(page.path)
+        lines += ["  <url>", f"    <loc>{_xml_escape(data.url(page.path))}</loc>"]
         if page.lastmod:
-            ET.SubElement(url, "lastmod").text = page.lastmod
-    return xml_bytes(root)
+            lines.append(f"    <lastmod>{_xml_escape(page.lastmod)}</lastmod>")
+        lines.append("  </url>")
+    lines.append("</urlset>\n")
+    return "\n".join(lines).encode()
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def xml_bytes(root: ET.Element) -> bytes:

@@ -13,13 +13,14 @@ never inside archive/ or content/ (the build refuses).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 ENV_VAR = "CLAUSEWATCH_CACHE_DIR"
 _PACKAGE = Path(__file__).resolve().parent
@@ -81,7 +82,8 @@ def code_digest() -> str:
 
 
 class BuildCache:
-    """JSON entries under <root>/<code digest>/<kind>/; entries of other code versions are pruned."""
+    """JSON entries under <root>/<code digest>/<kind>/; entries of other code versions are pruned.
+    orjson reads and writes them: the largest (the last build's file list) is megabytes."""
 
     def __init__(self, root: Path, code: str) -> None:
         self.root = root
@@ -100,14 +102,14 @@ class BuildCache:
 
     def get(self, kind: str, key: str) -> Any:
         try:
-            return json.loads(self._path(kind, key).read_bytes())
-        except (FileNotFoundError, ValueError):  # absent, or cut short: recompute
+            return orjson.loads(self._path(kind, key).read_bytes())
+        except (FileNotFoundError, orjson.JSONDecodeError):  # absent, or cut short: recompute
             return None
 
     def put(self, kind: str, key: str, value: Any) -> None:
         path = self._path(kind, key)
         temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        data = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
         if path.parent not in self._folders:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._folders.add(path.parent)
