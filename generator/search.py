@@ -11,11 +11,11 @@ is the main bundle at `pagefind/` (it carries the UI); shard i > 0 is at `pagefi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -55,6 +55,15 @@ def merged_bundles(document_paths: Iterable[str], shards: int) -> list[str]:
     return [f"{folder}/" for folder in shard_folders(document_paths, shards).values() if folder != BUNDLE]
 
 
+@functools.cache
+def _executable() -> Path:
+    """The binary in the `pagefind_bin` wheel, run directly: `python -m pagefind` would start a
+    Python interpreter per shard only to exec it."""
+    from pagefind_bin import get_executable  # type: ignore[import-untyped]  # the wheel's own lookup
+
+    return Path(get_executable()).resolve()
+
+
 def index_pages(site: Path, pages: Iterable[str], main: bool) -> Iterator[tuple[str, bytes]]:
     """Run the Pagefind binary shipped in the `pagefind_bin` wheel over the given pages of the site.
 
@@ -73,7 +82,7 @@ def index_pages(site: Path, pages: Iterable[str], main: bool) -> Iterator[tuple[
             except OSError:  # another file system, or no hard links: copy
                 shutil.copyfile(site / page, target)
         result = subprocess.run(
-            [sys.executable, "-m", "pagefind", "--site", str(shown), "--output-path", str(bundle), "--quiet"],
+            [str(_executable()), "--site", str(shown), "--output-path", str(bundle), "--quiet"],
             capture_output=True, text=True, check=False,
         )
         if result.returncode != 0:
