@@ -34,7 +34,7 @@ from .searchindex import SearchIndexing
 from .signing import key_id_of, read_public_key
 from .sitemodel import Analysis, DocumentView, VersionView, build_site_view
 from .uptodate import RACY_NS, input_stamp, output_intact
-from .verify import verify_archive
+from .verify import VerifyReport, verify_archive
 from .workers import worker_count
 
 SUMMARIES_DIR = "summaries"
@@ -77,6 +77,29 @@ def _text_html_cached(cache: BuildCache, titles: dict[str, str],
     return text_html
 
 
+def _verify(archive_dir: Path, cache: BuildCache) -> VerifyReport:
+    """verify_archive, taking over the last build's checks of documents whose files are unchanged
+    (verify.py says how): kept per public key and archive folder."""
+    key_file = archive_dir / PUBLIC_KEY_FILE
+    key = digest(key_file.read_bytes() if key_file.is_file() else b"",  # missing: verify says so
+                 str(archive_dir.resolve()))
+    last = cache.get("verified-documents", key)
+    last = last if isinstance(last, dict) and isinstance(last.get("documents"), dict) else {"documents": {}}
+    # As for the input stamp: a file modified just before it was checked may change again within
+    # one mtime tick, so only documents whose files were all older than that are taken at their stat.
+    settled = last.get("taken", 0) - RACY_NS
+    proofs = {folder: proof for folder, proof in last["documents"].items()
+              if all(file[2] < settled for file in proof["files"])}
+    known_files = {path: facts for proof in proofs.values() for path, *facts in proof["facts"]}
+    known_good = frozenset(memo for proof in last["documents"].values() for memo in proof["good"])
+    taken = time.time_ns()
+    report = verify_archive(archive_dir, known_good=known_good, known_files=known_files,
+                            known_documents=proofs)
+    if report.proofs != last["documents"]:
+        cache.put("verified-documents", key, {"taken": taken, "documents": report.proofs})
+    return report
+
+
 def build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None = None,
           progress: Callable[[str], None] = lambda _: None, cache_dir: Path | None = None,
           workers: int | None = None, documents_per_shard: int = search.DOCUMENTS_PER_SHARD) -> BuildReport:
@@ -103,22 +126,7 @@ def build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None = 
     progress(f"loading {archive_dir}")
     archive = load_archive(archive_dir)
     progress("verifying hashes and signatures")
-    key_file = archive_dir / PUBLIC_KEY_FILE
-    signatures_key = digest(key_file.read_bytes() if key_file.is_file() else b"")  # missing: verify says
-    known = cache.get("signatures", signatures_key)
-    files_key = digest(str(archive_dir.resolve()))
-    hashed = cache.get("archive-files", files_key)
-    hashed = hashed if isinstance(hashed, dict) and isinstance(hashed.get("files"), dict) else {}
-    # As for the input stamp: a file modified just before it was hashed may change within one
-    # mtime tick, so only files older than that are trusted by their stat.
-    trusted = {path: facts for path, facts in hashed.get("files", {}).items()
-               if facts[1] < hashed.get("taken", 0) - RACY_NS}
-    taken = time.time_ns()
-    report = verify_archive(archive_dir, known_good=frozenset(known or ()), known_files=trusted)
-    if set(known or ()) != report.good_signatures:
-        cache.put("signatures", signatures_key, sorted(report.good_signatures))
-    if hashed.get("files") != report.file_facts:
-        cache.put("archive-files", files_key, {"taken": taken, "files": report.file_facts})
+    report = _verify(archive_dir, cache)
     failed = {Path(p.file) for p in report.problems}  # paths as verify_archive made them
     key_id = key_id_of(read_public_key(archive_dir / PUBLIC_KEY_FILE))
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import minisign
 
@@ -38,10 +40,34 @@ class VerifyReport:
     verified: dict[Path, str] = field(default_factory=dict)  # signed file → its SHA-256, when all checked
     good_signatures: set[str] = field(default_factory=set)  # memo keys (see `_memo_key`) of this run
     file_facts: dict[str, list[object]] = field(default_factory=dict)  # path → [size, mtime_ns, inode, sha]
+    proofs: dict[str, DocumentProof] = field(default_factory=dict)  # document folder → its clean check
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+# What a document's clean check established, for a later run to reuse while none of the document's
+# files changed (JSON-able, for the build cache): "files" [[path, size, mtime_ns, inode], ...] taken
+# before the check; "facts" [[path, size, mtime_ns, inode, sha256], ...] of the files it hashed;
+# "verified" the signed files that verified; "good" signature memo keys; "counts" [versions,
+# snapshots, signatures].
+DocumentProof = dict[str, list[Any]]
+
+
+def document_files(directory: Path) -> list[list[Any]]:
+    """[path, size, mtime_ns, inode] of every file under a document folder, sorted."""
+    found = []
+    folders = [directory]
+    while folders:
+        with os.scandir(folders.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(Path(entry.path))
+                else:
+                    stat = entry.stat(follow_symlinks=False)
+                    found.append([entry.path, stat.st_size, stat.st_mtime_ns, stat.st_ino])
+    return sorted(found)
 
 
 def _memo_key(public_key: bytes, data_sha: str, signature: bytes) -> str:
@@ -50,12 +76,54 @@ def _memo_key(public_key: bytes, data_sha: str, signature: bytes) -> str:
 
 class _Verifier:
     def __init__(self, public_key: minisign.PublicKey, report: VerifyReport,
-                 known_good: frozenset[str], known_files: Mapping[str, Sequence[object]]) -> None:
+                 known_good: frozenset[str], known_files: Mapping[str, Sequence[object]],
+                 known_documents: Mapping[str, DocumentProof]) -> None:
         self.public_key = public_key
         self.key_bytes = bytes(public_key)
         self.report = report
         self.known_good = known_good
         self.known_files = known_files
+        self.known_documents = known_documents
+
+    def proven(self, directory: Path, files: list[list[Any]]) -> bool:
+        """Take over an earlier clean check of this document if none of its files changed since
+        (same names, sizes, mtimes and inodes: git's test for an unchanged file)."""
+        proof = self.known_documents.get(str(directory))
+        if proof is None or proof["files"] != files:
+            return False
+        report = self.report
+        report.file_facts.update({path: facts for path, *facts in proof["facts"]})
+        verified = set(proof["verified"])
+        report.verified.update({Path(path): str(facts[-1]) for path, *facts in proof["facts"]
+                                if path in verified})
+        report.good_signatures.update(proof["good"])
+        report.documents += 1
+        versions, snapshots, signatures = proof["counts"]
+        report.versions += versions
+        report.snapshots += snapshots
+        report.signatures += signatures
+        report.proofs[str(directory)] = proof
+        return True
+
+    def check_document(self, directory: Path) -> None:
+        """document(), or its earlier result when nothing in the folder changed. Only a check that
+        found nothing wrong is remembered: a document with problems is checked every time."""
+        files = document_files(directory)  # before the check: a file changed during it is new next time
+        if self.proven(directory, files):
+            return
+        report = self.report
+        problems, warnings = len(report.problems), len(report.warnings)
+        facts, verified, good = set(report.file_facts), set(report.verified), set(report.good_signatures)
+        counts = (report.versions, report.snapshots, report.signatures)
+        self.document(directory)
+        if len(report.problems) == problems and len(report.warnings) == warnings:
+            report.proofs[str(directory)] = {
+                "files": files,
+                "facts": sorted([path, *report.file_facts[path]] for path in set(report.file_facts) - facts),
+                "verified": sorted(str(p) for p in set(report.verified) - verified),
+                "good": sorted(report.good_signatures - good),
+                "counts": [after - before for after, before in zip(
+                    (report.versions, report.snapshots, report.signatures), counts, strict=True)]}
 
     def fail(self, path: Path, message: str, fix: str = "") -> None:
         self.report.problems.append(Problem(str(path), "", message, fix))
@@ -170,14 +238,17 @@ class _Verifier:
 def verify_archive(root: Path, public_key_path: Path | None = None,
                    progress: Callable[[str], None] = lambda _: None,
                    known_good: frozenset[str] = frozenset(),
-                   known_files: Mapping[str, Sequence[object]] | None = None) -> VerifyReport:
+                   known_files: Mapping[str, Sequence[object]] | None = None,
+                   known_documents: Mapping[str, DocumentProof] | None = None) -> VerifyReport:
     """Check the whole archive against its public key (or a pinned one given by the caller).
 
     `known_good` holds `report.good_signatures` of an earlier run (the build cache keeps them): a
     signature already checked over the same key and bytes is not checked again; hashes and trusted
     comments always are. `known_files` holds `report.file_facts` of an earlier run: a file whose
     size, mtime and inode are unchanged is taken to have the SHA-256 it had (the build uses both;
-    `clausewatch verify` uses neither and checks every byte)."""
+    `clausewatch verify` uses neither and checks every byte). `known_documents` holds `report.proofs`
+    of an earlier run: a document none of whose files changed (by the same test) is not checked
+    again, its earlier clean result is taken over."""
     report = VerifyReport()
     if root.is_dir() and not any(not p.name.startswith(".") for p in root.iterdir()):
         return report  # a new archive whose first write was interrupted: nothing to check yet
@@ -188,10 +259,10 @@ def verify_archive(root: Path, public_key_path: Path | None = None,
         report.problems.append(Problem(str(key_path), "", str(err).removeprefix(f"{key_path}: "),
                                        "restore the archive's minisign.pub"))
         return report
-    verifier = _Verifier(public_key, report, known_good, known_files or {})
+    verifier = _Verifier(public_key, report, known_good, known_files or {}, known_documents or {})
     # A document whose every check failed so far has a check log but no versions yet.
     logged = {p.parent for p in root.glob(f"*/*/{CHECKS_FILE}")}
     for directory in sorted(set(document_dirs(root)) | logged):
         progress(f"{directory.parent.name}/{directory.name}")
-        verifier.document(directory)
+        verifier.check_document(directory)
     return report

@@ -89,6 +89,14 @@ def tamper(project: Path) -> None:
     text.write_text(text.read_text() + "\nAltered.\n")
 
 
+def alter_a_signature(project: Path) -> None:
+    """A signature altered (same size): the build's memo of verified documents must notice."""
+    sig = sorted((project / "archive").glob("*/*/versions/*.md.minisig"))[-1]
+    data = bytearray(sig.read_bytes())
+    data[-20] ^= 0x01
+    sig.write_bytes(bytes(data))
+
+
 def flip_a_letter(project: Path) -> None:
     """The same, keeping the size: the build's hash memo must notice by the file's mtime."""
     text = sorted((project / "archive").glob("*/*/versions/*.md"))[-1]
@@ -113,6 +121,7 @@ CHANGES: dict[str, Callable[[Path, Signer], object]] = {
     "template edited": lambda project, _: edit_theme(project),
     "text tampered with": lambda project, _: tamper(project),
     "one letter of a text changed": lambda project, _: flip_a_letter(project),
+    "signature altered": lambda project, _: alter_a_signature(project),
     "failed check logged": log_failed_check,
 }
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from generator.cli import main
-from generator.verify import verify_archive
+from generator.verify import VerifyReport, _Verifier, verify_archive
 
 
 @pytest.fixture
@@ -82,3 +83,48 @@ def test_verify_cli_exit_status(archive: Path, capsys: pytest.CaptureFixture[str
     flip_byte(victim)
     assert main(["verify", "--archive", str(archive)]) == 1
     assert f"FAIL {victim}" in capsys.readouterr().err
+
+
+def _as_before(report: VerifyReport) -> tuple[object, ...]:
+    return (report.documents, report.versions, report.snapshots, report.signatures, report.verified,
+            report.good_signatures, report.file_facts)
+
+
+def test_an_unchanged_document_takes_over_its_last_clean_check(archive: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    full = verify_archive(archive)
+    assert len(full.proofs) == full.documents  # every document checked clean
+
+    def no_check(*_: object) -> None:
+        raise AssertionError("an unchanged document was checked again")
+
+    monkeypatch.setattr(_Verifier, "document", no_check)
+    again = verify_archive(archive, known_documents=full.proofs)
+    assert _as_before(again) == _as_before(full) and again.proofs == full.proofs and again.ok
+
+
+def _changed_signature(archive: Path) -> str:
+    sig = first(archive, "*/*/versions/*.md.minisig")
+    flip_byte(sig, offset=len(sig.read_bytes()) - 20)
+    return sig.with_name(sig.name.removesuffix(".minisig")).name
+
+
+def _stray(archive: Path) -> str:
+    (first(archive, "*/*/versions/*.json").parent / "notes.txt").write_text("who put this here?\n")
+    return "notes.txt"
+
+
+def _text_changed(archive: Path) -> str:
+    text = first(archive, "*/*/versions/*.md")
+    text.write_text(text.read_text() + "\nAltered.\n")
+    return text.name
+
+
+@pytest.mark.parametrize("change", [_changed_signature, _stray, _text_changed])
+def test_a_document_whose_files_changed_is_checked_again(archive: Path,
+                                                         change: Callable[[Path], str]) -> None:
+    proofs = verify_archive(archive).proofs
+    failing = change(archive)
+    report = verify_archive(archive, known_documents=proofs)
+    assert failing in {Path(p.file).name for p in report.problems}
+    assert len(report.proofs) == len(proofs) - 1  # the failing document keeps no proof
