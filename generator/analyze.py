@@ -95,15 +95,26 @@ class Analyzer:
     """Applies one ruleset to many versions. Versions share most of their clauses, so what each
     clause wording matches is remembered: an archive costs about what its distinct clauses cost."""
 
+    # Building the literal gates costs what they save over about 90 clauses (30 ms against 0.5 ms
+    # a clause unfiltered, 0.17 ms filtered): a build that meets only a new version's few new
+    # wordings matches them directly.
+    DIRECT_MATCHES = 64
+
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = tuple(rules)
-        self._gates = RuleGates(self.rules)
         self._matches: dict[str, tuple[Rule, ...]] = {}
+        self._new_wordings = 0
+
+    @functools.cached_property
+    def _gates(self) -> RuleGates:
+        return RuleGates(self.rules)
 
     def matching(self, text: str) -> tuple[Rule, ...]:
         found = self._matches.get(text)
         if found is None:
-            found = self._matches[text] = tuple(matching_rules(self._gates, text))
+            self._new_wordings += 1
+            rules = self.rules if self._new_wordings <= self.DIRECT_MATCHES else self._gates
+            found = self._matches[text] = tuple(matching_rules(rules, text))
         return found
 
     def remember(self, matches: Mapping[str, Sequence[str]]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,11 +143,11 @@ class Version:
     def technical(self) -> bool:
         return self.kind == "technical"
 
-    @property
+    @functools.cached_property  # asked for often by a build, and paths are slow to make
     def text_path(self) -> Path:
         return self.directory / "versions" / f"{self.id}.md"
 
-    @property
+    @functools.cached_property
     def metadata_path(self) -> Path:
         return self.directory / "versions" / f"{self.id}.json"
 
