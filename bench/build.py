@@ -99,6 +99,9 @@ def run_measured(command: list[str], log: Path, cache: Path | None = None) -> Ru
     """Run command in a subprocess; wall time, CPU time and peak RSS of that process alone.
     `cache`: the build cache folder it uses (CLAUSEWATCH_CACHE_DIR)."""
     env = dict(os.environ, CLAUSEWATCH_CACHE_DIR=str(cache)) if cache else None
+    # Earlier runs' output (hundreds of megabytes) is still being written back, and deleting it
+    # makes the file system discard blocks: flushed here, neither lands in this run's time.
+    os.sync()
     with open(log, "w+b") as out:
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
