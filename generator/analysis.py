@@ -105,7 +105,7 @@ class _Worker:
                     diff = diff_texts(previous[0], text)
                     stats = change_stats(diff)
                     if cache:  # the changes page reads the diff back (LazyDiffs)
-                        cache.put("diff", change_key, diff_to_json(diff))
+                        cache.put("diff", change_key, diff_to_json(diff, text))
                         cache.put("change", change_key, list(dataclasses.astuple(stats)))
                 else:
                     stats = ChangeStats(*row)
@@ -188,11 +188,12 @@ class LazyDiffs(Mapping[VersionKey, TextDiff]):
     def __getitem__(self, key: VersionKey) -> TextDiff:
         old, new = self._previous[key]
         old_sha, new_sha = self._sha(old), self._sha(new)
+        new_text = new.read_text(encoding="utf-8")
         if self._cache and old_sha and new_sha:
             found = self._cache.get("diff", digest(old_sha, new_sha))
             if isinstance(found, dict):
-                return diff_from_json(found)
-        return diff_texts(old.read_text(encoding="utf-8"), new.read_text(encoding="utf-8"))
+                return diff_from_json(found, new_text)
+        return diff_texts(old.read_text(encoding="utf-8"), new_text)
 
     def __iter__(self) -> Iterator[VersionKey]:
         return iter(self._previous)
