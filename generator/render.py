@@ -54,7 +54,7 @@ def relative_root(page_path: str) -> str:
 
 
 # [key, SHA-256, size, mtime_ns, searchable] of a file as a build left it; searchable: a page that
-# Pagefind indexes (it carries `data-pagefind-body`).
+# Pagefind indexes (it carries `data-pagefind-body`). Only such pages have their SHA-256 taken.
 ManifestEntry = list[Any]
 SEARCH_MARK = b"data-pagefind-body"
 
@@ -123,7 +123,7 @@ class SiteWriter:
             self.changed += 1
         stat = path.stat()
         searchable = relative.endswith(".html") and SEARCH_MARK in data
-        sha = hashlib.sha256(data).hexdigest()
+        sha = hashlib.sha256(data).hexdigest() if searchable else ""  # what the search shards need
         self._record(relative, [key, sha, stat.st_size, stat.st_mtime_ns, searchable])
 
     def copy(self, relative: str, source: Path) -> None:
