@@ -1,20 +1,20 @@
 """Every version's findings and change size, from the build cache or computed across cores.
 
-A document's results are cached as one entry keyed by its versions' text hashes, the document
-type and the ruleset digest; on a miss, each version's findings and each change's size have
-entries of their own, so a new version costs one analysis and one diff, not ten.
+A document's results are cached as one entry keyed by the document and the ruleset digest,
+holding each verified version's findings by its text's SHA-256 and each change's size by the
+pair of SHA-256s: a new version costs one analysis and one diff, not ten.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .analyze import Analyzer
-from .archive import sha256_hex
 from .buildcache import BuildCache, digest
 from .diff import diff_texts
 from .diffcodec import diff_from_json, diff_to_json
@@ -60,66 +60,74 @@ class _Worker:
         self.ruleset_digest = ruleset_digest
         self.cache = cache
 
-    def document_key(self, job: _Job) -> str | None:
-        if self.cache is None or None in job.hashes:
-            return None
-        return digest(str(job.doc.key), self.ruleset_digest,
-                      *(f"{v.id} {h}" for v, h in zip(job.doc.versions, job.hashes, strict=True)))
+    def _key(self, job: _Job) -> str:
+        return digest(str(job.doc.key), self.ruleset_digest)
+
+    def _stored(self, job: _Job) -> dict[str, dict[str, Any]]:
+        """The document's entry: findings rows by text SHA-256, change sizes by "old new" SHA-256s."""
+        entry = self.cache.get("results", self._key(job)) if self.cache else None
+        if not (isinstance(entry, dict) and isinstance(entry.get("findings"), dict)
+                and isinstance(entry.get("changes"), dict)):
+            return {"findings": {}, "changes": {}}
+        return entry
 
     def cached(self, job: _Job) -> DocumentResults | None:
-        key = self.document_key(job)
-        entry = self.cache.get("document", key) if self.cache and key else None
-        if not isinstance(entry, dict):
+        """The document's results when the cache holds every version's and every change's."""
+        if self.cache is None or None in job.hashes:
             return None
-        return DocumentResults({vid: [_finding(r) for r in rows] for vid, rows in entry["findings"].items()},
-                               {vid: ChangeStats(*row) for vid, row in entry["changes"].items()})
+        stored = self._stored(job)
+        found, changed = stored["findings"], stored["changes"]
+        shas = cast(tuple[str, ...], job.hashes)
+        pairs = [f"{a} {b}" for a, b in itertools.pairwise(shas)]
+        if not (all(h in found for h in shas) and all(p in changed for p in pairs)):
+            return None
+        versions = job.doc.versions
+        return DocumentResults(
+            {v.id: [_finding(r) for r in found[h]] for v, h in zip(versions, shas, strict=True)},
+            {v.id: ChangeStats(*changed[p]) for v, p in zip(versions[1:], pairs, strict=True)})
 
     def compute(self, job: _Job) -> DocumentResults:
         findings: dict[str, list[Finding]] = {}
         changes: dict[str, ChangeStats] = {}
         doc_type = job.doc.key.doc_type
+        stored = self._stored(job)
+        keep: dict[str, dict[str, Any]] = {"findings": {}, "changes": {}}  # of verified texts only
         # What this document's clause wordings matched last time: a new version shares most of them.
         memo_key = digest(str(job.doc.key), self.ruleset_digest)
         memo = self.cache.get("clause-matches", memo_key) if self.cache else None
         if isinstance(memo, dict):
             self.analyzer.remember(memo)
         seen: set[str] = set()
-        previous: tuple[str, str] | None = None  # (text, sha)
+        previous: tuple[str, str | None] | None = None  # (text, sha if verified)
         for version, known in zip(job.doc.versions, job.hashes, strict=True):
             text = version.read_text()
-            sha = known or sha256_hex(text.encode())
-            cache = self.cache if known else None  # never cache what did not verify
-            key = digest(sha, doc_type, self.ruleset_digest)
-            rows = cache.get("findings", key) if cache else None
+            rows = stored["findings"].get(known) if known else None
             if rows is None:
                 found = self.analyzer.analyze(doc_type, text, seen)
-                if cache:
-                    cache.put("findings", key, [_finding_row(f) for f in found])
+                rows = [_finding_row(f) for f in found]
             else:
                 found = [_finding(r) for r in rows]
+            if known:
+                keep["findings"][known] = rows
             findings[version.id] = found
             if previous is not None:
-                change_key = digest(previous[1], sha)
-                row = cache.get("change", change_key) if cache else None
+                pair = f"{previous[1]} {known}" if previous[1] and known else None
+                row = stored["changes"].get(pair) if pair else None
                 if row is None:
                     diff = diff_texts(previous[0], text)
-                    stats = change_stats(diff)
-                    if cache:  # the changes page reads the diff back (LazyDiffs)
-                        cache.put("diff", change_key, diff_to_json(diff, text))
-                        cache.put("change", change_key, list(dataclasses.astuple(stats)))
-                else:
-                    stats = ChangeStats(*row)
-                changes[version.id] = stats
-            previous = (text, sha)
-        results = DocumentResults(findings, changes)
+                    row = list(dataclasses.astuple(change_stats(diff)))
+                    if self.cache and pair:  # the changes page reads the diff back (LazyDiffs)
+                        self.cache.put("diff", digest(cast(str, previous[1]), cast(str, known)),
+                                       diff_to_json(diff, text))
+                if pair:
+                    keep["changes"][pair] = row
+                changes[version.id] = ChangeStats(*row)
+            previous = (text, known)
         if self.cache and seen:  # the wordings analysed this time: the next version resembles them
             self.cache.put("clause-matches", memo_key, self.analyzer.remembered(seen))
-        document_key = self.document_key(job)
-        if self.cache and document_key:
-            self.cache.put("document", document_key, {
-                "findings": {vid: [_finding_row(f) for f in fs] for vid, fs in findings.items()},
-                "changes": {vid: list(dataclasses.astuple(s)) for vid, s in changes.items()}})
-        return results
+        if self.cache and keep != stored:
+            self.cache.put("results", self._key(job), keep)
+        return DocumentResults(findings, changes)
 
 
 _worker: _Worker | None = None  # set before the pool forks: workers inherit it

@@ -9,14 +9,17 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from generator import GENERATOR
+from generator.analyze import Analyzer
 from generator.archive import ArchiveWriter, NewVersion, load_archive
 from generator.buildcache import CacheLocationError
 from generator.checklog import Observation, append_check
 from generator.cli import main
+from generator.diff import diff_texts
 from generator.pipeline import BuildReport, build
 from generator.search import MARKER
 from generator.signing import Signer
@@ -164,6 +167,28 @@ def test_new_version_rewrites_only_what_it_affects(project: Path, demo_signer: S
 
     builder("site", "cache")  # nothing changed since
     assert mtimes(site) == after, "a build with nothing changed rewrote files"
+
+
+def test_new_version_costs_one_analysis_and_one_diff(project: Path, demo_signer: Signer,
+                                                      builder: Callable[[str, str], Path],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    builder("site", "cache")
+    add_version(project, demo_signer)
+    calls: list[str] = []
+    analyze, diff = Analyzer.analyze, diff_texts
+
+    def counted_analyze(self: Analyzer, *args: Any, **kwargs: Any) -> Any:
+        calls.append("analyze")
+        return analyze(self, *args, **kwargs)
+
+    def counted_diff(*args: Any, **kwargs: Any) -> Any:
+        calls.append("diff")
+        return diff(*args, **kwargs)
+
+    monkeypatch.setattr(Analyzer, "analyze", counted_analyze)
+    monkeypatch.setattr("generator.analysis.diff_texts", counted_diff)
+    builder("site", "cache")  # under PARALLEL_MIN_VERSIONS versions to analyse: in this process
+    assert sorted(calls) == ["analyze", "diff"]
 
 
 def test_empty_cache_is_a_clean_build(project: Path, builder: Callable[[str, str], Path]) -> None:
