@@ -1,6 +1,6 @@
-"""The site's machine-readable data: a static JSON API and sitemap.xml. Pure: bytes from `SiteData`.
+"""The site's machine-readable data: a static JSON API. Pure: bytes from `SiteData`.
 
-Everything here (and in `feeds.py`) is a function of one `SiteData`, loaded beforehand by
+Everything here (and in `feeds.py` and `sitemap.py`) is a function of one `SiteData`, loaded beforehand by
 `load_site_data` (which reads the version texts to analyze them, and the check logs). The same
 input always gives the same bytes: no build time, no dict order, no locale.
 
@@ -10,7 +10,6 @@ Output, as {path relative to the site root: bytes}:
     api/<service>/<doc-type>.json            one document: all versions, latest findings, checks
     api/<service>/<doc-type>/<version>.json  one version: metadata, findings, changes, raw files
     api/rules.json, api/categories.json      the ruleset, with where each rule / category matches
-    sitemap.xml                              every page of the URL contract, absolute URLs
 
 JSON is written like the archive's: sorted keys, 2-space indent, UTF-8, trailing newline. Links are
 absolute URLs under `content.settings.base_url`, following the URL contract of architecture.md.
@@ -18,8 +17,6 @@ absolute URLs under `content.settings.base_url`, following the URL contract of a
 
 from __future__ import annotations
 
-import re
-import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,8 +51,6 @@ from .urls import (
 )
 
 API_VERSION = 1
-SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
-SITEMAP_MAX_URLS = 50_000  # sitemaps.org: one file holds at most 50,000 URLs
 RAW_SUFFIXES = {"md": ".md", "md_minisig": ".md.minisig", "json": ".json", "json_minisig": ".json.minisig"}
 KIND_LABELS = {"first": "first capture", "change": "change", "technical": "technical re-extraction"}
 
@@ -343,71 +338,3 @@ def api_files(data: SiteData) -> dict[str, tuple[str, Callable[[], bytes]]]:
 def build_api(data: SiteData) -> dict[str, bytes]:
     """Every JSON file of the API: {path relative to the site root: bytes}."""
     return {path: make() for path, (_, make) in api_files(data).items()}
-
-
-# --- sitemap ------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class SitePage:
-    path: str  # relative to the site root, '' for home, pages end in '/'
-    lastmod: str | None  # W3C datetime (the capture time of the version the page shows)
-
-
-def site_pages(data: SiteData, extra_pages: Sequence[str] = ()) -> list[SitePage]:
-    """Every HTML page of the URL contract, plus the `categories/` and `rules/` indexes, in site
-    order; `extra_pages` adds pages (without lastmod). Home, search, categories and rules pages
-    show the whole archive: their lastmod is its newest capture; about and methodology have none."""
-    newest = data.newest_capture()
-    pages = [SitePage("", newest), SitePage("about/", None), SitePage("methodology/", None),
-             SitePage("search/", newest)]
-    pages += [SitePage(p, None) for p in extra_pages]
-    pages.append(SitePage("categories/", newest))
-    pages += [SitePage(category_path(c.slug), newest) for c in data.ruleset.categories]
-    pages.append(SitePage("rules/", newest))
-    pages += [SitePage(rule_path(r.id), newest) for r in sorted(data.ruleset.rules, key=lambda r: r.id)]
-    for slug, docs in data.services():
-        pages.append(SitePage(service_path(slug), max(d.latest.captured_at for d in docs)))
-        for doc in docs:
-            pages.append(SitePage(document_path(doc.key), doc.latest.captured_at))
-            pages.append(SitePage(history_path(doc.key), doc.latest.captured_at))
-            for i, v in enumerate(doc.versions):
-                pages.append(SitePage(version_path(doc.key, v.id), v.captured_at))
-                if i:
-                    pages.append(SitePage(changes_path(doc.key, v.id), v.captured_at))
-    return pages
-
-
-def build_sitemap(data: SiteData, extra_pages: Sequence[str] = ()) -> bytes:
-    pages = site_pages(data, extra_pages)
-    if len(pages) > SITEMAP_MAX_URLS:
-        raise ValueError(f"{len(pages)} pages exceed the {SITEMAP_MAX_URLS} URLs of one sitemap; "
-                         "split it with a sitemap index")
-    # Written out directly (a few thousand URLs): the same bytes as xml_bytes() of the element tree,
-    # at a tenth of its cost. Text is escaped as ElementTree escapes it.
-    lines = ["<?xml version='1.0' encoding='utf-8'?>", f'<urlset xmlns="{SITEMAP_NS}">']
-    for page in pages:
-        lines += ["  <url>", f"    <loc>{_xml_escape(data.url(page.path))}</loc>"]
-        if page.lastmod:
-            lines.append(f"    <lastmod>{_xml_escape(page.lastmod)}</lastmod>")
-        lines.append("  </url>")
-    lines.append("</urlset>\n")
-    return "\n".join(lines).encode()
-
-
-def _xml_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def xml_bytes(root: ET.Element) -> bytes:
-    """UTF-8 XML with a declaration, indented, LF-terminated: the same tree gives the same bytes."""
-    ET.indent(root)
-    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    return data + b"\n"
-
-
-_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def xml_text(text: str) -> str:
-    """Drop what XML 1.0 cannot hold (control characters, U+FFFE/U+FFFF); escaping is ElementTree's."""
-    return _XML_INVALID.sub("", text)

@@ -17,6 +17,7 @@ the archive's newest capture), never the time of the build.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,8 +30,6 @@ from .api import (
     finding_changes,
     previous_version,
     severity_counts,
-    xml_bytes,
-    xml_text,
 )
 from .buildkeys import SITE, category_feed_group, doc_group, service_group
 from .model import ArchivedDocument, DocKey, Finding, Version
@@ -50,6 +49,22 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 FEED_LIMIT = 100  # entries per feed, newest kept
 LISTED_FINDINGS = 10  # added / removed findings quoted in a summary, each
 QUOTE_CHARS = 200  # a quoted clause is cut after this many characters
+
+
+def xml_bytes(root: ET.Element) -> bytes:
+    """UTF-8 XML with a declaration, indented, LF-terminated: the same tree gives the same bytes."""
+    ET.indent(root)
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data + b"\n"
+
+
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """Drop what XML 1.0 cannot hold (control characters, U+FFFE/U+FFFF); escaping is ElementTree's."""
+    return _XML_INVALID.sub("", text)
+
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import search
 from .analysis import LazyDiffs, analyse_archive, changes_by_version, findings_by_version
-from .api import SiteData, api_files, build_sitemap
+from .api import SiteData, api_files
 from .archive import PUBLIC_KEY_FILE, load_archive
 from .buildcache import BuildCache, check_location, code_digest, digest, files_digest
 from .buildcache import cache_root as default_cache_root
@@ -32,6 +32,7 @@ from .render import (
 from .rules import RULES_DIR, load_ruleset
 from .searchindex import SearchIndexing
 from .signing import key_id_of, read_public_key
+from .sitemap import build_sitemap
 from .sitemodel import Analysis, DocumentView, VersionView, build_site_view
 from .uptodate import RACY_NS, input_stamp, output_intact
 from .verify import VerifyReport, verify_archive

@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 
-from generator.api import SiteData, analyze_versions, build_api, build_sitemap, load_site_data
+from generator.api import SiteData, analyze_versions, build_api, load_site_data
 from generator.archive import load_archive
 from generator.checklog import Check
 from generator.content import load_content
 from generator.feeds import FEED_LIMIT, build_feeds
 from generator.model import Archive, DocKey, Finding
 from generator.rules import load_ruleset
+from generator.sitemap import build_sitemap
 
 from .conftest import ROOT
 
