@@ -5,10 +5,11 @@
    for both (the raw texts published next to each version page; nothing else is requested), diffs them
    word by word here, and shows the result in #compare-result, built with DOM calls only: the texts
    are untrusted, so they only ever become text nodes, never markup. The diff mirrors
-   generator/diff.py (paragraphs first, then words; whitespace never compared; short unchanged
-   stretches between edits folded in; moved paragraphs marked), with an LCS instead of difflib, so
-   a figure may differ slightly from the changes pages. The pair compared is kept in the URL
-   (#compare=<from>..<to>), so a comparison can be linked. Under Node, exports the diff for tests. */
+   generator/diff.py and generator/wordalign.py (paragraphs first, then words; whitespace never
+   compared; short unchanged stretches between edits folded in; moved paragraphs marked), with an
+   LCS instead of difflib, so a figure may differ slightly from the changes pages. The pair
+   compared is kept in the URL (#compare=<from>..<to>), so a comparison can be linked. Under Node,
+   exports the diff for tests. */
 (function () {
   "use strict";
 
