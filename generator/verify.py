@@ -46,6 +46,19 @@ class VerifyReport:
     def ok(self) -> bool:
         return not self.problems
 
+    def add(self, other: VerifyReport) -> None:
+        """Take in the report of other documents."""
+        self.documents += other.documents
+        self.versions += other.versions
+        self.snapshots += other.snapshots
+        self.signatures += other.signatures
+        self.problems += other.problems
+        self.warnings += other.warnings
+        self.verified.update(other.verified)
+        self.good_signatures |= other.good_signatures
+        self.file_facts.update(other.file_facts)
+        self.proofs.update(other.proofs)
+
 
 # What a document's clean check established, for a later run to reuse while none of the document's
 # files changed (JSON-able, for the build cache): "files" [[path, size, mtime_ns, inode], ...] taken
@@ -91,18 +104,13 @@ class _Verifier:
         proof = self.known_documents.get(str(directory))
         if proof is None or proof["files"] != files:
             return False
-        report = self.report
-        report.file_facts.update({path: facts for path, *facts in proof["facts"]})
         verified = set(proof["verified"])
-        report.verified.update({Path(path): str(facts[-1]) for path, *facts in proof["facts"]
-                                if path in verified})
-        report.good_signatures.update(proof["good"])
-        report.documents += 1
         versions, snapshots, signatures = proof["counts"]
-        report.versions += versions
-        report.snapshots += snapshots
-        report.signatures += signatures
-        report.proofs[str(directory)] = proof
+        self.report.add(VerifyReport(
+            1, versions, snapshots, signatures,
+            verified={Path(path): str(facts[-1]) for path, *facts in proof["facts"] if path in verified},
+            good_signatures=set(proof["good"]), file_facts={path: facts for path, *facts in proof["facts"]},
+            proofs={str(directory): proof}))
         return True
 
     def check_document(self, directory: Path) -> None:
@@ -111,19 +119,17 @@ class _Verifier:
         files = document_files(directory)  # before the check: a file changed during it is new next time
         if self.proven(directory, files):
             return
-        report = self.report
-        problems, warnings = len(report.problems), len(report.warnings)
-        facts, verified, good = set(report.file_facts), set(report.verified), set(report.good_signatures)
-        counts = (report.versions, report.snapshots, report.signatures)
-        self.document(directory)
-        if len(report.problems) == problems and len(report.warnings) == warnings:
-            report.proofs[str(directory)] = {
-                "files": files,
-                "facts": sorted([path, *report.file_facts[path]] for path in set(report.file_facts) - facts),
-                "verified": sorted(str(p) for p in set(report.verified) - verified),
-                "good": sorted(report.good_signatures - good),
-                "counts": [after - before for after, before in zip(
-                    (report.versions, report.snapshots, report.signatures), counts, strict=True)]}
+        whole, self.report = self.report, VerifyReport()  # this document's part, apart
+        try:
+            self.document(directory)
+        finally:
+            part, self.report = self.report, whole
+        if not part.problems and not part.warnings:
+            part.proofs[str(directory)] = {
+                "files": files, "facts": sorted([path, *facts] for path, facts in part.file_facts.items()),
+                "verified": sorted(map(str, part.verified)), "good": sorted(part.good_signatures),
+                "counts": [part.versions, part.snapshots, part.signatures]}
+        whole.add(part)
 
     def fail(self, path: Path, message: str, fix: str = "") -> None:
         self.report.problems.append(Problem(str(path), "", message, fix))
