@@ -93,8 +93,7 @@ class _Worker:
         stored = self._stored(job)
         keep: dict[str, dict[str, Any]] = {"findings": {}, "changes": {}}  # of verified texts only
         # What this document's clause wordings matched last time: a new version shares most of them.
-        memo_key = digest(str(job.doc.key), self.ruleset_digest)
-        memo = self.cache.get("clause-matches", memo_key) if self.cache else None
+        memo = self.cache.get("clause-matches", self._key(job)) if self.cache else None
         if isinstance(memo, dict):
             self.analyzer.remember(memo)
         seen: set[str] = set()
@@ -124,7 +123,7 @@ class _Worker:
                 changes[version.id] = ChangeStats(*row)
             previous = (text, known)
         if self.cache and seen:  # the wordings analysed this time: the next version resembles them
-            self.cache.put("clause-matches", memo_key, self.analyzer.remembered(seen))
+            self.cache.put("clause-matches", self._key(job), self.analyzer.remembered(seen))
         if self.cache and keep != stored:
             self.cache.put("results", self._key(job), keep)
         return DocumentResults(findings, changes)
