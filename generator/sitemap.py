@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from html import escape
 
 from .api import SiteData
 from .urls import (
@@ -55,17 +56,13 @@ def build_sitemap(data: SiteData, extra_pages: Sequence[str] = ()) -> bytes:
     if len(pages) > SITEMAP_MAX_URLS:
         raise ValueError(f"{len(pages)} pages exceed the {SITEMAP_MAX_URLS} URLs of one sitemap; "
                          "split it with a sitemap index")
-    # Written out directly (a few thousand URLs): the same bytes as xml_bytes() of the element tree,
-    # at a tenth of its cost. Text is escaped as ElementTree escapes it.
+    # Written out directly (a few thousand URLs): the same bytes as an ElementTree written with
+    # feeds.xml_bytes, at a tenth of its cost. escape(quote=False) escapes text as ElementTree does.
     lines = ["<?xml version='1.0' encoding='utf-8'?>", f'<urlset xmlns="{SITEMAP_NS}">']
     for page in pages:
-        lines += ["  <url>", f"    <loc>{_xml_escape(data.url(page.path))}</loc>"]
+        lines += ["  <url>", f"    <loc>{escape(data.url(page.path), quote=False)}</loc>"]
         if page.lastmod:
-            lines.append(f"    <lastmod>{_xml_escape(page.lastmod)}</lastmod>")
+            lines.append(f"    <lastmod>{escape(page.lastmod, quote=False)}</lastmod>")
         lines.append("  </url>")
     lines.append("</urlset>\n")
     return "\n".join(lines).encode()
-
-
-def _xml_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
