@@ -1,4 +1,4 @@
-"""Literal gates for rule regexes: words a regex cannot match without, checked with `in`.
+"""Literal gates for rule regexes: strings a regex cannot match without, found in one scan.
 
 Most clauses match no rule, and a substring test costs a fraction of a regex search, so a pattern
 whose regex needs (say) "arbitra" is skipped outright for a clause without that string. A gate is
@@ -94,16 +94,53 @@ def gate(regex: re.Pattern[str]) -> Gate | None:
     return found
 
 
+def _trie_pattern(strings: Sequence[str]) -> str:
+    """A regex matching any of `strings`, nested by shared prefixes so the regex engine follows one
+    branch per character instead of trying every string in turn; it prefers the longest string."""
+    trie: dict[str, Any] = {}
+    for string in strings:
+        node = trie
+        for char in string:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def branch(node: dict[str, Any]) -> str:
+        arms = [re.escape(char) + branch(child) for char, child in sorted(node.items()) if char]
+        if not arms:
+            return ""
+        body = arms[0] if len(arms) == 1 else "(?:" + "|".join(arms) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return branch(trie)
+
+
+class _Scanner:
+    """Finds which of a set of strings occur in a text, each string one bit of an int. One regex
+    pass (a lookahead at every position, so overlapping strings are all seen) finds the longest
+    string starting at each position; the shorter ones starting there are its prefixes."""
+
+    def __init__(self, strings: Sequence[str], bits: dict[str, int]) -> None:
+        self._regex = re.compile(f"(?=({_trie_pattern(strings)}))") if strings else None
+        found = set(strings)
+        self._masks = {s: sum(bits[s[:n]] for n in range(1, len(s) + 1) if s[:n] in found) for s in strings}
+
+    def hits(self, text: str) -> int:
+        if self._regex is None:
+            return 0
+        masks, hits = self._masks, 0
+        for match in self._regex.finditer(text):
+            hits |= masks[match.group(1)]
+        return hits
+
+
 class RuleGates:
-    """The gates of a ruleset's patterns, arranged so a clause is tested against each distinct
-    string once and a pattern is tried only when its every gate passes."""
+    """The gates of a ruleset's patterns, arranged so a clause is scanned once for every gate
+    string and a pattern is tried only when its every gate passes."""
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = tuple(rules)
+        gated: list[list[tuple[Pattern, list[Gate]]]] = []
         strings: set[str] = set()
-        # Per rule, per pattern: one set per gated regex. Strings of case-sensitive regexes are
-        # prefixed with NUL (never in a clause) so both kinds share one set of hits.
-        self._plans: list[tuple[Rule, list[tuple[Pattern, tuple[Gate, ...]]]]] = []
         for rule in self.rules:
             plan = []
             for pattern in rule.patterns:
@@ -111,25 +148,39 @@ class RuleGates:
                 for regex in pattern.all:
                     needed = gate(regex)
                     if needed is not None:
+                        # Strings of case-sensitive regexes are kept apart (prefixed with NUL, never
+                        # in a clause): they are looked for in the text as it is, not lower-cased.
                         if not regex.flags & re.IGNORECASE:
                             needed = frozenset(CASED + s for s in needed)
                         strings.update(needed)
                         gates.append(needed)
-                plan.append((pattern, tuple(gates)))
-            self._plans.append((rule, plan))
-        self._folded = tuple(sorted(s for s in strings if not s.startswith(CASED)))
-        self._cased = tuple(sorted(s[1:] for s in strings if s.startswith(CASED)))
+                plan.append((pattern, gates))
+            gated.append(plan)
+        bits = {s: 1 << n for n, s in enumerate(sorted(strings))}
+        folded = sorted(s for s in strings if not s.startswith(CASED))
+        cased = sorted(s for s in strings if s.startswith(CASED))
+        self._folded = _Scanner(folded, bits)
+        self._cased = _Scanner([s[1:] for s in cased], {s[1:]: bits[s] for s in cased})
+        # Per rule: whether a pattern has no gate (the rule is always tried), the union of each
+        # pattern's first gate (no bit in common: no pattern can pass), and each pattern's gates.
+        self._plans: list[tuple[Rule, bool, int, list[tuple[Pattern, tuple[int, ...]]]]] = []
+        for rule, plan in zip(self.rules, gated, strict=True):
+            masks = [(pattern, tuple(sum(bits[s] for s in g) for g in gates)) for pattern, gates in plan]
+            always = any(not pattern_masks for _, pattern_masks in masks)
+            first = 0
+            for _, pattern_masks in masks:
+                first |= pattern_masks[0] if pattern_masks else 0
+            self._plans.append((rule, always, first, masks))
 
     def plausible(self, text: str) -> list[tuple[Rule, list[Pattern]]]:
         """Each rule with the patterns that may match `text` (a superset of those that do)."""
         if not text.isascii():  # folding beyond ASCII: leave it to the regexes
             return [(rule, list(rule.patterns)) for rule in self.rules]
-        lowered = text.lower()
-        hits = {s for s in self._folded if s in lowered}
-        hits.update(CASED + s for s in self._cased if s in text)
+        hits = self._folded.hits(text.lower()) | self._cased.hits(text)
         found = []
-        for rule, plan in self._plans:
-            patterns = [pattern for pattern, gates in plan if all(not g.isdisjoint(hits) for g in gates)]
-            if patterns:
-                found.append((rule, patterns))
+        for rule, always, first, plan in self._plans:
+            if always or first & hits:
+                patterns = [pattern for pattern, gates in plan if all(g & hits for g in gates)]
+                if patterns:
+                    found.append((rule, patterns))
         return found

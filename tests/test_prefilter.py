@@ -12,7 +12,7 @@ from generator.analyze import matching_rules, prepare
 from generator.archive import load_archive
 from generator.clauses import split_clauses
 from generator.content import load_content
-from generator.prefilter import RuleGates, gate
+from generator.prefilter import RuleGates, _Scanner, gate
 from generator.rules import load_ruleset
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,6 +71,21 @@ def test_gates_are_sound_on_random_regexes_and_texts() -> None:
                 checked += 1
                 assert any(s in haystack for s in needed), (source, text, needed)
     assert checked > 500  # the property was exercised, not skipped
+
+
+def test_scanner_finds_exactly_the_strings_a_substring_test_finds() -> None:
+    # Prefixes of one another, overlapping and nested strings: every one present must be seen.
+    strings = sorted({"arb", "arbitra", "arbitration", "bit", "ratio", "ration", "on", "tion", "court", "our",
+                      "co", "x+y", "a.b"})
+    bits = {s: 1 << n for n, s in enumerate(strings)}
+    scanner = _Scanner(strings, bits)
+    rng = random.Random(20261130)
+    alphabet = ["arbitration", "arb", "court", "our", "ratio", "x+y", "a.b", "axb", " ", "c", "o", "n", "t"]
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+        expected = sum(bits[s] for s in strings if s in text)
+        assert scanner.hits(text) == expected, text
+    assert _Scanner([], {}).hits("anything") == 0
 
 
 def test_gated_matching_equals_plain_matching_on_the_archive() -> None:
