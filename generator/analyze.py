@@ -16,9 +16,43 @@ _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0
 _WORD = re.compile(r"\w+")
 
 
+# Closed-class English words: articles, pronouns, prepositions, conjunctions, auxiliaries, modals
+# and quantifiers. Case is a signal to a few parts of rules (a place name after "courts of", a
+# defined term such as "User Content", a heading in title case), and a passage set in capitals
+# erases it: there, these words are lower-cased and every other word capitalised, so those parts
+# see the passage as it would read in ordinary case.
+_FUNCTION_WORDS = frozenset("""
+    a an the
+    i me my we us our ours you your yours he him his she her it its they them their theirs
+    who whom whose which what that this these those
+    about above across after against along among around as at before behind below between beyond
+    by despite during except for from in inside into near of off on onto out outside over per
+    since through throughout to toward towards under until up upon via with within without
+    and or nor but if unless whether because although though while where when whereas so than then
+    am is are was were be been being have has had do does did will would shall should may might
+    can could must
+    any all each every some no not such other both either neither only also more most
+""".split())  # noqa: SIM905
+_CAPS_WORD = re.compile(r"\b[A-Z][A-Z']*\b")
+_CAPS_RUN = re.compile(r"[A-Z]{4}")
+
+
+def _neutral_case(text: str) -> str:
+    """A passage set in capitals, with function words lower-cased and other words capitalised;
+    other text unchanged."""
+    if not _CAPS_RUN.search(text):  # most text: no run of four capitals, nothing to count
+        return text
+    upper = sum(c.isupper() for c in text)
+    lower = sum(c.islower() for c in text)
+    if upper < 12 or lower * 9 > upper:  # short, or not mostly capitals (at most 10% lower case)
+        return text
+    return _CAPS_WORD.sub(lambda m: m[0].lower() if m[0].lower() in _FUNCTION_WORDS else m[0].capitalize(),
+                          text)
+
+
 def prepare(text: str) -> str:
-    """The form rules see: straight quotes, plain dashes, single spaces."""
-    return " ".join(text.translate(_QUOTES).split())
+    """The form rules see: straight quotes, plain dashes, single spaces, capitals in neutral case."""
+    return _neutral_case(" ".join(text.translate(_QUOTES).split()))
 
 
 def _spans(regex: re.Pattern[str], text: str, word_starts: list[int]) -> list[tuple[int, int]]:

@@ -78,7 +78,10 @@ def cmd_rules_eval(args: argparse.Namespace) -> int:
     from .evaluate import evaluate, format_table, read_sentences, write_predictions
 
     ruleset = _ruleset(args.content)
-    result = evaluate(ruleset.rules, ruleset.label_mapping, read_sentences(args.file))
+    sentences = read_sentences(args.file)
+    if args.upper_case:
+        sentences = [dataclasses.replace(s, text=s.text.upper()) for s in sentences]
+    result = evaluate(ruleset.rules, ruleset.label_mapping, sentences)
     if args.predictions:
         write_predictions(args.predictions, result.predictions)
     if args.format == "json":

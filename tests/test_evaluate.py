@@ -58,3 +58,24 @@ def test_eval_cli_json_and_predictions(name: str, tmp_path: Path) -> None:
     _, micro, macro = score(gold, [frozenset(p["labels"]) for p in predictions], file_labels)
     assert (micro, macro) == (data["micro_f1"], data["macro_f1"])
     assert data["macro_f1"] > 0.5  # far above chance; the figures themselves are reported, not fixed
+
+
+def test_eval_upper_case_reads_every_sentence_in_capitals(tmp_path: Path) -> None:
+    # Capitals must not change a finding: a place name after "courts of" still reads as one, and
+    # "THAT STATE" after "COURTS OF" does not.
+    rows = [("These Terms are governed by the laws of the State of New York.", ["choice_of_law"]),
+            ("Disputes about an order are heard by the courts of that state.", []),
+            ("Any dispute shall be resolved exclusively by the courts of Amsterdam.", ["jurisdiction"]),
+            ("We may suspend your account at any time for any reason.", ["unilateral_termination"])]
+    path = tmp_path / "sentences.jsonl"
+    path.write_text("".join(json.dumps({"text": t, "labels": labels}) + "\n" for t, labels in rows))
+    predicted = {}
+    for flags in ([], ["--upper-case"]):
+        out = tmp_path / f"pred{len(flags)}.jsonl"
+        result = subprocess.run([sys.executable, "-m", "generator", "rules", "eval", str(path), "--format",
+                                 "json", "--predictions", str(out), *flags], cwd=ROOT, capture_output=True,
+                                text=True, check=False)
+        assert result.returncode == 0, result.stderr
+        predicted[bool(flags)] = [json.loads(line)["labels"] for line in out.read_text().splitlines()]
+    assert predicted[False] == [labels for _, labels in rows]
+    assert predicted[True] == predicted[False]

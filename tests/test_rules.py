@@ -106,3 +106,24 @@ def test_matching_is_case_and_quote_insensitive() -> None:
     rules = [r for r in RULES if r.id == "mandatory-arbitration"]
     assert matching_rules(rules, "ALL DISPUTES WILL BE RESOLVED BY BINDING ARBITRATION INSTEAD OF IN COURT.")
     assert prepare("“Terms” – ‘quoted’\u00a0text") == "\"Terms\" - 'quoted' text"
+
+
+def test_a_passage_in_capitals_is_read_in_neutral_case() -> None:
+    # Function words lower-case, other words capitalised: a place name still looks like one, and
+    # "THE" after "COURTS OF" no longer does.
+    assert prepare("THESE TERMS ARE GOVERNED BY THE LAWS OF THE STATE OF CALIFORNIA.") == \
+        "these Terms are Governed by the Laws of the State of California."
+    assert prepare("ACME'S LIABILITY TO YOU IS LIMITED (SEE SECTION 9).") == \
+        "Acme's Liability to you is Limited (See Section 9)."
+    # Ordinary text, short capitals and mixed passages keep their case.
+    for text in ("The courts of Ireland have jurisdiction.", "NO WARRANTY",
+                 "Read the GDPR and the DSA first."):
+        assert prepare(text) == text
+
+
+def test_every_rule_example_reads_the_same_set_in_capitals() -> None:
+    # Capitals carry no meaning a rule may depend on: a finding must not appear or vanish because
+    # a section of the terms is printed in upper case (common for warranty and liability sections).
+    flips = [(r.id, s) for r in RULES for s in (*r.examples_match, *r.examples_no_match)
+             if bool(matching_rules([r], s)) != bool(matching_rules([r], s.upper()))]
+    assert flips == []
