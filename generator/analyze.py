@@ -50,9 +50,19 @@ def _neutral_case(text: str) -> str:
                           text)
 
 
+# A clause number or list marker opening a clause ("4.2", "12.", "(b)", "iii)", "Section 7.1") is
+# not part of its wording: rule parts anchored at the start (^) must see the sentence itself.
+_ENUMERATOR = re.compile(
+    r"^\W{0,2}(?:(?:section|article|clause|§)\s*\d{1,3}(?:\.\d{1,3})*\.?"
+    r"|\d{1,3}(?:\.\d{1,3})+\.?|\d{1,3}[.)]|\(\d{1,3}\)"
+    r"|\(?[a-z]\)|[a-z]\.|\(?[ivxlc]{1,6}\)|[ivxlc]{1,6}\.)\s+(?=\S)",
+    re.IGNORECASE)
+
+
 def prepare(text: str) -> str:
-    """The form rules see: straight quotes, plain dashes, single spaces, capitals in neutral case."""
-    return _neutral_case(" ".join(text.translate(_QUOTES).split()))
+    """The form rules see: straight quotes, plain dashes, single spaces, capitals in neutral case,
+    no clause number in front."""
+    return _ENUMERATOR.sub("", _neutral_case(" ".join(text.translate(_QUOTES).split())), count=1)
 
 
 def _spans(regex: re.Pattern[str], text: str, word_starts: list[int]) -> list[tuple[int, int]]:

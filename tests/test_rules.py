@@ -127,3 +127,18 @@ def test_every_rule_example_reads_the_same_set_in_capitals() -> None:
     flips = [(r.id, s) for r in RULES for s in (*r.examples_match, *r.examples_no_match)
              if bool(matching_rules([r], s)) != bool(matching_rules([r], s.upper()))]
     assert flips == []
+
+
+@pytest.mark.parametrize("number", ["4.2", "12.", "(b)", "iii)", "Section 7.1", "§ 3"])
+def test_every_rule_example_reads_the_same_with_a_clause_number_in_front(number: str) -> None:
+    # Terms number their clauses; a rule part anchored at the start (^) must see the sentence.
+    assert prepare(f"{number} You may not copy the app.") == "You may not copy the app."
+    flips = [(r.id, s) for r in RULES for s in (*r.examples_match, *r.examples_no_match)
+             if bool(matching_rules([r], s)) != bool(matching_rules([r], f"{number} {s}"))]
+    assert flips == []
+
+
+def test_only_a_clause_number_is_taken_off_the_front() -> None:
+    for text in ("A company may change its prices.", "30 days after you cancel, we delete the data.",
+                 "U.S. law applies.", "e.g. a photo you upload", "2019 was the first year."):
+        assert prepare(text) == text
