@@ -59,10 +59,28 @@ _ENUMERATOR = re.compile(
     re.IGNORECASE)
 
 
+# Contractions written out, so that "won't be liable" reads as "will not be liable" and one
+# pattern serves plain-language and formal terms alike ('s and 'd are ambiguous: left alone).
+_CONTRACTION = re.compile(r"\b(\w+?)n't\b|'(ll|re|ve|m)\b", re.IGNORECASE)
+_IRREGULAR = {"wo": "will", "ca": "can", "sha": "shall"}  # the stems of won't, can't, shan't
+_SUFFIX = {"ll": " will", "re": " are", "ve": " have", "m": " am"}
+
+
+def _written_out(m: re.Match[str]) -> str:
+    if m[2]:
+        return _SUFFIX[m[2].lower()]
+    stem = m[1]
+    word = _IRREGULAR.get(stem.lower())
+    if word is not None:
+        stem = word.capitalize() if stem[0].isupper() else word
+    return stem + ("not" if stem.lower() == "can" else " not")  # "cannot", as formal terms spell it
+
+
 def prepare(text: str) -> str:
     """The form rules see: straight quotes, plain dashes, single spaces, capitals in neutral case,
-    no clause number in front."""
-    return _ENUMERATOR.sub("", _neutral_case(" ".join(text.translate(_QUOTES).split())), count=1)
+    contractions written out, no clause number in front."""
+    text = _neutral_case(" ".join(text.translate(_QUOTES).split()))
+    return _ENUMERATOR.sub("", _CONTRACTION.sub(_written_out, text), count=1)
 
 
 def _spans(regex: re.Pattern[str], text: str, word_starts: list[int]) -> list[tuple[int, int]]:

@@ -142,3 +142,33 @@ def test_only_a_clause_number_is_taken_off_the_front() -> None:
     for text in ("A company may change its prices.", "30 days after you cancel, we delete the data.",
                  "U.S. law applies.", "e.g. a photo you upload", "2019 was the first year."):
         assert prepare(text) == text
+
+
+def test_contractions_are_written_out() -> None:
+    assert prepare("We won’t be liable, and Acme isn’t responsible; you can’t sue.") == \
+        "We will not be liable, and Acme is not responsible; you cannot sue."
+    assert prepare("We’ll close it if you’re late, and we’ve said so; Shan’t.") == \
+        "We will close it if you are late, and we have said so; Shall not."
+    assert prepare("It’s Acme’s app.") == "It's Acme's app."  # 's is a verb or a possessive: left alone
+
+
+_LONG_TO_SHORT = [("will not", "won't"), ("cannot", "can't"), ("do not", "don't"), ("does not", "doesn't"),
+                  ("is not", "isn't"), ("are not", "aren't"), ("we will", "we'll"), ("you will", "you'll"),
+                  ("we are", "we're"), ("you are", "you're"), ("we have", "we've")]
+
+
+def _contracted(sentence: str) -> str:
+    for long, short in _LONG_TO_SHORT:
+        sentence = re.sub(rf"\b{long}\b", short, sentence)
+        sentence = re.sub(rf"\b{long.capitalize()}\b", short.capitalize(), sentence)
+    return sentence
+
+
+def test_every_rule_example_reads_the_same_with_contractions() -> None:
+    # Plain-language terms say "we won't be liable" where formal ones say "we will not be liable".
+    changed = [(r, s) for r in RULES for s in (*r.examples_match, *r.examples_no_match)
+               if _contracted(s) != s]
+    flips = [(r.id, s) for r, s in changed
+             if bool(matching_rules([r], s)) != bool(matching_rules([r], _contracted(s)))]
+    assert len(changed) > 20  # the check was exercised
+    assert flips == []
