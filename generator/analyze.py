@@ -11,76 +11,9 @@ from dataclasses import dataclass
 from .clauses import split_clauses
 from .model import Finding, Pattern, Rule
 from .prefilter import RuleGates
+from .wording import prepare
 
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " ", "–": "-", "—": "-"})
 _WORD = re.compile(r"\w+")
-
-
-# Closed-class English words: articles, pronouns, prepositions, conjunctions, auxiliaries, modals
-# and quantifiers. Case is a signal to a few parts of rules (a place name after "courts of", a
-# defined term such as "User Content", a heading in title case), and a passage set in capitals
-# erases it: there, these words are lower-cased and every other word capitalised, so those parts
-# see the passage as it would read in ordinary case.
-_FUNCTION_WORDS = frozenset("""
-    a an the
-    i me my we us our ours you your yours he him his she her it its they them their theirs
-    who whom whose which what that this these those
-    about above across after against along among around as at before behind below between beyond
-    by despite during except for from in inside into near of off on onto out outside over per
-    since through throughout to toward towards under until up upon via with within without
-    and or nor but if unless whether because although though while where when whereas so than then
-    am is are was were be been being have has had do does did will would shall should may might
-    can could must
-    any all each every some no not such other both either neither only also more most
-""".split())  # noqa: SIM905
-_CAPS_WORD = re.compile(r"\b[A-Z][A-Z']*\b")
-_CAPS_RUN = re.compile(r"[A-Z]{4}")
-
-
-def _neutral_case(text: str) -> str:
-    """A passage set in capitals, with function words lower-cased and other words capitalised;
-    other text unchanged."""
-    if not _CAPS_RUN.search(text):  # most text: no run of four capitals, nothing to count
-        return text
-    upper = sum(c.isupper() for c in text)
-    lower = sum(c.islower() for c in text)
-    if upper < 12 or lower * 9 > upper:  # short, or not mostly capitals (at most 10% lower case)
-        return text
-    return _CAPS_WORD.sub(lambda m: m[0].lower() if m[0].lower() in _FUNCTION_WORDS else m[0].capitalize(),
-                          text)
-
-
-# A clause number or list marker opening a clause ("4.2", "12.", "(b)", "iii)", "Section 7.1") is
-# not part of its wording: rule parts anchored at the start (^) must see the sentence itself.
-_ENUMERATOR = re.compile(
-    r"^\W{0,2}(?:(?:section|article|clause|§)\s*\d{1,3}(?:\.\d{1,3})*\.?"
-    r"|\d{1,3}(?:\.\d{1,3})+\.?|\d{1,3}[.)]|\(\d{1,3}\)"
-    r"|\(?[a-z]\)|[a-z]\.|\(?[ivxlc]{1,6}\)|[ivxlc]{1,6}\.)\s+(?=\S)",
-    re.IGNORECASE)
-
-
-# Contractions written out, so that "won't be liable" reads as "will not be liable" and one
-# pattern serves plain-language and formal terms alike ('s and 'd are ambiguous: left alone).
-_CONTRACTION = re.compile(r"\b(\w+?)n't\b|'(ll|re|ve|m)\b", re.IGNORECASE)
-_IRREGULAR = {"wo": "will", "ca": "can", "sha": "shall"}  # the stems of won't, can't, shan't
-_SUFFIX = {"ll": " will", "re": " are", "ve": " have", "m": " am"}
-
-
-def _written_out(m: re.Match[str]) -> str:
-    if m[2]:
-        return _SUFFIX[m[2].lower()]
-    stem = m[1]
-    word = _IRREGULAR.get(stem.lower())
-    if word is not None:
-        stem = word.capitalize() if stem[0].isupper() else word
-    return stem + ("not" if stem.lower() == "can" else " not")  # "cannot", as formal terms spell it
-
-
-def prepare(text: str) -> str:
-    """The form rules see: straight quotes, plain dashes, single spaces, capitals in neutral case,
-    contractions written out, no clause number in front."""
-    text = _neutral_case(" ".join(text.translate(_QUOTES).split()))
-    return _ENUMERATOR.sub("", _CONTRACTION.sub(_written_out, text), count=1)
 
 
 def _spans(regex: re.Pattern[str], text: str, word_starts: list[int]) -> list[tuple[int, int]]:

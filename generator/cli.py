@@ -30,6 +30,7 @@ from .commands import (
 )
 from .model import ProblemsError
 from .render import SiteOutputError
+from .rewrites import REWRITES
 from .shards import parse_shard
 from .signing import SigningError
 
@@ -151,8 +152,9 @@ def make_parser() -> argparse.ArgumentParser:
     sub.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     sub.add_argument("--predictions", type=Path, metavar="OUT.jsonl",
                      help="also write one line of predicted labels per input sentence")
-    sub.add_argument("--upper-case", action="store_true",
-                     help="read every sentence set in capitals (a check that findings do not depend on case)")
+    sub.add_argument("--rewrite", choices=sorted(REWRITES), metavar="HOW",
+                     help="read every sentence rewritten in a way that keeps its meaning: "
+                          + ", ".join(sorted(REWRITES)) + " (a check that rules generalize)")
     sub = rule_verb("impact", cmd_rules_impact,
                     "Markdown report of the findings a rule change adds and removes across the archive")
     sub.add_argument("--base", required=True, metavar="REV", help="git revision to compare against")

@@ -19,6 +19,7 @@ from .archive import ArchiveWriter, load_archive
 from .content import load_content
 from .model import DocKey, Problem, ProblemsError, SourcePage
 from .pipeline import build
+from .rewrites import REWRITES
 from .rules import Ruleset, load_ruleset
 from .signing import generate_key_pair, load_signer
 from .verify import verify_archive
@@ -79,8 +80,9 @@ def cmd_rules_eval(args: argparse.Namespace) -> int:
 
     ruleset = _ruleset(args.content)
     sentences = read_sentences(args.file)
-    if args.upper_case:
-        sentences = [dataclasses.replace(s, text=s.text.upper()) for s in sentences]
+    if args.rewrite:
+        rewrite = REWRITES[args.rewrite]
+        sentences = [dataclasses.replace(s, text=rewrite(s.text)) for s in sentences]
     result = evaluate(ruleset.rules, ruleset.label_mapping, sentences)
     if args.predictions:
         write_predictions(args.predictions, result.predictions)

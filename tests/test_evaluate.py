@@ -60,17 +60,20 @@ def test_eval_cli_json_and_predictions(name: str, tmp_path: Path) -> None:
     assert data["macro_f1"] > 0.5  # far above chance; the figures themselves are reported, not fixed
 
 
-def test_eval_upper_case_reads_every_sentence_in_capitals(tmp_path: Path) -> None:
-    # Capitals must not change a finding: a place name after "courts of" still reads as one, and
-    # "THAT STATE" after "COURTS OF" does not.
+@pytest.mark.parametrize("how", ["capitals", "contractions", "numbered", "third-person"])
+def test_eval_rewrite_reads_every_sentence_rewritten(how: str, tmp_path: Path) -> None:
+    # Each rewrite keeps the meaning, and the rules read every one of these sentences as before
+    # (e.g. in capitals, "THAT STATE" after "COURTS OF" is not a place name).
     rows = [("These Terms are governed by the laws of the State of New York.", ["choice_of_law"]),
             ("Disputes about an order are heard by the courts of that state.", []),
             ("Any dispute shall be resolved exclusively by the courts of Amsterdam.", ["jurisdiction"]),
-            ("We may suspend your account at any time for any reason.", ["unilateral_termination"])]
+            ("We may suspend your account at any time for any reason.", ["unilateral_termination"]),
+            ("We will not be liable for any loss of data.", ["limitation_of_liability"]),
+            ("You agree that Acme may change these Terms at any time.", ["unilateral_change"])]
     path = tmp_path / "sentences.jsonl"
     path.write_text("".join(json.dumps({"text": t, "labels": labels}) + "\n" for t, labels in rows))
     predicted = {}
-    for flags in ([], ["--upper-case"]):
+    for flags in ([], ["--rewrite", how]):
         out = tmp_path / f"pred{len(flags)}.jsonl"
         result = subprocess.run([sys.executable, "-m", "generator", "rules", "eval", str(path), "--format",
                                  "json", "--predictions", str(out), *flags], cwd=ROOT, capture_output=True,

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from generator.analyze import matching_rules, prepare
+from generator.analyze import matching_rules
 from generator.archive import load_archive
 from generator.clauses import split_clauses
 from generator.content import load_content
 from generator.prefilter import RuleGates, _Scanner, gate
 from generator.rules import load_ruleset
+from generator.wording import prepare
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 
-from generator.analyze import pattern_matches, prepare
+from generator.analyze import pattern_matches
 from generator.model import Pattern
+from generator.wording import prepare
 
 FLAGS = re.IGNORECASE
 

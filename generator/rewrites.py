@@ -1,0 +1,60 @@
+"""Rewrites of a sentence that keep its meaning, the ways other companies' terms say the same thing:
+in capitals, with contractions, with a clause number in front, with "the user" for "you". Rules
+should read every one as they read the original (`rules eval --rewrite`, and the tests on every
+rule example). Pure and mechanical: a rewrite may leave a verb unagreed ("the user live").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+_CONTRACTIONS = [("will not", "won't"), ("cannot", "can't"), ("do not", "don't"), ("does not", "doesn't"),
+                 ("is not", "isn't"), ("are not", "aren't"), ("should not", "shouldn't"),
+                 ("would not", "wouldn't"), ("have not", "haven't"), ("we will", "we'll"),
+                 ("you will", "you'll"), ("we are", "we're"), ("you are", "you're"), ("we have", "we've")]
+_AGREEMENT = {"are": "is", "have": "has", "do": "does", "were": "was"}
+_MODALS = ["may", "must", "shall", "will", "can", "cannot", "should", "might", "could", "would"]
+_AGREEING = ["agree", "acknowledge", "accept", "understand", "grant", "waive", "consent", "represent",
+             "warrant", "use", "own", "retain", "remain", "live", "reside", "leave", "access", "visit",
+             "delete", "create", "post", "upload", "submit", "cancel", "close", "make", "provide", "breach",
+             "violate", "purchase", "buy", "order", "register", "download", "install", "receive", "lose",
+             "pay", "request", "choose", "decide", "wish", "want", "need", "continue", "share", "send",
+             *_MODALS]
+_YOU_AS_SUBJECT = re.compile(rf"\b(You|you) ({'|'.join([*_AGREEMENT, *_AGREEING])})\b")
+
+
+def _same_case(model: str, word: str) -> str:
+    return word[:1].upper() + word[1:] if model[:1].isupper() else word
+
+
+def capitals(sentence: str) -> str:
+    return sentence.upper()
+
+
+def contractions(sentence: str) -> str:
+    for long, short in _CONTRACTIONS:
+        def contracted(m: re.Match[str], short: str = short) -> str:
+            return _same_case(m[0], short)
+        sentence = re.sub(rf"\b({long[0]}|{long[0].upper()}){long[1:]}\b", contracted, sentence)
+    return sentence
+
+
+def numbered(sentence: str) -> str:
+    return f"4.2 {sentence}"
+
+
+def third_person(sentence: str) -> str:
+    def subject(m: re.Match[str]) -> str:
+        verb = m[2]
+        verb = _AGREEMENT.get(verb) or (verb if verb in _MODALS else verb + "s")
+        return f"{_same_case(m[1], 'the user')} {verb}"
+
+    sentence = _YOU_AS_SUBJECT.sub(subject, sentence)
+    sentence = re.sub(r"\b(Y|y)our\b", lambda m: _same_case(m[0], "the user's"), sentence)
+    return re.sub(r"\b(Y|y)ou\b", lambda m: _same_case(m[0], "the user"), sentence)
+
+
+REWRITES: dict[str, Callable[[str], str]] = {
+    "capitals": capitals, "contractions": contractions, "numbered": numbered, "third-person": third_person,
+}

@@ -1,0 +1,122 @@
+"""The form in which rules read a clause. Terms say the same thing in many ways that carry no
+meaning for a rule, and a rule written against one of them should match the others: curly or
+straight quotes, capitals or not, "won't" or "will not", "4.2" in front or not, "the User" or
+"you". Pure; the findings quote the clause as written, never this form.
+"""
+
+from __future__ import annotations
+
+import re
+
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " ", "–": "-", "—": "-"})
+
+
+# Closed-class English words: articles, pronouns, prepositions, conjunctions, auxiliaries, modals
+# and quantifiers. Case is a signal to a few parts of rules (a place name after "courts of", a
+# defined term such as "User Content", a heading in title case), and a passage set in capitals
+# erases it: there, these words are lower-cased and every other word capitalised, so those parts
+# see the passage as it would read in ordinary case.
+_FUNCTION_WORDS = frozenset("""
+    a an the
+    i me my we us our ours you your yours he him his she her it its they them their theirs
+    who whom whose which what that this these those
+    about above across after against along among around as at before behind below between beyond
+    by despite during except for from in inside into near of off on onto out outside over per
+    since through throughout to toward towards under until up upon via with within without
+    and or nor but if unless whether because although though while where when whereas so than then
+    am is are was were be been being have has had do does did will would shall should may might
+    can could must
+    any all each every some no not such other both either neither only also more most
+""".split())  # noqa: SIM905
+_CAPS_WORD = re.compile(r"\b[A-Z][A-Z']*\b")
+_CAPS_RUN = re.compile(r"[A-Z]{4}")
+
+
+def _neutral_case(text: str) -> str:
+    """A passage set in capitals, with function words lower-cased and other words capitalised;
+    other text unchanged."""
+    if not _CAPS_RUN.search(text):  # most text: no run of four capitals, nothing to count
+        return text
+    upper = sum(c.isupper() for c in text)
+    lower = sum(c.islower() for c in text)
+    if upper < 12 or lower * 9 > upper:  # short, or not mostly capitals (at most 10% lower case)
+        return text
+    return _CAPS_WORD.sub(lambda m: m[0].lower() if m[0].lower() in _FUNCTION_WORDS else m[0].capitalize(),
+                          text)
+
+
+# A clause number or list marker opening a clause ("4.2", "12.", "(b)", "iii)", "Section 7.1") is
+# not part of its wording: rule parts anchored at the start (^) must see the sentence itself.
+_ENUMERATOR = re.compile(
+    r"^\W{0,2}(?:(?:section|article|clause|§)\s*\d{1,3}(?:\.\d{1,3})*\.?"
+    r"|\d{1,3}(?:\.\d{1,3})+\.?|\d{1,3}[.)]|\(\d{1,3}\)"
+    r"|\(?[a-z]\)|[a-z]\.|\(?[ivxlc]{1,6}\)|[ivxlc]{1,6}\.)\s+(?=\S)",
+    re.IGNORECASE)
+
+
+# Contractions written out, so that "won't be liable" reads as "will not be liable" and one
+# pattern serves plain-language and formal terms alike ('s and 'd are ambiguous: left alone).
+_CONTRACTION = re.compile(r"\b(\w+?)n't\b|'(ll|re|ve|m)\b", re.IGNORECASE)
+_IRREGULAR = {"wo": "will", "ca": "can", "sha": "shall"}  # the stems of won't, can't, shan't
+_SUFFIX = {"ll": " will", "re": " are", "ve": " have", "m": " am"}
+
+
+def _written_out(m: re.Match[str]) -> str:
+    if m[2]:
+        return _SUFFIX[m[2].lower()]
+    stem = m[1]
+    word = _IRREGULAR.get(stem.lower())
+    if word is not None:
+        stem = word.capitalize() if stem[0].isupper() else word
+    return stem + ("not" if stem.lower() == "can" else " not")  # "cannot", as formal terms spell it
+
+
+# The consumer named in the third person ("the User agrees", "the Customer's account", "Subscriber
+# shall") reads as "you", the person rules are written in. Only as the subject of a verb or as a
+# possessor: "the user interface", "other users" and "User Content" stay as they are.
+_ROLE = r"(?:user|member|customer|subscriber|client|player|consumer|licensee|account\s+holder)"
+_BARE_ROLE = r"(?-i:User|Member|Customer|Subscriber|Client|Player|Licensee)"  # a defined term
+_MODALS = r"shall|will|would|may|might|must|can|cannot|could|should"
+# Verbs of what a party to terms agrees to, declares and does, in the third person singular.
+_THIRD_PERSON_VERBS = (r"is|has|does|was|indemnifies|buys|pays|(?:agree|acknowledge|accept|understand|"
+                       r"represent|warrant|consent|waive|undertake|grant|retain|remain|bear|assume|"
+                       r"release|continue|confirm|authori[sz]e|hold|need|want|wish|choose|decide|live|"
+                       r"reside|use|access|visit|leave|delete|create|post|upload|submit|cancel|close|"
+                       r"make|provide|breach|violate|purchase|order|register|sign|download|install|"
+                       r"receive|lose|request|terminate|own|keep|share|send|contact|notify|permit|allow)s")
+_CLAUSE_START = r"(?:(?<=^)|(?<=[,;:(] )|(?<=\band )|(?<=\bor )|(?<=\bthat )|(?<=\bif ))"
+_THIRD_PERSON = re.compile(
+    rf"(?:\b(?:the|this|such)\s+{_ROLE}|{_CLAUSE_START}{_BARE_ROLE})"
+    rf"(?:'s\b|(\s+)({_MODALS}|{_THIRD_PERSON_VERBS})\b)", re.IGNORECASE)
+_ROLE_WORDS = ("user", "member", "customer", "subscriber", "client", "player", "consumer", "licensee",
+               "holder")  # a quick test before the regex: most clauses name no role
+_MODAL_WORDS = frozenset(_MODALS.split("|"))
+_SECOND_PERSON_VERB = {"is": "are", "has": "have", "does": "do", "was": "were"}
+
+
+def _second_person(m: re.Match[str]) -> str:
+    you = "You" if m.start() == 0 else "you"
+    if m[2] is None:  # a possessive
+        return you + "r"
+    verb = m[2]
+    lowered = verb.lower()
+    if lowered in _MODAL_WORDS:
+        pass
+    elif lowered in _SECOND_PERSON_VERB:
+        verb = _SECOND_PERSON_VERB[lowered]
+    elif lowered.endswith("ies"):
+        verb = verb[:-3] + "y"
+    else:
+        verb = verb[:-1]
+    return f"{you}{m[1]}{verb}"
+
+
+def prepare(text: str) -> str:
+    """The form rules see: straight quotes, plain dashes, single spaces, capitals in neutral case,
+    contractions written out, no clause number in front, the consumer as "you"."""
+    text = _neutral_case(" ".join(text.translate(_QUOTES).split()))
+    if "'" in text:  # the cheap test first: most clauses have no apostrophe and no role word
+        text = _CONTRACTION.sub(_written_out, text)
+    text = _ENUMERATOR.sub("", text, count=1)
+    lowered = text.lower()
+    return _THIRD_PERSON.sub(_second_person, text) if any(w in lowered for w in _ROLE_WORDS) else text

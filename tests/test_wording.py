@@ -1,0 +1,47 @@
+"""The form in which rules read a clause: the same wording however a company prints it."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.wording import prepare
+
+
+@pytest.mark.parametrize(("text", "read_as"), [
+    # Quotes, dashes and spaces.
+    ("“Terms” – ‘quoted’\u00a0text", "\"Terms\" - 'quoted' text"),
+    # Capitals: function words lower-case, other words capitalised, so a place name still looks like
+    # one and "THE" after "COURTS OF" no longer does.
+    ("THESE TERMS ARE GOVERNED BY THE LAWS OF THE STATE OF CALIFORNIA.",
+     "these Terms are Governed by the Laws of the State of California."),
+    ("ACME'S LIABILITY TO YOU IS LIMITED (SEE SECTION 9).",
+     "Acme's Liability to you is Limited (See Section 9)."),
+    # Contractions written out.
+    ("We won’t be liable, and Acme isn’t responsible; you can’t sue.",
+     "We will not be liable, and Acme is not responsible; you cannot sue."),
+    ("We’ll close it if you’re late, and we’ve said so; Shan’t.",
+     "We will close it if you are late, and we have said so; Shall not."),
+    # A clause number or list marker in front.
+    ("4.2 You may not copy the app.", "You may not copy the app."),
+    ("(b) any loss of profits", "any loss of profits"),
+    ("Section 7.1 You may cancel.", "You may cancel."),
+    # The consumer in the third person, as subject or possessor.
+    ("The User agrees that Acme may close the Customer's account.",
+     "You agree that Acme may close your account."),
+    ("Subscriber is solely responsible, and the Member has no claim.",
+     "You are solely responsible, and you have no claim."),
+])
+def test_reads_as(text: str, read_as: str) -> None:
+    assert prepare(text) == read_as
+
+
+@pytest.mark.parametrize("text", [
+    "The courts of Ireland have jurisdiction.", "NO WARRANTY", "Read the GDPR and the DSA first.",  # case
+    "It's Acme's app.",  # 's is a verb or a possessive
+    "A company may change its prices.", "30 days after you cancel, we delete the data.", "U.S. law applies.",
+    "e.g. a photo you upload", "2019 was the first year.",  # no clause number
+    "Other users may see it.", "The user interface is in English.", "User Content may be removed.",
+    "A Member may invite friends.",  # not the consumer as subject or possessor
+])
+def test_left_as_written(text: str) -> None:
+    assert prepare(text) == text
