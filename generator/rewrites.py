@@ -1,7 +1,7 @@
 """Rewrites of a sentence that keep its meaning, the ways other companies' terms say the same thing:
-in capitals, with contractions, with a clause number in front, with "the user" for "you". Rules
-should read every one as they read the original (`rules eval --rewrite`, and the tests on every
-rule example). Pure and mechanical: a rewrite may leave a verb unagreed ("the user live").
+in capitals, with contractions, with a clause number or "Please note that" in front, with "the
+user" for "you". Rules should read every one as they read the original (`rules eval --rewrite`,
+and the tests on every rule example). Pure and mechanical: a rewrite may leave a verb unagreed.
 """
 
 from __future__ import annotations
@@ -44,6 +44,13 @@ def numbered(sentence: str) -> str:
     return f"4.2 {sentence}"
 
 
+def lead_in(sentence: str) -> str:
+    """"Please note that ..." before a sentence that starts with a capital (not a word in capitals)."""
+    if not sentence[:1].isupper() or sentence[:2].isupper() or sentence.startswith("I "):
+        return sentence
+    return f"Please note that {sentence[0].lower()}{sentence[1:]}"
+
+
 def third_person(sentence: str) -> str:
     def subject(m: re.Match[str]) -> str:
         verb = m[2]
@@ -56,5 +63,6 @@ def third_person(sentence: str) -> str:
 
 
 REWRITES: dict[str, Callable[[str], str]] = {
-    "capitals": capitals, "contractions": contractions, "numbered": numbered, "third-person": third_person,
+    "capitals": capitals, "contractions": contractions, "numbered": numbered, "lead-in": lead_in,
+    "third-person": third_person,
 }

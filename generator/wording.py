@@ -111,12 +111,27 @@ def _second_person(m: re.Match[str]) -> str:
     return f"{you}{m[1]}{verb}"
 
 
+# A lead-in that frames a clause without changing what it says ("Please note that", "You
+# acknowledge and agree that"): taken off, so the clause reads from its own subject. "You agree
+# that ..." stays: agreeing can itself be what a rule looks for.
+_LEAD_IN = re.compile(
+    r"^(?:(?:please\s+)?(?:note|be\s+aware|remember|understand)\s+that|for\s+the\s+avoidance\s+of\s+doubt,?"
+    r"|in\s+particular,?|you\s+(?:hereby\s+|expressly\s+|further\s+|also\s+)?(?:acknowledge|understand|accept)"
+    r"(?:\s+and\s+(?:agree|accept|acknowledge|understand))?\s+that)\s+(?=\S)",
+    re.IGNORECASE)
+
+
+def _without_lead_in(text: str) -> str:
+    rest = _LEAD_IN.sub("", text, count=1)
+    return text if rest == text else rest[:1].upper() + rest[1:]
+
+
 def prepare(text: str) -> str:
     """The form rules see: straight quotes, plain dashes, single spaces, capitals in neutral case,
-    contractions written out, no clause number in front, the consumer as "you"."""
+    contractions written out, no clause number or lead-in in front, the consumer as "you"."""
     text = _neutral_case(" ".join(text.translate(_QUOTES).split()))
     if "'" in text:  # the cheap test first: most clauses have no apostrophe and no role word
         text = _CONTRACTION.sub(_written_out, text)
-    text = _ENUMERATOR.sub("", text, count=1)
+    text = _without_lead_in(_ENUMERATOR.sub("", text, count=1))
     lowered = text.lower()
     return _THIRD_PERSON.sub(_second_person, text) if any(w in lowered for w in _ROLE_WORDS) else text

@@ -25,6 +25,9 @@ from generator.wording import prepare
     ("4.2 You may not copy the app.", "You may not copy the app."),
     ("(b) any loss of profits", "any loss of profits"),
     ("Section 7.1 You may cancel.", "You may cancel."),
+    # A lead-in that frames the clause.
+    ("Please note that we may suspend your account.", "We may suspend your account."),
+    ("You acknowledge and agree that Acme is not liable for lost data.", "Acme is not liable for lost data."),
     # The consumer in the third person, as subject or possessor.
     ("The User agrees that Acme may close the Customer's account.",
      "You agree that Acme may close your account."),
@@ -42,6 +45,7 @@ def test_reads_as(text: str, read_as: str) -> None:
     "e.g. a photo you upload", "2019 was the first year.",  # no clause number
     "Other users may see it.", "The user interface is in English.", "User Content may be removed.",
     "A Member may invite friends.",  # not the consumer as subject or possessor
+    "You agree that Acme may change these Terms.",  # agreeing can be what a rule looks for
 ])
 def test_left_as_written(text: str) -> None:
     assert prepare(text) == text
