@@ -84,10 +84,12 @@ _THIRD_PERSON_VERBS = (r"is|has|does|was|indemnifies|buys|pays|(?:agree|acknowle
                        r"reside|use|access|visit|leave|delete|create|post|upload|submit|cancel|close|"
                        r"make|provide|breach|violate|purchase|order|register|sign|download|install|"
                        r"receive|lose|request|terminate|own|keep|share|send|contact|notify|permit|allow)s")
-_CLAUSE_START = r"(?:(?<=^)|(?<=[,;:(] )|(?<=\band )|(?<=\bor )|(?<=\bthat )|(?<=\bif ))"
 _THIRD_PERSON = re.compile(
-    rf"(?:\b(?:the|this|such)\s+{_ROLE}|{_CLAUSE_START}{_BARE_ROLE})"
+    rf"\b(?:(the|this|such)\s+{_ROLE}|{_BARE_ROLE})"
     rf"(?:'s\b|(\s+)({_MODALS}|{_THIRD_PERSON_VERBS})\b)", re.IGNORECASE)
+# A bare defined term is the subject only where a clause starts ("a Member may" is not "you may");
+# checked on the text before the match, which is cheaper than a lookbehind at every position.
+_CLAUSE_START = re.compile(r"(?:^|[,;:(] |\b(?:and|or|that|if) )$")
 _ROLE_WORDS = ("user", "member", "customer", "subscriber", "client", "player", "consumer", "licensee",
                "holder")  # a quick test before the regex: most clauses name no role
 _MODAL_WORDS = frozenset(_MODALS.split("|"))
@@ -95,10 +97,12 @@ _SECOND_PERSON_VERB = {"is": "are", "has": "have", "does": "do", "was": "were"}
 
 
 def _second_person(m: re.Match[str]) -> str:
+    if m[1] is None and not _CLAUSE_START.search(m.string[max(0, m.start() - 5):m.start()]):
+        return m[0]
     you = "You" if m.start() == 0 else "you"
-    if m[2] is None:  # a possessive
+    if m[3] is None:  # a possessive
         return you + "r"
-    verb = m[2]
+    verb = m[3]
     lowered = verb.lower()
     if lowered in _MODAL_WORDS:
         pass
@@ -108,7 +112,7 @@ def _second_person(m: re.Match[str]) -> str:
         verb = verb[:-3] + "y"
     else:
         verb = verb[:-1]
-    return f"{you}{m[1]}{verb}"
+    return f"{you}{m[2]}{verb}"
 
 
 # A lead-in that frames a clause without changing what it says ("Please note that", "You
