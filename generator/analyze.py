@@ -59,14 +59,29 @@ def rule_matches(rule: Rule, text: str, patterns: Iterable[Pattern] | None = Non
         and not any(u.search(text) for u in rule.unless)
 
 
-def matching_rules(rules: Iterable[Rule] | RuleGates, text: str) -> list[Rule]:
-    """The rules that match a clause. Given RuleGates, only patterns that pass their literal gates
-    are searched: most clauses fail there, at a fraction of the cost of a regex search."""
+def matching_rules(rules: Iterable[Rule] | RuleGates, text: str, lead_in: str = "") -> list[Rule]:
+    """The rules that match a clause (a list item: also, for rules that ask for it, as read after
+    its lead-in). Given RuleGates, only patterns that pass their literal gates are searched: most
+    clauses fail there, at a fraction of the cost of a regex search."""
+    found = _matching(rules, text)
+    if lead_in:
+        found += [r for r in _matching(rules, after_lead_in(lead_in, text)) if r.lead_in and r not in found]
+    return found
+
+
+def _matching(rules: Iterable[Rule] | RuleGates, text: str) -> list[Rule]:
     prepared = prepare(text)
     if isinstance(rules, RuleGates):
         return [rule for rule, patterns in rules.plausible(prepared)
                 if rule_matches(rule, prepared, patterns)]
     return [rule for rule in rules if rule_matches(rule, prepared)]
+
+
+def after_lead_in(lead_in: str, item: str) -> str:
+    """A list item as read after the sentence that introduces its list: "We are not liable for:"
+    and "(b) any loss of data" read "We are not liable for: (b) any loss of data". The colon stays,
+    so a pattern that must not cross a colon (`[^.;:]`) cannot join words of the two."""
+    return f"{lead_in.rstrip().rstrip(':').rstrip()}: {item}"
 
 
 @dataclass(frozen=True)
@@ -130,9 +145,15 @@ class Analyzer:
         for clause in split_clauses(markdown):
             if clause.kind == "heading":
                 continue
+            rules = self.matching(clause.text)
+            if clause.lead_in:
+                read = after_lead_in(clause.lead_in, clause.text)
+                rules += tuple(r for r in self.matching(read) if r.lead_in and r not in rules)
+                if seen is not None:
+                    seen.add(read)
             if seen is not None:
                 seen.add(clause.text)
-            for rule in self.matching(clause.text):
+            for rule in rules:
                 if rule.applies(doc_type):
                     findings.append(Finding(rule.id, rule.severity, rule.category, clause.id, clause.text,
                                             clause.start, clause.end))

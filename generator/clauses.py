@@ -42,6 +42,7 @@ class Clause:
     end: int
     heading: str  # the nearest heading above it ("" before the first)
     kind: str  # "sentence", "list-item", "heading" or "table-row"
+    lead_in: str = ""  # for a list item: the sentence ending with ":" that introduces its list
 
 
 def normalize_for_id(text: str) -> str:
@@ -195,14 +196,17 @@ def _block_clauses(kind: str, source: str) -> tuple[_BlockClause, ...]:
 def split_clauses(markdown: str) -> list[Clause]:
     clauses: list[Clause] = []
     seen: dict[str, int] = {}
-    heading = ""
+    heading = lead = ""
     for kind, start, end in _blocks(markdown):
         for text, a, b, clause_kind, base in _block_clauses(kind, markdown[start:end]):
+            if clause_kind != "list-item":  # a list's lead-in lasts until something else than its items
+                lead = text if clause_kind == "sentence" and text.endswith(":") else ""
             if clause_kind == "heading":
                 heading = text
                 if not re.search(r"\w", text):
                     continue
             seen[base] = seen.get(base, 0) + 1
             cid = base if seen[base] == 1 else f"{base}-{seen[base]}"  # identical clauses repeated
-            clauses.append(Clause(cid, text, start + a, start + b, heading, clause_kind))
+            clauses.append(Clause(cid, text, start + a, start + b, heading, clause_kind,
+                                  lead if clause_kind == "list-item" else ""))
     return clauses

@@ -82,7 +82,8 @@ def cmd_rules_eval(args: argparse.Namespace) -> int:
     sentences = read_sentences(args.file)
     if args.rewrite:
         rewrite = REWRITES[args.rewrite]
-        sentences = [dataclasses.replace(s, text=rewrite(s.text)) for s in sentences]
+        sentences = [dataclasses.replace(s, text=rewrite(s.text), lead_in=s.lead_in and rewrite(s.lead_in))
+                     for s in sentences]
     result = evaluate(ruleset.rules, ruleset.label_mapping, sentences)
     if args.predictions:
         write_predictions(args.predictions, result.predictions)

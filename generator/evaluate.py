@@ -8,9 +8,11 @@ macro F1 are taken over all those columns, with F1 = 0 where a column has no pos
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .analyze import matching_rules
 from .model import Problem, ProblemsError, Rule
@@ -23,6 +25,28 @@ NO_LABEL = "<none>"
 class Sentence:
     text: str
     labels: frozenset[str]
+    lead_in: str = ""  # for an item of a list: the sentence ending with ":" that introduces it
+
+
+# An item that does not end its list: the next line is an item of the same list.
+_LIST_GOES_ON = re.compile(r"(?:[;,]|\b(?:and|or))\s*$")
+
+
+def _lead_ins(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Each line's lead-in, from the lines before it in the same document (files list a document's
+    sentences in order): a line after one ending with ":" is an item of its list, and so is a line
+    after an item that ends with ";", "," or "and"/"or". Lines without a "doc" have none."""
+    leads, lead = [], ""
+    for i, row in enumerate(rows):
+        before = rows[i - 1] if i else None
+        if before is None or "doc" not in row or before.get("doc") != row["doc"]:
+            lead = ""
+        elif str(before["text"]).rstrip().endswith(":"):
+            lead = str(before["text"])
+        elif not (lead and _LIST_GOES_ON.search(str(before["text"]))):
+            lead = ""
+        leads.append(lead)
+    return leads
 
 
 @dataclass(frozen=True)
@@ -52,7 +76,7 @@ class Evaluation:
 
 
 def read_sentences(path: Path) -> list[Sentence]:
-    sentences = []
+    rows = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as err:
@@ -61,16 +85,19 @@ def read_sentences(path: Path) -> list[Sentence]:
     for number, line in enumerate(lines, 1):
         try:
             row = json.loads(line)
-            sentences.append(Sentence(str(row["text"]), frozenset(str(x) for x in row["labels"])))
+            rows.append({**row, "text": str(row["text"]), "labels": frozenset(str(x) for x in row["labels"])})
         except (ValueError, KeyError, TypeError) as err:
             raise ProblemsError([Problem(str(path), f"line {number}", f"not a labelled sentence ({err})",
                                          'each line needs {"text": ..., "labels": [...]}')]) from err
-    return sentences
+    return [Sentence(row["text"], row["labels"], lead)
+            for row, lead in zip(rows, _lead_ins(rows), strict=True)]
 
 
-def predict(rules: Sequence[Rule] | RuleGates, mapping: dict[str, str], text: str) -> frozenset[str]:
+def predict(rules: Sequence[Rule] | RuleGates, mapping: dict[str, str], text: str,
+            lead_in: str = "") -> frozenset[str]:
     """The file labels the rules give a sentence (categories without a mapped label are ignored)."""
-    return frozenset(mapping[r.category] for r in matching_rules(rules, text) if r.category in mapping)
+    return frozenset(mapping[r.category] for r in matching_rules(rules, text, lead_in)
+                     if r.category in mapping)
 
 
 def _f1(tp: int, fp: int, fn: int) -> Score:
@@ -105,7 +132,7 @@ def score(gold: Sequence[frozenset[str]], predicted: Sequence[frozenset[str]],
 def evaluate(rules: Sequence[Rule], mapping: dict[str, str], sentences: Sequence[Sentence]) -> Evaluation:
     labels = set().union(*(s.labels for s in sentences)) if sentences else set()
     gates = RuleGates(rules)  # the same findings, about three times faster
-    predictions = tuple(predict(gates, mapping, s.text) & labels for s in sentences)
+    predictions = tuple(predict(gates, mapping, s.text, s.lead_in) & labels for s in sentences)
     per_label, micro, macro = score([s.labels for s in sentences], predictions, labels)
     return Evaluation(len(sentences), per_label, micro, macro, predictions)
 

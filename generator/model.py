@@ -244,6 +244,9 @@ class Rule:
     examples_match: tuple[str, ...]
     examples_no_match: tuple[str, ...]
     file: str
+    # A list item is also read after the sentence that introduces its list ("We are not liable
+    # for:" then "(b) any loss of data"), for rules whose lists are enumerations of the clause.
+    lead_in: bool = False
 
     def applies(self, doc_type: str) -> bool:
         return not self.applies_to or doc_type in self.applies_to

@@ -18,7 +18,7 @@ RULES_DIR = "rules"
 CATEGORIES_FILE = "categories.yaml"
 LABELS_FILE = "label-mapping.yaml"
 RULE_KEYS = ("id", "title", "category", "severity", "explanation", "statutes", "applies_to",
-             "patterns", "unless", "examples")
+             "patterns", "unless", "lead_in", "examples")
 MIN_EXAMPLES = 3
 REGEX_FLAGS = re.IGNORECASE
 
@@ -176,12 +176,16 @@ def parse_rule(data: Any, path: Path, categories: set[str], doc_types: set[str] 
         check.add("unless", "must be a list of regular expressions", "write '- regex'")
         unless_raw = []
     unless = tuple(r for r in (check.regex(u, f"unless[{i}]") for i, u in enumerate(unless_raw)) if r)
+    lead_in = data.get("lead_in", False)
+    if not isinstance(lead_in, bool):
+        check.add("lead_in", f"{lead_in!r} is not true or false",
+                  "write 'lead_in: true' (list items read after their lead-in) or remove the key")
     matches, no_matches = _examples(check, data.get("examples"))
     if check.problems:
         return None, check.problems
     return Rule(str(rule_id), title, str(category), SEVERITIES[SEVERITIES.index(severity)], explanation,
                 statutes,
-                tuple(applies_to), patterns, unless, matches, no_matches, file), []
+                tuple(applies_to), patterns, unless, matches, no_matches, file, bool(lead_in)), []
 
 
 def _load_yaml(path: Path, problems: list[Problem]) -> Any:

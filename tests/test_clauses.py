@@ -83,3 +83,14 @@ def test_every_archived_version_splits_and_ids_are_mostly_stable() -> None:
             assert len(ids & previous) > 0
         previous = ids
     assert Path(doc.directory).is_dir()
+
+
+def test_list_items_know_the_sentence_that_introduces_their_list() -> None:
+    md = ("# Liability\n\nWe try hard. We are not liable for:\n\n- lost profits;\n- lost data.\n\n"
+          "That is all.\n\n- a list without a lead-in\n\n## Suspension\n\nWe may suspend you if:\n\n"
+          "1. you break the rules\n")
+    leads = {c.text: c.lead_in for c in split_clauses(md)}
+    assert leads["lost profits;"] == leads["lost data."] == "We are not liable for:"
+    assert leads["a list without a lead-in"] == ""  # the paragraph in between ends the list's lead-in
+    assert leads["you break the rules"] == "We may suspend you if:"
+    assert leads["We are not liable for:"] == leads["That is all."] == ""  # only list items have one

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.evaluate import score
+from generator.evaluate import read_sentences, score
 
 from .conftest import ROOT
 
@@ -82,3 +82,19 @@ def test_eval_rewrite_reads_every_sentence_rewritten(how: str, tmp_path: Path) -
         predicted[bool(flags)] = [json.loads(line)["labels"] for line in out.read_text().splitlines()]
     assert predicted[False] == [labels for _, labels in rows]
     assert predicted[True] == predicted[False]
+
+
+def test_a_line_after_a_lead_in_is_read_as_an_item_of_its_list(tmp_path: Path) -> None:
+    rows = [{"doc": "A", "text": "We are not liable for:", "labels": []},
+            {"doc": "A", "text": "lost profits;", "labels": []},
+            {"doc": "A", "text": "lost data, or", "labels": []},
+            {"doc": "A", "text": "delays.", "labels": []},
+            {"doc": "A", "text": "Other terms apply.", "labels": []},
+            {"doc": "B", "text": "lost profits;", "labels": []},
+            {"text": "We may close:", "labels": []}, {"text": "your account", "labels": []}]
+    path = tmp_path / "s.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    leads = [s.lead_in for s in read_sentences(path)]
+    lead = "We are not liable for:"
+    # The list goes on after ";" and ", or", ends after "delays."; another document, or no "doc", has none.
+    assert leads == ["", lead, lead, lead, "", "", "", ""]

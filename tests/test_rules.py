@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.analyze import check_examples, matching_rules
+from generator.analyze import analyze_markdown, check_examples, matching_rules
 from generator.content import load_content
 from generator.model import ProblemsError, Rule
 from generator.rewrites import REWRITES
@@ -127,3 +127,19 @@ def test_every_rule_example_reads_the_same_rewritten(how: str) -> None:
              if bool(matching_rules([r], s)) != bool(matching_rules([r], rewrite(s)))]
     assert len(changed) > 20  # the check was exercised
     assert flips == []
+
+
+def test_list_items_are_read_after_their_lead_in_by_rules_that_ask_for_it() -> None:
+    md = ("Acme is not liable for:\n\n- any loss of goodwill or reputation;\n"
+          "- any delay caused by your bank.\n\n"
+          "We may take these measures:\n\n- suspend or close your account;\n- warn you by email.\n\n"
+          "By using Acme, you agree to be bound by:\n\n- these Terms of Use;\n- our house rules.\n")
+    found = {(f.rule_id, f.quote) for f in analyze_markdown(RULES, "terms-of-service", md)}
+    assert ("excludes-liability", "any delay caused by your bank.") in found  # only with its lead-in
+    assert ("terminate-at-will", "suspend or close your account;") in found
+    assert ("terminate-at-will", "warn you by email.") not in found
+    # Acceptance by use does not ask for lead-ins: its lead-in matches, the items on their own do not.
+    lead_in = "By using Acme, you agree to be bound by:"
+    assert [r.id for r in matching_rules(RULES, lead_in + " these Terms of Use;")] == ["acceptance-by-use"]
+    assert not any(rule == "acceptance-by-use" and quote != lead_in for rule, quote in found)
+    assert {r.id for r in RULES if r.lead_in} == {"excludes-liability", "terminate-at-will"}
