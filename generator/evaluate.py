@@ -41,9 +41,9 @@ def _lead_ins(rows: Sequence[dict[str, Any]]) -> list[str]:
         before = rows[i - 1] if i else None
         if before is None or "doc" not in row or before.get("doc") != row["doc"]:
             lead = ""
-        elif str(before["text"]).rstrip().endswith(":"):
-            lead = str(before["text"])
-        elif not (lead and _LIST_GOES_ON.search(str(before["text"]))):
+        elif before["text"].rstrip().endswith(":"):
+            lead = before["text"]
+        elif not (lead and _LIST_GOES_ON.search(before["text"])):
             lead = ""
         leads.append(lead)
     return leads

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 
-_CONTRACTIONS = [("will not", "won't"), ("cannot", "can't"), ("do not", "don't"), ("does not", "doesn't"),
-                 ("is not", "isn't"), ("are not", "aren't"), ("should not", "shouldn't"),
-                 ("would not", "wouldn't"), ("have not", "haven't"), ("we will", "we'll"),
-                 ("you will", "you'll"), ("we are", "we're"), ("you are", "you're"), ("we have", "we've")]
+_CONTRACTIONS = [(re.compile(rf"\b[{long[0]}{long[0].upper()}]{long[1:]}\b"), short) for long, short in [
+    ("will not", "won't"), ("cannot", "can't"), ("do not", "don't"), ("does not", "doesn't"),
+    ("is not", "isn't"), ("are not", "aren't"), ("should not", "shouldn't"), ("would not", "wouldn't"),
+    ("have not", "haven't"), ("we will", "we'll"), ("you will", "you'll"), ("we are", "we're"),
+    ("you are", "you're"), ("we have", "we've")]]
 _AGREEMENT = {"are": "is", "have": "has", "do": "does", "were": "was"}
 _MODALS = ["may", "must", "shall", "will", "can", "cannot", "should", "might", "could", "would"]
 _AGREEING = ["agree", "acknowledge", "accept", "understand", "grant", "waive", "consent", "represent",
@@ -28,15 +30,17 @@ def _same_case(model: str, word: str) -> str:
     return word[:1].upper() + word[1:] if model[:1].isupper() else word
 
 
+def _in_case_of(word: str, match: re.Match[str]) -> str:
+    return _same_case(match[0], word)
+
+
 def capitals(sentence: str) -> str:
     return sentence.upper()
 
 
 def contractions(sentence: str) -> str:
     for long, short in _CONTRACTIONS:
-        def contracted(m: re.Match[str], short: str = short) -> str:
-            return _same_case(m[0], short)
-        sentence = re.sub(rf"\b({long[0]}|{long[0].upper()}){long[1:]}\b", contracted, sentence)
+        sentence = long.sub(partial(_in_case_of, short), sentence)
     return sentence
 
 
