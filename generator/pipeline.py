@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from collections.abc import Callable
@@ -106,6 +107,17 @@ def build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None = 
           workers: int | None = None, documents_per_shard: int = search.DOCUMENTS_PER_SHARD) -> BuildReport:
     """Build the site from content/ and archive/ into out/, making again only what changed since
     the last build into out/ (see buildcache.py and buildkeys.py)."""
+    # What each stage loads lives until the end: frozen, the collector stops scanning it over and
+    # over (a tenth of an incremental build), and forked workers do not copy its pages to scan them.
+    try:
+        return _build(content_dir, archive_dir, out, theme, progress, cache_dir, workers, documents_per_shard)
+    finally:
+        gc.unfreeze()  # a caller that goes on (tests, serve) gets its garbage collected again
+
+
+def _build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None,
+           progress: Callable[[str], None], cache_dir: Path | None, workers: int | None,
+           documents_per_shard: int) -> BuildReport:
     cache_root = cache_dir or default_cache_root()
     check_location(cache_root, content_dir, archive_dir)
     code = code_digest()
@@ -126,6 +138,7 @@ def build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None = 
     ruleset = load_ruleset(content_dir, {t.slug for t in content.document_types})
     progress(f"loading {archive_dir}")
     archive = load_archive(archive_dir)
+    gc.freeze()
     progress("verifying hashes and signatures")
     report = _verify(archive_dir, cache)
     failed = {Path(p.file) for p in report.problems}  # paths as verify_archive made them
@@ -139,12 +152,14 @@ def build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None = 
 
     rules_digest = files_digest([p for _, p in tree_files(content_dir / RULES_DIR)], content_dir)
     results = analyse_archive(archive, ruleset.rules, rules_digest, verified_sha, cache, progress, workers)
+    gc.freeze()
     verified = {(doc.key, v.id): verified_ok(v.text_path) and verified_ok(v.metadata_path)
                 for doc in archive.documents for v in doc.versions}
     checks = {doc.key: read_checks(doc.directory) for doc in archive.documents}
     analysis = Analysis(findings_by_version(results), verified, changes_by_version(results), checks,
                         _summaries(archive, content_dir), LazyDiffs(archive, verified_sha, cache))
     site = build_site_view(content, archive, ruleset, analysis, key_id, documents_per_shard)
+    gc.freeze()
     chrome = chrome_digest(code, content_dir, themes, f"{key_id} {documents_per_shard}")
     keys = with_listings(build_keys(chrome, archive, verified_ok), site)
     writer = SiteWriter(out, last.get("files", {}))
