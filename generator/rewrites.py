@@ -1,7 +1,8 @@
 """Rewrites of a sentence that keep its meaning, the ways other companies' terms say the same thing:
 in capitals, with contractions, with a clause number or "Please note that" in front, with "the
-user" for "you". Rules should read every one as they read the original (`rules eval --rewrite`,
-and the tests on every rule example). Pure and mechanical: a rewrite may leave a verb unagreed.
+user" for "you", with the terms called "this Agreement", with "the app" for "the Service" and back. Rules
+should read every one as they read the original (`rules eval --rewrite`, and the tests on every
+rule example). Pure and mechanical: a rewrite may leave a verb unagreed.
 """
 
 from __future__ import annotations
@@ -66,7 +67,40 @@ def third_person(sentence: str) -> str:
     return re.sub(r"\b(Y|y)ou\b", lambda m: _same_case(m[0], "the user"), sentence)
 
 
+# The terms by another name: "these Terms (of Use)" become "this Agreement", with the verb agreeing.
+_THESE_TERMS = re.compile(r"\b(these|the|our)\s+terms(?:\s+(?:of\s+(?:service|use)|and\s+conditions))?"
+                          r"(?:\s+(are|apply|govern|have|were|form|constitute|contain)\b)?", re.IGNORECASE)
+_AGREEING_VERB = {"are": "is", "have": "has", "were": "was"}
+
+
+def _this_agreement(m: re.Match[str]) -> str:
+    determiner = _same_case(m[1], "this" if m[1].lower() == "these" else m[1].lower())
+    noun = "Agreement" if m[0].split()[1][0].isupper() else "agreement"
+    verb = m[2] and " " + (_AGREEING_VERB.get(m[2].lower()) or re.sub("y$", "ie", m[2]) + "s")
+    return f"{determiner} {noun}{verb or ''}"
+
+
+def agreement(sentence: str) -> str:
+    return _THESE_TERMS.sub(_this_agreement, sentence)
+
+
+# The service by another name: "the Service(s)", "the Site", "the Website" and "the Platform" become
+# "the App(s)", and "the app(s)" becomes "the service(s)"; "Terms of Service", "customer service"
+# and "service provider" stay.
+_OFFERING = re.compile(r"\b(?<!terms of )(?<!customer )(services?|site|website|platform|apps?)\b"
+                       r"(?!\s+providers?\b)", re.IGNORECASE)
+_OTHER_NAME = {"services": "apps", "apps": "services", "app": "service"}
+
+
+def _other_name(m: re.Match[str]) -> str:
+    return _same_case(m[1], _OTHER_NAME.get(m[1].lower(), "app"))
+
+
+def offering(sentence: str) -> str:
+    return _OFFERING.sub(_other_name, sentence)
+
+
 REWRITES: dict[str, Callable[[str], str]] = {
     "capitals": capitals, "contractions": contractions, "numbered": numbered, "lead-in": lead_in,
-    "third-person": third_person,
+    "third-person": third_person, "agreement": agreement, "offering": offering,
 }
