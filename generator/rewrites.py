@@ -1,8 +1,9 @@
 """Rewrites of a sentence that keep its meaning, the ways other companies' terms say the same thing:
 in capitals, with contractions, with a clause number or "Please note that" in front, with "the
-user" for "you", with the terms called "this Agreement", with "the app" for "the Service" and back. Rules
-should read every one as they read the original (`rules eval --rewrite`, and the tests on every
-rule example). Pure and mechanical: a rewrite may leave a verb unagreed.
+user" for "you", with the terms called "this Agreement", with "the app" for "the Service" and back,
+with a long aside after a modal ("may, where appropriate ..., close"). Rules should read every one
+as they read the original (`rules eval --rewrite`, and the tests on every rule example). Pure and
+mechanical: a rewrite may leave a verb unagreed.
 """
 
 from __future__ import annotations
@@ -100,7 +101,17 @@ def offering(sentence: str) -> str:
     return _OFFERING.sub(_other_name, sentence)
 
 
+# A long aside after the first modal, as formal terms write them: "Acme may, where appropriate in
+# the circumstances of the case, close ...".
+_FIRST_MODAL = re.compile(r"\b(may|will|shall|can|must|reserves? the right to) (?!not\b|be\b)")
+
+
+def aside(sentence: str) -> str:
+    return _FIRST_MODAL.sub(r"\1, where appropriate in the circumstances of the case, ", sentence, count=1)
+
+
 REWRITES: dict[str, Callable[[str], str]] = {
     "capitals": capitals, "contractions": contractions, "numbered": numbered, "lead-in": lead_in,
     "third-person": third_person, "agreement": agreement, "offering": offering,
+    "aside": aside,
 }

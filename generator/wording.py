@@ -130,12 +130,35 @@ def _without_lead_in(text: str) -> str:
     return text if rest == text else rest[:1].upper() + rest[1:]
 
 
+# An aside between commas right after a modal ("Acme may, in its sole discretion and without
+# notice to you, terminate ...") is moved to the end of the sentence: the verb then follows its
+# modal, however long the aside, and what the aside says still counts.
+_ASIDE = re.compile(r"\b(may|might|can|could|will|shall|must|would|should|reserves?\s+the\s+right\s+to)"
+                    r",\s*([^,.;:]{3,200}?),\s*(?=[A-Za-z])", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[\s.;:!?]*$")
+
+
+def _asides_last(text: str) -> str:
+    for _ in range(3):  # "we may, ..., remove content, and we may, ..., close accounts"
+        m = _ASIDE.search(text)
+        if m is None:
+            break
+        rest = text[m.end():]
+        end = _SENTENCE_END.search(rest)
+        cut = end.start() if end else len(rest)
+        text = f"{text[:m.end(1)]} {rest[:cut]}, {m[2]}{rest[cut:]}"
+    return text
+
+
 def prepare(text: str) -> str:
     """The form rules see: straight quotes, plain dashes, single spaces, capitals in neutral case,
-    contractions written out, no clause number or lead-in in front, the consumer as "you"."""
+    contractions written out, no clause number or lead-in in front, the consumer as "you", an aside
+    after a modal moved to the end."""
     text = _neutral_case(" ".join(text.translate(_QUOTES).split()))
     if "'" in text:  # the cheap test first: most clauses have no apostrophe and no role word
         text = _CONTRACTION.sub(_written_out, text)
+    if "," in text:
+        text = _asides_last(text)
     text = _without_lead_in(_ENUMERATOR.sub("", text, count=1))
     lowered = text.lower()
     return _THIRD_PERSON.sub(_second_person, text) if any(w in lowered for w in _ROLE_WORDS) else text

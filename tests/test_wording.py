@@ -33,6 +33,11 @@ from generator.wording import prepare
      "You agree that Acme may close your account."),
     ("Subscriber is solely responsible, and the Member has no claim.",
      "You are solely responsible, and you have no claim."),
+    # An aside after a modal, moved to the end: the verb follows its modal, the aside still counts.
+    ("Acme may, in its sole discretion and without any notice to you, terminate your account.",
+     "Acme may terminate your account, in its sole discretion and without any notice to you."),
+    ("We may, if needed, review posts, and we may, where appropriate, remove them",
+     "We may review posts, and we may remove them, if needed, where appropriate"),
 ])
 def test_reads_as(text: str, read_as: str) -> None:
     assert prepare(text) == read_as
@@ -46,6 +51,7 @@ def test_reads_as(text: str, read_as: str) -> None:
     "Other users may see it.", "The user interface is in English.", "User Content may be removed.",
     "A Member may invite friends.",  # not the consumer as subject or possessor
     "You agree that Acme may change these Terms.",  # agreeing can be what a rule looks for
+    "We may collect, use and share it.", "Acme will, however.",  # a list after a modal; no verb after
 ])
 def test_left_as_written(text: str) -> None:
     assert prepare(text) == text
