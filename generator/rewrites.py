@@ -102,12 +102,17 @@ def offering(sentence: str) -> str:
 
 
 # A long aside after the first modal, as formal terms write them: "Acme may, where appropriate in
-# the circumstances of the case, close ...".
-_FIRST_MODAL = re.compile(r"\b(may|will|shall|can|must|reserves? the right to) (?!not\b|be\b)")
+# the circumstances of the case, close ...", "Acme reserves the right, where appropriate ..., to".
+_FIRST_MODAL = re.compile(r"\b(?:(may|will|shall|can|must) (?!not\b|be\b)|(reserves? the right) to )")
+_ASIDE = "where appropriate in the circumstances of the case"
+
+
+def _with_aside(m: re.Match[str]) -> str:
+    return f"{m[1]}, {_ASIDE}, " if m[1] else f"{m[2]}, {_ASIDE}, to "
 
 
 def aside(sentence: str) -> str:
-    return _FIRST_MODAL.sub(r"\1, where appropriate in the circumstances of the case, ", sentence, count=1)
+    return _FIRST_MODAL.sub(_with_aside, sentence, count=1)
 
 
 REWRITES: dict[str, Callable[[str], str]] = {

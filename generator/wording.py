@@ -130,23 +130,31 @@ def _without_lead_in(text: str) -> str:
     return text if rest == text else rest[:1].upper() + rest[1:]
 
 
-# An aside between commas right after a modal ("Acme may, in its sole discretion and without
-# notice to you, terminate ...") is moved to the end of the sentence: the verb then follows its
-# modal, however long the aside, and what the aside says still counts.
-_ASIDE = re.compile(r"\b(may|might|can|could|will|shall|must|would|should|reserves?\s+the\s+right\s+to)"
-                    r",\s*([^,.;:]{3,200}?),\s*(?=[A-Za-z])", re.IGNORECASE)
+# An aside between commas next to a modal ("Acme may, in its sole discretion and without notice
+# to you, terminate ...", "Acme, at its discretion, may ...", "Acme reserves the right, at any
+# time, to ...") is moved to the end of the sentence: the verb then follows its modal however long
+# the aside is, and what the aside says still counts.
+_MODAL_WORDS_ALT = r"may|might|can|could|will|shall|must|would|should"
+_ASIDE_TEXT = r",\s*(?P<aside>[^,.;:]{3,200}?),\s*"
+_ASIDES = [re.compile(pattern, re.IGNORECASE) for pattern in [
+    rf"\b(?P<keep>{_MODAL_WORDS_ALT}|reserves?\s+the\s+right\s+to){_ASIDE_TEXT}(?=[A-Za-z])",
+    rf"\b(?P<keep>(?:reserves?|retains?|has|have)\s+the\s+right){_ASIDE_TEXT}(?P<next>to\s)",
+    rf"(?P<keep>\w){_ASIDE_TEXT}(?=(?:{_MODAL_WORDS_ALT}|reserves?|retains?)\b)",
+]]
 _SENTENCE_END = re.compile(r"[\s.;:!?]*$")
 
 
 def _asides_last(text: str) -> str:
     for _ in range(3):  # "we may, ..., remove content, and we may, ..., close accounts"
-        m = _ASIDE.search(text)
-        if m is None:
+        found = [m for m in (aside.search(text) for aside in _ASIDES) if m is not None]
+        if not found:
             break
+        m = min(found, key=lambda m: m.start())
         rest = text[m.end():]
         end = _SENTENCE_END.search(rest)
         cut = end.start() if end else len(rest)
-        text = f"{text[:m.end(1)]} {rest[:cut]}, {m[2]}{rest[cut:]}"
+        after = m.groupdict().get("next") or ""  # "to" of "the right, ..., to"
+        text = f"{text[:m.end('keep')]} {after}{rest[:cut]}, {m['aside']}{rest[cut:]}"
     return text
 
 

@@ -36,6 +36,10 @@ from generator.wording import prepare
     # An aside after a modal, moved to the end: the verb follows its modal, the aside still counts.
     ("Acme may, in its sole discretion and without any notice to you, terminate your account.",
      "Acme may terminate your account, in its sole discretion and without any notice to you."),
+    ("Acme, at its sole discretion and without notice, may close your account.",
+     "Acme may close your account, at its sole discretion and without notice."),
+    ("Acme reserves the right, at any time and for any reason, to remove posts",
+     "Acme reserves the right to remove posts, at any time and for any reason"),
     ("We may, if needed, review posts, and we may, where appropriate, remove them",
      "We may review posts, and we may remove them, if needed, where appropriate"),
 ])
