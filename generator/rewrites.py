@@ -1,9 +1,9 @@
 """Rewrites of a sentence that keep its meaning, the ways other companies' terms say the same thing:
 in capitals, with contractions, with a clause number or "Please note that" in front, with "the
 user" for "you", with the terms called "this Agreement", with "the app" for "the Service" and back,
-with a long aside after a modal ("may, where appropriate ..., close"). Rules should read every one
-as they read the original (`rules eval --rewrite`, and the tests on every rule example). Pure and
-mechanical: a rewrite may leave a verb unagreed.
+with a long aside after a modal ("may, where appropriate ..., close"), with "is free to" for "may".
+Rules should read every one as they read the original (`rules eval --rewrite`, and the tests on
+every rule example). Pure and mechanical: a rewrite may leave a verb unagreed.
 """
 
 from __future__ import annotations
@@ -115,8 +115,20 @@ def aside(sentence: str) -> str:
     return _FIRST_MODAL.sub(_with_aside, sentence, count=1)
 
 
+# Permission in other words: "Acme may close ..." as "Acme is free to close ...".
+_MAY = re.compile(r"\b(we|you|they|[A-Z][\w&.-]*) may (?!not\b|be\b)", re.IGNORECASE)
+
+
+def _free_to(m: re.Match[str]) -> str:
+    return f"{m[1]} {'are' if m[1].lower() in ('we', 'you', 'they') else 'is'} free to "
+
+
+def free_to(sentence: str) -> str:
+    return _MAY.sub(_free_to, sentence, count=1)
+
+
 REWRITES: dict[str, Callable[[str], str]] = {
     "capitals": capitals, "contractions": contractions, "numbered": numbered, "lead-in": lead_in,
     "third-person": third_person, "agreement": agreement, "offering": offering,
-    "aside": aside,
+    "aside": aside, "free-to": free_to,
 }

@@ -137,7 +137,7 @@ def _without_lead_in(text: str) -> str:
 _MODAL_WORDS_ALT = r"may|might|can|could|will|shall|must|would|should"
 _ASIDE_TEXT = r",\s*(?P<aside>[^,.;:]{3,200}?),\s*"
 _ASIDES = [re.compile(pattern, re.IGNORECASE) for pattern in [
-    rf"\b(?P<keep>{_MODAL_WORDS_ALT}|reserves?\s+the\s+right\s+to){_ASIDE_TEXT}(?=[A-Za-z])",
+    rf"\b(?P<keep>{_MODAL_WORDS_ALT}|(?:right|entitled|free)\s+to){_ASIDE_TEXT}(?=[A-Za-z])",
     rf"\b(?P<keep>(?:reserves?|retains?|has|have)\s+the\s+right){_ASIDE_TEXT}(?P<next>to\s)",
     rf"(?P<keep>\w){_ASIDE_TEXT}(?=(?:{_MODAL_WORDS_ALT}|reserves?|retains?)\b)",
 ]]
@@ -158,6 +158,10 @@ def _asides_last(text: str) -> str:
     return text
 
 
+# "Acme is free to close ..." says what "Acme may close ..." says, in the words rules look for.
+_FREE_TO = re.compile(r"\b(?:is|are|shall\s+be|will\s+be)\s+(?:free|at\s+liberty)\s+to\b", re.IGNORECASE)
+
+
 def prepare(text: str) -> str:
     """The form rules see: straight quotes, plain dashes, single spaces, capitals in neutral case,
     contractions written out, no clause number or lead-in in front, the consumer as "you", an aside
@@ -167,6 +171,8 @@ def prepare(text: str) -> str:
         text = _CONTRACTION.sub(_written_out, text)
     if "," in text:
         text = _asides_last(text)
+    if " to " in text:
+        text = _FREE_TO.sub("may", text)
     text = _without_lead_in(_ENUMERATOR.sub("", text, count=1))
     lowered = text.lower()
     return _THIRD_PERSON.sub(_second_person, text) if any(w in lowered for w in _ROLE_WORDS) else text

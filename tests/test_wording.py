@@ -40,6 +40,10 @@ from generator.wording import prepare
      "Acme may close your account, at its sole discretion and without notice."),
     ("Acme reserves the right, at any time and for any reason, to remove posts",
      "Acme reserves the right to remove posts, at any time and for any reason"),
+    ("We shall be entitled to, without notice, suspend your account.",
+     "We shall be entitled to suspend your account, without notice."),
+    # Permission in other words.
+    ("Acme is free to close your account.", "Acme may close your account."),
     ("We may, if needed, review posts, and we may, where appropriate, remove them",
      "We may review posts, and we may remove them, if needed, where appropriate"),
 ])
