@@ -1,9 +1,10 @@
 """Rewrites of a sentence that keep its meaning, the ways other companies' terms say the same thing:
 in capitals, with contractions, with a clause number or "Please note that" in front, with "the
 user" for "you", with the terms called "this Agreement", with "the app" for "the Service" and back,
-with a long aside after a modal ("may, where appropriate ..., close"), with "is free to" for "may".
-Rules should read every one as they read the original (`rules eval --rewrite`, and the tests on
-every rule example). Pure and mechanical: a rewrite may leave a verb unagreed.
+with a long aside after a modal ("may, where appropriate ..., close"), with "is free to" for "may",
+with the company named ("Acme, Inc. may") where it says "we". Rules should read every one as they
+read the original (`rules eval --rewrite`, and the tests on every rule example). Pure and
+mechanical: a rewrite may leave a verb unagreed.
 """
 
 from __future__ import annotations
@@ -127,8 +128,27 @@ def free_to(sentence: str) -> str:
     return _MAY.sub(_free_to, sentence, count=1)
 
 
+# The company by its name, as a company name is written: "Acme, Inc. may", "Acme, Inc.'s".
+_COMPANY = "Acme, Inc."
+_COMPANY_VERBS = [*_AGREEING, "reserve", "collect", "process", "terminate", "suspend", "remove", "modify",
+                  "change", "update", "disclose", "store", "review", "monitor", "improve"]
+_WE_VERBS = "|".join(sorted({*_AGREEMENT, *_COMPANY_VERBS}, key=len, reverse=True))
+_WE_AS_SUBJECT = re.compile(rf"\b(?:We|we) ({_WE_VERBS})\b")
+
+
+def _company_verb(m: re.Match[str]) -> str:
+    verb = m[1]
+    return f"{_COMPANY} {_AGREEMENT.get(verb) or (verb if verb in _MODALS else verb + 's')}"
+
+
+def company(sentence: str) -> str:
+    sentence = _WE_AS_SUBJECT.sub(_company_verb, sentence)
+    sentence = re.sub(r"\b(?:O|o)ur\b", f"{_COMPANY}'s", sentence)
+    return re.sub(r"\b(?:We|we|Us|us)\b", _COMPANY, sentence)
+
+
 REWRITES: dict[str, Callable[[str], str]] = {
     "capitals": capitals, "contractions": contractions, "numbered": numbered, "lead-in": lead_in,
     "third-person": third_person, "agreement": agreement, "offering": offering,
-    "aside": aside, "free-to": free_to,
+    "aside": aside, "free-to": free_to, "company": company,
 }

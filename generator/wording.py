@@ -158,6 +158,21 @@ def _asides_last(text: str) -> str:
     return text
 
 
+# The full stops of abbreviations ("Acme Ltd.", "Acme U.S. LLC", "e.g.") are not ends of sentences,
+# but rules read "." as one: taken out, so "Acme Ltd. may close" reads as "Acme may close" does and
+# a rule's window does not stop at "e.g."; nor is the comma of "Acme, Inc." a break in the sentence.
+_ABBREVIATION = re.compile(r"\b(?:(?:[A-Z]\.){2,}|(?:[a-z]\.){2}"
+                           r"|(?:Inc|Ltd|Co|Corp|Pty|Pte|Plc|etc|approx|No|Nos|Art|Sec|cf|vs)\.)(?=[\s,;:)']|$)")
+
+
+def _without_dots(m: re.Match[str]) -> str:
+    return m[0].replace(".", "")
+
+
+_COMPANY_SUFFIX = re.compile(
+    r",\s+(?=(?:Inc|LLC|L\.L\.C|Ltd|Limited|Corp|Co|GmbH|AG|S\.?A|B\.?V|N\.?V|Plc|Pty)\b)")
+
+
 # "Acme is free to close ..." says what "Acme may close ..." says, in the words rules look for.
 _FREE_TO = re.compile(r"\b(?:is|are|shall\s+be|will\s+be)\s+(?:free|at\s+liberty)\s+to\b", re.IGNORECASE)
 
@@ -169,6 +184,10 @@ def prepare(text: str) -> str:
     text = _neutral_case(" ".join(text.translate(_QUOTES).split()))
     if "'" in text:  # the cheap test first: most clauses have no apostrophe and no role word
         text = _CONTRACTION.sub(_written_out, text)
+    if "." in text:
+        text = _ABBREVIATION.sub(_without_dots, text)
+    if "," in text:  # "Acme, Inc." is one name: "Acme Inc"
+        text = _COMPANY_SUFFIX.sub(" ", text)
     if "," in text:
         text = _asides_last(text)
     if " to " in text:

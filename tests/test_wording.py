@@ -42,6 +42,10 @@ from generator.wording import prepare
      "Acme reserves the right to remove posts, at any time and for any reason"),
     ("We shall be entitled to, without notice, suspend your account.",
      "We shall be entitled to suspend your account, without notice."),
+    # Abbreviations: their full stops do not end the sentence, and "Acme, Inc." is one name.
+    ("Acme, Inc. and Acme U.S. LLC may close accounts (e.g. idle ones).",
+     "Acme Inc and Acme US LLC may close accounts (eg idle ones)."),
+    ("U.S. law applies.", "US law applies."), ("e.g. a photo you upload", "eg a photo you upload"),
     # Permission in other words.
     ("Acme is free to close your account.", "Acme may close your account."),
     ("We may, if needed, review posts, and we may, where appropriate, remove them",
@@ -54,8 +58,8 @@ def test_reads_as(text: str, read_as: str) -> None:
 @pytest.mark.parametrize("text", [
     "The courts of Ireland have jurisdiction.", "NO WARRANTY", "Read the GDPR and the DSA first.",  # case
     "It's Acme's app.",  # 's is a verb or a possessive
-    "A company may change its prices.", "30 days after you cancel, we delete the data.", "U.S. law applies.",
-    "e.g. a photo you upload", "2019 was the first year.",  # no clause number
+    "A company may change its prices.", "30 days after you cancel, we delete the data.",
+    "2019 was the first year.",  # no clause number
     "Other users may see it.", "The user interface is in English.", "User Content may be removed.",
     "A Member may invite friends.",  # not the consumer as subject or possessor
     "You agree that Acme may change these Terms.",  # agreeing can be what a rule looks for
