@@ -144,7 +144,14 @@ _ASIDES = [re.compile(pattern, re.IGNORECASE) for pattern in [
 _SENTENCE_END = re.compile(r"[\s.;:!?]*$")
 
 
+# Where an aside can start or end at all: one quick scan before the three searches.
+_ASIDE_HINT = re.compile(
+    rf"\b(?:{_MODAL_WORDS_ALT}|to|right),|,\s*(?:{_MODAL_WORDS_ALT}|reserves?|retains?)\b", re.IGNORECASE)
+
+
 def _asides_last(text: str) -> str:
+    if not _ASIDE_HINT.search(text):
+        return text
     for _ in range(3):  # "we may, ..., remove content, and we may, ..., close accounts"
         found = [m for m in (aside.search(text) for aside in _ASIDES) if m is not None]
         if not found:
@@ -184,7 +191,7 @@ def prepare(text: str) -> str:
     text = _neutral_case(" ".join(text.translate(_QUOTES).split()))
     if "'" in text:  # the cheap test first: most clauses have no apostrophe and no role word
         text = _CONTRACTION.sub(_written_out, text)
-    if "." in text:
+    if "." in text[:-1]:  # a full stop before the end: most clauses have only the one that ends them
         text = _ABBREVIATION.sub(_without_dots, text)
     if "," in text:  # "Acme, Inc." is one name: "Acme Inc"
         text = _COMPANY_SUFFIX.sub(" ", text)
