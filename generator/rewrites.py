@@ -2,9 +2,9 @@
 in capitals, with contractions, with a clause number or "Please note that" in front, with "the
 user" for "you", with the terms called "this Agreement", with "the app" for "the Service" and back,
 with a long aside after a modal ("may, where appropriate ..., close"), with "is free to" for "may",
-with the company named ("Acme, Inc. may") where it says "we". Rules should read every one as they
-read the original (`rules eval --rewrite`, and the tests on every rule example). Pure and
-mechanical: a rewrite may leave a verb unagreed.
+with the company named ("Acme, Inc. may") where it says "we", with "users" for "you". Rules should
+read every one as they read the original (`rules eval --rewrite`, and the tests on every rule
+example). Pure and mechanical: a rewrite may leave a verb unagreed.
 """
 
 from __future__ import annotations
@@ -147,8 +147,18 @@ def company(sentence: str) -> str:
     return re.sub(r"\b(?:We|we|Us|us)\b", _COMPANY, sentence)
 
 
+# The consumers in the plural: "Users may cancel their plan" for "You may cancel your plan".
+_YOU_PLURAL = {"you": "users", "your": "their", "yours": "theirs", "yourself": "themselves",
+               "yourselves": "themselves"}
+_YOU_WORD = re.compile(r"\b(?:[Yy]ou|[Yy]our|[Yy]ours|[Yy]ourself|[Yy]ourselves)\b")
+
+
+def users(sentence: str) -> str:
+    return _YOU_WORD.sub(lambda m: _same_case(m[0], _YOU_PLURAL[m[0].lower()]), sentence)
+
+
 REWRITES: dict[str, Callable[[str], str]] = {
     "capitals": capitals, "contractions": contractions, "numbered": numbered, "lead-in": lead_in,
     "third-person": third_person, "agreement": agreement, "offering": offering,
-    "aside": aside, "free-to": free_to, "company": company,
+    "aside": aside, "free-to": free_to, "company": company, "users": users,
 }

@@ -115,6 +115,28 @@ def _second_person(m: re.Match[str]) -> str:
     return f"{you}{m[2]}{verb}"
 
 
+# The consumers in the plural ("Users may cancel", "if users do not pay") are "you" as well, as the
+# subject of a verb, whose plural form is the one "you" takes; "other users", "third-party users" and
+# "users of ..." are someone else and stay, and so does "users' content" (whose, is not clear).
+_PLURAL_ROLE = r"(?:users|members|customers|subscribers|clients|players|consumers|account\s+holders)"
+_PLURAL_VERBS = (r"are|have|do|were|agree|acknowledge|accept|understand|represent|warrant|consent|waive|"
+                 r"undertake|grant|retain|remain|bear|assume|release|continue|confirm|hold|need|want|wish|"
+                 r"choose|decide|live|reside|use|access|visit|leave|delete|create|post|upload|submit|cancel|"
+                 r"close|make|provide|breach|violate|purchase|order|register|sign|download|install|receive|"
+                 r"lose|request|terminate|own|keep|share|send|contact|notify")
+_PLURAL = re.compile(
+    rf"\b(?:the\s+)?{_PLURAL_ROLE}(?=\s+(?:also\s+|further\s+)?(?:{_MODALS}|{_PLURAL_VERBS})\b)",
+    re.IGNORECASE)
+_SOMEONE_ELSE = re.compile(r"\b(?:other|another|third[- ]party|third\s+party|those|some|certain|many|fellow|"
+                           r"such|these|between|among|to|with|from|by|for|of)\s+$", re.IGNORECASE)
+
+
+def _plural_second_person(m: re.Match[str]) -> str:
+    if _SOMEONE_ELSE.search(m.string[max(0, m.start() - 14):m.start()]):
+        return m[0]
+    return "You" if m[0][0].isupper() else "you"
+
+
 # A lead-in that frames a clause without changing what it says ("Please note that", "You
 # acknowledge and agree that"): taken off, so the clause reads from its own subject. "You agree
 # that ..." stays: agreeing can itself be what a rule looks for.
@@ -201,4 +223,6 @@ def prepare(text: str) -> str:
         text = _FREE_TO.sub("may", text)
     text = _without_lead_in(_ENUMERATOR.sub("", text, count=1))
     lowered = text.lower()
-    return _THIRD_PERSON.sub(_second_person, text) if any(w in lowered for w in _ROLE_WORDS) else text
+    if not any(w in lowered for w in _ROLE_WORDS):  # most clauses name no role
+        return text
+    return _PLURAL.sub(_plural_second_person, _THIRD_PERSON.sub(_second_person, text))

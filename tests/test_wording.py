@@ -42,6 +42,9 @@ from generator.wording import prepare
      "Acme reserves the right to remove posts, at any time and for any reason"),
     ("We shall be entitled to, without notice, suspend your account.",
      "We shall be entitled to suspend your account, without notice."),
+    # The consumers in the plural, as subject; other users stay.
+    ("Users may cancel, unless users do not pay; other users may see it.",
+     "You may cancel, unless you do not pay; other users may see it."),
     # Abbreviations: their full stops do not end the sentence, and "Acme, Inc." is one name.
     ("Acme, Inc. and Acme U.S. LLC may close accounts (e.g. idle ones).",
      "Acme Inc and Acme US LLC may close accounts (eg idle ones)."),
@@ -61,7 +64,7 @@ def test_reads_as(text: str, read_as: str) -> None:
     "A company may change its prices.", "30 days after you cancel, we delete the data.",
     "2019 was the first year.",  # no clause number
     "Other users may see it.", "The user interface is in English.", "User Content may be removed.",
-    "A Member may invite friends.",  # not the consumer as subject or possessor
+    "A Member may invite friends.", "Users of the app vote.",  # not the consumer as subject or possessor
     "You agree that Acme may change these Terms.",  # agreeing can be what a rule looks for
     "We may collect, use and share it.", "Acme will, however.",  # a list after a modal; no verb after
 ])
