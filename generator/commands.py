@@ -95,12 +95,31 @@ def cmd_rules_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_rules_impact(args: argparse.Namespace) -> int:
-    from .impact import compare, format_markdown, repository_root, rules_at_revision
+    from .impact import (
+        EngineUnavailable,
+        compare,
+        engine_changed,
+        findings_at_revision,
+        findings_by_rules,
+        format_markdown,
+        repository_root,
+        rules_at_revision,
+    )
 
     head = _ruleset(args.content).rules
-    base = rules_at_revision(repository_root(args.content), args.base, args.content)
+    repo = repository_root(args.content)
+    base_rules = rules_at_revision(repo, args.base, args.content)  # also checks the revision exists
     archive = load_archive(args.archive)
-    print(format_markdown(compare(archive, base, head), args.base, len(archive.documents)), end="")
+    before, note = findings_by_rules(base_rules), ""
+    if engine_changed(repo, args.base):
+        try:
+            before = findings_at_revision(repo, args.base, args.content, archive, args.archive)
+            note = f"The analysis code changed too: `{args.base}` is measured with its own code and rules."
+        except EngineUnavailable as err:
+            note = (f"The analysis code changed too, but the code at `{args.base}` could not be run ({err}): "
+                    "its rule files were read by the current code.")
+    impacts = compare(archive, before, findings_by_rules(head))
+    print(format_markdown(impacts, args.base, len(archive.documents), note), end="")
     return EXIT_OK
 
 

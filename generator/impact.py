@@ -1,18 +1,29 @@
-"""Which findings a rule change adds or removes across the archive (for pull-request comments)."""
+"""Which findings a rule change adds or removes across the archive (for pull-request comments).
+
+A change to the rules can also be a change to the code that reads them (generator/, e.g. the form
+in which clauses are read): then the findings at the base revision are those of that revision's
+own code, run on the current archive in a subprocess.
+"""
 
 from __future__ import annotations
 
 import io
+import json
+import os
 import subprocess
+import sys
 import tarfile
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .analyze import Analyzer
-from .model import Archive, Finding, Problem, ProblemsError, Rule
+from .model import Archive, ArchivedDocument, Finding, Problem, ProblemsError, Rule
 from .rules import RULES_DIR, load_ruleset
+
+ENGINE_DIR = "generator"
+FindingsOf = Callable[[ArchivedDocument], Sequence[Finding]]  # the findings on a document's latest version
 
 
 @dataclass(frozen=True)
@@ -27,16 +38,19 @@ def _key(finding: Finding) -> tuple[str, str]:
     return finding.rule_id, finding.clause_id
 
 
-def compare(archive: Archive, base: Sequence[Rule], head: Sequence[Rule]) -> list[DocumentImpact]:
-    """Findings on the latest version of every document, before and after the rule change."""
+def findings_by_rules(rules: Sequence[Rule]) -> FindingsOf:
+    analyzer = Analyzer(rules)
+    return lambda doc: analyzer.analyze(doc.key.doc_type, doc.latest.read_text())
+
+
+def compare(archive: Archive, before: FindingsOf, after: FindingsOf) -> list[DocumentImpact]:
+    """Findings on the latest version of every document, before and after the change."""
     impacts = []
-    before_rules, after_rules = Analyzer(base), Analyzer(head)
     for doc in archive.documents:
-        text = doc.latest.read_text()
-        before = {_key(f): f for f in before_rules.analyze(doc.key.doc_type, text)}
-        after = {_key(f): f for f in after_rules.analyze(doc.key.doc_type, text)}
-        added = tuple(after[k] for k in sorted(after.keys() - before.keys()))
-        removed = tuple(before[k] for k in sorted(before.keys() - after.keys()))
+        old = {_key(f): f for f in before(doc)}
+        new = {_key(f): f for f in after(doc)}
+        added = tuple(new[k] for k in sorted(new.keys() - old.keys()))
+        removed = tuple(old[k] for k in sorted(old.keys() - new.keys()))
         if added or removed:
             impacts.append(DocumentImpact(str(doc.key), doc.latest.id, added, removed))
     return impacts
@@ -47,12 +61,14 @@ def _quote(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def format_markdown(impacts: Sequence[DocumentImpact], base_rev: str, documents: int) -> str:
+def format_markdown(impacts: Sequence[DocumentImpact], base_rev: str, documents: int, note: str = "") -> str:
     added = sum(len(i.added) for i in impacts)
     removed = sum(len(i.removed) for i in impacts)
     lines = [f"### Rule impact against `{base_rev}`", "",
              f"{added} findings added, {removed} removed, in {len(impacts)} of {documents} documents "
              "(latest versions)."]
+    if note:
+        lines += ["", note]
     for impact in impacts:
         lines += ["", f"#### `{impact.document}` (version `{impact.version_id}`)", "",
                   "| change | rule | severity | clause |", "|---|---|---|---|"]
@@ -89,3 +105,46 @@ def rules_at_revision(repo: Path, revision: str, content_dir: Path) -> list[Rule
             tar.extractall(tmp, filter="data")
         rules_parent = Path(tmp) / Path(relative).parent
         return list(load_ruleset(rules_parent).rules)
+
+
+def engine_changed(repo: Path, revision: str) -> bool:
+    """True when the analysis code (generator/) of the working tree differs from the revision's."""
+    result = subprocess.run(["git", "-C", str(repo), "diff", "--quiet", revision, "--", ENGINE_DIR],
+                            capture_output=True, check=False)
+    return result.returncode != 0
+
+
+class EngineUnavailable(Exception):
+    """The revision's own analysis code cannot be run here (too old, or broken at that revision)."""
+
+
+def findings_at_revision(repo: Path, revision: str, content_dir: Path, archive: Archive,
+                         archive_dir: Path) -> FindingsOf:
+    """The findings of the revision's code and content on the current archive: `analyze --format
+    json` of that revision, run from an export of its generator/ and content/."""
+    content = content_dir.resolve().relative_to(repo.resolve()).as_posix()
+    result = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", revision, ENGINE_DIR,
+                             content], capture_output=True, check=False)
+    if result.returncode != 0:
+        message = result.stderr.decode(errors="replace").strip().splitlines()
+        raise EngineUnavailable(message[-1] if message else "git archive failed")
+    keys = [str(doc.key) for doc in archive.documents]
+    with tempfile.TemporaryDirectory() as tmp:
+        with tarfile.open(fileobj=io.BytesIO(result.stdout)) as tar:
+            tar.extractall(tmp, filter="data")
+        # Run from the export, so that `-m generator` imports the revision's code, not this one.
+        run = subprocess.run([sys.executable, "-m", ENGINE_DIR, "analyze", *keys, "--content",
+                              str(Path(tmp) / content), "--archive", str(archive_dir.resolve()),
+                              "--format", "json"], cwd=tmp, env={**os.environ, "PYTHONPATH": tmp},
+                             capture_output=True, text=True, check=False)
+    if run.returncode != 0 or not keys:
+        last = (run.stderr.strip().splitlines() or ["no output"])[-1]
+        raise EngineUnavailable(last)
+    found: dict[str, list[Finding]] = {}
+    try:
+        for line in run.stdout.splitlines():
+            row = json.loads(line)
+            found[row["document"]] = [Finding(**f) for f in row["findings"]]
+    except (ValueError, KeyError, TypeError) as err:
+        raise EngineUnavailable(f"unexpected output of its analyze command ({err})") from err
+    return lambda doc: found.get(str(doc.key), [])

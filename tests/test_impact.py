@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def git(repo: Path, *args: str) -> None:
@@ -46,3 +49,45 @@ def test_impact_with_an_unknown_revision_fails_clearly(project: Path) -> None:
                             capture_output=True, text=True, check=False)
     assert result.returncode == 1
     assert "--base nope" in result.stderr and "git archive failed" in result.stderr
+
+
+def impact_report(project: Path) -> str:
+    result = subprocess.run([sys.executable, "-m", "generator", "rules", "impact", "--base", "HEAD",
+                             "--content", str(project / "content"), "--archive", str(project / "archive")],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def commit_engine(project: Path, edit: tuple[str, str, str]) -> None:
+    """Commit content/ and a copy of generator/ with one edit; then put the working tree's copy back."""
+    engine = project / "generator"
+    shutil.copytree(ROOT / "generator", engine, ignore=shutil.ignore_patterns("__pycache__"))
+    path, old, new = edit
+    source = engine / path
+    original = source.read_text()
+    assert old in original
+    source.write_text(original.replace(old, new, 1))
+    git(project, "init", "-q")
+    git(project, "-c", "user.name=t", "-c", "user.email=t@t", "add", "content", "generator")
+    git(project, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "engine")
+    source.write_text(original)
+
+
+def test_impact_runs_the_base_revisions_own_analysis_code(project: Path) -> None:
+    # The base revision's code drops every liability finding; the rules are the same. A report that
+    # read the base rules with the current code would show no change.
+    call = "analyze_markdown(ruleset.rules, key.doc_type, version.read_text())"
+    commit_engine(project, ("commands.py", f"findings = {call}",
+                            f"findings = [f for f in {call} if f.rule_id != 'excludes-liability']"))
+    report = impact_report(project)
+    assert "The analysis code changed too: `HEAD` is measured with its own code and rules." in report
+    assert "| added | `excludes-liability` |" in report
+    assert "| removed |" not in report
+
+
+def test_impact_falls_back_to_the_rule_files_when_the_base_code_cannot_run(project: Path) -> None:
+    commit_engine(project, ("__main__.py", "from", "raise SystemExit('broken at this revision')\nfrom"))
+    report = impact_report(project)
+    assert "could not be run (broken at this revision): its rule files were read by the current" in report
+    assert "0 findings added, 0 removed" in report
