@@ -129,6 +129,8 @@ def findings_at_revision(repo: Path, revision: str, content_dir: Path, archive: 
         message = result.stderr.decode(errors="replace").strip().splitlines()
         raise EngineUnavailable(message[-1] if message else "git archive failed")
     keys = [str(doc.key) for doc in archive.documents]
+    if not keys:
+        return lambda doc: []
     with tempfile.TemporaryDirectory() as tmp:
         with tarfile.open(fileobj=io.BytesIO(result.stdout)) as tar:
             tar.extractall(tmp, filter="data")
@@ -137,7 +139,7 @@ def findings_at_revision(repo: Path, revision: str, content_dir: Path, archive: 
                               str(Path(tmp) / content), "--archive", str(archive_dir.resolve()),
                               "--format", "json"], cwd=tmp, env={**os.environ, "PYTHONPATH": tmp},
                              capture_output=True, text=True, check=False)
-    if run.returncode != 0 or not keys:
+    if run.returncode != 0:
         last = (run.stderr.strip().splitlines() or ["no output"])[-1]
         raise EngineUnavailable(last)
     found: dict[str, list[Finding]] = {}

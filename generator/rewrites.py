@@ -72,13 +72,12 @@ def third_person(sentence: str) -> str:
 # The terms by another name: "these Terms (of Use)" become "this Agreement", with the verb agreeing.
 _THESE_TERMS = re.compile(r"\b(these|the|our)\s+terms(?:\s+(?:of\s+(?:service|use)|and\s+conditions))?"
                           r"(?:\s+(are|apply|govern|have|were|form|constitute|contain)\b)?", re.IGNORECASE)
-_AGREEING_VERB = {"are": "is", "have": "has", "were": "was"}
 
 
 def _this_agreement(m: re.Match[str]) -> str:
     determiner = _same_case(m[1], "this" if m[1].lower() == "these" else m[1].lower())
     noun = "Agreement" if m[0].split()[1][0].isupper() else "agreement"
-    verb = m[2] and " " + (_AGREEING_VERB.get(m[2].lower()) or re.sub("y$", "ie", m[2]) + "s")
+    verb = m[2] and " " + (_AGREEMENT.get(m[2].lower()) or re.sub("y$", "ie", m[2]) + "s")
     return f"{determiner} {noun}{verb or ''}"
 
 

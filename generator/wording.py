@@ -156,19 +156,18 @@ def _without_lead_in(text: str) -> str:
 # to you, terminate ...", "Acme, at its discretion, may ...", "Acme reserves the right, at any
 # time, to ...") is moved to the end of the sentence: the verb then follows its modal however long
 # the aside is, and what the aside says still counts.
-_MODAL_WORDS_ALT = r"may|might|can|could|will|shall|must|would|should"
 _ASIDE_TEXT = r",\s*(?P<aside>[^,.;:]{3,200}?),\s*"
 _ASIDES = [re.compile(pattern, re.IGNORECASE) for pattern in [
-    rf"\b(?P<keep>{_MODAL_WORDS_ALT}|(?:right|entitled|free)\s+to){_ASIDE_TEXT}(?=[A-Za-z])",
+    rf"\b(?P<keep>{_MODALS}|(?:right|entitled|free)\s+to){_ASIDE_TEXT}(?=[A-Za-z])",
     rf"\b(?P<keep>(?:reserves?|retains?|has|have)\s+the\s+right){_ASIDE_TEXT}(?P<next>to\s)",
-    rf"(?P<keep>\w){_ASIDE_TEXT}(?=(?:{_MODAL_WORDS_ALT}|reserves?|retains?)\b)",
+    rf"(?P<keep>\w){_ASIDE_TEXT}(?=(?:{_MODALS}|reserves?|retains?)\b)",
 ]]
 _SENTENCE_END = re.compile(r"[\s.;:!?]*$")
 
 
 # Where an aside can start or end at all: one quick scan before the three searches.
 _ASIDE_HINT = re.compile(
-    rf"\b(?:{_MODAL_WORDS_ALT}|to|right),|,\s*(?:{_MODAL_WORDS_ALT}|reserves?|retains?)\b", re.IGNORECASE)
+    rf"\b(?:{_MODALS}|to|right),|,\s*(?:{_MODALS}|reserves?|retains?)\b", re.IGNORECASE)
 
 
 def _asides_last(text: str) -> str:
@@ -208,17 +207,15 @@ _FREE_TO = re.compile(r"\b(?:is|are|shall\s+be|will\s+be)\s+(?:free|at\s+liberty
 
 def prepare(text: str) -> str:
     """The form rules see: straight quotes, plain dashes, single spaces, capitals in neutral case,
-    contractions written out, no clause number or lead-in in front, the consumer as "you", an aside
-    after a modal moved to the end."""
+    contractions written out, abbreviations without full stops, an aside next to a modal moved to
+    the end, "is free to" as "may", no clause number or lead-in in front, the consumer as "you"."""
     text = _neutral_case(" ".join(text.translate(_QUOTES).split()))
     if "'" in text:  # the cheap test first: most clauses have no apostrophe and no role word
         text = _CONTRACTION.sub(_written_out, text)
     if "." in text[:-1]:  # a full stop before the end: most clauses have only the one that ends them
         text = _ABBREVIATION.sub(_without_dots, text)
-    if "," in text:  # "Acme, Inc." is one name: "Acme Inc"
-        text = _COMPANY_SUFFIX.sub(" ", text)
-    if "," in text:
-        text = _asides_last(text)
+    if "," in text:  # "Acme, Inc." is one name, "Acme Inc"; then the asides
+        text = _asides_last(_COMPANY_SUFFIX.sub(" ", text))
     if " to " in text:
         text = _FREE_TO.sub("may", text)
     text = _without_lead_in(_ENUMERATOR.sub("", text, count=1))
