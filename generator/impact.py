@@ -86,14 +86,24 @@ def repository_root(path: Path) -> Path:
     return Path(result.stdout.strip())
 
 
+def _git_archive(repo: Path, revision: str, *paths: str) -> subprocess.CompletedProcess[bytes]:
+    """A tar of paths as they were at the revision (`git archive`)."""
+    try:
+        return subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", revision, *paths],
+                              capture_output=True, check=False)
+    except FileNotFoundError as err:
+        raise ProblemsError([Problem("git", "", "git is not installed", "install git")]) from err
+
+
+def _extract(tar_bytes: bytes, folder: str) -> None:
+    with tarfile.open(fileobj=io.BytesIO(tar_bytes)) as tar:
+        tar.extractall(folder, filter="data")
+
+
 def rules_at_revision(repo: Path, revision: str, content_dir: Path) -> list[Rule]:
     """Load the ruleset as it was at a git revision (an empty list if it did not exist yet)."""
     relative = (content_dir.resolve() / RULES_DIR).relative_to(repo.resolve()).as_posix()
-    try:
-        result = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", revision, relative],
-                                capture_output=True, check=False)
-    except FileNotFoundError as err:
-        raise ProblemsError([Problem("git", "", "git is not installed", "install git")]) from err
+    result = _git_archive(repo, revision, relative)
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip()
         if "did not match any files" in message:  # the ruleset did not exist at that revision
@@ -101,8 +111,7 @@ def rules_at_revision(repo: Path, revision: str, content_dir: Path) -> list[Rule
         raise ProblemsError([Problem(f"--base {revision}", "", f"git archive failed: {message}",
                                      "name a commit, branch or tag of this repository")])
     with tempfile.TemporaryDirectory() as tmp:
-        with tarfile.open(fileobj=io.BytesIO(result.stdout)) as tar:
-            tar.extractall(tmp, filter="data")
+        _extract(result.stdout, tmp)
         rules_parent = Path(tmp) / Path(relative).parent
         return list(load_ruleset(rules_parent).rules)
 
@@ -123,8 +132,7 @@ def findings_at_revision(repo: Path, revision: str, content_dir: Path, archive: 
     """The findings of the revision's code and content on the current archive: `analyze --format
     json` of that revision, run from an export of its generator/ and content/."""
     content = content_dir.resolve().relative_to(repo.resolve()).as_posix()
-    result = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", revision, ENGINE_DIR,
-                             content], capture_output=True, check=False)
+    result = _git_archive(repo, revision, ENGINE_DIR, content)
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip().splitlines()
         raise EngineUnavailable(message[-1] if message else "git archive failed")
@@ -132,8 +140,7 @@ def findings_at_revision(repo: Path, revision: str, content_dir: Path, archive: 
     if not keys:
         return lambda doc: []
     with tempfile.TemporaryDirectory() as tmp:
-        with tarfile.open(fileobj=io.BytesIO(result.stdout)) as tar:
-            tar.extractall(tmp, filter="data")
+        _extract(result.stdout, tmp)
         # Run from the export, so that `-m generator` imports the revision's code, not this one.
         run = subprocess.run([sys.executable, "-m", ENGINE_DIR, "analyze", *keys, "--content",
                               str(Path(tmp) / content), "--archive", str(archive_dir.resolve()),

@@ -77,13 +77,14 @@ def _written_out(m: re.Match[str]) -> str:
 _ROLE = r"(?:user|member|customer|subscriber|client|player|consumer|licensee|account\s+holder)"
 _BARE_ROLE = r"(?-i:User|Member|Customer|Subscriber|Client|Player|Licensee)"  # a defined term
 _MODALS = r"shall|will|would|may|might|must|can|cannot|could|should"
-# Verbs of what a party to terms agrees to, declares and does, in the third person singular.
-_THIRD_PERSON_VERBS = (r"is|has|does|was|indemnifies|buys|pays|(?:agree|acknowledge|accept|understand|"
-                       r"represent|warrant|consent|waive|undertake|grant|retain|remain|bear|assume|"
-                       r"release|continue|confirm|authori[sz]e|hold|need|want|wish|choose|decide|live|"
-                       r"reside|use|access|visit|leave|delete|create|post|upload|submit|cancel|close|"
-                       r"make|provide|breach|violate|purchase|order|register|sign|download|install|"
-                       r"receive|lose|request|terminate|own|keep|share|send|contact|notify|permit|allow)s")
+# Verbs of what a party to terms agrees to, declares and does (the plain form, as after "you").
+_PARTY_VERBS = (r"agree|acknowledge|accept|understand|represent|warrant|consent|waive|undertake|grant|retain|"
+                r"remain|bear|assume|release|continue|confirm|authori[sz]e|hold|need|want|wish|choose|decide|"
+                r"live|reside|use|access|visit|leave|delete|create|post|upload|submit|cancel|close|make|provide|"
+                r"breach|violate|purchase|order|register|sign|download|install|receive|lose|request|terminate|"
+                r"own|keep|share|send|contact|notify|permit|allow")
+# ... in the third person singular.
+_THIRD_PERSON_VERBS = rf"is|has|does|was|indemnifies|buys|pays|(?:{_PARTY_VERBS})s"
 _THIRD_PERSON = re.compile(
     rf"\b(?:(the|this|such)\s+{_ROLE}|{_BARE_ROLE})"
     rf"(?:'s\b|(\s+)({_MODALS}|{_THIRD_PERSON_VERBS})\b)", re.IGNORECASE)
@@ -119,11 +120,7 @@ def _second_person(m: re.Match[str]) -> str:
 # subject of a verb, whose plural form is the one "you" takes; "other users", "third-party users" and
 # "users of ..." are someone else and stay, and so does "users' content" (whose, is not clear).
 _PLURAL_ROLE = r"(?:users|members|customers|subscribers|clients|players|consumers|account\s+holders)"
-_PLURAL_VERBS = (r"are|have|do|were|agree|acknowledge|accept|understand|represent|warrant|consent|waive|"
-                 r"undertake|grant|retain|remain|bear|assume|release|continue|confirm|hold|need|want|wish|"
-                 r"choose|decide|live|reside|use|access|visit|leave|delete|create|post|upload|submit|cancel|"
-                 r"close|make|provide|breach|violate|purchase|order|register|sign|download|install|receive|"
-                 r"lose|request|terminate|own|keep|share|send|contact|notify")
+_PLURAL_VERBS = rf"are|have|do|were|{_PARTY_VERBS}"
 _PLURAL = re.compile(
     rf"\b(?:the\s+)?{_PLURAL_ROLE}(?=\s+(?:also\s+|further\s+)?(?:{_MODALS}|{_PLURAL_VERBS})\b)",
     re.IGNORECASE)
