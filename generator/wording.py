@@ -160,11 +160,40 @@ _ASIDES = [re.compile(pattern, re.IGNORECASE) for pattern in [
     rf"(?P<keep>\w){_ASIDE_TEXT}(?=(?:{_MODALS}|reserves?|retains?)\b)",
 ]]
 _SENTENCE_END = re.compile(r"[\s.;:!?]*$")
+# Stock adverbials written straight after a modal, without commas ("Acme may at any time and from
+# time to time, in its sole discretion, change ..."): moved to the end the same way.
+_ADVERBIAL = (r"(?:at\s+any\s+(?:time|moment)|from\s+time\s+to\s+time|(?:at|in)\s+(?:its|our|their)\s+"
+              r"(?:sole\s+|absolute\s+|own\s+|reasonable\s+)*discretion|without\s+(?:prior\s+|advance\s+|"
+              r"further\s+)?notice(?:\s+to\s+you)?|with\s+or\s+without\s+(?:notice|cause)|temporarily\s+or\s+"
+              r"permanently)")
+_ADVERBIALS = re.compile(rf"\b(?P<keep>{_MODALS})\s+"
+                         rf"(?P<aside>{_ADVERBIAL}(?:,?\s+(?:and|or)\s+{_ADVERBIAL})*)(?=\s*,?\s*[A-Za-z])",
+                         re.IGNORECASE)
+# After such a run, a comma either opens another aside ("may at any time, in its discretion, close")
+# or only closes the run ("may at any time, close").
+_OPENS_ASIDE = re.compile(r",\s*(?:in|at|with|without|subject|where|when|if|as|for|upon|on|acting|under|by|"
+                          r"unless|except|including|to|from|even|after|before|and|but)\b", re.IGNORECASE)
 
 
 # Where an aside can start or end at all: one quick scan before the three searches.
 _ASIDE_HINT = re.compile(
     rf"\b(?:{_MODALS}|to|right),|,\s*(?:{_MODALS}|reserves?|retains?)\b", re.IGNORECASE)
+
+
+def _adverbials_last(text: str) -> str:
+    lowered = text.lower()  # every stock adverbial has one of these words: a cheap test first
+    if not any(word in lowered for word in ("time", "discretion", "notice", "cause", "temporarily")):
+        return text
+    m = _ADVERBIALS.search(text)
+    if m is None:
+        return text
+    rest = text[m.end():].lstrip(" ")
+    if rest.startswith(",") and not _OPENS_ASIDE.match(rest):
+        rest = rest[1:].lstrip(" ")
+    end = _SENTENCE_END.search(rest)
+    cut = end.start() if end else len(rest)
+    space = "" if rest.startswith(",") else " "
+    return f"{text[:m.end('keep')]}{space}{rest[:cut]}, {m['aside']}{rest[cut:]}"
 
 
 def _asides_last(text: str) -> str:
@@ -211,6 +240,7 @@ def prepare(text: str) -> str:
         text = _CONTRACTION.sub(_written_out, text)
     if "." in text[:-1]:  # a full stop before the end: most clauses have only the one that ends them
         text = _ABBREVIATION.sub(_without_dots, text)
+    text = _adverbials_last(text)
     if "," in text:  # "Acme, Inc." is one name, "Acme Inc"; then the asides
         text = _asides_last(_COMPANY_SUFFIX.sub(" ", text))
     if " to " in text:

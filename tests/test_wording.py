@@ -42,6 +42,13 @@ from generator.wording import prepare
      "Acme reserves the right to remove posts, at any time and for any reason"),
     ("We shall be entitled to, without notice, suspend your account.",
      "We shall be entitled to suspend your account, without notice."),
+    # Stock adverbials straight after a modal, without commas, moved the same way; a comma after
+    # them opens another aside or only closes the run.
+    ("We may at any time and from time to time, in our sole discretion, change the fees.",
+     "We may change the fees, at any time and from time to time, in our sole discretion."),
+    ("Acme may at its sole discretion and without notice terminate your account.",
+     "Acme may terminate your account, at its sole discretion and without notice."),
+    ("Acme may at any time, close your account.", "Acme may close your account, at any time."),
     # The consumers in the plural, as subject; other users stay.
     ("Users may cancel, unless users do not pay; other users may see it.",
      "You may cancel, unless you do not pay; other users may see it."),
@@ -67,6 +74,7 @@ def test_reads_as(text: str, read_as: str) -> None:
     "A Member may invite friends.", "Users of the app vote.",  # not the consumer as subject or possessor
     "You agree that Acme may change these Terms.",  # agreeing can be what a rule looks for
     "We may collect, use and share it.", "Acme will, however.",  # a list after a modal; no verb after
+    "We may at any time.",  # an adverbial with nothing after it
 ])
 def test_left_as_written(text: str) -> None:
     assert prepare(text) == text
