@@ -128,6 +128,15 @@ _SOMEONE_ELSE = re.compile(r"\b(?:other|another|third[- ]party|third\s+party|tho
                            r"such|these|between|among|to|with|from|by|for|of)\s+$", re.IGNORECASE)
 
 
+_THEIR = re.compile(r"\b(?:[Tt]heir|[Tt]heirs|[Tt]hemselves)\b")
+_YOURS = {"their": "your", "theirs": "yours", "themselves": "yourselves"}
+
+
+def _your(m: re.Match[str]) -> str:
+    word = _YOURS[m[0].lower()]
+    return word.capitalize() if m[0][0].isupper() else word
+
+
 def _plural_second_person(m: re.Match[str]) -> str:
     if _SOMEONE_ELSE.search(m.string[max(0, m.start() - 14):m.start()]):
         return m[0]
@@ -249,4 +258,7 @@ def prepare(text: str) -> str:
     lowered = text.lower()
     if not any(w in lowered for w in _ROLE_WORDS):  # most clauses name no role
         return text
-    return _PLURAL.sub(_plural_second_person, _THIRD_PERSON.sub(_second_person, text))
+    text = _THIRD_PERSON.sub(_second_person, text)
+    read = _PLURAL.sub(_plural_second_person, text)
+    # Where the consumers are the subject, "their" is theirs: "Users may cancel their plan".
+    return read if read == text else _THEIR.sub(_your, read)

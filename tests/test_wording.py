@@ -52,6 +52,9 @@ from generator.wording import prepare
     # The consumers in the plural, as subject; other users stay.
     ("Users may cancel, unless users do not pay; other users may see it.",
      "You may cancel, unless you do not pay; other users may see it."),
+    # ... and then "their" is theirs.
+    ("Users may cancel their plan, and Acme may close their accounts.",
+     "You may cancel your plan, and Acme may close your accounts."),
     # Abbreviations: their full stops do not end the sentence, and "Acme, Inc." is one name.
     ("Acme, Inc. and Acme U.S. LLC may close accounts (e.g. idle ones).",
      "Acme Inc and Acme US LLC may close accounts (eg idle ones)."),
@@ -70,7 +73,8 @@ def test_reads_as(text: str, read_as: str) -> None:
     "It's Acme's app.",  # 's is a verb or a possessive
     "A company may change its prices.", "30 days after you cancel, we delete the data.",
     "2019 was the first year.",  # no clause number
-    "Other users may see it.", "The user interface is in English.", "User Content may be removed.",
+    "Other users may see it.", "Acme may close their accounts.", "The user interface is in English.",
+    "User Content may be removed.",
     "A Member may invite friends.", "Users of the app vote.",  # not the consumer as subject or possessor
     "You agree that Acme may change these Terms.",  # agreeing can be what a rule looks for
     "We may collect, use and share it.", "Acme will, however.",  # a list after a modal; no verb after
