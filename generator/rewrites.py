@@ -2,7 +2,8 @@
 in capitals, with contractions, with a clause number or "Please note that" in front, with "the
 user" for "you", with the terms called "this Agreement", with "the app" for "the Service" and back,
 with a long aside after a modal ("may, where appropriate ..., close"), with "is free to" for "may",
-with the company named ("Acme, Inc. may") where it says "we", with "users" for "you". Rules should
+with the company named ("Acme, Inc. may") where it says "we", with "users" for "you", with other
+words for the same act or thing ("delete" for "remove"). Rules should
 read every one as they read the original (`rules eval --rewrite`, and the tests on every rule
 example). Pure and mechanical: a rewrite may leave a verb unagreed.
 """
@@ -156,8 +157,25 @@ def users(sentence: str) -> str:
     return _YOU_WORD.sub(lambda m: _same_case(m[0], _YOU_PLURAL[m[0].lower()]), sentence)
 
 
+# Other words for the same act or thing: "delete" for "remove", "amend" for "modify", "material" for
+# "content", "subject to" for "governed by" (each way the word is written, in the case it is written).
+_SYNONYMS = [(re.compile(rf"\b{a}\b", re.IGNORECASE), b) for a, b in [
+    ("remove", "delete"), ("removed", "deleted"), ("removing", "deleting"), ("modify", "amend"),
+    ("modified", "amended"), ("content", "material"), ("governed by", "subject to")]]
+
+
+def _as_written(word: str, match: re.Match[str]) -> str:
+    return word.upper() if match[0].isupper() and len(match[0]) > 1 else _same_case(match[0], word)
+
+
+def synonyms(sentence: str) -> str:
+    for word, other in _SYNONYMS:
+        sentence = word.sub(partial(_as_written, other), sentence)
+    return sentence
+
+
 REWRITES: dict[str, Callable[[str], str]] = {
     "capitals": capitals, "contractions": contractions, "numbered": numbered, "lead-in": lead_in,
     "third-person": third_person, "agreement": agreement, "offering": offering,
-    "aside": aside, "free-to": free_to, "company": company, "users": users,
+    "aside": aside, "free-to": free_to, "company": company, "users": users, "synonyms": synonyms,
 }

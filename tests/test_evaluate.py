@@ -62,7 +62,7 @@ def test_eval_cli_json_and_predictions(name: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("how", ["capitals", "contractions", "numbered", "lead-in", "third-person",
                                  "agreement", "offering", "aside", "free-to", "company",
-                                 "users"])
+                                 "users", "synonyms"])
 def test_eval_rewrite_reads_every_sentence_rewritten(how: str, tmp_path: Path) -> None:
     # Each rewrite keeps the meaning, and the rules read every one of these sentences as before
     # (e.g. in capitals, "THAT STATE" after "COURTS OF" is not a place name).
