@@ -131,7 +131,7 @@ def free_to(sentence: str) -> str:
 # The company by its name, as a company name is written: "Acme, Inc. may", "Acme, Inc.'s".
 _COMPANY = "Acme, Inc."
 _COMPANY_VERBS = [*_AGREEING, "reserve", "collect", "process", "terminate", "suspend", "remove", "modify",
-                  "change", "update", "disclose", "store", "review", "monitor", "improve"]
+                  "change", "update", "revise", "amend", "disclose", "store", "review", "monitor", "improve"]
 _WE_VERBS = "|".join(sorted({*_AGREEMENT, *_COMPANY_VERBS}, key=len, reverse=True))
 _WE_AS_SUBJECT = re.compile(rf"\b(?:We|we) ({_WE_VERBS})\b")
 
