@@ -25,7 +25,7 @@ _AGREEING = ["agree", "acknowledge", "accept", "understand", "grant", "waive", "
              "warrant", "use", "own", "retain", "remain", "live", "reside", "leave", "access", "visit",
              "delete", "create", "post", "upload", "submit", "cancel", "close", "make", "provide", "breach",
              "violate", "purchase", "buy", "order", "register", "download", "install", "receive", "lose",
-             "pay", "request", "choose", "decide", "wish", "want", "need", "continue", "keep", "share",
+             "pay", "request", "ask", "choose", "decide", "wish", "want", "need", "continue", "keep", "share",
              "send", *_MODALS]
 _YOU_AS_SUBJECT = re.compile(rf"\b(You|you) ({'|'.join([*_AGREEMENT, *_AGREEING])})\b")
 

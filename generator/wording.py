@@ -82,7 +82,7 @@ _PARTY_VERBS = (r"agree|acknowledge|accept|understand|represent|warrant|consent|
                 r"remain|bear|assume|release|continue|confirm|authori[sz]e|hold|need|want|wish|choose|decide|"
                 r"live|reside|use|access|visit|leave|delete|create|post|upload|submit|cancel|close|make|provide|"
                 r"breach|violate|purchase|order|register|sign|download|install|receive|lose|request|terminate|"
-                r"own|keep|share|send|contact|notify|permit|allow")
+                r"own|keep|share|send|contact|notify|permit|allow|ask")
 # ... in the third person singular.
 _THIRD_PERSON_VERBS = rf"is|has|does|was|indemnifies|buys|pays|(?:{_PARTY_VERBS})s"
 _THIRD_PERSON = re.compile(
