@@ -238,12 +238,20 @@ _COMPANY_SUFFIX = re.compile(
 
 # "Acme is free to close ..." says what "Acme may close ..." says, in the words rules look for.
 _FREE_TO = re.compile(r"\b(?:is|are|shall\s+be|will\s+be)\s+(?:free|at\s+liberty)\s+to\b", re.IGNORECASE)
+# "might" grants or warns as "may" does in terms ("we might suspend your account"): read as "may", so
+# the exceptions written for "you may cancel" apply to "you might cancel" too.
+_MIGHT = re.compile(r"\b(?:M|m)ight\b")
+
+
+def _may(m: re.Match[str]) -> str:
+    return "May" if m[0][0] == "M" else "may"
 
 
 def prepare(text: str) -> str:
     """The form rules see: straight quotes, plain dashes, single spaces, capitals in neutral case,
     contractions written out, abbreviations without full stops, an aside next to a modal moved to
-    the end, "is free to" as "may", no clause number or lead-in in front, the consumer as "you"."""
+    the end, "is free to" and "might" as "may", no clause number or lead-in in front, the consumer as
+    "you"."""
     text = _neutral_case(" ".join(text.translate(_QUOTES).split()))
     if "'" in text:  # the cheap test first: most clauses have no apostrophe and no role word
         text = _CONTRACTION.sub(_written_out, text)
@@ -254,6 +262,8 @@ def prepare(text: str) -> str:
         text = _asides_last(_COMPANY_SUFFIX.sub(" ", text))
     if " to " in text:
         text = _FREE_TO.sub("may", text)
+    if "ight" in text:
+        text = _MIGHT.sub(_may, text)
     text = _without_lead_in(_ENUMERATOR.sub("", text, count=1))
     lowered = text.lower()
     if not any(w in lowered for w in _ROLE_WORDS):  # most clauses name no role

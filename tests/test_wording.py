@@ -61,6 +61,8 @@ from generator.wording import prepare
     ("U.S. law applies.", "US law applies."), ("e.g. a photo you upload", "eg a photo you upload"),
     # Permission in other words.
     ("Acme is free to close your account.", "Acme may close your account."),
+    ("We might suspend your account; Might we? You might cancel.",
+     "We may suspend your account; May we? You may cancel."),
     ("We may, if needed, review posts, and we may, where appropriate, remove them",
      "We may review posts, and we may remove them, if needed, where appropriate"),
 ])
