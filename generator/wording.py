@@ -247,11 +247,19 @@ def _may(m: re.Match[str]) -> str:
     return "May" if m[0][0] == "M" else "may"
 
 
+# "can not" is "cannot", as "can't" already reads.
+_CAN_NOT = re.compile(r"\b(?:C|c)an\s+not\b")
+
+
+def _cannot(m: re.Match[str]) -> str:
+    return "Cannot" if m[0][0] == "C" else "cannot"
+
+
 def prepare(text: str) -> str:
     """The form rules see: straight quotes, plain dashes, single spaces, capitals in neutral case,
     contractions written out, abbreviations without full stops, an aside next to a modal moved to
-    the end, "is free to" and "might" as "may", no clause number or lead-in in front, the consumer as
-    "you"."""
+    the end, "is free to" and "might" as "may", "can not" as "cannot", no clause number or lead-in in
+    front, the consumer as "you"."""
     text = _neutral_case(" ".join(text.translate(_QUOTES).split()))
     if "'" in text:  # the cheap test first: most clauses have no apostrophe and no role word
         text = _CONTRACTION.sub(_written_out, text)
@@ -264,6 +272,8 @@ def prepare(text: str) -> str:
         text = _FREE_TO.sub("may", text)
     if "ight" in text:
         text = _MIGHT.sub(_may, text)
+    if "an not" in text:
+        text = _CAN_NOT.sub(_cannot, text)
     text = _without_lead_in(_ENUMERATOR.sub("", text, count=1))
     lowered = text.lower()
     if not any(w in lowered for w in _ROLE_WORDS):  # most clauses name no role

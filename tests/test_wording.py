@@ -63,6 +63,7 @@ from generator.wording import prepare
     ("Acme is free to close your account.", "Acme may close your account."),
     ("We might suspend your account; Might we? You might cancel.",
      "We may suspend your account; May we? You may cancel."),
+    ("You can not sue us. Can not.", "You cannot sue us. Cannot."),
     ("We may, if needed, review posts, and we may, where appropriate, remove them",
      "We may review posts, and we may remove them, if needed, where appropriate"),
 ])
