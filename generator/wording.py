@@ -255,11 +255,26 @@ def _cannot(m: re.Match[str]) -> str:
     return "Cannot" if m[0][0] == "C" else "cannot"
 
 
+# To "end" an account, an agreement or access is to terminate it, as plain terms say it: read so, and
+# every rule about termination reads both ("end all of your accounts"; not "the end user licence").
+_END = re.compile(
+    r"(?<!\bthe )(?<!\ban )(?<!\ba )\bend(s|ed|ing)?(?=\s+(?:(?:or|and)\s+\w+\s+)?(?:all\s+of\s+)?"
+    r"(?:(?:your|their|the|this|these|any|all|our|its)\s+(?:[\w-]+\s+){0,2})?(?:accounts|privileges|"
+    r"(?<=\s)(?:account|access|agreements?|subscriptions?|relationship|membership|contract|"
+    r"privilege|terms|services?|app|platform))\b)", re.IGNORECASE)
+_TERMINATE = {None: "terminate", "s": "terminates", "ed": "terminated", "ing": "terminating"}
+
+
+def _terminate(m: re.Match[str]) -> str:
+    word = _TERMINATE[m[1]]
+    return word.capitalize() if m[0][0] == "E" else word
+
+
 def prepare(text: str) -> str:
     """The form rules see: straight quotes, plain dashes, single spaces, capitals in neutral case,
     contractions written out, abbreviations without full stops, an aside next to a modal moved to
-    the end, "is free to" and "might" as "may", "can not" as "cannot", no clause number or lead-in in
-    front, the consumer as "you"."""
+    the end, "is free to" and "might" as "may", "can not" as "cannot", "end your account" as "terminate
+    your account", no clause number or lead-in in front, the consumer as "you"."""
     text = _neutral_case(" ".join(text.translate(_QUOTES).split()))
     if "'" in text:  # the cheap test first: most clauses have no apostrophe and no role word
         text = _CONTRACTION.sub(_written_out, text)
@@ -274,6 +289,8 @@ def prepare(text: str) -> str:
         text = _MIGHT.sub(_may, text)
     if "an not" in text:
         text = _CAN_NOT.sub(_cannot, text)
+    if "nd" in text:
+        text = _END.sub(_terminate, text)
     text = _without_lead_in(_ENUMERATOR.sub("", text, count=1))
     lowered = text.lower()
     if not any(w in lowered for w in _ROLE_WORDS):  # most clauses name no role

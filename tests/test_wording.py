@@ -64,6 +64,9 @@ from generator.wording import prepare
     ("We might suspend your account; Might we? You might cancel.",
      "We may suspend your account; May we? You may cancel."),
     ("You can not sue us. Can not.", "You cannot sue us. Cannot."),
+    # To end an account or an agreement is to terminate it.
+    ("Acme may end all of your accounts, and this agreement ends the relationship.",
+     "Acme may terminate all of your accounts, and this agreement terminates the relationship."),
     ("We may, if needed, review posts, and we may, where appropriate, remove them",
      "We may review posts, and we may remove them, if needed, where appropriate"),
 ])
@@ -82,6 +85,7 @@ def test_reads_as(text: str, read_as: str) -> None:
     "You agree that Acme may change these Terms.",  # agreeing can be what a rule looks for
     "We may collect, use and share it.", "Acme will, however.",  # a list after a modal; no verb after
     "We may at any time.",  # an adverbial with nothing after it
+    "At the end of the month your subscription ends.", "Read the end user licence.",  # "end" as a noun
 ])
 def test_left_as_written(text: str) -> None:
     assert prepare(text) == text
