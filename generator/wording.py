@@ -128,13 +128,17 @@ _SOMEONE_ELSE = re.compile(r"\b(?:other|another|third[- ]party|third\s+party|tho
                            r"such|these|between|among|to|with|from|by|for|of)\s+$", re.IGNORECASE)
 
 
+def _cased(model: str, word: str) -> str:
+    """`word` with the initial capital of `model`, for a word read in place of another."""
+    return word[:1].upper() + word[1:] if model[:1].isupper() else word
+
+
 _THEIR = re.compile(r"\b(?:[Tt]heir|[Tt]heirs|[Tt]hemselves)\b")
 _YOURS = {"their": "your", "theirs": "yours", "themselves": "yourselves"}
 
 
 def _your(m: re.Match[str]) -> str:
-    word = _YOURS[m[0].lower()]
-    return word.capitalize() if m[0][0].isupper() else word
+    return _cased(m[0], _YOURS[m[0].lower()])
 
 
 def _plural_second_person(m: re.Match[str]) -> str:
@@ -241,18 +245,8 @@ _FREE_TO = re.compile(r"\b(?:is|are|shall\s+be|will\s+be)\s+(?:free|at\s+liberty
 # "might" grants or warns as "may" does in terms ("we might suspend your account"): read as "may", so
 # the exceptions written for "you may cancel" apply to "you might cancel" too.
 _MIGHT = re.compile(r"\b(?:M|m)ight\b")
-
-
-def _may(m: re.Match[str]) -> str:
-    return "May" if m[0][0] == "M" else "may"
-
-
 # "can not" is "cannot", as "can't" already reads.
 _CAN_NOT = re.compile(r"\b(?:C|c)an\s+not\b")
-
-
-def _cannot(m: re.Match[str]) -> str:
-    return "Cannot" if m[0][0] == "C" else "cannot"
 
 
 # To "end" an account, an agreement or access is to terminate it, as plain terms say it: read so, and
@@ -266,8 +260,7 @@ _TERMINATE = {None: "terminate", "s": "terminates", "ed": "terminated", "ing": "
 
 
 def _terminate(m: re.Match[str]) -> str:
-    word = _TERMINATE[m[1]]
-    return word.capitalize() if m[0][0] == "E" else word
+    return _cased(m[0], _TERMINATE[m[1]])
 
 
 def prepare(text: str) -> str:
@@ -286,9 +279,9 @@ def prepare(text: str) -> str:
     if " to " in text:
         text = _FREE_TO.sub("may", text)
     if "ight" in text:
-        text = _MIGHT.sub(_may, text)
+        text = _MIGHT.sub(lambda m: _cased(m[0], "may"), text)
     if "an not" in text:
-        text = _CAN_NOT.sub(_cannot, text)
+        text = _CAN_NOT.sub(lambda m: _cased(m[0], "cannot"), text)
     if "nd" in text:
         text = _END.sub(_terminate, text)
     text = _without_lead_in(_ENUMERATOR.sub("", text, count=1))
