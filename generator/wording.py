@@ -173,13 +173,13 @@ _ASIDES = [re.compile(pattern, re.IGNORECASE) for pattern in [
     rf"(?P<keep>\w){_ASIDE_TEXT}(?=(?:{_MODALS}|reserves?|retains?)\b)",
 ]]
 _SENTENCE_END = re.compile(r"[\s.;:!?]*$")
-# Stock adverbials written straight after a modal, without commas ("Acme may at any time and from
-# time to time, in its sole discretion, change ..."): moved to the end the same way.
+# Stock adverbials written straight after a modal or "the right to", without commas ("Acme may at any
+# time and from time to time, in its sole discretion, change ..."): moved to the end the same way.
 _ADVERBIAL = (r"(?:at\s+any\s+(?:time|moment)|from\s+time\s+to\s+time|(?:at|in)\s+(?:its|our|their)\s+"
               r"(?:sole\s+|absolute\s+|own\s+|reasonable\s+)*discretion|without\s+(?:prior\s+|advance\s+|"
               r"further\s+)?notice(?:\s+to\s+you)?|with\s+or\s+without\s+(?:notice|cause)|temporarily\s+or\s+"
               r"permanently)")
-_ADVERBIALS = re.compile(rf"\b(?P<keep>{_MODALS})\s+"
+_ADVERBIALS = re.compile(rf"\b(?P<keep>{_MODALS}|(?:right|entitled)\s+to)\s+"
                          rf"(?P<aside>{_ADVERBIAL}(?:,?\s+(?:and|or)\s+{_ADVERBIAL})*)(?=\s*,?\s*[A-Za-z])",
                          re.IGNORECASE)
 # After such a run, a comma either opens another aside ("may at any time, in its discretion, close")

@@ -49,6 +49,8 @@ from generator.wording import prepare
     ("Acme may at its sole discretion and without notice terminate your account.",
      "Acme may terminate your account, at its sole discretion and without notice."),
     ("Acme may at any time, close your account.", "Acme may close your account, at any time."),
+    ("We reserve the right to at any time change the fees.",
+     "We reserve the right to change the fees, at any time."),
     # The consumers in the plural, as subject; other users stay.
     ("Users may cancel, unless users do not pay; other users may see it.",
      "You may cancel, unless you do not pay; other users may see it."),
