@@ -26,12 +26,21 @@ CASED = "\0"  # marks the strings of case-sensitive regexes among the hits
 MIN_GATE_LENGTH = 3  # shorter strings are in nearly every clause: not worth checking
 
 
-def _quality(gate: Gate) -> tuple[int, int]:
-    return (min(map(len, gate)), -len(gate))
+# Words in nearly every clause: a gate that needs one of them passes nearly every clause.
+_COMMON = frozenset([
+    "a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "from", "by", "with", "as", "at", "is",
+    "are", "be", "we", "you", "your", "our", "its", "it", "this", "that", "these", "any", "all", "not", "no",
+    "may", "can", "will", "might", "could", "shall", "would", "should", "must", "off", "use", "has", "have",
+    "do"])
+
+
+def _quality(gate: Gate) -> tuple[bool, int, int]:
+    return (not gate & _COMMON, min(map(len, gate)), -len(gate))
 
 
 def _best(candidates: list[Gate]) -> Gate | None:
-    return max(candidates, key=_quality) if candidates else None
+    usable = [g for g in candidates if min(map(len, g)) >= MIN_GATE_LENGTH] or candidates
+    return max(usable, key=_quality) if usable else None
 
 
 def _sequence_gate(items: Any, fold: bool) -> Gate | None:

@@ -256,6 +256,7 @@ _END = re.compile(
     r"(?:(?:your|their|the|this|these|any|all|our|its)\s+(?:[\w-]+\s+){0,2})?(?:accounts|privileges|"
     r"(?<=\s)(?:account|access|agreements?|subscriptions?|relationship|membership|contract|"
     r"privilege|terms|services?|app|platform))\b)", re.IGNORECASE)
+_END_HINT = re.compile(r"\bend", re.IGNORECASE)
 _TERMINATE = {None: "terminate", "s": "terminates", "ed": "terminated", "ing": "terminating"}
 
 
@@ -282,7 +283,7 @@ def prepare(text: str) -> str:
         text = _MIGHT.sub(lambda m: _cased(m[0], "may"), text)
     if "an not" in text:
         text = _CAN_NOT.sub(lambda m: _cased(m[0], "cannot"), text)
-    if "nd" in text:
+    if _END_HINT.search(text):  # the full pattern only where a word starts with "end"
         text = _END.sub(_terminate, text)
     text = _without_lead_in(_ENUMERATOR.sub("", text, count=1))
     lowered = text.lower()
