@@ -26,12 +26,11 @@ CASED = "\0"  # marks the strings of case-sensitive regexes among the hits
 MIN_GATE_LENGTH = 3  # shorter strings are in nearly every clause: not worth checking
 
 
-# Words in nearly every clause: a gate that needs one of them passes nearly every clause.
-_COMMON = frozenset([
-    "a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "from", "by", "with", "as", "at", "is",
-    "are", "be", "we", "you", "your", "our", "its", "it", "this", "that", "these", "any", "all", "not", "no",
-    "may", "can", "will", "might", "could", "shall", "would", "should", "must", "off", "use", "has", "have",
-    "do"])
+# Words in nearly every clause: a gate that needs one of them passes nearly every clause (shorter
+# words are below MIN_GATE_LENGTH anyway).
+_COMMON = frozenset(["the", "and", "for", "from", "with", "are", "you", "your", "our", "its", "this", "that",
+                     "these", "any", "all", "not", "may", "can", "will", "might", "could", "shall", "would",
+                     "should", "must", "off", "use", "has", "have"])
 
 
 def _quality(gate: Gate) -> tuple[bool, int, int]:

@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable
 from functools import partial
 
+from .wording import same_case
+
 _CONTRACTIONS = [(re.compile(rf"\b[{long[0]}{long[0].upper()}]{long[1:]}\b"), short) for long, short in [
     ("will not", "won't"), ("cannot", "can't"), ("do not", "don't"), ("does not", "doesn't"),
     ("is not", "isn't"), ("are not", "aren't"), ("should not", "shouldn't"), ("would not", "wouldn't"),
@@ -30,12 +32,8 @@ _AGREEING = ["agree", "acknowledge", "accept", "understand", "grant", "waive", "
 _YOU_AS_SUBJECT = re.compile(rf"\b(You|you) ({'|'.join([*_AGREEMENT, *_AGREEING])})\b")
 
 
-def _same_case(model: str, word: str) -> str:
-    return word[:1].upper() + word[1:] if model[:1].isupper() else word
-
-
 def _in_case_of(word: str, match: re.Match[str]) -> str:
-    return _same_case(match[0], word)
+    return same_case(match[0], word)
 
 
 def capitals(sentence: str) -> str:
@@ -63,11 +61,11 @@ def third_person(sentence: str) -> str:
     def subject(m: re.Match[str]) -> str:
         verb = m[2]
         verb = _AGREEMENT.get(verb) or (verb if verb in _MODALS else verb + "s")
-        return f"{_same_case(m[1], 'the user')} {verb}"
+        return f"{same_case(m[1], 'the user')} {verb}"
 
     sentence = _YOU_AS_SUBJECT.sub(subject, sentence)
-    sentence = re.sub(r"\b(Y|y)our\b", lambda m: _same_case(m[0], "the user's"), sentence)
-    return re.sub(r"\b(Y|y)ou\b", lambda m: _same_case(m[0], "the user"), sentence)
+    sentence = re.sub(r"\b(Y|y)our\b", lambda m: same_case(m[0], "the user's"), sentence)
+    return re.sub(r"\b(Y|y)ou\b", lambda m: same_case(m[0], "the user"), sentence)
 
 
 # The terms by another name: "these Terms (of Use)" become "this Agreement", with the verb agreeing.
@@ -76,7 +74,7 @@ _THESE_TERMS = re.compile(r"\b(these|the|our)\s+terms(?:\s+(?:of\s+(?:service|us
 
 
 def _this_agreement(m: re.Match[str]) -> str:
-    determiner = _same_case(m[1], "this" if m[1].lower() == "these" else m[1].lower())
+    determiner = same_case(m[1], "this" if m[1].lower() == "these" else m[1].lower())
     noun = "Agreement" if m[0].split()[1][0].isupper() else "agreement"
     verb = m[2] and " " + (_AGREEMENT.get(m[2].lower()) or re.sub("y$", "ie", m[2]) + "s")
     return f"{determiner} {noun}{verb or ''}"
@@ -95,7 +93,7 @@ _OTHER_NAME = {"services": "apps", "apps": "services", "app": "service"}
 
 
 def _other_name(m: re.Match[str]) -> str:
-    return _same_case(m[1], _OTHER_NAME.get(m[1].lower(), "app"))
+    return same_case(m[1], _OTHER_NAME.get(m[1].lower(), "app"))
 
 
 def offering(sentence: str) -> str:
@@ -154,7 +152,7 @@ _YOU_WORD = re.compile(r"\b(?:[Yy]ou|[Yy]our|[Yy]ours|[Yy]ourself|[Yy]ourselves)
 
 
 def users(sentence: str) -> str:
-    return _YOU_WORD.sub(lambda m: _same_case(m[0], _YOU_PLURAL[m[0].lower()]), sentence)
+    return _YOU_WORD.sub(lambda m: same_case(m[0], _YOU_PLURAL[m[0].lower()]), sentence)
 
 
 # Other words for the same act or thing: "delete" for "remove", "amend" for "modify", "material" for
@@ -165,7 +163,7 @@ _SYNONYMS = [(re.compile(rf"\b{a}\b", re.IGNORECASE), b) for a, b in [
 
 
 def _as_written(word: str, match: re.Match[str]) -> str:
-    return word.upper() if match[0].isupper() and len(match[0]) > 1 else _same_case(match[0], word)
+    return word.upper() if match[0].isupper() and len(match[0]) > 1 else same_case(match[0], word)
 
 
 def synonyms(sentence: str) -> str:

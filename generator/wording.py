@@ -128,8 +128,8 @@ _SOMEONE_ELSE = re.compile(r"\b(?:other|another|third[- ]party|third\s+party|tho
                            r"such|these|between|among|to|with|from|by|for|of)\s+$", re.IGNORECASE)
 
 
-def _cased(model: str, word: str) -> str:
-    """`word` with the initial capital of `model`, for a word read in place of another."""
+def same_case(model: str, word: str) -> str:
+    """`word` with the initial capital of `model`, for a word read (or written) in place of another."""
     return word[:1].upper() + word[1:] if model[:1].isupper() else word
 
 
@@ -138,7 +138,7 @@ _YOURS = {"their": "your", "theirs": "yours", "themselves": "yourselves"}
 
 
 def _your(m: re.Match[str]) -> str:
-    return _cased(m[0], _YOURS[m[0].lower()])
+    return same_case(m[0], _YOURS[m[0].lower()])
 
 
 def _plural_second_person(m: re.Match[str]) -> str:
@@ -261,7 +261,7 @@ _TERMINATE = {None: "terminate", "s": "terminates", "ed": "terminated", "ing": "
 
 
 def _terminate(m: re.Match[str]) -> str:
-    return _cased(m[0], _TERMINATE[m[1]])
+    return same_case(m[0], _TERMINATE[m[1]])
 
 
 def prepare(text: str) -> str:
@@ -280,9 +280,9 @@ def prepare(text: str) -> str:
     if " to " in text:
         text = _FREE_TO.sub("may", text)
     if "ight" in text:
-        text = _MIGHT.sub(lambda m: _cased(m[0], "may"), text)
+        text = _MIGHT.sub(lambda m: same_case(m[0], "may"), text)
     if "an not" in text:
-        text = _CAN_NOT.sub(lambda m: _cased(m[0], "cannot"), text)
+        text = _CAN_NOT.sub(lambda m: same_case(m[0], "cannot"), text)
     if _END_HINT.search(text):  # the full pattern only where a word starts with "end"
         text = _END.sub(_terminate, text)
     text = _without_lead_in(_ENUMERATOR.sub("", text, count=1))
