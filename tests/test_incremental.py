@@ -21,6 +21,7 @@ from generator.checklog import Observation, append_check
 from generator.cli import main
 from generator.diff import diff_texts
 from generator.pipeline import BuildReport, build
+from generator.render import SiteWriter
 from generator.search import MARKER
 from generator.signing import Signer
 from generator.verify import verify_archive
@@ -277,3 +278,23 @@ def test_one_job_means_no_worker_processes(tmp_path: Path, monkeypatch: pytest.M
     report = build(ROOT / "content", ROOT / "archive", tmp_path / "site", cache_dir=tmp_path / "cache",
                    workers=1)
     assert report.pages > 200 and report.versions > 100
+
+
+def test_raw_files_are_linked_and_never_written_through(tmp_path: Path) -> None:
+    """A version's published files are hard links into the archive where the file system allows;
+    a later write at such a path replaces the link and leaves the signed archive file alone."""
+    source = tmp_path / "archive" / "v.md"
+    source.parent.mkdir()
+    source.write_bytes(b"signed text\n")
+    writer = SiteWriter(tmp_path / "site")
+    writer.copy("doc/v.md", source)
+    published = tmp_path / "site" / "doc" / "v.md"
+    assert published.read_bytes() == b"signed text\n"
+    assert os.path.samestat(published.stat(), source.stat())
+    assert writer.changed == 2  # the build marker and the link
+    writer.write("doc/v.md", b"other bytes\n")
+    assert published.read_bytes() == b"other bytes\n"
+    assert source.read_bytes() == b"signed text\n"
+    writer.copy("doc/v.md", source)  # and back: a link again, the manifest records its stat
+    assert os.path.samestat(published.stat(), source.stat())
+    assert writer.manifest["doc/v.md"][2:4] == [source.stat().st_size, source.stat().st_mtime_ns]
