@@ -138,5 +138,9 @@ def render_markdown(text: str, base_url: str | None = None, heading_base: int | 
     """HTML for a version's text: raw HTML escaped, unsafe links dropped, images not loaded,
     relative links resolved against base_url (the captured page's URL) or unlinked; with
     heading_base, the text's headings start at that level."""
-    html = "".join(_render_block(block, base_url or "") for block in markdown_blocks(text))
+    base = base_url or ""
+    # Only links and images read the base URL, and neither can be written without "[" (an
+    # autolink, "<scheme:...>", is absolute): a block without one renders the same for every
+    # document, so it is rendered once for all of them.
+    html = "".join(_render_block(block, base if "[" in block else "") for block in markdown_blocks(text))
     return _shift_headings(html, heading_base) if heading_base else html

@@ -50,6 +50,18 @@ def test_relative_links_point_to_the_service_not_to_us() -> None:
     assert "rel=\"nofollow noopener noreferrer\"" in html
 
 
+def test_the_same_block_links_to_each_documents_own_service() -> None:
+    """Blocks are rendered once and remembered: one with a link is remembered per base URL."""
+    for text in ("See [our privacy notice](/privacy).\n", "Write to [us](contact) or by post.\n",
+                 "![logo](logo.png) here\n"):
+        first = render_markdown(text, "https://one.example/legal/terms")
+        second = render_markdown(text, "https://two.example/legal/terms")
+        assert "https://one.example/" in first and "https://two.example/" not in first
+        assert "https://two.example/" in second and "https://one.example/" not in second
+    plain = "We may change these terms at any time.\n"
+    assert render_markdown(plain, "https://one.example/") == render_markdown(plain, "https://two.example/")
+
+
 def test_relative_links_without_a_base_are_unlinked() -> None:
     assert render_markdown("[privacy](/privacy)") == "<p><a>privacy</a></p>\n"
 
