@@ -240,8 +240,10 @@ _COMPANY_SUFFIX = re.compile(
     r",\s+(?=(?:Inc|LLC|L\.L\.C|Ltd|Limited|Corp|Co|GmbH|AG|S\.?A|B\.?V|N\.?V|Plc|Pty)\b)")
 
 
-# "Acme is free to close ..." says what "Acme may close ..." says, in the words rules look for.
-_FREE_TO = re.compile(r"\b(?:is|are|shall\s+be|will\s+be)\s+(?:free|at\s+liberty)\s+to\b", re.IGNORECASE)
+# "Acme is free (allowed, permitted) to close ..." says what "Acme may close ..." says, in the words
+# rules look for.
+_FREE_TO = re.compile(r"\b(?:is|are|shall\s+be|will\s+be)\s+(?:free|at\s+liberty|allowed|permitted)\s+to\b",
+                      re.IGNORECASE)
 # "might" grants or warns as "may" does in terms ("we might suspend your account"): read as "may", so
 # the exceptions written for "you may cancel" apply to "you might cancel" too.
 _MIGHT = re.compile(r"\b(?:M|m)ight\b")
@@ -267,8 +269,8 @@ def _terminate(m: re.Match[str]) -> str:
 def prepare(text: str) -> str:
     """The form rules see: straight quotes, plain dashes, single spaces, capitals in neutral case,
     contractions written out, abbreviations without full stops, an aside next to a modal moved to
-    the end, "is free to" and "might" as "may", "can not" as "cannot", "end your account" as "terminate
-    your account", no clause number or lead-in in front, the consumer as "you"."""
+    the end, "is free (allowed, permitted) to" and "might" as "may", "can not" as "cannot", "end your
+    account" as "terminate your account", no clause number or lead-in in front, the consumer as "you"."""
     text = _neutral_case(" ".join(text.translate(_QUOTES).split()))
     if "'" in text:  # the cheap test first: most clauses have no apostrophe and no role word
         text = _CONTRACTION.sub(_written_out, text)
