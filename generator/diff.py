@@ -68,7 +68,9 @@ def count_words(text: str) -> int:
     return len(_WORDS.findall(text))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _paragraph_key(paragraph: str) -> str:
+    # Remembered as count_words is: most paragraphs of a version are in the diffs on both its sides.
     return " ".join(paragraph.split())
 
 
