@@ -260,6 +260,10 @@ class SiteView:
     def rules_by_id(self) -> dict[str, RuleView]:  # a page lists many findings: look rules up once
         return {r.rule.id: r for r in self.rules}
 
+    @functools.cached_property
+    def type_names(self) -> dict[str, str]:  # document-type slug → its name, for readers
+        return {t.slug: t.name for t in self.content.document_types}
+
     @property
     def version_count(self) -> int:
         return sum(len(d.versions) for d in self.documents)

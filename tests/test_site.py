@@ -172,3 +172,11 @@ def test_no_page_shows_a_path_of_the_building_machine(project: Path, built: Path
     assert leaks == []
     rule = (built / "rules/mandatory-arbitration/index.html").read_text()
     assert "<code>content/rules/arbitration/mandatory-arbitration.yaml</code>" in rule
+
+
+def test_rule_pages_name_the_document_types_they_apply_to(built: Path) -> None:
+    rule = (built / "rules/terminate-at-will/index.html").read_text()
+    assert "Applies to Terms of Service, Commercial Terms, " in rule
+    assert "terms-of-service" not in rule.split("Applies to", 1)[1].split("</p>", 1)[0]
+    every = (built / "rules/personalised-advertising/index.html").read_text()
+    assert "Applies to every document type." in every
