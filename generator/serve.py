@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -30,6 +31,13 @@ class _Handler(SimpleHTTPRequestHandler):
         super().send_error(code, message, explain)
 
 
-def make_server(site_dir: Path, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
-    handler = functools.partial(_Handler, directory=str(site_dir))
+class _QuietHandler(_Handler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def make_server(site_dir: Path, host: str = "127.0.0.1", port: int = 8000,
+                quiet: bool = False) -> ThreadingHTTPServer:
+    """`quiet`: no line per request on stderr (the preview prints them; tests need not)."""
+    handler = functools.partial(_QuietHandler if quiet else _Handler, directory=str(site_dir))
     return ThreadingHTTPServer((host, port), handler)

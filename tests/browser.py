@@ -115,7 +115,7 @@ def serve_site(site: Path, base_path: str, root: Path) -> Iterator[ServedSite]:
         mount.parent.mkdir(parents=True, exist_ok=True)
         mount.symlink_to(site, target_is_directory=True)
         shutil.copyfile(site / "404.html", webroot / "404.html")
-    server: ThreadingHTTPServer = make_server(webroot, port=0)
+    server: ThreadingHTTPServer = make_server(webroot, port=0, quiet=True)
     thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
     thread.start()
     try:

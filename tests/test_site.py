@@ -138,7 +138,7 @@ def test_full_build_of_the_committed_archive(tmp_path: Path) -> None:
 
 @pytest.fixture
 def served(built: Path) -> Iterator[str]:
-    server = make_server(built, port=0)
+    server = make_server(built, port=0, quiet=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -180,3 +180,17 @@ def test_rule_pages_name_the_document_types_they_apply_to(built: Path) -> None:
     assert "terms-of-service" not in rule.split("Applies to", 1)[1].split("</p>", 1)[0]
     every = (built / "rules/personalised-advertising/index.html").read_text()
     assert "Applies to every document type." in every
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_preview_logs_requests_unless_quiet(built: Path, quiet: bool,
+                                            capfd: pytest.CaptureFixture[str]) -> None:
+    server = make_server(built, port=0, quiet=quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        assert httpx.get(f"http://127.0.0.1:{server.server_address[1]}/").status_code == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert ('"GET / HTTP/1.1" 200' in capfd.readouterr().err) is not quiet
