@@ -123,10 +123,18 @@ def _examples(check: _Check, value: Any) -> tuple[tuple[str, ...], tuple[str, ..
     out: list[tuple[str, ...]] = []
     for name in ("match", "no_match"):
         items = value.get(name)
-        if not isinstance(items, list) or len(items) < MIN_EXAMPLES or not all(
-                isinstance(s, str) and s.strip() for s in items):
+        # A sentence with ": " in it, unquoted, is read by YAML as a mapping: say so.
+        listed = items if isinstance(items, list) else []
+        odd = [i for i, s in enumerate(listed) if not (isinstance(s, str) and s.strip())]
+        for i in odd:
+            found = f"{type(listed[i]).__name__} {listed[i]!r}"
+            check.add(f"examples.{name}[{i}]", f"is not a sentence but {found}",
+                      "write it as a quoted string (YAML reads an unquoted ': ' as a key and its value)")
+        if not isinstance(items, list) or len(items) < MIN_EXAMPLES:
             check.add(f"examples.{name}", f"needs at least {MIN_EXAMPLES} example sentences",
                       f"add sentences that must {'not ' if name == 'no_match' else ''}match")
+            out.append(())
+        elif odd:
             out.append(())
         else:
             out.append(tuple(" ".join(s.split()) for s in items))
