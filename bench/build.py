@@ -19,6 +19,8 @@ children, such as Pagefind) and CPU time are its own. Measured, `--runs` times e
 When Hugo is installed (Debian package `hugo`), the same version texts are also rendered as plain
 Markdown pages by a minimal Hugo site (one page per version, list pages per service and document,
 no theme) for scale: `hugo_s` and `full_build_over_hugo`; null without Hugo. Prints JSON.
+`full_build_stages_s`: the build's own timing of its stages (loading and verifying, analysis,
+pages, search index with feeds and data), medians of the full builds.
 Memory: `peak_rss_mb` is the largest single process (wait4's ru_maxrss: the build or one of its
 children); `peak_tree_mb` the largest sum over the whole process tree at one moment (build,
 forked workers, Pagefind), as proportional set size sampled from /proc ten times a second.
@@ -135,6 +137,12 @@ def files_written(run: Run) -> int | None:
     return int(found.group(1)) if found else None
 
 
+def stages_of(run: Run) -> dict[str, float]:
+    """The build's own timing of its stages, from its last line ("... (analysis 13.1 s, ...)")."""
+    found = re.search(r" s \((.*)\)$", run.stdout.strip().splitlines()[-1] if run.stdout.strip() else "")
+    return {m[1]: float(m[2]) for m in re.finditer(r"([a-z][a-z ,]*?) ([\d.]+) s", found[1])} if found else {}
+
+
 def median(values: list[float]) -> float:
     return round(statistics.median(values), 2)
 
@@ -239,6 +247,8 @@ def measure(work: Path, tmp: Path, runs: int, seed: int, corpus: Path,
         "noop_files_written": max(files_written(r) or 0 for r in noop),
         "one_new_version_files_written": median([float(files_written(r) or 0) for r in added]),
         "full_build_cpu_s": median([r.cpu_s for r in full]),
+        "full_build_stages_s": {stage: median([stages_of(r).get(stage, 0.0) for r in full])
+                                for stage in stages_of(full[-1])},
         "noop_build_cpu_s": median([r.cpu_s for r in noop]),
         "one_new_version_build_cpu_s": median([r.cpu_s for r in added]),
         "peak_rss_mb": round(max(r.peak_rss_mb for r in full + noop + added), 1),

@@ -204,10 +204,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         say("--jobs must be at least 1")
         return EXIT_USAGE
     report = build(args.content, args.archive, args.out, args.theme, progress=say, workers=args.jobs)
+    stages = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in report.stages)
     print(f"built {args.out}: {report.pages} pages for {report.documents} documents and "
           f"{report.versions} versions; {report.files_changed} files written, "
           f"{report.files_removed} removed, {report.files_kept} unchanged, "
-          f"in {time.perf_counter() - started:.1f} s")
+          f"in {time.perf_counter() - started:.1f} s" + (f" ({stages})" if stages else ""))
     return EXIT_OK
 
 

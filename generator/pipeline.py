@@ -50,6 +50,20 @@ class BuildReport:
     documents: int
     versions: int
     files_kept: int = 0  # not made again: their inputs did not change
+    stages: tuple[tuple[str, float], ...] = ()  # (stage, seconds) of a build that made anything
+
+
+class _Stopwatch:
+    """Seconds spent in each stage of a build, for its report."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.laps: list[tuple[str, float]] = []
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps.append((stage, now - self.last))
+        self.last = now
 
 
 def _summaries(archive: Archive, content_dir: Path) -> dict[DocKey, str]:
@@ -133,6 +147,7 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None,
         progress("nothing changed since the last build into this folder")
         pages, documents, versions = last["report"]
         return BuildReport(pages, 0, 0, documents, versions, len(last["files"]))
+    watch = _Stopwatch()
     progress(f"loading {content_dir}")
     content = load_content(content_dir)
     ruleset = load_ruleset(content_dir, {t.slug for t in content.document_types})
@@ -151,7 +166,9 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None,
         return report.verified.get(path) if verified_ok(path) else None
 
     rules_digest = files_digest([p for _, p in tree_files(content_dir / RULES_DIR)], content_dir)
+    watch.lap("loading and verifying")
     results = analyse_archive(archive, ruleset.rules, rules_digest, verified_sha, cache, progress, workers)
+    watch.lap("analysis")
     gc.freeze()
     verified = {(doc.key, v.id): verified_ok(v.text_path) and verified_ok(v.metadata_path)
                 for doc in archive.documents for v in doc.versions}
@@ -167,6 +184,7 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None,
     text_html = _text_html_cached(cache, rule_titles(site), verified_sha)
     pages = render_site(site, writer, themes, keys, text_html, workers, cache.folder / "templates")
     copy_public_key(archive_dir, writer)
+    watch.lap("pages")
     indexing = SearchIndexing(site, writer, workers, progress)
     progress("writing feeds, JSON data and the sitemap")
     data = SiteData(content, archive, ruleset, findings=analysis.findings, checks=analysis.checks)
@@ -182,6 +200,7 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None,
     removed = writer.remove_stale()
     cache.put("site", manifest_key, {"inputs": stamp.as_list(), "files": writer.manifest,
                                       "report": [pages, len(site.documents), site.version_count]})
+    watch.lap("search index, feeds and data")
     return BuildReport(pages, writer.changed, removed, len(site.documents), site.version_count,
-                       writer.skipped)
+                       writer.skipped, tuple(watch.laps))
 

@@ -105,6 +105,9 @@ def test_build_benchmark_runs_and_reports(corpus: Path) -> None:
     for name in ("full_build_s", "noop_build_s", "one_new_version_build_s", "peak_rss_mb"):
         assert isinstance(figures[name], float) and figures[name] > 0, (name, figures[name])
     assert figures["pages"] and figures["pages"] > 9
+    stages = figures["full_build_stages_s"]
+    assert list(stages) == ["loading and verifying", "analysis", "pages", "search index, feeds and data"]
+    assert 0 < sum(stages.values()) <= figures["full_build_s"]
     assert figures["peak_tree_mb"] is None or figures["peak_tree_mb"] >= figures["peak_rss_mb"] / 4
     assert (figures["hugo_s"] is None) == (figures["full_build_over_hugo"] is None)
     assert figures["noop_files_written"] == 0

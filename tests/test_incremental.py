@@ -5,6 +5,7 @@ affects, and a build with nothing changed writes nothing."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -261,6 +262,9 @@ def test_cli_build_reports_unchanged_files_and_takes_jobs(project: Path,
     args = ["build", "--content", str(project / "content"), "--archive", str(project / "archive"),
             "--out", str(project / "site"), "--jobs", "1"]
     assert main(args) == 0
+    first = capsys.readouterr().out.strip().splitlines()[-1]
+    assert re.search(r" in [\d.]+ s \(loading and verifying [\d.]+ s, analysis [\d.]+ s, pages [\d.]+ s, "
+                     r"search index, feeds and data [\d.]+ s\)$", first), first
     assert main(args) == 0
     out = capsys.readouterr().out.strip().splitlines()
     assert " 0 files written, 0 removed, " in out[-1] and " unchanged, " in out[-1]
