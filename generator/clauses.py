@@ -18,6 +18,7 @@ _SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
 _LIST = re.compile(r"^(\s*)(?:[-*+]|\d{1,3}\\?[.)])\s+")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
 _HR = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
+_ESCAPED_NUMBER = re.compile(r"^\s*\d{1,3}\\[.)]\s")
 
 # Inline Markdown removed for matching, keeping a map back to source offsets.
 _INLINE = re.compile(
@@ -128,7 +129,9 @@ def _blocks(markdown: str) -> list[tuple[str, int, int]]:
     for i, line in enumerate(lines):
         if not line.strip() or (para is None and _HR.match(line)):
             close(i)
-        elif para is not None and para[0] == "paragraph" and i == para[1] + 1 and _SETEXT.match(line):
+        elif para is not None and i == para[1] + 1 and _SETEXT.match(line) and (
+                para[0] == "paragraph" or _ESCAPED_NUMBER.match(lines[para[1]])):
+            # ("12\. Transfers" over a rule is a heading: the escaped full stop is no list marker.)
             blocks.append(("heading", offsets[para[1]], offsets[i] - 1))
             para = None
         elif _ATX.match(line):

@@ -94,3 +94,14 @@ def test_list_items_know_the_sentence_that_introduces_their_list() -> None:
     assert leads["a list without a lead-in"] == ""  # the paragraph in between ends the list's lead-in
     assert leads["you break the rules"] == "We may suspend you if:"
     assert leads["We are not liable for:"] == leads["That is all."] == ""  # only list items have one
+
+
+def test_an_escaped_number_over_a_rule_is_a_heading() -> None:
+    """"12\\. Transfers" is no list item (the full stop is escaped), so a rule under it makes it a
+    heading, as Markdown renders it; "12. Transfers" over a rule is a list item and a break."""
+    escaped = split_clauses("12\\. International transfers\n-------\n\nWe may move your data abroad.\n")
+    assert [(c.kind, c.text) for c in escaped] == [("heading", "12. International transfers"),
+                                                   ("sentence", "We may move your data abroad.")]
+    assert escaped[1].heading == "12. International transfers"
+    listed = split_clauses("12. International transfers\n-------\n\nWe may move your data abroad.\n")
+    assert listed[0].kind == "list-item"
