@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -136,16 +137,22 @@ def test_full_build_of_the_committed_archive(tmp_path: Path) -> None:
     assert broken_links(out, "/clausewatch/") == []
 
 
-@pytest.fixture
-def served(built: Path) -> Iterator[str]:
-    server = make_server(built, port=0, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+@contextmanager
+def serving(site: Path, quiet: bool = True) -> Iterator[str]:
+    """The site served on 127.0.0.1 by the preview's server, in a thread; yields its origin."""
+    server = make_server(site, port=0, quiet=quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def served(built: Path) -> Iterator[str]:
+    with serving(built) as origin:
+        yield origin
 
 
 def test_served_site_answers_pages_raw_files_and_404(served: str, project: Path) -> None:
@@ -185,12 +192,6 @@ def test_rule_pages_name_the_document_types_they_apply_to(built: Path) -> None:
 @pytest.mark.parametrize("quiet", [False, True])
 def test_preview_logs_requests_unless_quiet(built: Path, quiet: bool,
                                             capfd: pytest.CaptureFixture[str]) -> None:
-    server = make_server(built, port=0, quiet=quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        assert httpx.get(f"http://127.0.0.1:{server.server_address[1]}/").status_code == 200
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(built, quiet) as origin:
+        assert httpx.get(f"{origin}/").status_code == 200
     assert ('"GET / HTTP/1.1" 200' in capfd.readouterr().err) is not quiet
