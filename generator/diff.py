@@ -1,16 +1,16 @@
 """Word-level differences between two versions of a document. Pure: two strings in, frozen dataclasses out.
 
-How: the texts are split into paragraphs (blocks separated by blank lines) and difflib.SequenceMatcher
-aligns the paragraphs (autojunk off: repeated paragraphs and common words are never junk); each run of
-changed paragraphs is then diffed word by word. A token is a word (``terms-of-use``, ``1,000``,
-``Mistral’s`` stay whole) or a run of one punctuation character (``**``), with the whitespace after it
-attached: whitespace is shown but never compared, so re-wrapped lines are not changes. A paragraph
-break inside a changed run is a token too; where both sides keep one, the side-by-side rows re-align.
-Long runs are first cut at words found once on each side (patience diff), as SequenceMatcher alone can
-take minutes on a rewritten 50,000-word text. A short unchanged stretch squeezed between two edits
-("the", ",") is folded into them (diff-match-patch's semantic clean-up), so a rewritten sentence reads
-as one replacement: both live in generator.wordalign. A paragraph deleted in one place and inserted
-unchanged elsewhere is marked moved.
+How: the texts are split into paragraphs (blocks separated by blank lines) and difflib's SequenceMatcher
+(compiled, from cydifflib) aligns the paragraphs (autojunk off: repeated paragraphs and common words are
+never junk); each run of changed paragraphs is then diffed word by word. A token is a word (``terms-of-
+use``, ``1,000``, ``Mistral’s`` stay whole) or a run of one punctuation character (``**``), with the
+whitespace after it attached: whitespace is shown but never compared, so re-wrapped lines are not
+changes. A paragraph break inside a changed run is a token too; where both sides keep one, the
+side-by-side rows re-align. Long runs are first cut at words found once on each side (patience diff), as
+SequenceMatcher alone can take minutes on a rewritten 50,000-word text. A short unchanged stretch
+squeezed between two edits ("the", ",") is folded into them (diff-match-patch's semantic clean-up), so a
+rewritten sentence reads as one replacement: both live in generator.wordalign. A paragraph deleted in
+one place and inserted unchanged elsewhere is marked moved.
 
 The result holds plain strings: the text is untrusted and escaping is the template's job (Jinja
 autoescape). It is deterministic: the same two texts always give the same structure. Its records and
@@ -33,7 +33,12 @@ import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from difflib import SequenceMatcher
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from difflib import SequenceMatcher
+else:  # the same class compiled with Cython: the same opcodes, faster (tests/test_diff.py)
+    from cydifflib import SequenceMatcher
 
 from .diffmodel import Block, Change, Context, Gap, Op, Row, RowKind, Segment, Summary, TextDiff
 from .wordalign import BREAK, fold_short_equalities, token_opcodes
@@ -183,14 +188,25 @@ def _word_rows(old_paras: Sequence[str], new_paras: Sequence[str], old_number: i
         if tag != "equal":
             builder.edit("".join(old_tokens[i1:i2]), "".join(new_tokens[j1:j2]))
             continue
-        for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
-            if old_keys[i] == BREAK:  # both sides break here: the rows re-align
+        start = i1
+        for i in [k for k in range(i1, i2) if old_keys[k] == BREAK] + [i2]:
+            _equal_run(builder, old_tokens[start:i], new_tokens[j1 + start - i1:j1 + i - i1])
+            if i < i2:  # both sides break here: the rows re-align
                 yield builder.row()
                 builder = _RowBuilder(builder.old_number + builder.old_breaks + 1,
                                       builder.new_number + builder.new_breaks + 1)
-            else:
-                builder.equal(old_tokens[i], new_tokens[j])
+            start = i + 1
     yield builder.row()
+
+
+def _equal_run(builder: _RowBuilder, old: list[str], new: list[str]) -> None:
+    """Tokens equal but for the whitespace after them; usually the same bytes too, then joined once."""
+    if old == new:
+        if old:
+            builder.equal("".join(old), "".join(new))
+        return
+    for old_token, new_token in zip(old, new, strict=True):
+        builder.equal(old_token, new_token)
 
 
 def _paragraph_rows(old_paras: Sequence[str], new_paras: Sequence[str]) -> Iterator[Row]:

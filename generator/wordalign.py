@@ -10,8 +10,13 @@ them (diff-match-patch's semantic clean-up), so a rewritten sentence reads as on
 from __future__ import annotations
 
 from collections.abc import Sequence
-from difflib import SequenceMatcher
 from itertools import accumulate
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from difflib import SequenceMatcher
+else:  # the same class compiled with Cython: the same opcodes, faster (tests/test_diff.py)
+    from cydifflib import SequenceMatcher
 
 _Opcode = tuple[str, int, int, int, int]  # as SequenceMatcher.get_opcodes()
 

@@ -268,6 +268,23 @@ def test_both_sides_rebuild_the_texts_of_real_versions() -> None:
             assert row.changed == any(s.op != "equal" for s in row.inline)
 
 
+def test_cydifflib_gives_the_standard_librarys_diffs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """cydifflib (compiled difflib) is a dependency only for speed: every pair of consecutive
+    versions in the committed archive diffs the same with the standard library's SequenceMatcher."""
+    import difflib
+
+    import generator.diff
+
+    assert vars(generator.diff)["SequenceMatcher"] is not difflib.SequenceMatcher
+    pairs = [(a.read_text(), b.read_text()) for folder in sorted((ROOT / "archive").glob("*/*/versions"))
+             for a, b in itertools.pairwise(sorted(folder.glob("*.md")))]
+    assert len(pairs) >= 20
+    compiled = [diff_texts(old, new) for old, new in pairs]
+    monkeypatch.setattr("generator.diff.SequenceMatcher", difflib.SequenceMatcher)
+    monkeypatch.setattr("generator.wordalign.SequenceMatcher", difflib.SequenceMatcher)
+    assert [diff_texts(old, new) for old, new in pairs] == compiled
+
+
 def _split_like_rows(diff: TextDiff, text: str, side: str) -> list[str]:
     """The text's paragraphs, grouped as the diff's rows group them (by their paragraph numbers)."""
     paras = split_paragraphs(text)
