@@ -14,6 +14,7 @@ from .prefilter import RuleGates
 from .wording import prepare
 
 _WORD = re.compile(r"\w+")
+UNANALYSED = frozenset({"heading", "contents-entry"})  # clause kinds that name a section, not a term
 
 
 def _spans(regex: re.Pattern[str], text: str, word_starts: list[int]) -> list[tuple[int, int]]:
@@ -156,7 +157,7 @@ class Analyzer:
         collects the wordings of the clauses analysed."""
         findings = []
         for clause in split_clauses(markdown):
-            if clause.kind == "heading":
+            if clause.kind in UNANALYSED:
                 continue
             rules = self.matching(clause.text)
             if clause.lead_in and self._after_lead_in.rules:

@@ -19,6 +19,7 @@ _LIST = re.compile(r"^(\s*)(?:[-*+]|\d{1,3}\\?[.)])\s+")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
 _HR = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
 _ESCAPED_NUMBER = re.compile(r"^\s*\d{1,3}\\[.)]\s")
+_CONTENTS_ENTRY = re.compile(r"\s*\[[^\]]*\]\(#[^()\s]*\)\s*")  # a list item that only links within the page
 
 # Inline Markdown removed for matching, keeping a map back to source offsets.
 _INLINE = re.compile(
@@ -42,7 +43,7 @@ class Clause:
     start: int  # offsets of the clause in the version's Markdown
     end: int
     heading: str  # the nearest heading above it ("" before the first)
-    kind: str  # "sentence", "list-item", "heading" or "table-row"
+    kind: str  # "sentence", "list-item", "heading", "table-row" or "contents-entry" (never analysed)
     lead_in: str = ""  # for a list item: the sentence ending with ":" that introduces its list
 
 
@@ -182,6 +183,8 @@ def _block_clauses(kind: str, source: str) -> tuple[_BlockClause, ...]:
         marker = _LIST.match(source)
         start = marker.end() if marker else 0
         source = source[start:]
+        if _CONTENTS_ENTRY.fullmatch(source):  # a table of contents names a section, it says nothing
+            kind = "contents-entry"
     elif kind == "table-row":
         source = source.replace("|", " ")
     text, where = _plain(source, start)

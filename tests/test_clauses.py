@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from generator.analyze import analyze_markdown
 from generator.archive import load_archive
 from generator.clauses import clause_id, split_clauses, split_sentences
+from generator.commands import _ruleset
 
 from .conftest import ROOT
 
@@ -105,3 +107,20 @@ def test_an_escaped_number_over_a_rule_is_a_heading() -> None:
     assert escaped[1].heading == "12. International transfers"
     listed = split_clauses("12. International transfers\n-------\n\nWe may move your data abroad.\n")
     assert listed[0].kind == "list-item"
+
+
+def test_a_table_of_contents_entry_is_never_analysed() -> None:
+    """A list item that only links to a section of the page names that section; Bluesky's
+    "[INTERNATIONAL TRANSFERS OF PERSONAL INFORMATION](#…)" was flagged as a transfer clause."""
+    text = ("Contents:\n\n- [International transfers of personal information](#transfers)\n"
+            "- [Rights](#rights)\n\n## International transfers\n\n"
+            "We may transfer your information to countries outside the European Economic Area.\n\n"
+            "- [Your data is stored on servers located in the United States](https://example.org/hosting).\n")
+    clauses = split_clauses(text)
+    assert [c.kind for c in clauses] == ["sentence", "contents-entry", "contents-entry", "heading",
+                                         "sentence", "list-item"]
+    rules = _ruleset(ROOT / "content").rules
+    flagged = {f.quote for f in analyze_markdown(rules, "privacy-policy", text)
+               if f.rule_id == "data-transferred-abroad"}
+    assert flagged == {"We may transfer your information to countries outside the European Economic Area.",
+                       "Your data is stored on servers located in the United States."}
