@@ -29,13 +29,23 @@ def _render_image(renderer: Any, tokens: Sequence[Token], idx: int, options: Opt
     # show their description and link to them instead.
     token = tokens[idx]
     alt = "".join(child.content for child in token.children or ()) or "image"
-    src = urljoin(env.get("base_url", ""), str(token.attrGet("src") or ""))
+    src = _resolve(env.get("base_url", ""), str(token.attrGet("src") or ""))
     label = f"[image: {_escape(alt)}]"
     before = tokens[:idx]
     opened = sum(t.type == "link_open" for t in before) - sum(t.type == "link_close" for t in before)
     if src.lower().startswith(("http://", "https://")) and not opened:  # no link inside a link
         return f'<a class="image-link" href="{_escape(src)}" rel="nofollow noopener noreferrer">{label}</a>'
     return f'<span class="image-link">{label}</span>'
+
+
+_ABSOLUTE = re.compile(r"https?://|mailto:", re.IGNORECASE)
+
+
+def _resolve(base_url: str, target: str) -> str:
+    # An absolute target is kept as written (urljoin would re-assemble it, differently with and
+    # without a base): a block whose targets are all absolute then renders the same whatever the
+    # base, and render_markdown shares it across documents.
+    return target if _ABSOLUTE.match(target) else urljoin(base_url, target)
 
 
 def _escape(text: str) -> str:
@@ -48,7 +58,7 @@ def _render_link_open(renderer: Any, tokens: Sequence[Token], idx: int, options:
     # Links are the service's, not ours: resolve relative ones against the page they were
     # captured from, so none of them lands inside our site.
     token = tokens[idx]
-    href = urljoin(env.get("base_url", ""), str(token.attrGet("href") or ""))
+    href = _resolve(env.get("base_url", ""), str(token.attrGet("href") or ""))
     if href.lower().startswith(("http://", "https://")):
         token.attrSet("href", href)
         token.attrSet("rel", "nofollow noopener noreferrer")
@@ -128,6 +138,18 @@ def markdown_blocks(text: str) -> list[str]:
     return blocks
 
 
+# A link or image target that is not absolute: one that the base URL resolves.
+_RELATIVE_TARGET = re.compile(r"\]\((?!\s*<?(?:https?://|mailto:))", re.IGNORECASE)
+
+
+def _reads_base(block: str) -> bool:
+    """False when the block renders the same whatever the base URL, so that it is rendered once
+    for every document that shares it. Only links and images read the base, and only through a
+    target: inline ones follow "](" (an absolute one ignores the base), reference ones a
+    definition "[x]: target" (any block with one reads it). An autolink is always absolute."""
+    return "[" in block and ("]:" in block or _RELATIVE_TARGET.search(block) is not None)
+
+
 @functools.lru_cache(maxsize=8192)
 def _render_block(block: str, base_url: str) -> str:
     # Versions of a document share most of their blocks: each distinct one is rendered once.
@@ -139,8 +161,5 @@ def render_markdown(text: str, base_url: str | None = None, heading_base: int | 
     relative links resolved against base_url (the captured page's URL) or unlinked; with
     heading_base, the text's headings start at that level."""
     base = base_url or ""
-    # Only links and images read the base URL, and neither can be written without "[" (an
-    # autolink, "<scheme:...>", is absolute): a block without one renders the same for every
-    # document, so it is rendered once for all of them.
-    html = "".join(_render_block(block, base if "[" in block else "") for block in markdown_blocks(text))
+    html = "".join(_render_block(b, base if _reads_base(b) else "") for b in markdown_blocks(text))
     return _shift_headings(html, heading_base) if heading_base else html

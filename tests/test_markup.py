@@ -7,7 +7,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from generator.markup import _parser, _shift_headings, markdown_blocks, render_markdown
+from generator.markup import _parser, _render_block, _shift_headings, markdown_blocks, render_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,6 +60,28 @@ def test_the_same_block_links_to_each_documents_own_service() -> None:
         assert "https://two.example/" in second and "https://one.example/" not in second
     plain = "We may change these terms at any time.\n"
     assert render_markdown(plain, "https://one.example/") == render_markdown(plain, "https://two.example/")
+
+
+def test_a_block_with_only_absolute_targets_is_shared_and_still_right() -> None:
+    """A block whose links are all absolute renders the same under any base and is rendered once;
+    one with a relative target anywhere, or a reference definition, is still resolved per base."""
+    bases = ("https://one.example/legal/terms", "https://two.example/legal/terms")
+    for text in ("Read [the FAQ](https://help.example/faq) or [mail us](mailto:a@help.example).\n",
+                 "![chart]( <HTTPS://cdn.example/c.png> ) and <https://x.example/y>\n"):
+        _render_block.cache_clear()
+        first, second = (render_markdown(text, base) for base in bases)
+        assert first == second and "one.example" not in first and _render_block.cache_info().misses == 1
+        whole = str(_parser.render(text, {"base_url": bases[0]}))
+        assert first == whole
+    for text in ("[FAQ](https://help.example/faq) then [terms](/terms)\n",
+                 "[FAQ](https://help.example/faq) then [top](#top)\n",
+                 "See [the terms][t].\n\n[t]: /terms\n"):
+        first, second = (render_markdown(text, base) for base in bases)
+        assert "one.example" in first and "two.example" in second, text
+    _render_block.cache_clear()
+    schemeless = "[FAQ](//help.example/faq)\n"  # takes the base's scheme
+    rendered = [render_markdown(schemeless, base) for base in ("http://a.example/", bases[0])]
+    assert [html.split('"')[1] for html in rendered] == ["http://help.example/faq", "https://help.example/faq"]
 
 
 def test_relative_links_without_a_base_are_unlinked() -> None:
