@@ -132,14 +132,17 @@ def test_every_rule_example_reads_the_same_rewritten(how: str) -> None:
 def test_list_items_are_read_after_their_lead_in_by_rules_that_ask_for_it() -> None:
     md = ("Acme is not liable for:\n\n- any loss of goodwill or reputation;\n"
           "- any delay caused by your bank.\n\n"
-          "We may take these measures:\n\n- suspend or close your account;\n- warn you by email.\n\n"
+          "We may take these measures:\n\n- suspend or close your account;\n- warn you by email;\n"
+          "- removal of your posts.\n\n"
           "By using Acme, you agree to be bound by:\n\n- these Terms of Use;\n- our house rules.\n")
     found = {(f.rule_id, f.quote) for f in analyze_markdown(RULES, "terms-of-service", md)}
     assert ("excludes-liability", "any delay caused by your bank.") in found  # only with its lead-in
     assert ("terminate-at-will", "suspend or close your account;") in found
-    assert ("terminate-at-will", "warn you by email.") not in found
+    assert ("terminate-at-will", "warn you by email;") not in found
+    assert ("remove-user-content", "removal of your posts.") in found
     # Acceptance by use does not ask for lead-ins: its lead-in matches, the items on their own do not.
     lead_in = "By using Acme, you agree to be bound by:"
     assert [r.id for r in matching_rules(RULES, lead_in + " these Terms of Use;")] == ["acceptance-by-use"]
     assert not any(rule == "acceptance-by-use" and quote != lead_in for rule, quote in found)
-    assert {r.id for r in RULES if r.lead_in} == {"excludes-liability", "terminate-at-will"}
+    assert {r.id for r in RULES if r.lead_in} == {"excludes-liability", "terminate-at-will",
+                                                  "remove-user-content"}
