@@ -240,10 +240,10 @@ _COMPANY_SUFFIX = re.compile(
     r",\s+(?=(?:Inc|LLC|L\.L\.C|Ltd|Limited|Corp|Co|GmbH|AG|S\.?A|B\.?V|N\.?V|Plc|Pty)\b)")
 
 
-# "Acme is free (allowed, permitted) to close ..." says what "Acme may close ..." says, in the words
-# rules look for.
-_FREE_TO = re.compile(r"\b(?:is|are|shall\s+be|will\s+be)\s+(?:free|at\s+liberty|allowed|permitted)\s+to\b",
-                      re.IGNORECASE)
+# "Acme is (also) free (allowed, permitted) to close ..." says what "Acme may close ..." says, in the
+# words rules look for.
+_FREE_TO = re.compile(r"\b(?:is|are|shall\s+be|will\s+be)\s+(?:also\s+|always\s+)?"
+                      r"(?:free|at\s+liberty|allowed|permitted)\s+to\b", re.IGNORECASE)
 # "might" grants or warns as "may" does in terms ("we might suspend your account"): read as "may", so
 # the exceptions written for "you may cancel" apply to "you might cancel" too.
 _MIGHT = re.compile(r"\b(?:M|m)ight\b")

@@ -63,6 +63,7 @@ from generator.wording import prepare
     ("U.S. law applies.", "US law applies."), ("e.g. a photo you upload", "eg a photo you upload"),
     # Permission in other words.
     ("Acme is free to close your account.", "Acme may close your account."),
+    ("xAI is also free to terminate your use.", "xAI may terminate your use."),
     ("We're allowed to update these terms; Acme is permitted to close it; you are not allowed to copy it.",
      "We may update these terms; Acme may close it; you are not allowed to copy it."),
     ("We might suspend your account; Might we? You might cancel.",
