@@ -2,10 +2,10 @@
 
 How: the texts are split into paragraphs (blocks separated by blank lines) and difflib's SequenceMatcher
 (compiled, from cydifflib) aligns the paragraphs (autojunk off: repeated paragraphs and common words are
-never junk); each run of changed paragraphs is then diffed word by word. A token is a word (``terms-of-
-use``, ``1,000``, ``Mistral’s`` stay whole) or a run of one punctuation character (``**``), with the
-whitespace after it attached: whitespace is shown but never compared, so re-wrapped lines are not
-changes. A paragraph break inside a changed run is a token too; where both sides keep one, the
+never junk); each run of changed paragraphs is then diffed word by word. A token is a word
+(``terms-of-use``, ``1,000``, ``Mistral’s`` stay whole) or a run of one punctuation character (``**``),
+with the whitespace after it attached: whitespace is shown but never compared, so re-wrapped lines are
+not changes. A paragraph break inside a changed run is a token too; where both sides keep one, the
 side-by-side rows re-align. Long runs are first cut at words found once on each side (patience diff), as
 SequenceMatcher alone can take minutes on a rewritten 50,000-word text. A short unchanged stretch
 squeezed between two edits ("the", ",") is folded into them (diff-match-patch's semantic clean-up), so a
@@ -33,15 +33,9 @@ import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from difflib import SequenceMatcher
-else:  # the same class compiled with Cython: the same opcodes, faster (tests/test_diff.py)
-    from cydifflib import SequenceMatcher
 
 from .diffmodel import Block, Change, Context, Gap, Op, Row, RowKind, Segment, Summary, TextDiff
-from .wordalign import BREAK, fold_short_equalities, token_opcodes
+from .wordalign import BREAK, SequenceMatcher, fold_short_equalities, token_opcodes
 
 __all__ = ["Block", "Change", "Context", "Gap", "Op", "Row", "RowKind", "Segment", "Summary", "TextDiff",
            "count_words", "diff_texts", "heading", "split_paragraphs", "tokenize"]

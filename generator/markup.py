@@ -38,7 +38,8 @@ def _render_image(renderer: Any, tokens: Sequence[Token], idx: int, options: Opt
     return f'<span class="image-link">{label}</span>'
 
 
-_ABSOLUTE = re.compile(r"https?://|mailto:", re.IGNORECASE)
+_ABSOLUTE_TARGET = r"https?://|mailto:"  # targets that no base URL changes
+_ABSOLUTE = re.compile(_ABSOLUTE_TARGET, re.IGNORECASE)
 
 
 def _resolve(base_url: str, target: str) -> str:
@@ -139,7 +140,7 @@ def markdown_blocks(text: str) -> list[str]:
 
 
 # A link or image target that is not absolute: one that the base URL resolves.
-_RELATIVE_TARGET = re.compile(r"\]\((?!\s*<?(?:https?://|mailto:))", re.IGNORECASE)
+_RELATIVE_TARGET = re.compile(rf"\]\((?!\s*<?(?:{_ABSOLUTE_TARGET}))", re.IGNORECASE)
 
 
 def _reads_base(block: str) -> bool:

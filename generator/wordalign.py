@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from itertools import accumulate
 from typing import TYPE_CHECKING
 
+# diff.py aligns paragraphs with the same class, imported from here.
 if TYPE_CHECKING:
-    from difflib import SequenceMatcher
+    from difflib import SequenceMatcher as SequenceMatcher
 else:  # the same class compiled with Cython: the same opcodes, faster (tests/test_diff.py)
     from cydifflib import SequenceMatcher
 
