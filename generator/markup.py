@@ -5,38 +5,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
-from typing import Any
+from html import unescape
 from urllib.parse import urljoin
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-from markdown_it.utils import EnvType, OptionsDict
-
-# Links in captured text may only point to the web or mail; markdown-it already refuses
-# javascript:, vbscript:, file: and most data: URLs, this narrows it further.
-_ALLOWED_SCHEMES = ("http://", "https://", "mailto:", "#")
-
-
-def _validate_link(url: str) -> bool:
-    lowered = url.strip().lower()
-    return lowered.startswith(_ALLOWED_SCHEMES) or ":" not in lowered.split("/", 1)[0]
-
-
-def _render_image(renderer: Any, tokens: Sequence[Token], idx: int, options: OptionsDict,
-                  env: EnvType) -> str:
-    # Images would be fetched from the service's servers (a tracking pixel, in effect):
-    # show their description and link to them instead.
-    token = tokens[idx]
-    alt = "".join(child.content for child in token.children or ()) or "image"
-    src = _resolve(env.get("base_url", ""), str(token.attrGet("src") or ""))
-    label = f"[image: {_escape(alt)}]"
-    before = tokens[:idx]
-    opened = sum(t.type == "link_open" for t in before) - sum(t.type == "link_close" for t in before)
-    if src.lower().startswith(("http://", "https://")) and not opened:  # no link inside a link
-        return f'<a class="image-link" href="{_escape(src)}" rel="nofollow noopener noreferrer">{label}</a>'
-    return f'<span class="image-link">{label}</span>'
-
+import markdown_it_pyrs
 
 _ABSOLUTE_TARGET = r"https?://|mailto:"  # targets that no base URL changes
 _ABSOLUTE = re.compile(_ABSOLUTE_TARGET, re.IGNORECASE)
@@ -54,18 +26,48 @@ def _escape(text: str) -> str:
             .replace('"', "&quot;"))
 
 
-def _render_link_open(renderer: Any, tokens: Sequence[Token], idx: int, options: OptionsDict,
-                      env: EnvType) -> str:
-    # Links are the service's, not ours: resolve relative ones against the page they were
-    # captured from, so none of them lands inside our site.
-    token = tokens[idx]
-    href = _resolve(env.get("base_url", ""), str(token.attrGet("href") or ""))
-    if href.lower().startswith(("http://", "https://")):
-        token.attrSet("href", href)
-        token.attrSet("rel", "nofollow noopener noreferrer")
-    elif not href.lower().startswith("mailto:"):
-        token.attrs.pop("href", None)
-    return str(renderer.renderToken(tokens, idx, options, env))
+_REL = ' rel="nofollow noopener noreferrer"'
+# With raw HTML off, every tag in the parser's output is its own, so its output can be rewritten
+# safely: links, images, empty table header rows, and spaces markdown-it would have trimmed
+# (it trims paragraphs, headings and cells of all Unicode spaces, its Rust port of ASCII ones).
+_REWRITTEN = re.compile(
+    r'<a href="(?P<href>[^"]*)"(?P<title> title="[^"]*")?>|(?P<close></a>)'
+    r'|<img src="(?P<src>[^"]*)" alt="(?P<alt>[^"]*)"(?: title="[^"]*")? />'
+    r"|(?P<empty_head><thead>\n<tr>\n(?:<th[^>]*></th>\n)+</tr>\n</thead>\n)"
+    r"|(?:(?<=<p>)|(?<=<li>)|(?<=<td>)|(?<=<th>)|(?<=<h[1-6]>))[^\S\n]+"
+    r"|[^\S\n]+(?=</(?:p|li|td|th|h[1-6])>|\n<[ou]l[ >])")
+
+
+def _rewrite(html: str, base_url: str) -> str:
+    opened = 0  # links open at this point: an image inside one is not linked again
+
+    def rewritten(m: re.Match[str]) -> str:
+        nonlocal opened
+        if m.group("close"):
+            opened -= 1
+            return "</a>"
+        if m.group("href") is not None:
+            # Links are the service's, not ours: resolve relative ones against the page they were
+            # captured from, so none of them lands inside our site. Other schemes (tel:,
+            # about:) lose their target.
+            opened += 1
+            href, title = _resolve(base_url, unescape(m.group("href"))), m.group("title") or ""
+            if href.lower().startswith(("http://", "https://")):
+                return f'<a href="{_escape(href)}"{title}{_REL}>'
+            if href.lower().startswith("mailto:"):
+                return f'<a href="{_escape(href)}"{title}>'
+            return f"<a{title}>"
+        if m.group("src") is not None:
+            # Images would be fetched from the service's servers (a tracking pixel, in effect):
+            # show their description and link to them instead.
+            src = _resolve(base_url, unescape(m.group("src")))
+            label = f"[image: {_escape(unescape(m.group('alt')) or 'image')}]"
+            if src.lower().startswith(("http://", "https://")) and not opened:  # no link in a link
+                return f'<a class="image-link" href="{_escape(src)}"{_REL}>{label}</a>'
+            return f'<span class="image-link">{label}</span>'
+        return ""  # an empty header row (it would be announced as empty headers) or spaces
+
+    return _REWRITTEN.sub(rewritten, html)
 
 
 _HEADING_TAG = re.compile(r"<(/?)h([1-6])>")
@@ -88,34 +90,12 @@ def _shift_headings(html: str, base: int) -> str:
     return _HEADING_TAG.sub(retag, html)
 
 
-def _drop_empty_table_heads(state: Any) -> None:
-    """A header row with no text would be announced as empty headers: keep its cells as data."""
-    tokens = state.tokens
-    for i, token in enumerate(tokens):
-        if token.type != "thead_open":
-            continue
-        end = next(j for j in range(i, len(tokens)) if tokens[j].type == "thead_close")
-        cells = [t for t in tokens[i:end] if t.type == "inline"]
-        if cells and not any(t.content.strip() for t in cells):
-            for t in tokens[i:end + 1]:
-                t.hidden = True  # not rendered
-                if t.type in ("th_open", "th_close", "tr_open", "tr_close"):
-                    t.type = "text"
-                    t.content = ""
-                    t.children = None
-
-
-def _make_parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    md.enable(["table", "strikethrough"])
-    md.core.ruler.push("drop_empty_table_heads", _drop_empty_table_heads)
-    md.validateLink = _validate_link  # type: ignore[method-assign]
-    md.add_render_rule("image", _render_image)
-    md.add_render_rule("link_open", _render_link_open)
-    return md
-
-
-_parser = _make_parser()
+# CommonMark with tables and strikethrough, without raw HTML: markdown-it's Rust port, which
+# refuses javascript:, vbscript:, file: and data: links as markdown-it does.
+_parser = markdown_it_pyrs.MarkdownIt("zero").enable_many([
+    "blockquote", "code", "fence", "heading", "hr", "lheading", "list", "paragraph", "reference",
+    "autolink", "backticks", "emphasis", "entity", "escape", "image", "link", "newline",
+    "strikethrough", "table"])
 
 
 # A blank line followed by an unindented line that cannot continue a list starts a new top-level
@@ -154,7 +134,7 @@ def _reads_base(block: str) -> bool:
 @functools.lru_cache(maxsize=8192)
 def _render_block(block: str, base_url: str) -> str:
     # Versions of a document share most of their blocks: each distinct one is rendered once.
-    return str(_parser.render(block, {"base_url": base_url}))
+    return _rewrite(_parser.render(block), base_url)
 
 
 def render_markdown(text: str, base_url: str | None = None, heading_base: int | None = None) -> str:
