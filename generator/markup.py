@@ -28,14 +28,33 @@ def _escape(text: str) -> str:
 
 _REL = ' rel="nofollow noopener noreferrer"'
 # With raw HTML off, every tag in the parser's output is its own, so its output can be rewritten
-# safely: links, images, empty table header rows, and spaces markdown-it would have trimmed
-# (it trims paragraphs, headings and cells of all Unicode spaces, its Rust port of ASCII ones).
+# safely: links, images and empty table header rows. One literal "<" starts them all, which lets
+# the regex engine skip from one "<" to the next.
 _REWRITTEN = re.compile(
-    r'<a href="(?P<href>[^"]*)"(?P<title> title="[^"]*")?>|(?P<close></a>)'
-    r'|<img src="(?P<src>[^"]*)" alt="(?P<alt>[^"]*)"(?: title="[^"]*")? />'
-    r"|(?P<empty_head><thead>\n<tr>\n(?:<th[^>]*></th>\n)+</tr>\n</thead>\n)"
-    r"|(?:(?<=<p>)|(?<=<li>)|(?<=<td>)|(?<=<th>)|(?<=<h[1-6]>))[^\S\n]+"
-    r"|[^\S\n]+(?=</(?:p|li|td|th|h[1-6])>|\n<[ou]l[ >])")
+    r'<(?:a href="(?P<href>[^"]*)"(?P<title> title="[^"]*")?>|(?P<close>/a>)'
+    r'|img src="(?P<src>[^"]*)" alt="(?P<alt>[^"]*)"(?: title="[^"]*")? />'
+    r"|thead>\n<tr>\n(?:<th[^>]*></th>\n)+</tr>\n</thead>\n)")
+# markdown-it trims paragraphs, headings and cells of all Unicode spaces (str.strip), its Rust
+# port of ASCII ones only: the others are trimmed here.
+_UNICODE_SPACES = re.compile(r"[\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
+_ASCII_SPACES = " \t\f\v\r"
+_OPENING = ("<p>", "<li>", "<td>", "<th>", "<h1>", "<h2>", "<h3>", "<h4>", "<h5>", "<h6>")
+_CLOSING = re.compile(r"</(?:p|li|td|th|h[1-6])>|\n<[ou]l[ >]")
+
+
+def _trim(html: str) -> str:
+    pieces, last = [], 0
+    for m in _UNICODE_SPACES.finditer(html):  # found fast: it starts with a rare character
+        start, end = m.start(), m.end()
+        while start > last and html[start - 1] in _ASCII_SPACES:
+            start -= 1
+        while end < len(html) and html[end] in _ASCII_SPACES:
+            end += 1
+        if html.endswith(_OPENING, 0, start) or _CLOSING.match(html, end):
+            pieces.append(html[last:start])
+            last = end
+    pieces.append(html[last:])
+    return "".join(pieces)
 
 
 def _rewrite(html: str, base_url: str) -> str:
@@ -65,9 +84,9 @@ def _rewrite(html: str, base_url: str) -> str:
             if src.lower().startswith(("http://", "https://")) and not opened:  # no link in a link
                 return f'<a class="image-link" href="{_escape(src)}"{_REL}>{label}</a>'
             return f'<span class="image-link">{label}</span>'
-        return ""  # an empty header row (it would be announced as empty headers) or spaces
+        return ""  # an empty header row: it would be announced as empty headers
 
-    return _REWRITTEN.sub(rewritten, html)
+    return _trim(_REWRITTEN.sub(rewritten, html))
 
 
 _HEADING_TAG = re.compile(r"<(/?)h([1-6])>")
