@@ -11,7 +11,7 @@ import bisect
 import functools
 import hashlib
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
@@ -36,8 +36,7 @@ _ABBREVIATIONS = frozenset(
 _SENTENCE_END = re.compile(r"[.!?;][\"'”’)\]]*\s+(?=[\"'“‘(\[]*[A-Z0-9•])")
 
 
-@dataclass(frozen=True)
-class Clause:
+class Clause(NamedTuple):  # a named tuple: a version has hundreds, and a tuple is made fastest
     id: str
     text: str  # plain text: Markdown marks removed, whitespace collapsed
     start: int  # offsets of the clause in the version's Markdown
@@ -87,7 +86,7 @@ def _plain(source: str, offset: int) -> tuple[str, _OffsetMap]:
     for m in _INLINE.finditer(source):
         keep(source[pos:m.start()], pos)
         if m.group("label") is not None:
-            keep(m.group("label"), m.start() + source[m.start():].index("[") + 1)
+            keep(m.group("label"), source.index("[", m.start()) + 1)
         elif m.group("escaped") is not None:
             keep(m.group("escaped"), m.start() + 1)
         pos = m.end()
@@ -95,17 +94,27 @@ def _plain(source: str, offset: int) -> tuple[str, _OffsetMap]:
     return "".join(parts), where
 
 
+_WORD_AT_END = re.compile(r"[\w.]+$")
+
+
+def _last_word(text: str) -> str:
+    """The run of word characters and full stops that ends the text ("" if none). It holds no
+    space, so it lies in the text's last space-free chunk: searched there, not in the whole."""
+    if not text or text[-1].isspace():
+        return ""
+    found = _WORD_AT_END.search(text.rsplit(None, 1)[-1])
+    return found.group(0) if found else ""
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans of plain text: split after . ! ? ; unless an abbreviation ends there."""
     spans = []
     start = 0
     for m in _SENTENCE_END.finditer(text):
-        before = text[start:m.start() + 1]
-        last_word = re.findall(r"[\w.]+$", before.rstrip(".!?;\"'”’)]"))
-        if text[m.start()] == "." and last_word and (
-            last_word[0].lower().rstrip(".") in _ABBREVIATIONS or len(last_word[0]) == 1
-        ):
-            continue
+        if text[m.start()] == ".":
+            last_word = _last_word(text[start:m.start() + 1].rstrip(".!?;\"'”’)]"))
+            if last_word and (last_word.lower().rstrip(".") in _ABBREVIATIONS or len(last_word) == 1):
+                continue
         spans.append((start, m.start() + 1))
         start = m.end()
     spans.append((start, len(text)))
@@ -128,21 +137,23 @@ def _blocks(markdown: str) -> list[tuple[str, int, int]]:
             para = None
 
     for i, line in enumerate(lines):
-        if not line.strip() or (para is None and _HR.match(line)):
+        # Each pattern is tried only where the line's first character allows it (most lines are prose).
+        first = line.lstrip()[:1]
+        if not first or (para is None and first in "-*_" and _HR.match(line)):
             close(i)
-        elif para is not None and i == para[1] + 1 and _SETEXT.match(line) and (
+        elif para is not None and i == para[1] + 1 and first in "=-" and _SETEXT.match(line) and (
                 para[0] == "paragraph" or _ESCAPED_NUMBER.match(lines[para[1]])):
             # ("12\. Transfers" over a rule is a heading: the escaped full stop is no list marker.)
             blocks.append(("heading", offsets[para[1]], offsets[i] - 1))
             para = None
-        elif _ATX.match(line):
+        elif first == "#" and _ATX.match(line):
             close(i)
             blocks.append(("heading", offsets[i], offsets[i + 1] - 1))
-        elif line.lstrip().startswith("|"):
+        elif first == "|":
             close(i)
             if not _TABLE_RULE.match(line):
                 blocks.append(("table-row", offsets[i], offsets[i + 1] - 1))
-        elif _LIST.match(line):
+        elif (first in "-*+" or first.isdigit()) and _LIST.match(line):
             close(i)
             para = ("list-item", i)
         elif para is None:
