@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 import orjson
@@ -110,6 +110,10 @@ class SiteData:
 
     def newest_capture(self) -> str:
         """The newest capture time of the archive: the date of anything that shows all of it."""
+        return self._newest_capture
+
+    @cached_property
+    def _newest_capture(self) -> str:  # asked for by every feed: computed once (the data is frozen)
         times = [v.captured_at for d in self.archive.documents for v in d.versions]
         return max(times, default="1970-01-01T00:00:00Z")
 
