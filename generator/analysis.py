@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Any, cast
 
 from .analyze import Analyzer
+from .annotate import annotate, by_clause, text_html_key
 from .buildcache import BuildCache, digest
+from .clauses import split_clauses
 from .diff import diff_texts
 from .diffcodec import diff_from_json, diff_to_json
 from .diffmodel import TextDiff
-from .model import Archive, ArchivedDocument, DocKey, Finding, Rule
+from .model import Archive, ArchivedDocument, DocKey, Finding, Rule, Version
 from .sitemodel import ChangeStats
 from .workers import can_fork, fork_map
 
@@ -52,13 +54,37 @@ class _Job:
     hashes: tuple[str | None, ...]  # per version: the text's verified SHA-256, None if unverified
 
 
+@dataclass(frozen=True)
+class Annotations:
+    """What a version's annotated text needs besides the text and its findings: the rules' titles
+    and each document's first declared URL (relative links resolve against it)."""
+    titles: Mapping[str, str]
+    declared_url: Mapping[DocKey, str | None]
+
+
 class _Worker:
     """One process's state: the analyzer (with its clause cache) and the build cache."""
 
-    def __init__(self, rules: Sequence[Rule], ruleset_digest: str, cache: BuildCache | None) -> None:
+    def __init__(self, rules: Sequence[Rule], ruleset_digest: str, cache: BuildCache | None,
+                 annotations: Annotations | None = None) -> None:
         self.analyzer = Analyzer(rules)
         self.ruleset_digest = ruleset_digest
         self.cache = cache
+        self.annotations = annotations
+
+    def _analyze(self, job: _Job, version: Version, text: str, sha: str | None,
+                 seen: set[str]) -> list[Finding]:
+        """The version's findings; with a verified text, also its annotated HTML into the build
+        cache, where the pages stage takes it: the text is split into clauses once, not twice."""
+        doc_type = job.doc.key.doc_type
+        if self.cache is None or self.annotations is None or sha is None:
+            return self.analyzer.analyze(doc_type, text, seen)
+        clauses = split_clauses(text)
+        found = self.analyzer.analyze(doc_type, text, seen, clauses)
+        titles, declared = self.annotations.titles, self.annotations.declared_url.get(job.doc.key)
+        html = annotate(text, by_clause(found), version.url or declared, titles, clauses=clauses).html
+        self.cache.put("text-html", text_html_key(sha, version.url, declared, found, titles), html)
+        return found
 
     def _key(self, job: _Job) -> str:
         return digest(str(job.doc.key), self.ruleset_digest)
@@ -89,7 +115,6 @@ class _Worker:
     def compute(self, job: _Job) -> DocumentResults:
         findings: dict[str, list[Finding]] = {}
         changes: dict[str, ChangeStats] = {}
-        doc_type = job.doc.key.doc_type
         stored = self._stored(job)
         keep: dict[str, dict[str, Any]] = {"findings": {}, "changes": {}}  # of verified texts only
         # What this document's clause wordings matched last time: a new version shares most of them.
@@ -102,7 +127,7 @@ class _Worker:
             text = version.read_text()
             rows = stored["findings"].get(known) if known else None
             if rows is None:
-                found = self.analyzer.analyze(doc_type, text, seen)
+                found = self._analyze(job, version, text, known, seen)
                 rows = [_finding_row(f) for f in found]
             else:
                 found = [_finding(r) for r in rows]
@@ -140,11 +165,12 @@ def _compute(job: _Job) -> tuple[DocKey, DocumentResults]:
 def analyse_archive(archive: Archive, rules: Sequence[Rule], ruleset_digest: str,
                     verified_sha: Callable[[Path], str | None], cache: BuildCache | None,
                     progress: Callable[[str], None] = lambda _: None, workers: int = 1,
-                    ) -> dict[DocKey, DocumentResults]:
+                    annotations: Annotations | None = None) -> dict[DocKey, DocumentResults]:
     """Results per document, in up to `workers` processes. `verified_sha(text_path)` is the text's
-    SHA-256 when its hash and signature verified (only such results are cached), else None."""
+    SHA-256 when its hash and signature verified (only such results are cached), else None. With
+    `annotations`, each verified version analysed also leaves its annotated text in the cache."""
     global _worker
-    _worker = worker = _Worker(rules, ruleset_digest, cache)
+    _worker = worker = _Worker(rules, ruleset_digest, cache, annotations)
     results: dict[DocKey, DocumentResults] = {}
     todo: list[_Job] = []
     for doc in archive.documents:

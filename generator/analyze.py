@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .clauses import split_clauses
+from .clauses import Clause, split_clauses
 from .model import Finding, Pattern, Rule
 from .prefilter import RuleGates
 from .wording import prepare
@@ -152,11 +152,13 @@ class Analyzer:
         known = self.matching.matches
         return {t: [r.id for r in known[t]] for t in texts if t in known}
 
-    def analyze(self, doc_type: str, markdown: str, seen: set[str] | None = None) -> list[Finding]:
+    def analyze(self, doc_type: str, markdown: str, seen: set[str] | None = None,
+                clauses: Sequence[Clause] | None = None) -> list[Finding]:
         """Findings of every rule that applies to this document type, in text order; `seen`
-        collects the wordings of the clauses analysed."""
+        collects the wordings of the clauses analysed. `clauses`: the text's split_clauses, when
+        the caller has them already."""
         findings = []
-        for clause in split_clauses(markdown):
+        for clause in split_clauses(markdown) if clauses is None else clauses:
             if clause.kind in UNANALYSED:
                 continue
             rules = self.matching(clause.text)

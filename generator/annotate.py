@@ -9,11 +9,13 @@ markup (e.g. starts in plain text and ends inside bold).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
+from .buildcache import digest
 from .clauses import Clause, split_clauses
 from .markup import render_markdown
 from .model import SEVERITIES, Finding
@@ -60,9 +62,11 @@ def _severity(findings: Sequence[Finding]) -> str:
 
 
 def annotate(markdown: str, findings_by_clause: Mapping[str, Sequence[Finding]],
-             base_url: str | None, titles: Mapping[str, str], heading_base: int = 3) -> AnnotatedText:
-    """HTML of the text with clause anchors; `titles` names each rule for the finding labels."""
-    clauses = tuple(split_clauses(markdown))
+             base_url: str | None, titles: Mapping[str, str], heading_base: int = 3,
+             clauses: Sequence[Clause] | None = None) -> AnnotatedText:
+    """HTML of the text with clause anchors; `titles` names each rule for the finding labels.
+    `clauses`: the text's split_clauses, when the caller has them already."""
+    clauses = tuple(split_clauses(markdown) if clauses is None else clauses)
     inserts: list[tuple[int, int, str]] = []  # (offset, order, marker): ends before starts at a tie
     for clause in clauses:
         inserts.append((_start_offset(markdown, clause), 1, f"{_OPEN}{clause.id}{_CLOSE}"))
@@ -105,3 +109,18 @@ def _resolve(html: str, findings_by_clause: Mapping[str, Sequence[Finding]],
                 + _label(findings, titles) + "</span>")
 
     return _MARKER.sub(element, html)
+
+
+def by_clause(findings: Sequence[Finding]) -> dict[str, list[Finding]]:
+    grouped: dict[str, list[Finding]] = {}
+    for finding in findings:
+        grouped.setdefault(finding.clause_id, []).append(finding)
+    return grouped
+
+
+def text_html_key(sha: str, version_url: str | None, declared_url: str | None,
+                  findings: Sequence[Finding], titles: Mapping[str, str]) -> str:
+    """The build cache's key of a version's annotated text: what `annotate` reads besides the
+    text (named by its SHA-256) and the heading level."""
+    rows = [[f.rule_id, f.severity, f.clause_id, f.start, f.end, titles.get(f.rule_id, "")] for f in findings]
+    return digest(sha, version_url or "", *([declared_url] if declared_url else []), json.dumps(rows))

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import gc
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import search
-from .analysis import LazyDiffs, analyse_archive, changes_by_version, findings_by_version
+from .analysis import Annotations, LazyDiffs, analyse_archive, changes_by_version, findings_by_version
+from .annotate import text_html_key
 from .api import SiteData, api_files
 from .archive import PUBLIC_KEY_FILE, load_archive
 from .buildcache import BuildCache, check_location, code_digest, digest, files_digest
@@ -20,7 +20,7 @@ from .checklog import read_checks
 from .content import load_content
 from .feeds import category_selections, feed_files
 from .markup import render_markdown
-from .model import Archive, DocKey
+from .model import Archive, Content, DocKey
 from .render import (
     DEFAULT_THEME,
     SiteWriter,
@@ -75,6 +75,11 @@ def _summaries(archive: Archive, content_dir: Path) -> dict[DocKey, str]:
     return human
 
 
+def _first_declared_url(content: Content, key: DocKey) -> str | None:
+    declaration = content.declaration(key)
+    return declaration.pages[0].url if declaration and declaration.pages else None
+
+
 def _text_html_cached(cache: BuildCache, titles: dict[str, str],
                       verified_sha: Callable[[Path], str | None]) -> TextHtml:
     """Annotated version texts from the cache, keyed by text hash, findings, base URL and titles."""
@@ -82,10 +87,9 @@ def _text_html_cached(cache: BuildCache, titles: dict[str, str],
         sha = verified_sha(v.version.text_path)
         if sha is None:
             return annotated_text(doc, v, titles)
-        rows = [[f.rule_id, f.severity, f.clause_id, f.start, f.end, titles.get(f.rule_id, "")]
-                for f in v.findings]
-        key = digest(sha, v.version.url or "", *doc.declared_urls[:1], json.dumps(rows))
-        html = cache.get("text-html", key)
+        key = text_html_key(sha, v.version.url, doc.declared_urls[0] if doc.declared_urls else None,
+                            v.findings, titles)
+        html = cache.get("text-html", key)  # usually left there by the analysis (analysis.py)
         if not isinstance(html, str):
             html = annotated_text(doc, v, titles)
             cache.put("text-html", key, html)
@@ -167,7 +171,10 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None,
 
     rules_digest = files_digest([p for _, p in tree_files(content_dir / RULES_DIR)], content_dir)
     watch.lap("loading and verifying")
-    results = analyse_archive(archive, ruleset.rules, rules_digest, verified_sha, cache, progress, workers)
+    declared = {doc.key: _first_declared_url(content, doc.key) for doc in archive.documents}
+    annotations = Annotations({r.id: r.title for r in ruleset.rules}, declared)
+    results = analyse_archive(archive, ruleset.rules, rules_digest, verified_sha, cache, progress, workers,
+                              annotations)
     watch.lap("analysis")
     gc.freeze()
     verified = {(doc.key, v.id): verified_ok(v.text_path) and verified_ok(v.metadata_path)

@@ -14,12 +14,12 @@ from urllib.parse import urlsplit
 import jinja2
 
 from . import __version__
-from .annotate import annotate
+from .annotate import annotate, by_clause
 from .archive import PUBLIC_KEY_FILE
 from .buildkeys import SITE, BuildKeys, category_group, doc_group, rule_group, service_group
 from .checklog import CHECKS_FILE, HEAD_FILE
 from .diffhtml import diff_segments
-from .model import DocKey, Finding
+from .model import DocKey
 from .sitemodel import DocumentView, ServiceView, SiteView, VersionView
 from .workers import can_fork, fork_map
 
@@ -208,10 +208,7 @@ TextHtml = Callable[[DocumentView, VersionView], str]
 def annotated_text(doc: DocumentView, version: VersionView, titles: Mapping[str, str]) -> str:
     """A version's text as HTML with its clause anchors and findings marked."""
     base = version.version.url or (doc.declared_urls[0] if doc.declared_urls else None)
-    by_clause: dict[str, list[Finding]] = {}
-    for finding in version.findings:
-        by_clause.setdefault(finding.clause_id, []).append(finding)
-    return annotate(version.version.read_text(), by_clause, base, titles).html
+    return annotate(version.version.read_text(), by_clause(version.findings), base, titles).html
 
 
 def rule_titles(site: SiteView) -> dict[str, str]:
