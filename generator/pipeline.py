@@ -97,7 +97,7 @@ def _text_html_cached(cache: BuildCache, titles: dict[str, str],
     return text_html
 
 
-def _verify(archive_dir: Path, cache: BuildCache) -> VerifyReport:
+def _verify(archive_dir: Path, cache: BuildCache, workers: int) -> VerifyReport:
     """verify_archive, taking over the last build's checks of documents whose files are unchanged
     (verify.py says how): kept per public key and archive folder."""
     key_file = archive_dir / PUBLIC_KEY_FILE
@@ -114,7 +114,7 @@ def _verify(archive_dir: Path, cache: BuildCache) -> VerifyReport:
     known_good = frozenset(memo for proof in last["documents"].values() for memo in proof["good"])
     taken = time.time_ns()
     report = verify_archive(archive_dir, known_good=known_good, known_files=known_files,
-                            known_documents=proofs)
+                            known_documents=proofs, workers=workers)
     if report.proofs != last["documents"]:
         cache.put("verified-documents", key, {"taken": taken, "documents": report.proofs})
     return report
@@ -159,7 +159,7 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None,
     archive = load_archive(archive_dir)
     gc.freeze()
     progress("verifying hashes and signatures")
-    report = _verify(archive_dir, cache)
+    report = _verify(archive_dir, cache, workers)
     failed = {Path(p.file) for p in report.problems}  # paths as verify_archive made them
     key_id = key_id_of(read_public_key(archive_dir / PUBLIC_KEY_FILE))
 

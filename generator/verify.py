@@ -22,6 +22,7 @@ from .archive import (
 from .checklog import CHECKS_FILE, verify_check_log
 from .model import VERSION_ID_RE, DocKey, Problem
 from .signing import SIGNATURE_SUFFIX, SigningError, parse_trusted_comment, read_public_key
+from .workers import can_fork, fork_map
 
 LEFTOVER = "left by an interrupted capture: no version metadata names it, so it is not part of history"
 
@@ -241,11 +242,26 @@ class _Verifier:
                               "delete it, or restore the version metadata that cites it")
 
 
+PARALLEL_MIN_DOCUMENTS = 50  # below this, starting workers costs more than it saves
+
+_forked: _Verifier | None = None  # set before the pool forks: workers inherit it
+
+
+def _check_in_worker(directory: Path) -> VerifyReport:
+    """One document's check in a forked worker, into a report of its own (merged by the caller)."""
+    assert _forked is not None
+    report = VerifyReport()
+    _Verifier(_forked.public_key, report, _forked.known_good, _forked.known_files,
+              _forked.known_documents).check_document(directory)
+    return report
+
+
 def verify_archive(root: Path, public_key_path: Path | None = None,
                    progress: Callable[[str], None] = lambda _: None,
                    known_good: frozenset[str] = frozenset(),
                    known_files: Mapping[str, Sequence[object]] | None = None,
-                   known_documents: Mapping[str, DocumentProof] | None = None) -> VerifyReport:
+                   known_documents: Mapping[str, DocumentProof] | None = None,
+                   workers: int = 1) -> VerifyReport:
     """Check the whole archive against its public key (or a pinned one given by the caller).
 
     `known_good` holds `report.good_signatures` of an earlier run (the build cache keeps them): a
@@ -254,7 +270,10 @@ def verify_archive(root: Path, public_key_path: Path | None = None,
     size, mtime and inode are unchanged is taken to have the SHA-256 it had (the build uses both;
     `clausewatch verify` uses neither and checks every byte). `known_documents` holds `report.proofs`
     of an earlier run: a document none of whose files changed (by the same test) is not checked
-    again, its earlier clean result is taken over."""
+    again, its earlier clean result is taken over. With `workers` > 1, documents are checked in
+    that many forked processes (hashing and signatures cost processor time); the report is the
+    same, in the same order."""
+    global _forked
     report = VerifyReport()
     if root.is_dir() and not any(not p.name.startswith(".") for p in root.iterdir()):
         return report  # a new archive whose first write was interrupted: nothing to check yet
@@ -268,7 +287,18 @@ def verify_archive(root: Path, public_key_path: Path | None = None,
     verifier = _Verifier(public_key, report, known_good, known_files or {}, known_documents or {})
     # A document whose every check failed so far has a check log but no versions yet.
     logged = {p.parent for p in root.glob(f"*/*/{CHECKS_FILE}")}
-    for directory in sorted(set(document_dirs(root)) | logged):
+    directories = sorted(set(document_dirs(root)) | logged)
+    if workers > 1 and len(directories) >= PARALLEL_MIN_DOCUMENTS and can_fork():
+        _forked = verifier
+        try:
+            for directory, found in zip(directories, fork_map(_check_in_worker, directories, workers),
+                                        strict=True):
+                progress(f"{directory.parent.name}/{directory.name}")
+                report.add(found)
+        finally:
+            _forked = None
+        return report
+    for directory in directories:
         progress(f"{directory.parent.name}/{directory.name}")
         verifier.check_document(directory)
     return report

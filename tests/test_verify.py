@@ -128,3 +128,16 @@ def test_a_document_whose_files_changed_is_checked_again(archive: Path,
     report = verify_archive(archive, known_documents=proofs)
     assert failing in {Path(p.file).name for p in report.problems}
     assert len(report.proofs) == len(proofs) - 1  # the failing document keeps no proof
+
+
+def test_checking_in_worker_processes_gives_the_same_report(archive: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # Problems in two documents and leftovers of an interrupted write: the forked check must
+    # report them all, in the same order, with the same proofs and facts as one process.
+    flip_byte(first(archive, "*/*/versions/*.md"))
+    flip_byte(sorted(archive.glob("*/*/versions/*.json"))[-1])
+    (first(archive, "*/*/versions/*.md").parent / "stray.md").write_text("left over\n")
+    monkeypatch.setattr("generator.verify.PARALLEL_MIN_DOCUMENTS", 2)
+    one, forked = verify_archive(archive), verify_archive(archive, workers=2)
+    assert len(one.problems) >= 3
+    assert forked == one
