@@ -248,12 +248,12 @@ _forked: _Verifier | None = None  # set before the pool forks: workers inherit i
 
 
 def _check_in_worker(directory: Path) -> VerifyReport:
-    """One document's check in a forked worker, into a report of its own (merged by the caller)."""
+    """One document's check in a forked worker (its own copy of the verifier), into a report of
+    its own that the caller merges."""
     assert _forked is not None
-    report = VerifyReport()
-    _Verifier(_forked.public_key, report, _forked.known_good, _forked.known_files,
-              _forked.known_documents).check_document(directory)
-    return report
+    _forked.report = VerifyReport()
+    _forked.check_document(directory)
+    return _forked.report
 
 
 def verify_archive(root: Path, public_key_path: Path | None = None,
@@ -288,7 +288,10 @@ def verify_archive(root: Path, public_key_path: Path | None = None,
     # A document whose every check failed so far has a check log but no versions yet.
     logged = {p.parent for p in root.glob(f"*/*/{CHECKS_FILE}")}
     directories = sorted(set(document_dirs(root)) | logged)
-    if workers > 1 and len(directories) >= PARALLEL_MIN_DOCUMENTS and can_fork():
+    # An incremental build takes most documents over from its last check: workers only pay where
+    # many have no earlier clean check to take over.
+    unchecked = sum(str(d) not in verifier.known_documents for d in directories)
+    if workers > 1 and unchecked >= PARALLEL_MIN_DOCUMENTS and can_fork():
         _forked = verifier
         try:
             for directory, found in zip(directories, fork_map(_check_in_worker, directories, workers),
