@@ -162,21 +162,34 @@ class _RowBuilder:
                    self.added, self.removed)
 
 
-def _run_tokens(paragraphs: Sequence[str]) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def _paragraph_tokens(paragraph: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    # A paragraph edited in one version is often edited again in the next: it is then the new side
+    # of one diff and the old side of the next (over half the paragraphs tokenized at D = 200).
+    tokens = tuple(tokenize(paragraph))
+    return tokens, tuple(t.rstrip() or t for t in tokens)
+
+
+def _run_tokens(paragraphs: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The tokens of a run of paragraphs, with a BREAK between two, and their comparison keys
+    (whitespace is shown, never compared)."""
     tokens: list[str] = []
+    keys: list[str] = []
     for index, paragraph in enumerate(paragraphs):
         if index:
             tokens.append(BREAK)
-        tokens.extend(tokenize(paragraph))
-    return tokens
+            keys.append(BREAK)
+        paragraph_tokens, paragraph_keys = _paragraph_tokens(paragraph)
+        tokens.extend(paragraph_tokens)
+        keys.extend(paragraph_keys)
+    return tokens, keys
 
 
 def _word_rows(old_paras: Sequence[str], new_paras: Sequence[str], old_number: int,
                new_number: int) -> Iterator[Row]:
     """The rows of a run of changed paragraphs, diffed word by word."""
-    old_tokens, new_tokens = _run_tokens(old_paras), _run_tokens(new_paras)
-    old_keys = [t.rstrip() or t for t in old_tokens]
-    new_keys = [t.rstrip() or t for t in new_tokens]
+    old_tokens, old_keys = _run_tokens(old_paras)
+    new_tokens, new_keys = _run_tokens(new_paras)
     builder = _RowBuilder(old_number, new_number)
     for tag, i1, i2, j1, j2 in fold_short_equalities(token_opcodes(old_keys, new_keys), old_keys, new_keys):
         if tag != "equal":
