@@ -6,19 +6,11 @@ from __future__ import annotations
 import functools
 import re
 from html import unescape
-from urllib.parse import urljoin
 
 import markdown_it_pyrs
 
-_ABSOLUTE_TARGET = r"https?://|mailto:"  # targets that no base URL changes
-_ABSOLUTE = re.compile(_ABSOLUTE_TARGET, re.IGNORECASE)
-
-
-def _resolve(base_url: str, target: str) -> str:
-    # An absolute target is kept as written (urljoin would re-assemble it, differently with and
-    # without a base): a block whose targets are all absolute then renders the same whatever the
-    # base, and render_markdown shares it across documents.
-    return target if _ABSOLUTE.match(target) else urljoin(base_url, target)
+from . import markupfallback
+from .linktarget import ABSOLUTE_TARGET, resolve_link
 
 
 def _escape(text: str) -> str:
@@ -70,7 +62,7 @@ def _rewrite(html: str, base_url: str) -> str:
             # captured from, so none of them lands inside our site. Other schemes (tel:,
             # about:) lose their target.
             opened += 1
-            href, title = _resolve(base_url, unescape(m.group("href"))), m.group("title") or ""
+            href, title = resolve_link(base_url, unescape(m.group("href"))), m.group("title") or ""
             if href.lower().startswith(("http://", "https://")):
                 return f'<a href="{_escape(href)}"{title}{_REL}>'
             if href.lower().startswith("mailto:"):
@@ -79,7 +71,7 @@ def _rewrite(html: str, base_url: str) -> str:
         if m.group("src") is not None:
             # Images would be fetched from the service's servers (a tracking pixel, in effect):
             # show their description and link to them instead.
-            src = _resolve(base_url, unescape(m.group("src")))
+            src = resolve_link(base_url, unescape(m.group("src")))
             label = f"[image: {_escape(unescape(m.group('alt')) or 'image')}]"
             if src.lower().startswith(("http://", "https://")) and not opened:  # no link in a link
                 return f'<a class="image-link" href="{_escape(src)}"{_REL}>{label}</a>'
@@ -139,7 +131,7 @@ def markdown_blocks(text: str) -> list[str]:
 
 
 # A link or image target that is not absolute: one that the base URL resolves.
-_RELATIVE_TARGET = re.compile(rf"\]\((?!\s*<?(?:{_ABSOLUTE_TARGET}))", re.IGNORECASE)
+_RELATIVE_TARGET = re.compile(rf"\]\((?!\s*<?(?:{ABSOLUTE_TARGET}))", re.IGNORECASE)
 
 
 def _reads_base(block: str) -> bool:
@@ -153,7 +145,14 @@ def _reads_base(block: str) -> bool:
 @functools.lru_cache(maxsize=8192)
 def _render_block(block: str, base_url: str) -> str:
     # Versions of a document share most of their blocks: each distinct one is rendered once.
-    return _rewrite(_parser.render(block), base_url)
+    if "[" in block and "`" in block:  # where markdown-it.rs panics (see markupfallback)
+        return markupfallback.render(block, base_url)
+    try:
+        return _rewrite(_parser.render(block), base_url)
+    except BaseException as error:  # a Rust panic arrives as pyo3's PanicException, a BaseException
+        if type(error).__name__ != "PanicException":
+            raise
+        return markupfallback.render(block, base_url)
 
 
 def render_markdown(text: str, base_url: str | None = None, heading_base: int | None = None) -> str:
