@@ -239,9 +239,10 @@ def _reveal_emails(root: Element) -> Element:
 def _decode_email(code: str) -> str | None:
     try:
         key, *rest = bytes.fromhex(code)
-        return bytes(byte ^ key for byte in rest).decode("utf-8") or None
+        email = bytes(byte ^ key for byte in rest).decode("utf-8")
     except (ValueError, UnicodeDecodeError):
         return None
+    return email if email and email.isprintable() else None  # no address holds a control character
 
 
 def _base_url(root: Element, url: str) -> str:

@@ -53,6 +53,7 @@ _CODE_OR_BANG = re.compile("\x0e[^\x0f]*\x0f|!(?=\\[)")
 _INLINE_ESCAPES = re.compile(r"[\\*`\[\]]|<(?=[A-Za-z/!?])|&(?=#?\w+;)|~(?=~)|(?<=~)~")
 _LINE_START = re.compile(r"^(?:#{1,6}(?=[ \t]|$)|>|[-+](?=[ \t]|$)|(?:-[ \t]*)+$|=+[ \t]*$"
                          r"|(\d{1,9})(?=[.)](?:[ \t]|$)))")  # headings, quotes, items, rules, underlines
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")  # no XML text holds these
 _URL_UNSAFE = re.compile(r"[\x00-\x20()<>\\|\x7f]")  # would end or break a Markdown link destination
 
 
@@ -64,12 +65,33 @@ def parse_html(html: str) -> Element:
     html = re.sub(r"^\s*<\?xml[^>]*>", "", html)  # lxml refuses str input with an encoding declaration
     # huge_tree: past 256 levels libxml2 would otherwise drop the rest of the page without a word
     parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True)
-    root = lxml.html.document_fromstring(html if html.strip() else "<html></html>", parser=parser,
-                                         ensure_head_body=True)
+    try:
+        root = lxml.html.document_fromstring(html if html.strip() else "<html></html>", parser=parser,
+                                             ensure_head_body=True)
+    except etree.ParserError:  # "Document is empty": nothing but comments or instructions
+        root = lxml.html.document_fromstring("<html></html>", ensure_head_body=True)
     for error in parser.error_log:
         if error.type_name == "ERR_RESOURCE_LIMIT":
             raise ValueError(f"the HTML parser gave up: {error.message}")
+    _drop_control_characters(root)
     return root
+
+
+def _drop_control_characters(root: Element) -> None:
+    """lxml keeps control characters (raw, or written as &#11;) in the tree but refuses them when a
+    text or attribute is set, as removing an element does. A form feed is whitespace in HTML; the
+    others show nothing in a browser."""
+    def clean(text: str) -> str:
+        return _NOT_XML.sub("", text.replace("\f", " "))
+
+    for el in root.iter():
+        if el.text and _NOT_XML.search(el.text):
+            el.text = clean(el.text)
+        if el.tail and _NOT_XML.search(el.tail):
+            el.tail = clean(el.tail)
+        for name, value in el.attrib.items():
+            if _NOT_XML.search(value):
+                el.set(name, clean(value))
 
 
 def is_hidden(el: Element) -> bool:

@@ -320,6 +320,24 @@ def test_cloudflare_protected_emails_are_decoded_as_in_a_browser() -> None:
         "Write to [legal@example.com](mailto:legal@example.com) or dpo@example.com.\n")
 
 
+def test_control_characters_do_not_break_extraction() -> None:
+    # Found by fuzzing: lxml keeps them in the tree (raw or as &#11;) but refuses them when a text
+    # is set, as dropping a hidden element does, and a decoded e-mail address may hold one.
+    bad_email = "07" + bytes(byte ^ 7 for byte in b"a\x0bb@example.com").hex()
+    page = doc(f"<main><p>{CLAUSE}\x0b Tab&#11;bed,&#12;fed&#xFFFE; and \x0bnulled.</p>"
+               "<script>x()</script>\x0bafter the script"
+               f"<p title='a&#11;b'><a href='/cdn-cgi/l/email-protection#{bad_email}'>write</a></p></main>")
+    markdown = extract(page)
+    assert "Tabbed, fed and nulled." in markdown and "after the script" in markdown
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe]", markdown)
+    assert "[write](https://example.com/cdn-cgi/l/email-protection#" in markdown  # left encoded
+
+
+@pytest.mark.parametrize("page", ["<!-- nothing but a comment -->", "<![CDATA[x]]>", "<?php echo 1 ?>"])
+def test_a_page_of_only_comments_is_refused_as_empty_not_crashed(page: str) -> None:
+    with pytest.raises(ExtractionError, match="only 0 words"):
+        extract(page)
+
 def test_a_document_of_several_pages_joins_them_in_order() -> None:
     first, second = SourcePage("https://example.com/a", ("main",)), SourcePage("https://example.com/b")
     pages = [(doc(f"<main><h1>Part A</h1><p>{CLAUSE}</p></main>"), first),
