@@ -33,3 +33,10 @@ def test_canonical_markdown_is_idempotent_and_keeps_inner_blank_lines() -> None:
     assert canonical_markdown(text) == text
     assert canonical_markdown(canonical_markdown("x  \ny")) == "x\ny\n"
     assert canonical_markdown("  \n \n") == ""
+
+
+def test_canonical_markdown_drops_what_html_and_xml_forbid_in_text() -> None:
+    # An imported or captured text must not make our pages invalid HTML or our feeds invalid XML.
+    raw = "We\x0bmay\x0cend\x85it\x01 now\x7f,\x00 here\ufffe\U0010ffff\ufdd0.\u00a0Tab\there 😀\n"
+    assert canonical_markdown(raw) == "We may end it now, here.\u00a0Tab\there 😀\n"
+    assert canonical_markdown(canonical_markdown(raw)) == canonical_markdown(raw)
