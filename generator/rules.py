@@ -173,7 +173,7 @@ def parse_rule(data: Any, path: Path, categories: set[str], doc_types: set[str] 
         check.add("applies_to", "must be a list of document types", "e.g. [terms-of-service]")
         applies_to = []
     for i, slug in enumerate(applies_to):
-        if doc_types is not None and slug not in doc_types:
+        if not isinstance(slug, str) or (doc_types is not None and slug not in doc_types):
             check.add(f"applies_to[{i}]", f"unknown document type {slug!r}",
                       "use a slug from content/document-types.yaml")
     title, explanation = check.text(data, "title"), check.text(data, "explanation")

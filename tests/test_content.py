@@ -118,3 +118,9 @@ def test_validate_cli_exit_status(tmp_path: Path) -> None:
     assert bad.returncode == 1
     assert "acme.yaml: documents.terms-of-service.url: not an http(s) URL" in bad.stderr
     assert "fix:" in bad.stderr
+
+
+def test_yaml_nested_too_deep_is_a_yaml_problem_not_a_crash(tmp_path: Path) -> None:
+    # libyaml refuses it; the pure-Python parser, asked again for its message, would overflow the stack.
+    content = make_content(tmp_path, {"deep": "name: Deep\ndocuments: " + "[" * 5000 + "\n"})
+    assert any("deep.yaml: line 2: not valid YAML" in p for p in problems_of(content))
