@@ -21,6 +21,13 @@ _HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re
 # WHATWG: these labels mean windows-1252; a page in a UTF-16 encoding cannot declare so in ASCII.
 _ALIASES = {"latin-1": "cp1252", "iso8859-1": "cp1252", "ascii": "cp1252", "utf-16-le": "utf-8",
             "utf-16-be": "utf-8", "utf-16": "utf-8"}
+# The encodings of the WHATWG Encoding Standard that Python has, by Python's codec names.
+_WEB_CODECS = frozenset([
+    "utf-8", "cp866", "iso8859-2", "iso8859-3", "iso8859-4", "iso8859-5", "iso8859-6", "iso8859-7",
+    "iso8859-8", "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-15", "iso8859-16", "koi8-r", "koi8-u",
+    "mac-roman", "mac-cyrillic", "cp874", "tis-620", "cp1250", "cp1251", "cp1252", "cp1253", "cp1254",
+    "cp1255", "cp1256", "cp1257", "cp1258", "gbk", "gb2312", "gb18030", "big5", "big5hkscs", "euc_jp",
+    "iso2022_jp", "shift_jis", "euc_kr"])
 _TEXT_TYPES = ("application/xhtml+xml", "application/xml", "application/json")
 
 
@@ -65,13 +72,14 @@ def meta_charset(body: bytes) -> str | None:
 
 
 def codec_name(label: str) -> str | None:
-    """Python's codec for a charset label, with the WHATWG aliases; None for unknown labels."""
+    """Python's codec for a charset label, with the WHATWG aliases; None for labels browsers do not
+    know (Python's own codecs among them: idna, unicode_escape, base64, utf-7 ...)."""
     try:
         name = codecs.lookup(label.strip().lower()).name
-        b"-".decode(name, "replace")  # raises for codecs that are not text encodings (base64, ...)
     except LookupError:
         return None
-    return _ALIASES.get(name, name)
+    name = _ALIASES.get(name, name)
+    return name if name in _WEB_CODECS else None
 
 
 def _header_charset(content_type: str | None) -> str | None:

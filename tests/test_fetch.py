@@ -288,6 +288,10 @@ def test_content_type_charset_wins_over_meta(server: LocalServer) -> None:
     ("\ufeffÉté".encode("utf-16"), None, "utf-16-le", "Été"),
     ("Été".encode(), "text/html", "utf-8", "Été"),
     ("Été".encode(), "text/html; charset=no-such-charset", "utf-8", "Été"),  # unknown label ignored
+    # Python's own codecs are no web encodings: browsers ignore such labels (idna raised, found by fuzzing).
+    ("Été".encode(), "text/html; charset=idna", "utf-8", "Été"),
+    ("Été".encode(), "text/html; charset=unicode_escape", "utf-8", "Été"),
+    (b'<meta charset="utf-7"><p>\xc3\x89t\xc3\xa9', None, "utf-8", "Été"),
     ("Été".encode("cp1252"), "text/html; charset=ascii", "cp1252", "Été"),
     (b'<!-- <meta charset="koi8-r"> --><p>\xc3\x89t\xc3\xa9', "text/html", "utf-8", "Été"),
 ])
