@@ -24,6 +24,9 @@ _OPEN, _CLOSE, _END = "\ue000", "\ue001", "\ue002"
 _MARKER = re.compile(f"{_OPEN}([a-z0-9-]+){_CLOSE}|{_END}([a-z0-9-]+){_CLOSE}")
 _ATX_PREFIX = re.compile(r"\s{0,3}#{1,6}\s+")
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+# A tag with a marker inside (raw HTML is off: every "<" of the output starts a tag of the renderer,
+# and attribute values have their "<" and ">" escaped).
+_TAG_WITH_MARKER = re.compile(f"<[^<>]*[{_OPEN}{_END}][^<>]*>")
 _VOID = frozenset({"br", "hr", "img", "input", "wbr"})
 
 
@@ -87,8 +90,20 @@ def _label(findings: Sequence[Finding], titles: Mapping[str, str]) -> str:
     return f'<span class="finding-label">[{escape(names)}]</span> '
 
 
+def _out_of_tags(html: str) -> str:
+    """Markers moved out of the tags they landed in, to just after them: a clause may start in what
+    Markdown renders as an attribute (a fenced code block's language, a link's title), and an
+    element there would break the tag."""
+    def move(m: re.Match[str]) -> str:
+        tag = m.group(0)
+        return _MARKER.sub("", tag) + "".join(marker.group(0) for marker in _MARKER.finditer(tag))
+
+    return _TAG_WITH_MARKER.sub(move, html)
+
+
 def _resolve(html: str, findings_by_clause: Mapping[str, Sequence[Finding]],
              titles: Mapping[str, str]) -> str:
+    html = _out_of_tags(html)
     wrapped = set()
     for clause_id in findings_by_clause:
         start, end = html.find(f"{_OPEN}{clause_id}{_CLOSE}"), html.find(f"{_END}{clause_id}{_CLOSE}")

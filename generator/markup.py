@@ -50,18 +50,20 @@ def _trim(html: str) -> str:
 
 
 def _rewrite(html: str, base_url: str) -> str:
-    opened = 0  # links open at this point: an image inside one is not linked again
+    kept: list[bool] = []  # the links open at this point, and whether each keeps its tag
 
     def rewritten(m: re.Match[str]) -> str:
-        nonlocal opened
+        opened = len(kept)
         if m.group("close"):
-            opened -= 1
-            return "</a>"
+            return "</a>" if not kept or kept.pop() else ""
         if m.group("href") is not None:
+            # An autolink inside a link's text would nest links, which HTML forbids: it stays text.
+            kept.append(not opened)
+            if opened:
+                return ""
             # Links are the service's, not ours: resolve relative ones against the page they were
             # captured from, so none of them lands inside our site. Other schemes (tel:,
             # about:) lose their target.
-            opened += 1
             href, title = resolve_link(base_url, unescape(m.group("href"))), m.group("title") or ""
             if href.lower().startswith(("http://", "https://")):
                 return f'<a href="{_escape(href)}"{title}{_REL}>'

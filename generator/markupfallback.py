@@ -27,9 +27,17 @@ def _escaped(text: str) -> str:
     return escape(text, quote=True).replace("&#x27;", "'")
 
 
+def _links_open(tokens: Sequence[Token], idx: int) -> int:
+    before = tokens[:idx]
+    return sum(t.type == "link_open" for t in before) - sum(t.type == "link_close" for t in before)
+
+
 def _link_open(renderer: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-    # Web links are resolved against the captured page and never followed for ranking; other
-    # schemes (tel:, about:) lose their target.
+    # An autolink inside a link's text would nest links, which HTML forbids: it stays text. Web
+    # links are resolved against the captured page and never followed for ranking; other schemes
+    # (tel:, about:) lose their target.
+    if _links_open(tokens, idx):
+        return ""
     token = tokens[idx]
     href = resolve_link(env["base_url"], str(token.attrGet("href") or ""))
     if href.lower().startswith(("http://", "https://")):
@@ -40,15 +48,17 @@ def _link_open(renderer: Any, tokens: Sequence[Token], idx: int, options: Option
     return str(renderer.renderToken(tokens, idx, options, env))
 
 
+def _link_close(renderer: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    return "" if _links_open(tokens, idx) > 1 else str(renderer.renderToken(tokens, idx, options, env))
+
+
 def _image(renderer: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
     # An image would be fetched from the service's servers: its description, linked instead.
     token = tokens[idx]
     alt = "".join(child.content for child in token.children or ()) or "image"
     src = resolve_link(env["base_url"], str(token.attrGet("src") or ""))
     label = f"[image: {_escaped(alt)}]"
-    before = tokens[:idx]
-    opened = sum(t.type == "link_open" for t in before) - sum(t.type == "link_close" for t in before)
-    if src.lower().startswith(("http://", "https://")) and not opened:  # no link in a link
+    if src.lower().startswith(("http://", "https://")) and not _links_open(tokens, idx):  # no link in a link
         return f'<a class="image-link" href="{_escaped(src)}" rel="{REL}">{label}</a>'
     return f'<span class="image-link">{label}</span>'
 
@@ -70,6 +80,7 @@ def parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
     md.core.ruler.push("drop_empty_heads", _drop_empty_heads)
     md.add_render_rule("link_open", _link_open)
+    md.add_render_rule("link_close", _link_close)
     md.add_render_rule("image", _image)
     return md
 

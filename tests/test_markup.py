@@ -160,6 +160,7 @@ POLICY_CASES = [
     "| | |\n|---|:--|\n| 1 | 2 |\n\n| a |\n|---|\n| b |\n",
     "\u00a0Spaced\u00a0paragraph\u00a0\n\n- **Item:**\u00a0\n  - nested\n\n#\u00a0Heading\u00a0\n",
     "[a & b](/a?x=1&y=\"2\") <mailto:privacy@service.example> <https://service.example/a_b>\n",
+    "[see <https://other.example/> or <mailto:a@b.example>](/one) and [x ![i](/i.png)](/two)\n",
 ]
 
 # Texts on which markdown-it.rs 0.6 panics (an unclosed backtick after an opening bracket): found by
@@ -227,6 +228,15 @@ def test_the_renderer_agrees_with_markdown_it_py_on_the_committed_archive() -> N
     for text in texts:
         base = "https://service.example/terms"
         assert render_markdown(text, base) == markupfallback.render(text, base)
+
+
+def test_an_autolink_inside_a_link_stays_text() -> None:
+    # Found by fuzzing: markdown-it nests the two links, which HTML forbids.
+    html = render_markdown("[read <https://other.example/> now](/terms) and <https://a.example/>\n",
+                           "https://service.example/")
+    assert html == ('<p><a href="https://service.example/terms" rel="nofollow noopener noreferrer">'
+                    "read https://other.example/ now</a> and "
+                    '<a href="https://a.example/" rel="nofollow noopener noreferrer">https://a.example/</a></p>\n')
 
 
 def test_a_link_to_a_phone_keeps_its_text_and_loses_its_target() -> None:

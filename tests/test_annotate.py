@@ -1,0 +1,64 @@
+"""A version's text with its clause anchors and findings: the markers must always become
+well-formed elements, wherever Markdown puts the text they were set in."""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+import pytest
+
+from generator.annotate import annotate
+from generator.clauses import split_clauses
+from generator.model import Finding
+
+BASE = "https://service.example/terms"
+
+
+def _finding(clause_id: str) -> Finding:
+    return Finding("terminate-at-will", "high", "unilateral-termination", clause_id, "quote", 0, 5)
+
+
+def _well_formed(html: str) -> bool:
+    """No element written into another's tag: attributes as the renderer writes them, anchors only
+    on our own elements."""
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    return all(re.fullmatch(r"[a-z-]+", name) and "<" not in value
+               for el in root.iter() for name, value in el.attrib.items()) \
+        and all(el.tag in ("span", "mark") for el in root.xpath("//*[@id]"))
+
+
+def test_every_clause_gets_an_anchor_and_a_finding_is_marked() -> None:
+    text = "# Terms\n\nWe may close your account. You may leave at any time.\n"
+    clauses = split_clauses(text)
+    closing = next(c for c in clauses if c.text.startswith("We may close"))
+    html = annotate(text, {closing.id: [_finding(closing.id)]}, BASE, {"terminate-at-will": "Closure"}).html
+    ids = set(lxml.html.fragment_fromstring(html, create_parent="div").xpath("//@id"))
+    assert ids == {c.id for c in clauses}
+    assert f'<mark class="finding severity-high" id="{closing.id}">' in html
+    assert "[high: Closure]" in html
+
+
+def test_a_finding_across_inline_markup_is_flagged_at_its_start() -> None:
+    text = "We may **close your account. You may** leave.\n"
+    closing = split_clauses(text)[0]
+    html = annotate(text, {closing.id: [_finding(closing.id)]}, BASE, {}).html
+    assert "<mark" not in html  # a mark cannot wrap half of the bold text
+    assert f'<span class="clause finding-start severity-high" id="{closing.id}">' in html
+
+
+@pytest.mark.parametrize("text", [
+    "1. ```1",  # found by fuzzing: the list item's clause starts in a code block's language
+    "- ```We may end it.\n  code\n  ```\n",
+    '[a link](https://service.example/x "We may end it. You agree.") and more text.\n',
+    "> ~~~ We may end it.\n",
+])
+def test_markers_never_land_inside_a_tag(text: str) -> None:
+    clauses = split_clauses(text)
+    findings = {c.id: [_finding(c.id)] for c in clauses}
+    for found in ({}, findings):
+        html = annotate(text, found, BASE, {}).html
+        assert _well_formed(html), html
+        assert "\ue000" not in html and "\ue001" not in html and "\ue002" not in html
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+        assert set(root.xpath("//@id")) == {c.id for c in clauses}
