@@ -39,7 +39,7 @@ from generator.pipeline import build
 from generator.signing import Signer
 from generator.verify import verify_archive
 
-from .browser import VERSION_ID, PageLog, ServedSite, axe_violations, serve_site
+from .browser import VERSION_ID, PageLog, ServedSite, axe_violations, run_vnu, serve_site
 from .conftest import ROOT, NewPage
 from .localserver import LocalServer, html
 
@@ -450,6 +450,8 @@ HOSTILE_V1 = """<!DOCTYPE html><html><head><script>window.__pwned = "head"; aler
  <code>&lt;script&gt;window.__pwned='code'&lt;/script&gt;</code> in a code span.</p>
 <p>Escaped markup as text: &lt;img src=x onerror=alert(13)&gt; and &lt;svg onload=alert(14)&gt; and
  &lt;iframe src=javascript:alert(15)&gt;.</p>
+<p>Control characters, which HTML forbids in text: a vertical&#11;tab, a form&#12;feed<span hidden>h</span>,
+ a\x0bnother.</p>
 <pre><code>&lt;script&gt;alert("pre")&lt;/script&gt;</code></pre>
 <p><a href="data:text/html,&lt;script&gt;alert(16)&lt;/script&gt;">a data link</a> and
  <a href="vbscript:msgbox(1)">a vbscript link</a> and <a href="https://evil.example/"
@@ -584,6 +586,13 @@ def test_hostile_page_is_inert_text(kind: str, new_page: NewPage, hostile_site: 
     missing = [s for s in shown if s not in text]
     assert not missing, f"{path}: not shown as text in {region}: {missing}"
     assert_clean(guard, path)
+
+
+def test_hostile_site_is_valid_html(hostile_site: HostileSite) -> None:
+    # Captured text must not be able to break our markup, whatever it holds.
+    site = hostile_site.served.directory
+    result = run_vnu([site], relative_to=site)
+    assert result.returncode == 0 and not result.messages, result.messages[:20]
 
 
 def test_hostile_texts_compared_as_text(new_page: NewPage, hostile_site: HostileSite) -> None:
