@@ -48,7 +48,11 @@ def _load_metadata(path: Path) -> dict[str, Any]:
     return data
 
 
-def _read_checked(path: Path, sha256: str | None, where: str) -> bytes:
+def _read_checked(doc_dir: Path, name: str, sha256: str | None, where: str) -> bytes:
+    path = doc_dir / name
+    if not path.resolve().is_relative_to(doc_dir.resolve()):  # "../../x": not part of this export
+        raise ProblemsError([Problem(where, "", f"{name!r} is outside the document's folder",
+                                     "list only files of the document's folder (versions/, snapshots/)")])
     try:
         data = path.read_bytes()
     except OSError as err:
@@ -95,10 +99,10 @@ def _new_version(doc_dir: Path, meta: dict[str, Any], key: DocKey, entry: dict[s
     if not VERSION_ID_RE.match(version_id):
         raise ProblemsError([Problem(where, f"versions[{entry.get('timestamp')}].file",
                                      f"{file!r} is not named <YYYY-MM-DDTHH-MM-SSZ>.md", "rename it")])
-    raw_text = _read_checked(doc_dir / file, entry.get("sha256"), where)
+    raw_text = _read_checked(doc_dir, file, entry.get("sha256"), where)
     pages = tuple(
         RawPage(Path(s["stored_as"]).name,
-                _read_checked(doc_dir / s["stored_as"], s.get("sha256"), where),
+                _read_checked(doc_dir, str(s["stored_as"]), s.get("sha256"), where),
                 s.get("url"), s.get("fetched_at"))
         for s in entry.get("snapshots") or () if s.get("stored_as")
     )

@@ -97,6 +97,19 @@ def test_corrupt_source_is_refused(small_corpus: Path, tmp_path: Path, demo_sign
         import_corpus(small_corpus, ArchiveWriter(tmp_path / "a", demo_signer))
 
 
+def test_a_file_outside_the_documents_folder_is_refused(small_corpus: Path, tmp_path: Path,
+                                                        demo_signer: Signer) -> None:
+    outside = tmp_path / "2020-01-01T00-00-00Z.md"
+    outside.write_text("Not part of the export.\n", encoding="utf-8")
+    metadata = small_corpus / "firefox/privacy-policy/metadata.yaml"
+    first = sorted((small_corpus / "firefox/privacy-policy/versions").glob("*.md"))[0].name
+    traversal = "../" * len(metadata.parent.relative_to(tmp_path).parts) + outside.name
+    metadata.write_text(metadata.read_text(encoding="utf-8").replace(f"versions/{first}", traversal),
+                        encoding="utf-8")
+    with pytest.raises(ProblemsError, match="is outside the document's folder"):
+        import_corpus(small_corpus, ArchiveWriter(tmp_path / "a", demo_signer))
+
+
 def test_import_writes_valid_declarations(project: Path) -> None:
     content = load_content(project / "content")
     decl = content.declaration(DocKey("google-generative-ai-services", "terms-of-service"))
