@@ -18,6 +18,7 @@ from . import GENERATOR
 from .archive import VERSIONS_DIR, ArchiveWriter, NewVersion, RawPage, document_dir
 from .model import SLUG_RE, VERSION_ID_RE, DocKey, Problem, ProblemsError
 from .normalize import canonical_markdown
+from .yamlload import load_yaml
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ def find_documents(corpus: Path) -> list[Path]:
 
 def _load_metadata(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as err:
         raise ProblemsError([Problem(str(path), "", f"unreadable: {err}", "check the file")]) from err
     if not isinstance(data, dict) or not isinstance(data.get("versions"), list):
@@ -45,7 +46,47 @@ def _load_metadata(path: Path) -> dict[str, Any]:
         if not isinstance(data.get(field), str) or not SLUG_RE.match(data[field]):
             raise ProblemsError([Problem(str(path), field, "missing or not a kebab-case slug",
                                          "set it to the folder name")])
+    problems = [Problem(str(path), key, f"not {shape}", "the export is corrupt or was edited; re-export it")
+                for key, shape in _shape_problems(data)]
+    if problems:
+        raise ProblemsError(problems)
     return data
+
+
+def _is_terms(terms: Any) -> bool:
+    """An OTA declaration's terms: a page ('fetch' and its selectors) or pages to 'combine'."""
+    def page(value: Any) -> bool:
+        return isinstance(value, dict) and isinstance(value.get("fetch"), str)
+
+    if not isinstance(terms, dict):
+        return False
+    if "combine" in terms:
+        return isinstance(terms["combine"], list) and all(map(page, terms["combine"]))
+    return "fetch" not in terms or page(terms)
+
+
+def _shape_problems(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(key, expected shape) for each part of an export's metadata that the import reads and that
+    has another shape."""
+    for name in ("source", "licence"):
+        if data.get(name) is not None and not isinstance(data[name], dict):
+            yield name, "a mapping"
+    for i, entry in enumerate(data["versions"]):
+        where = f"versions[{i}]"
+        if not isinstance(entry, dict):
+            yield where, "a mapping"
+            continue
+        if not isinstance(entry.get("file"), str):
+            yield f"{where}.file", "a file name"
+        declaration = entry.get("declaration")
+        if declaration is not None and not (
+                isinstance(declaration, dict) and isinstance(declaration.get("urls") or [], list)
+                and _is_terms(declaration.get("terms") or {})):
+            yield f"{where}.declaration", "a mapping with 'terms' (as Open Terms Archive writes them)"
+        snapshots = entry.get("snapshots") or []
+        if not isinstance(snapshots, list) or not all(
+                isinstance(s, dict) and isinstance(s.get("stored_as") or "", str) for s in snapshots):
+            yield f"{where}.snapshots", "a list of mappings"
 
 
 def _read_checked(doc_dir: Path, name: str, sha256: str | None, where: str) -> bytes:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -108,6 +110,26 @@ def test_a_file_outside_the_documents_folder_is_refused(small_corpus: Path, tmp_
                         encoding="utf-8")
     with pytest.raises(ProblemsError, match="is outside the document's folder"):
         import_corpus(small_corpus, ArchiveWriter(tmp_path / "a", demo_signer))
+
+
+@pytest.mark.parametrize(("edit", "key"), [
+    (lambda meta: meta["versions"].__setitem__(0, 4), "versions[0]"),
+    (lambda meta: meta["versions"][0].__setitem__("snapshots", "x"), "versions[0].snapshots"),
+    (lambda meta: meta["versions"][-1]["declaration"]["terms"].__setitem__("combine", [True]),
+     "declaration"),
+    (lambda meta: meta.__setitem__("source", "OTA"), "source"),
+])
+def test_a_metadata_file_of_another_shape_is_refused_with_its_key(
+        edit: Callable[[dict[str, Any]], None], key: str, small_corpus: Path, tmp_path: Path,
+        demo_signer: Signer) -> None:
+    # Found by fuzzing: such exports raised AttributeError or TypeError from deep in the import.
+    path = small_corpus / "firefox/privacy-policy/metadata.yaml"
+    meta = yaml.safe_load(path.read_text(encoding="utf-8"))
+    edit(meta)
+    path.write_text(yaml.safe_dump(meta), encoding="utf-8")
+    with pytest.raises(ProblemsError) as caught:
+        import_corpus(small_corpus, ArchiveWriter(tmp_path / "a", demo_signer))
+    assert any(key in p.key and p.fix for p in caught.value.problems), caught.value.problems
 
 
 def test_import_writes_valid_declarations(project: Path) -> None:
