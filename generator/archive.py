@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -229,11 +230,27 @@ def parse_version(directory: Path, key: DocKey, data: Any, file: str) -> Version
         )
     except (KeyError, TypeError) as err:
         raise ValueError(f"missing or malformed field {err}") from err
-    if version.id != Path(file).stem or not VERSION_ID_RE.match(version.id):
+    if version.id != Path(file).stem or not VERSION_ID_RE.match(str(version.id)):
         raise ValueError(f"id {version.id!r} does not match the file name")
     if version.kind not in ("first", "change", "technical"):
         raise ValueError(f"kind {version.kind!r} is not first, change or technical")
+    for name, wanted in _FIELD_TYPES.items():  # what pages sort, compare and print
+        value = getattr(version, name)
+        if not isinstance(value, wanted) or isinstance(value, bool):  # (True is an int)
+            raise ValueError(f"field {name!r} is {value!r}, not {_TYPE_NAMES[wanted]}")
+    if not _CAPTURED_AT.fullmatch(version.captured_at):
+        raise ValueError(f"field 'captured_at' is {version.captured_at!r}, not a UTC time such as "
+                         "2024-03-14T12:31:33Z")
     return version
+
+
+_FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "captured_at": str, "sha256": str, "url": (str, type(None)), "final_url": (str, type(None)),
+    "http_status": (int, type(None)), "snapshot_id": (str, type(None)), "source": (dict, type(None))}
+_TYPE_NAMES: dict[type | tuple[type, ...], str] = {
+    str: "a string", (str, type(None)): "a string or null", (int, type(None)): "a number or null",
+    (dict, type(None)): "an object or null"}
+_CAPTURED_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 
 
 def _read_versions(directory: Path, key: DocKey, problems: list[Problem]) -> list[Version]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -87,4 +88,21 @@ def test_malformed_metadata_is_reported_by_file(tmp_path: Path, demo_signer: Sig
     path = tmp_path / "acme/privacy-policy/versions/2025-01-02T03-04-05Z.json"
     path.write_text('{"id": "2025-01-02T03-04-05Z"}')
     with pytest.raises(ProblemsError, match=r"2025-01-02T03-04-05Z\.json: unreadable version metadata"):
+        load_archive(tmp_path)
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("captured_at", -1, "field 'captured_at' is -1, not a string"),
+    ("captured_at", "yesterday", "not a UTC time"),
+    ("final_url", 7, "field 'final_url' is 7, not a string or null"),
+    ("http_status", "200", "field 'http_status' is '200', not a number or null"),
+    ("source", "OTA", "field 'source' is 'OTA', not an object or null"),
+])
+def test_a_field_of_another_type_is_reported_by_file_and_name(
+        tmp_path: Path, demo_signer: Signer, field: str, value: object, message: str) -> None:
+    # Found by fuzzing: a number for captured_at crashed the build where pages sort versions by time.
+    ArchiveWriter(tmp_path, demo_signer).record(new_version())
+    path = tmp_path / "acme/privacy-policy/versions/2025-01-02T03-04-05Z.json"
+    path.write_text(json.dumps(json.loads(path.read_text()) | {field: value}))
+    with pytest.raises(ProblemsError, match=re.escape(message)):
         load_archive(tmp_path)
