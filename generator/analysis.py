@@ -21,7 +21,7 @@ from .clauses import split_clauses
 from .diff import diff_texts
 from .diffcodec import diff_from_json, diff_to_json
 from .diffmodel import TextDiff
-from .model import Archive, ArchivedDocument, DocKey, Finding, Rule, Version
+from .model import Archive, ArchivedDocument, DocKey, Finding, Rule, Version, read_version_text
 from .sitemodel import ChangeStats
 from .workers import can_fork, fork_map
 
@@ -221,12 +221,12 @@ class LazyDiffs(Mapping[VersionKey, TextDiff]):
     def __getitem__(self, key: VersionKey) -> TextDiff:
         old, new = self._previous[key]
         old_sha, new_sha = self._sha(old), self._sha(new)
-        new_text = new.read_text(encoding="utf-8")
+        new_text = read_version_text(new)
         if self._cache and old_sha and new_sha:
             found = self._cache.get("diff", digest(old_sha, new_sha))
             if isinstance(found, dict):
                 return diff_from_json(found, new_text)
-        return diff_texts(old.read_text(encoding="utf-8"), new_text)
+        return diff_texts(read_version_text(old), new_text)
 
     def __iter__(self) -> Iterator[VersionKey]:
         return iter(self._previous)

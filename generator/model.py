@@ -152,7 +152,16 @@ class Version:
         return self.directory / "versions" / f"{self.id}.json"
 
     def read_text(self) -> str:
-        return self.text_path.read_text(encoding="utf-8")
+        return read_version_text(self.text_path)
+
+
+def read_version_text(path: Path) -> str:
+    """A version's text. A file that is missing or not UTF-8 reads as what is left of it: the build
+    shows that version as failing verification (which reports the file) instead of stopping."""
+    try:
+        return path.read_bytes().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
 
 
 @dataclass(frozen=True)

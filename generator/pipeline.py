@@ -160,6 +160,9 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None,
     gc.freeze()
     progress("verifying hashes and signatures")
     report = _verify(archive_dir, cache, workers)
+    if report.problems:
+        progress(f"warning: {len(report.problems)} problem(s) with the archive's files; their versions are "
+                 "shown as failing verification (`clausewatch verify` lists them)")
     failed = {Path(p.file) for p in report.problems}  # paths as verify_archive made them
     key_id = key_id_of(read_public_key(archive_dir / PUBLIC_KEY_FILE))
 

@@ -133,8 +133,12 @@ class SiteWriter:
     def copy(self, relative: str, source: Path) -> None:
         """The file `source` at `relative`, as a hard link where the file system allows (a version's
         files are thousands of copies otherwise), else as a copy. Archive files are immutable and
-        write() replaces a file instead of writing into it, so a link never changes its source."""
-        stat = os.stat(source)
+        write() replaces a file instead of writing into it, so a link never changes its source.
+        A source that is gone (a damaged archive, which verification reports) is left out."""
+        try:
+            stat = os.stat(source)
+        except FileNotFoundError:
+            return
         key = f"copy {source} {stat.st_size} {stat.st_mtime_ns}"
         if self.unchanged(relative, key):
             return

@@ -101,6 +101,21 @@ def test_hostile_version_text_stays_inert(project: Path) -> None:
     assert "<script>" not in page and "&lt;script&gt;" in page and 'href="javascript' not in page
 
 
+@pytest.mark.parametrize("damage", ["not UTF-8", "missing"])
+def test_a_damaged_version_text_is_shown_as_failing_verification(project: Path, damage: str) -> None:
+    # Found by fuzzing the archive: the build stopped on a text that was not UTF-8 or was gone.
+    victim = sorted((project / "archive").glob("openai/terms-of-service/versions/*.md"))[1]
+    if damage == "missing":
+        victim.unlink()
+    else:
+        victim.write_bytes(b"We may close your account.\n\xc3")
+    messages: list[str] = []
+    build(project / "content", project / "archive", project / "site", progress=messages.append)
+    assert any(m.startswith("warning: ") and "clausewatch verify" in m for m in messages), messages
+    page = (project / "site/openai/terms-of-service" / victim.stem / "index.html").read_text()
+    assert "verification FAILED" in page
+
+
 def test_rebuild_rewrites_nothing_and_removes_stale_files(project: Path, built: Path) -> None:
     stale = built / "old-service" / "index.html"
     stale.parent.mkdir()
