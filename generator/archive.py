@@ -211,6 +211,16 @@ def document_dirs(root: Path) -> list[Path]:
     return sorted(p.parent for p in root.glob(f"*/*/{VERSIONS_DIR}") if p.is_dir())
 
 
+# The types of a version's fields that pages sort, compare and print.
+_FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "captured_at": str, "sha256": str, "url": (str, type(None)), "final_url": (str, type(None)),
+    "http_status": (int, type(None)), "snapshot_id": (str, type(None)), "source": (dict, type(None))}
+_TYPE_NAMES: dict[type | tuple[type, ...], str] = {
+    str: "a string", (str, type(None)): "a string or null", (int, type(None)): "a number or null",
+    (dict, type(None)): "an object or null"}
+_CAPTURED_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+
+
 def parse_version(directory: Path, key: DocKey, data: Any, file: str) -> Version:
     """Turn one version's metadata JSON into a Version; ValueError names what is wrong."""
     if not isinstance(data, dict):
@@ -234,7 +244,7 @@ def parse_version(directory: Path, key: DocKey, data: Any, file: str) -> Version
         raise ValueError(f"id {version.id!r} does not match the file name")
     if version.kind not in ("first", "change", "technical"):
         raise ValueError(f"kind {version.kind!r} is not first, change or technical")
-    for name, wanted in _FIELD_TYPES.items():  # what pages sort, compare and print
+    for name, wanted in _FIELD_TYPES.items():
         value = getattr(version, name)
         if not isinstance(value, wanted) or isinstance(value, bool):  # (True is an int)
             raise ValueError(f"field {name!r} is {value!r}, not {_TYPE_NAMES[wanted]}")
@@ -242,15 +252,6 @@ def parse_version(directory: Path, key: DocKey, data: Any, file: str) -> Version
         raise ValueError(f"field 'captured_at' is {version.captured_at!r}, not a UTC time such as "
                          "2024-03-14T12:31:33Z")
     return version
-
-
-_FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
-    "captured_at": str, "sha256": str, "url": (str, type(None)), "final_url": (str, type(None)),
-    "http_status": (int, type(None)), "snapshot_id": (str, type(None)), "source": (dict, type(None))}
-_TYPE_NAMES: dict[type | tuple[type, ...], str] = {
-    str: "a string", (str, type(None)): "a string or null", (int, type(None)): "a number or null",
-    (dict, type(None)): "an object or null"}
-_CAPTURED_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 
 
 def _read_versions(directory: Path, key: DocKey, problems: list[Problem]) -> list[Version]:

@@ -2,7 +2,7 @@
 the renderer for the blocks that markdown-it.rs cannot parse.
 
 markdown-it.rs 0.6 (inside markdown-it-pyrs) panics on an unclosed backtick after an opening
-bracket (``[don`t]``, ``![a](b) `x``), and a captured page may hold one. The two parsers give the
+bracket (``[don`t]``, ``Press [Ctrl+`]``), and a captured page may hold one. The two parsers give the
 same HTML for every other text (tests/test_markup.py checks it over the committed archive), so a
 version's page reads the same whichever of them rendered a block.
 """
