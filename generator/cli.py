@@ -102,7 +102,7 @@ def make_parser() -> argparse.ArgumentParser:
                       "builds computed is kept in the build cache: $CLAUSEWATCH_CACHE_DIR, else "
                       "$XDG_CACHE_HOME/clausewatch or ~/.cache/clausewatch (safe to delete).")
         if name == "serve":
-            sub.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+            sub.add_argument("--port", type=_port, default=8000, help="port (default: 8000; 0: any free one)")
 
     sub = verb("keygen", cmd_keygen, "make a signing key pair: DIR/minisign.key and DIR/minisign.pub")
     sub.add_argument("dir", type=Path, metavar="DIR", help="folder for the two key files")
@@ -161,6 +161,12 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number from 0 to 65535")
+    return int(value)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     try:
@@ -172,4 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_PROBLEMS
     except (SigningError, SiteOutputError, CacheLocationError) as err:
         say(f"error: {err}")
+        return EXIT_PROBLEMS
+    except OSError as err:  # a folder that cannot be made, a port in use: the system's own words
+        say(f"error: {err.strerror or err}" + (f": {err.filename}" if err.filename else ""))
         return EXIT_PROBLEMS

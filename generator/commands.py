@@ -215,8 +215,13 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from .serve import make_server
 
+    try:  # first: a port in use fails before the build
+        server = make_server(args.out, port=args.port)
+    except OSError as err:
+        say(f"error: cannot listen on 127.0.0.1:{args.port}: {err.strerror or err} "
+            "(fix: pick another port with --port, or --port 0 for any free one)")
+        return EXIT_PROBLEMS
     cmd_build(args)
-    server = make_server(args.out, port=args.port)
     host, port = server.server_address[:2]
     say(f"serving {args.out} at http://{host!s}:{port}/ (Ctrl-C stops)")
     try:

@@ -26,6 +26,7 @@ from .render import (
     SiteWriter,
     TextHtml,
     annotated_text,
+    check_output_folder,
     copy_public_key,
     render_site,
     rule_titles,
@@ -136,6 +137,7 @@ def build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None = 
 def _build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None,
            progress: Callable[[str], None], cache_dir: Path | None, workers: int | None,
            documents_per_shard: int) -> BuildReport:
+    check_output_folder(out)  # before minutes of work, not after
     cache_root = cache_dir or default_cache_root()
     check_location(cache_root, content_dir, archive_dir)
     code = code_digest()
@@ -160,11 +162,11 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None,
     gc.freeze()
     progress("verifying hashes and signatures")
     report = _verify(archive_dir, cache, workers)
+    key_id = key_id_of(read_public_key(archive_dir / PUBLIC_KEY_FILE))
     if report.problems:
         progress(f"warning: {len(report.problems)} problem(s) with the archive's files; their versions are "
                  "shown as failing verification (`clausewatch verify` lists them)")
     failed = {Path(p.file) for p in report.problems}  # paths as verify_archive made them
-    key_id = key_id_of(read_public_key(archive_dir / PUBLIC_KEY_FILE))
 
     def verified_ok(path: Path) -> bool:
         return path not in failed and path.with_name(path.name + ".minisig") not in failed

@@ -62,6 +62,13 @@ ManifestEntry = list[Any]
 SEARCH_MARK = b"data-pagefind-body"
 
 
+def check_output_folder(out: Path) -> None:
+    """Refuse a folder that holds anything clausewatch did not make: a build replaces its contents."""
+    if out.exists() and any(out.iterdir()) and not (out / BUILD_MARKER).exists():
+        raise SiteOutputError(f"{out} is not empty and was not made by clausewatch; "
+                              "choose an empty or new folder for --out")
+
+
 @dataclass
 class SiteWriter:
     """Writes files under out/, skipping identical bytes, and removes what a build no longer makes.
@@ -83,11 +90,7 @@ class SiteWriter:
     def __post_init__(self) -> None:
         if self.worker:
             return
-        if self.out.exists() and any(self.out.iterdir()) and not (self.out / BUILD_MARKER).exists():
-            raise SiteOutputError(
-                f"{self.out} is not empty and was not made by clausewatch; "
-                "choose an empty or new folder for --out"
-            )
+        check_output_folder(self.out)
         self.out.mkdir(parents=True, exist_ok=True)
         self.write(BUILD_MARKER, b"clausewatch build output; safe to delete\n")
 

@@ -187,6 +187,33 @@ def test_build_cli_reports_problems(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "site.yaml: file not found" in capsys.readouterr().err
 
 
+def test_build_refuses_a_foreign_folder_before_any_work(project: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    out = project / "thesis"
+    out.mkdir()
+    (out / "chapter.tex").write_text("precious")
+    assert main(["build", "--content", str(project / "content"), "--archive", str(project / "archive"),
+                 "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "not made by clausewatch" in err and "analysing" not in err and "loading" not in err
+
+
+def test_serve_and_keygen_report_system_errors_in_one_line(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as usage:  # found by trying the verbs: this was a traceback
+        main(["serve", "--port", "99999"])
+    assert usage.value.code == 2 and "not a port number" in capsys.readouterr().err
+    with make_server(tmp_path, port=0, quiet=True) as taken:
+        port = taken.server_address[1]
+        assert main(["serve", "--port", str(port), "--out", str(tmp_path / "site")]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err
+    assert not (tmp_path / "site").exists()  # refused before building
+    (tmp_path / "file").write_text("a file, not a folder")
+    assert main(["keygen", str(tmp_path / "file" / "keys")]) == 1
+    assert capsys.readouterr().err.startswith("error: ")
+
+
 def test_no_page_shows_a_path_of_the_building_machine(project: Path, built: Path) -> None:
     pages = [p for p in built.rglob("*") if p.suffix in (".html", ".json", ".xml")]
     assert len(pages) > 50
