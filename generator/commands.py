@@ -203,6 +203,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         say("--jobs must be at least 1")
         return EXIT_USAGE
+    if args.theme is not None and not any((args.theme / part).is_dir() for part in ("templates", "static")):
+        # A theme overrides the default one file by file: a mistyped folder would override nothing.
+        say(f"error: --theme {args.theme}: no templates/ or static/ folder there (fix: point it at a "
+            "theme folder, laid out like themes/default/)")
+        return EXIT_USAGE
     report = build(args.content, args.archive, args.out, args.theme, progress=say, workers=args.jobs)
     stages = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in report.stages)
     print(f"built {args.out}: {report.pages} pages for {report.documents} documents and "

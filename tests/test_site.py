@@ -209,6 +209,8 @@ def test_serve_and_keygen_report_system_errors_in_one_line(tmp_path: Path,
     err = capsys.readouterr().err
     assert f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err
     assert not (tmp_path / "site").exists()  # refused before building
+    assert main(["build", "--theme", str(tmp_path / "no-such-theme"), "--out", str(tmp_path / "site")]) == 2
+    assert "no templates/ or static/ folder" in capsys.readouterr().err  # it used to be ignored
     (tmp_path / "file").write_text("a file, not a folder")
     assert main(["keygen", str(tmp_path / "file" / "keys")]) == 1
     assert capsys.readouterr().err.startswith("error: ")
