@@ -588,6 +588,19 @@ def test_hostile_page_is_inert_text(kind: str, new_page: NewPage, hostile_site: 
     assert_clean(guard, path)
 
 
+def test_hostile_text_found_by_search_stays_text(new_page: NewPage, hostile_site: HostileSite) -> None:
+    # Pagefind's excerpts are HTML: the captured markup in them must arrive escaped.
+    page, guard = guarded_page(new_page)
+    page.goto(hostile_site.served.url("search/"))
+    page.get_by_role("searchbox").fill("onerror")
+    assert settled_count(page, "onerror") >= 1
+    page.wait_for_timeout(200)  # an onerror would have fired by now
+    assert_nothing_injected(page, guard, "pagefind-results", "search/")
+    excerpts = page.locator("pagefind-results").inner_text()
+    assert "<img src=x onerror=alert(" in excerpts, excerpts[:500]
+    assert_clean(guard, "search/")
+
+
 def test_hostile_site_is_valid_html(hostile_site: HostileSite) -> None:
     # Captured text must not be able to break our markup, whatever it holds.
     site = hostile_site.served.directory
