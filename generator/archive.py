@@ -273,8 +273,20 @@ def load_document(directory: Path, key: DocKey) -> ArchivedDocument:
     return ArchivedDocument(key, directory, tuple(versions))
 
 
+def archive_folder_problem(root: Path) -> Problem | None:
+    """What is wrong with an archive path that is no folder. Read as empty, a mistyped path would
+    pass for an archive of 0 documents."""
+    if root.is_dir():
+        return None
+    return Problem(str(root), "--archive", "not a folder" if root.exists() else "no such folder",
+                   "pass the archive folder (the one holding minisign.pub), e.g. archive/")
+
+
 def load_archive(root: Path) -> Archive:
     """Read every version's metadata (not the texts) into memory; report all malformed files."""
+    not_a_folder = archive_folder_problem(root)
+    if not_a_folder:
+        raise ProblemsError([not_a_folder])
     documents: list[ArchivedDocument] = []
     problems: list[Problem] = []
     for directory in document_dirs(root):

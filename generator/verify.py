@@ -15,6 +15,7 @@ from .archive import (
     PUBLIC_KEY_FILE,
     SNAPSHOTS_DIR,
     VERSIONS_DIR,
+    archive_folder_problem,
     document_dirs,
     parse_version,
     sha256_hex,
@@ -275,7 +276,11 @@ def verify_archive(root: Path, public_key_path: Path | None = None,
     same, in the same order."""
     global _forked
     report = VerifyReport()
-    if root.is_dir() and not any(not p.name.startswith(".") for p in root.iterdir()):
+    not_a_folder = archive_folder_problem(root)
+    if not_a_folder:
+        report.problems.append(not_a_folder)
+        return report
+    if not any(not p.name.startswith(".") for p in root.iterdir()):
         return report  # a new archive whose first write was interrupted: nothing to check yet
     key_path = public_key_path or root / PUBLIC_KEY_FILE
     try:

@@ -216,6 +216,17 @@ def test_serve_and_keygen_report_system_errors_in_one_line(tmp_path: Path,
     assert capsys.readouterr().err.startswith("error: ")
 
 
+def test_an_archive_path_that_is_no_folder_is_refused(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # `stats` used to count a mistyped --archive as an archive of 0 documents.
+    (tmp_path / "notes.txt").write_text("not an archive")
+    for path, what in ((tmp_path / "notes.txt", "not a folder"), (tmp_path / "nope", "no such folder")):
+        for verb in (["stats"], ["analyze", "openai"], ["verify"]):
+            assert main([*verb, "--archive", str(path)]) == 1
+            err = capsys.readouterr().err
+            assert f"{path}: --archive: {what}" in err and "fix: pass the archive folder" in err
+
+
 def test_no_page_shows_a_path_of_the_building_machine(project: Path, built: Path) -> None:
     pages = [p for p in built.rglob("*") if p.suffix in (".html", ".json", ".xml")]
     assert len(pages) > 50
