@@ -105,7 +105,10 @@ def make_parser() -> argparse.ArgumentParser:
             sub.add_argument("--port", type=_port, default=8000, help="port (default: 8000; 0: any free one)")
 
     sub = verb("keygen", cmd_keygen, "make a signing key pair: DIR/minisign.key and DIR/minisign.pub")
-    sub.add_argument("dir", type=Path, metavar="DIR", help="folder for the two key files")
+    # Like minisign's own secret key, the default is outside any repository, where a key written
+    # into the current folder could be committed by mistake.
+    sub.add_argument("dir", type=Path, metavar="DIR", nargs="?", default=None,
+                     help="folder for the two key files (default: ~/.minisign)")
 
     verb("stats", cmd_stats, "count documents, versions and snapshots in the archive")
 

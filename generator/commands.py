@@ -239,7 +239,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
-    secret, public = generate_key_pair(args.dir)
+    secret, public = generate_key_pair(args.dir or Path.home() / ".minisign")
     print(f"wrote {secret} (secret: keep it out of git; store its contents in the CI secret "
           f"CLAUSEWATCH_SECRET_KEY) and {public} (public: copy it to the archive as minisign.pub)")
     return EXIT_OK

@@ -40,6 +40,18 @@ def test_keygen_writes_a_pair_and_never_overwrites(tmp_path: Path) -> None:
         generate_key_pair(tmp_path / "k")
 
 
+def test_keygen_without_a_folder_writes_to_home_minisign_not_the_current_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from generator.cli import main
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["keygen"]) == 0
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert written == ["home/.minisign/minisign.key", "home/.minisign/minisign.pub"]
+    assert str(tmp_path / "home/.minisign/minisign.key") in capsys.readouterr().out
+    assert main(["keygen"]) == 1  # never overwrites
+
+
 def test_stock_minisign_accepts_our_signature_and_rejects_a_flipped_byte(
         tmp_path: Path, key_pair: tuple[Path, Path]) -> None:
     secret, public = key_pair
