@@ -87,11 +87,18 @@ def snapshot_comment(key: DocKey, snapshot_id: str, file: str, digest: str) -> s
     )
 
 
+def snapshot_page_names(snapshot_id: str, count: int) -> list[str]:
+    """File names of a snapshot's raw pages under snapshots/: the first page is always
+    <snapshot-id>.html (the contract's name, so a check needs only snapshot_id to find a raw page);
+    pages 2..k of a document assembled from several pages are <snapshot-id>.<k>.html."""
+    return [f"{snapshot_id}.html" if k == 1 else f"{snapshot_id}.{k}.html" for k in range(1, count + 1)]
+
+
 @dataclass(frozen=True)
 class RawPage:
     """One raw page about to be stored under snapshots/."""
 
-    name: str  # file name, e.g. <snapshot-id>.html or <snapshot-id>.<k>.html
+    name: str  # file name: snapshot_page_names
     data: bytes
     url: str | None
     fetched_at: str | None

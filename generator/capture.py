@@ -14,7 +14,15 @@ from pathlib import Path
 import httpx
 
 from . import GENERATOR
-from .archive import ArchiveWriter, NewVersion, RawPage, document_dir, load_archive, load_document
+from .archive import (
+    ArchiveWriter,
+    NewVersion,
+    RawPage,
+    document_dir,
+    load_archive,
+    load_document,
+    snapshot_page_names,
+)
 from .charset import decode
 from .checklog import Observation, Outcome, append_check
 from .extract import ExtractionError, extract_page
@@ -59,10 +67,6 @@ def select_declarations(declarations: Sequence[Declaration], keys: Sequence[str]
                                          "use <service>/<doc-type> or <service> as declared")])
         chosen += [d for d in found if d not in chosen]
     return chosen
-
-
-def _page_names(version_id: str, count: int) -> list[str]:
-    return [f"{version_id}.html"] if count == 1 else [f"{version_id}.{k}.html" for k in range(1, count + 1)]
 
 
 def _previous_pages(latest: Version | None) -> dict[str, bytes]:
@@ -175,7 +179,7 @@ class Capture:
         if latest is not None and version_id <= latest.id:
             raise ProblemsError([Problem(str(decl.key), "", f"capture time {version_id} is not after the "
                                          f"latest version {latest.id}", "check the system clock")])
-        names = _page_names(version_id, len(pages))
+        names = snapshot_page_names(version_id, len(pages))
         db = load_trackerdb()
         trackers: dict[str, Tracker] = {}
         for p in pages:

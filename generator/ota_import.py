@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from . import GENERATOR
-from .archive import VERSIONS_DIR, ArchiveWriter, NewVersion, RawPage, document_dir
+from .archive import VERSIONS_DIR, ArchiveWriter, NewVersion, RawPage, document_dir, snapshot_page_names
 from .model import SLUG_RE, VERSION_ID_RE, DocKey, Problem, ProblemsError
 from .normalize import canonical_markdown
 from .yamlload import load_yaml
@@ -141,11 +141,13 @@ def _new_version(doc_dir: Path, meta: dict[str, Any], key: DocKey, entry: dict[s
         raise ProblemsError([Problem(where, f"versions[{entry.get('timestamp')}].file",
                                      f"{file!r} is not named <YYYY-MM-DDTHH-MM-SSZ>.md", "rename it")])
     raw_text = _read_checked(doc_dir, file, entry.get("sha256"), where)
+    stored = [s for s in entry.get("snapshots") or () if s.get("stored_as")]
+    # Stored under our own names, not the export's (which numbers every page of a multi-page
+    # document, leaving no <snapshot-id>.html).
     pages = tuple(
-        RawPage(Path(s["stored_as"]).name,
-                _read_checked(doc_dir, str(s["stored_as"]), s.get("sha256"), where),
+        RawPage(name, _read_checked(doc_dir, str(s["stored_as"]), s.get("sha256"), where),
                 s.get("url"), s.get("fetched_at"))
-        for s in entry.get("snapshots") or () if s.get("stored_as")
+        for name, s in zip(snapshot_page_names(version_id, len(stored)), stored, strict=True)
     )
     urls = (entry.get("declaration") or {}).get("urls") or []
     kind = entry.get("kind")

@@ -306,3 +306,20 @@ def test_reextract_records_a_technical_version(tmp_path: Path, server: LocalServ
     assert verify_archive(tmp_path / "archive").ok
     again = reextract_document(doc, decl, writer)
     assert again.outcome == "unchanged"
+
+
+def test_a_capture_of_several_pages_stores_page_one_under_the_contract_name(
+        tmp_path: Path, server: LocalServer, corpus: Path, demo_signer: Signer) -> None:
+    urls = [server.route(f"/part{k}", Reply(200, (corpus / SNAPSHOTS[name]).read_bytes(),
+                                             {"Content-Type": "text/html; charset=utf-8"}))
+            for k, name in ((1, "claude"), (2, "claude-new"))]
+    write_content(tmp_path, {})
+    (tmp_path / "content/services/acme.yaml").write_text(
+        "name: Acme\ndocuments:\n  commercial-terms:\n    select: ['main']\n    pages:\n"
+        + "".join(f"      - url: {u}\n" for u in urls))
+    assert run(tmp_path, demo_signer)["commercial-terms"].outcome == "new-version"
+    version = load_archive(tmp_path / "archive").documents[0].latest
+    assert [p.file for p in version.snapshots] == [f"snapshots/{version.id}.html",
+                                                   f"snapshots/{version.id}.2.html"]
+    assert [p.url for p in version.snapshots] == urls
+    assert verify_archive(tmp_path / "archive").ok

@@ -24,6 +24,18 @@ def test_archive_holds_the_whole_sample_corpus() -> None:
     assert kinds.count("first") == 25 and kinds.count("technical") == 34
 
 
+def test_every_snapshot_has_its_raw_page_under_the_contract_name() -> None:
+    # snapshots/<snapshot-id>.html, also for a capture of several pages (its page 1): a check that
+    # knows only the contract finds the raw page from snapshot_id alone.
+    versions = [v for d in load_archive(ARCHIVE).documents for v in d.versions if v.snapshot_id]
+    assert len(versions) == 63
+    missing = [f"{d}: {name}" for d, name in
+               ((v.text_path.parent.parent, f"snapshots/{v.snapshot_id}.html") for v in versions)
+               if not (d / name).is_file()]
+    assert missing == []
+    assert {v.snapshots[0].file for v in versions} == {f"snapshots/{v.snapshot_id}.html" for v in versions}
+
+
 def test_archive_verifies() -> None:
     report = verify_archive(ARCHIVE)
     assert report.ok, report.problems[:5]

@@ -29,9 +29,9 @@ def test_import_records_every_version_and_snapshot(small_corpus: Path, tmp_path:
     archive = load_archive(tmp_path / "a")
     assert archive.version_count == expected_versions == sum(r.versions for r in reports)
     assert len(archive.documents) == 4
-    stored = sorted(p.name for p in small_corpus.glob("*/*/snapshots/*.html"))
-    archived = sorted(p.name for p in (tmp_path / "a").glob("*/*/snapshots/*.html"))
-    assert archived == stored
+    stored = sorted(p.read_bytes() for p in small_corpus.glob("*/*/snapshots/*.html"))
+    archived = sorted(p.read_bytes() for p in (tmp_path / "a").glob("*/*/snapshots/*.html"))
+    assert archived == stored  # every raw page, byte for byte (names: snapshot_page_names)
 
 
 def test_imported_version_is_faithful(small_corpus: Path, tmp_path: Path, demo_signer: Signer) -> None:
@@ -61,7 +61,7 @@ def test_multi_page_capture_is_one_snapshot_of_several_pages(small_corpus: Path,
     assert len(with_pages) == 1
     version = with_pages[0]
     assert [p.file for p in version.snapshots] == [
-        f"snapshots/{version.id}.1.html", f"snapshots/{version.id}.2.html"]
+        f"snapshots/{version.id}.html", f"snapshots/{version.id}.2.html"]  # page 1 under the contract's name
     assert version.url is None and version.source and len(version.source["snapshots"]) == 2  # type: ignore[arg-type]
 
 
