@@ -60,6 +60,8 @@ def document_digest(doc: ArchivedDocument, verified: Callable[[Path], bool]) -> 
     for v in doc.versions:
         parts.append(json.dumps(v.metadata, sort_keys=True))
         parts.append(f"{verified(v.text_path)} {verified(v.metadata_path)}")
+    # The document page lists the trackers of the latest capture's raw pages, if they verify.
+    parts += [f"{verified(doc.directory / p.file)}" for p in doc.latest.snapshots]
     for name in (CHECKS_FILE, HEAD_FILE):
         log = doc.directory / name
         parts.append(log.read_bytes() if log.is_file() else b"-")

@@ -30,7 +30,6 @@ from .fetch import FetchRequest, FetchResult, FetchSettings, fetch_all
 from .model import ArchivedDocument, Declaration, DocKey, Problem, ProblemsError, Version
 from .noise import apply_noise_filters
 from .normalize import canonical_markdown
-from .trackers import Tracker, find_trackers, load_trackerdb, trackers_metadata
 
 FAILED = ("fetch-failed", "http-error", "blocked", "extraction-failed", "archive-error")
 # When pages of one document fail differently, report the most telling outcome.
@@ -180,11 +179,6 @@ class Capture:
             raise ProblemsError([Problem(str(decl.key), "", f"capture time {version_id} is not after the "
                                          f"latest version {latest.id}", "check the system clock")])
         names = snapshot_page_names(version_id, len(pages))
-        db = load_trackerdb()
-        trackers: dict[str, Tracker] = {}
-        for p in pages:
-            for tracker in find_trackers(p.text, p.result.final_url or p.url, db):
-                trackers.setdefault(tracker.domain, tracker)
         metadata = {
             "captured_at": iso(now),
             "kind": "change" if latest else "first",
@@ -193,7 +187,6 @@ class Capture:
             "urls": [page.url for page in decl.pages],
             "final_url": pages[0].result.final_url,
             "http_status": pages[0].result.status,
-            "trackers": trackers_metadata(sorted(trackers.values()), db),
             "source": {
                 "name": "clausewatch capture",
                 "user_agent": self.settings.user_agent,

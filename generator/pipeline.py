@@ -21,6 +21,7 @@ from .content import load_content
 from .feeds import category_selections, feed_files
 from .markup import render_markdown
 from .model import Archive, Content, DocKey
+from .rawpages import latest_trackers
 from .render import (
     DEFAULT_THEME,
     SiteWriter,
@@ -186,7 +187,8 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None,
                 for doc in archive.documents for v in doc.versions}
     checks = {doc.key: read_checks(doc.directory) for doc in archive.documents}
     analysis = Analysis(findings_by_version(results), verified, changes_by_version(results), checks,
-                        _summaries(archive, content_dir), LazyDiffs(archive, verified_sha, cache))
+                        _summaries(archive, content_dir), LazyDiffs(archive, verified_sha, cache),
+                        latest_trackers(archive, verified_ok, cache))
     site = build_site_view(content, archive, ruleset, analysis, key_id, documents_per_shard)
     gc.freeze()
     chrome = chrome_digest(code, content_dir, themes, f"{key_id} {documents_per_shard}")

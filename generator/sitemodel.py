@@ -17,6 +17,7 @@ from .checklog import Check
 from .model import SEVERITIES, Archive, ArchivedDocument, Content, DocKey, Finding, Rule, Version
 from .rules import Category, Ruleset
 from .summaries import Summary, summarize
+from .trackers import NO_RAW_PAGE, PageTrackers
 
 FindingKey = tuple[str, str]  # (rule id, clause id)
 
@@ -56,6 +57,7 @@ class VersionView:
     findings_added: tuple[Finding, ...] = ()
     findings_removed: tuple[Finding, ...] = ()
     checks_before: tuple[Check, ...] = ()  # checks after the previous version, up to this one
+    trackers: PageTrackers = NO_RAW_PAGE  # found at build time; for the latest version only
 
     @property
     def id(self) -> str:
@@ -103,16 +105,6 @@ class VersionView:
     @property
     def counts(self) -> dict[str, int]:
         return severity_counts(self.findings)
-
-    @property
-    def trackers(self) -> list[dict[str, Any]]:
-        block = self.version.metadata.get("trackers") if self.version.metadata else None
-        found = block.get("trackers") if isinstance(block, dict) else None
-        return [t for t in found if isinstance(t, dict)] if isinstance(found, list) else []
-
-    @property
-    def trackers_recorded(self) -> bool:
-        return bool(self.version.metadata and "trackers" in self.version.metadata)
 
     @property
     def wayback_url(self) -> str | None:
@@ -311,6 +303,7 @@ class Analysis:
     checks: Mapping[DocKey, Sequence[Check]] = field(default_factory=dict)
     human_summaries: Mapping[DocKey, str] = field(default_factory=dict)  # rendered HTML
     diffs: Mapping[tuple[DocKey, str], Any] = field(default_factory=dict)  # diff.TextDiff per version
+    trackers: Mapping[DocKey, PageTrackers] = field(default_factory=dict)  # of each latest version
 
 
 def _finding_keys(findings: Sequence[Finding]) -> dict[FindingKey, Finding]:
@@ -334,6 +327,7 @@ def _versions(doc: ArchivedDocument, analysis: Analysis,
             findings_added=tuple(current[k] for k in sorted(current.keys() - previous.keys())) if i else (),
             findings_removed=tuple(previous[k] for k in sorted(previous.keys() - current.keys())),
             checks_before=between,
+            trackers=analysis.trackers.get(doc.key, NO_RAW_PAGE) if i == len(ids) - 1 else NO_RAW_PAGE,
         ))
         previous = current
     return tuple(views)

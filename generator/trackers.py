@@ -121,6 +121,23 @@ class Tracker:
         return {"domain": self.domain, "matched": self.matched, "name": self.name,
                 "company": self.company, "category": self.category, "via": list(self.via)}
 
+    @classmethod
+    def from_dict(cls, row: Mapping[str, Any]) -> Tracker:
+        return cls(row["domain"], row["matched"], row["name"], row["company"], row["category"],
+                   tuple(row["via"]))
+
+
+@dataclass(frozen=True)
+class PageTrackers:
+    """What a document page says about the trackers of its latest capture."""
+
+    trackers: tuple[Tracker, ...] | None  # None: not listed, for `reason`
+    reason: str = ""
+
+
+NO_RAW_PAGE = PageTrackers(None, "no raw page of this version is stored")
+FAILED = PageTrackers(None, "its stored raw page failed verification")
+
 
 # --- the database -----------------------------------------------------------------------------
 
@@ -345,11 +362,3 @@ def find_trackers(html: str, page_url: str, db: TrackerDB | None = None, *,
             matched, pattern = hit
             trackers.append(Tracker(host, matched, pattern.name, pattern.company, pattern.category, via))
     return trackers
-
-
-def trackers_metadata(trackers: list[Tracker], db: TrackerDB | None = None) -> dict[str, object]:
-    """JSON-ready record for a version's metadata: the database version and the trackers."""
-    return {
-        "trackerdb": (db or load_trackerdb()).version,
-        "trackers": [t.to_dict() for t in trackers],
-    }

@@ -78,6 +78,7 @@ def test_first_unchanged_and_changed_captures(tmp_path: Path, server: LocalServe
     version = archive.documents[0].latest
     assert "Commercial Terms of Service" in version.read_text()
     assert version.final_url == page and version.http_status == 200 and version.snapshot_id == version.id
+    assert "trackers" not in (version.metadata or {})  # derived data: the build finds them in the raw page
     assert (tmp_path / "archive" / "minisign.pub").is_file()
 
     time.sleep(1.1)  # version ids have one-second resolution

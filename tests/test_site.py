@@ -60,6 +60,30 @@ def test_pages_link_to_each_other(project: Path, built: Path) -> None:
     assert f'rel="prev" href="../../../{doc.key.service}/{doc.key.doc_type}/{doc.versions[0].id}/"' in page
 
 
+def _trackers_section(built: Path, doc: str) -> str:
+    return (built / doc / "index.html").read_text().split('id="trackers"')[1].split("</section>")[0]
+
+
+def test_document_pages_list_the_trackers_found_in_the_latest_raw_pages(project: Path, built: Path) -> None:
+    # Derived at build time from the signed raw pages, like findings: no archive file holds them.
+    openai = _trackers_section(built, "openai/terms-of-service")
+    assert "static.cloudflareinsights.com" in openai and "Cloudflare Insights" in openai
+    assert "No third-party host found" in _trackers_section(built, "claude-ai/commercial-terms")
+    google = _trackers_section(built, "google-generative-ai-services/terms-of-service")  # two pages
+    assert "fonts.gstatic.com" in google and google.count("<tr>") == 3  # header + 2 hosts, not 4
+    assert "Not listed: no raw page of this version is stored." in _trackers_section(
+        built, "firefox/privacy-policy")
+    assert not [p for p in (project / "archive").rglob("*.json") if '"trackers"' in p.read_text()]
+    # A raw page that fails verification lists nothing, in an incremental build too.
+    doc = next(d for d in load_archive(project / "archive").documents
+               if str(d.key) == "openai/terms-of-service")
+    raw = doc.directory / doc.latest.snapshots[0].file
+    raw.write_bytes(raw.read_bytes().replace(b"</head>", b'<script src="https://evil.example/x.js"></script></head>'))
+    build(project / "content", project / "archive", built)
+    openai = _trackers_section(built, "openai/terms-of-service")
+    assert "Not listed: its stored raw page failed verification." in openai and "evil.example" not in openai
+
+
 def test_version_page_shows_text_and_evidence(project: Path, built: Path) -> None:
     doc = next(d for d in load_archive(project / "archive").documents
                if str(d.key) == "claude-ai/commercial-terms")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from generator.rawpages import merge_trackers
 from generator.trackers import (
     TRACKERDB_ATTRIBUTION,
     Tracker,
@@ -18,7 +19,6 @@ from generator.trackers import (
     parse_trackerdb,
     registrable_domain,
     third_party_domains,
-    trackers_metadata,
 )
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "generator" / "data" / "trackerdb"
@@ -254,15 +254,15 @@ def test_output_is_deterministic_and_sorted() -> None:
         first[0].domain = "changed"  # type: ignore[misc]
 
 
-def test_metadata_record_is_json_ready() -> None:
-    record = trackers_metadata(find_trackers(GTM_SNIPPET, PAGE))
-    assert record["trackerdb"] == load_trackerdb().version
-    assert json.loads(json.dumps(record)) == {
-        "trackerdb": load_trackerdb().version,
-        "trackers": [{"domain": "www.googletagmanager.com", "matched": "googletagmanager.com",
-                      "name": "Google Tag", "company": "Google", "category": "advertising",
-                      "via": ["inline-script"]}],
-    }
+def test_trackers_survive_the_build_cache_and_merge_over_pages() -> None:
+    found = find_trackers(GTM_SNIPPET, PAGE)
+    assert [t.to_dict() for t in found] == [
+        {"domain": "www.googletagmanager.com", "matched": "googletagmanager.com", "name": "Google Tag",
+         "company": "Google", "category": "advertising", "via": ["inline-script"]}]
+    assert [Tracker.from_dict(json.loads(json.dumps(t.to_dict()))) for t in found] == found
+    other = find_trackers('<img src="https://a.example/p.gif">', PAGE)
+    merged = merge_trackers([found, other, found])  # a capture of three pages
+    assert [t.domain for t in merged] == ["a.example", "www.googletagmanager.com"]
 
 
 # --- the vendored database -------------------------------------------------------------------------
