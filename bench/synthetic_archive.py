@@ -16,7 +16,7 @@ Writes, under DIR (which must be absent or empty):
   Edits replace, insert and delete sentences within paragraphs and whole paragraphs, the new
   material drawn from the other real texts. About one version in twelve is `technical`.
 - `key/`: a throwaway key pair (generator.signing.generate_key_pair).
-- `content/`: the repository's site.yaml, document-types.yaml and rules/; `import-ota` adds
+- `content/`: the repository's site.yaml, document-types.yaml, rules/ and pages/; `import-ota` adds
   services/*.yaml.
 - `archive/`: the signed archive, imported with `clausewatch import-ota` in a subprocess.
 
@@ -409,6 +409,7 @@ def prepare_content(out: Path) -> None:
     for name in ("site.yaml", "document-types.yaml"):
         shutil.copy(ROOT / "content" / name, content / name)
     shutil.copytree(ROOT / "content" / "rules", content / "rules")
+    shutil.copytree(ROOT / "content" / "pages", content / "pages")
 
 
 def generate(out: Path, documents: int, versions: int, seed: int = 1, corpus: Path = DEFAULT_CORPUS,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from .analyze import analyze_markdown, check_examples
 from .archive import ArchiveWriter, load_archive
-from .content import load_content
+from .content import load_content, missing_pages
 from .model import DocKey, Problem, ProblemsError, SourcePage
 from .pipeline import build
 from .rewrites import REWRITES
@@ -54,13 +54,13 @@ def _example_problems(ruleset: Ruleset) -> list[Problem]:
 def cmd_validate(args: argparse.Namespace) -> int:
     content = load_content(args.content)
     ruleset = load_ruleset(args.content, {t.slug for t in content.document_types})
-    problems = _example_problems(ruleset)
+    problems = missing_pages(content, args.content) + _example_problems(ruleset)
     if problems:
         raise ProblemsError(problems)
     documents = sum(len(s.documents) for s in content.services)
     print(f"{args.content}: OK ({len(content.services)} services, {documents} documents, "
-          f"{len(content.document_types)} document types, {len(ruleset.rules)} rules in "
-          f"{len(ruleset.categories)} categories, all rule examples pass)")
+          f"{len(content.document_types)} document types, {len(content.pages)} pages, "
+          f"{len(ruleset.rules)} rules in {len(ruleset.categories)} categories, all rule examples pass)")
     return EXIT_OK
 
 

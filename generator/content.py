@@ -1,4 +1,4 @@
-"""Load and check content/: site settings, document types and service declarations.
+"""Load and check content/: site settings, document types, service declarations and pages.
 
 Every problem is collected (not just the first) and names the file, the key and the fix.
 """
@@ -17,6 +17,7 @@ from cssselect import GenericTranslator, SelectorError
 from .model import (
     SLUG_RE,
     Content,
+    ContentPage,
     Declaration,
     DocKey,
     DocumentType,
@@ -29,6 +30,7 @@ from .model import (
     SourcePage,
     display_path,
 )
+from .pages import PAGES_DIR, REQUIRED_PAGES, parse_page
 from .yamlload import load_yaml
 
 SETTINGS_FILE = "site.yaml"
@@ -305,6 +307,41 @@ def load_content(root: Path) -> Content:
             problems += found
             if service:
                 services.append(service)
+    pages = _load_pages(root, {s.slug for s in services}, problems)
     if problems or settings is None:
         raise ProblemsError(problems)
-    return Content(settings, tuple(types), tuple(services))
+    return Content(settings, tuple(types), tuple(services), pages)
+
+
+def _load_pages(root: Path, service_slugs: set[str], problems: list[Problem]) -> tuple[ContentPage, ...]:
+    """content/pages/*.md; a page shares the top level of the site with services and the site's own
+    names, so its slug must be neither."""
+    pages = []
+    for path in sorted((root / PAGES_DIR).glob("*.md")):
+        file = display_path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            problems.append(Problem(file, "", "not UTF-8 text", "save the file as UTF-8"))
+            continue
+        page, found = parse_page(path.stem, text, file)
+        problems += found
+        if page is None:
+            continue
+        if page.slug in service_slugs:
+            problems.append(Problem(file, "", f"page slug {page.slug!r} is also a service's",
+                                    "rename the page file"))
+        elif page.slug in RESERVED_SLUGS - set(REQUIRED_PAGES):
+            problems.append(Problem(file, "", f"page slug {page.slug!r} is a name the site uses itself",
+                                    "rename the page file"))
+        else:
+            pages.append(page)
+    return tuple(pages)
+
+
+def missing_pages(content: Content, root: Path) -> list[Problem]:
+    """The pages a site cannot do without (its navigation links to them), if any is missing."""
+    have = {p.slug for p in content.pages}
+    return [Problem(display_path(root / PAGES_DIR / f"{slug}.md"), "", "file not found",
+                    "restore it: the site's navigation links to it (see README.md, 'Content')")
+            for slug in REQUIRED_PAGES if slug not in have]

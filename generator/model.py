@@ -88,12 +88,22 @@ class SiteSettings:
 
 
 @dataclass(frozen=True)
+class ContentPage:
+    """A page of the site written in content/pages/<slug>.md (pages.py renders it)."""
+
+    slug: str
+    title: str  # may hold {{ placeholders }}
+    body: str  # Markdown
+
+
+@dataclass(frozen=True)
 class Content:
     """Everything humans edit under content/, loaded and checked."""
 
     settings: SiteSettings
     document_types: tuple[DocumentType, ...]
     services: tuple[Service, ...]
+    pages: tuple[ContentPage, ...] = ()
 
     def declaration(self, key: DocKey) -> Declaration | None:
         for service in self.services:

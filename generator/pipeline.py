@@ -17,10 +17,10 @@ from .buildcache import BuildCache, check_location, code_digest, digest, files_d
 from .buildcache import cache_root as default_cache_root
 from .buildkeys import SITE, build_keys, chrome_digest, tree_files, with_category_feeds, with_listings
 from .checklog import read_checks
-from .content import load_content
+from .content import load_content, missing_pages
 from .feeds import category_selections, feed_files
 from .markup import render_markdown
-from .model import Archive, Content, DocKey
+from .model import Archive, Content, DocKey, ProblemsError
 from .rawpages import latest_trackers
 from .render import (
     DEFAULT_THEME,
@@ -157,6 +157,8 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None,
     watch = _Stopwatch()
     progress(f"loading {content_dir}")
     content = load_content(content_dir)
+    if missing := missing_pages(content, content_dir):
+        raise ProblemsError(missing)
     ruleset = load_ruleset(content_dir, {t.slug for t in content.document_types})
     progress(f"loading {archive_dir}")
     archive = load_archive(archive_dir)

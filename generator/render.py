@@ -238,8 +238,8 @@ def _page(path: str, template: str, group: str, **context: Any) -> Page:
 def site_pages(site: SiteView, text_html: TextHtml) -> Iterator[Page]:
     """Every HTML page of the site, with what it depends on."""
     yield _page("", "home.html", SITE)
-    yield _page("about/", "about.html", SITE)
-    yield _page("methodology/", "methodology.html", SITE)
+    for written in site.pages:
+        yield _page(written.path, "page.html", SITE, page=written)
     yield _page("search/", "search.html", SITE)
     yield _page("categories/", "categories.html", SITE)
     for category in site.categories:

@@ -30,9 +30,9 @@ class SitePage:
 def site_pages(data: SiteData, extra_pages: Sequence[str] = ()) -> list[SitePage]:
     """Every HTML page of the URL contract, plus the `categories/` and `rules/` indexes, in site
     order; `extra_pages` adds pages (without lastmod). Home, search, categories and rules pages
-    show the whole archive: their lastmod is its newest capture; about and methodology have none."""
+    show the whole archive: their lastmod is its newest capture; the pages of content/pages/ have none."""
     newest = data.newest_capture()
-    pages = [SitePage("", newest), SitePage("about/", None), SitePage("methodology/", None),
+    pages = [SitePage("", newest), *(SitePage(f"{p.slug}/", None) for p in data.content.pages),
              SitePage("search/", newest)]
     pages += [SitePage(p, None) for p in extra_pages]
     pages.append(SitePage("categories/", newest))

@@ -15,6 +15,7 @@ from typing import Any
 from . import search, urls
 from .checklog import Check
 from .model import SEVERITIES, Archive, ArchivedDocument, Content, DocKey, Finding, Rule, Version
+from .pages import PageText, render_page
 from .rules import Category, Ruleset
 from .summaries import Summary, summarize
 from .trackers import NO_RAW_PAGE, PageTrackers
@@ -235,6 +236,16 @@ class RecentChange:
 
 
 @dataclass(frozen=True)
+class PageView:
+    slug: str
+    text: PageText
+
+    @property
+    def path(self) -> str:
+        return f"{self.slug}/"
+
+
+@dataclass(frozen=True)
 class SiteView:
     content: Content
     services: tuple[ServiceView, ...]
@@ -247,6 +258,14 @@ class SiteView:
     @property
     def documents(self) -> tuple[DocumentView, ...]:
         return tuple(d for s in self.services for d in s.documents)
+
+    @functools.cached_property
+    def pages(self) -> tuple[PageView, ...]:
+        """The pages written in content/pages/, with the build's values put in."""
+        settings = self.content.settings
+        values = {"title": settings.title, "description": settings.description,
+                  "attribution": settings.attribution, "key_id": self.key_id}
+        return tuple(PageView(p.slug, render_page(p, values)) for p in self.content.pages)
 
     @functools.cached_property
     def rules_by_id(self) -> dict[str, RuleView]:  # a page lists many findings: look rules up once

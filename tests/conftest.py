@@ -80,6 +80,7 @@ def project(tmp_path: Path, small_corpus: Path, demo_signer: Signer) -> Path:
     for name in ("site.yaml", "document-types.yaml"):
         shutil.copy(ROOT / "content" / name, content / name)
     shutil.copytree(ROOT / "content" / "rules", content / "rules")
+    shutil.copytree(ROOT / "content" / "pages", content / "pages")
     import_corpus(small_corpus, ArchiveWriter(tmp_path / "archive", demo_signer))
     write_missing_declarations(small_corpus, content / "services")
     return tmp_path

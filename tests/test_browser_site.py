@@ -501,6 +501,7 @@ def make_content(root: Path, services: dict[str, str]) -> Path:
     for name in ("site.yaml", "document-types.yaml"):
         shutil.copyfile(ROOT / "content" / name, content / name)
     shutil.copytree(ROOT / "content" / "rules", content / "rules")
+    shutil.copytree(ROOT / "content" / "pages", content / "pages")
     for slug, declaration in services.items():
         (content / "services" / f"{slug}.yaml").write_text(declaration, encoding="utf-8")
     return content

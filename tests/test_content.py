@@ -124,3 +124,71 @@ def test_yaml_nested_too_deep_is_a_yaml_problem_not_a_crash(tmp_path: Path) -> N
     # libyaml refuses it; the pure-Python parser, asked again for its message, would overflow the stack.
     content = make_content(tmp_path, {"deep": "name: Deep\ndocuments: " + "[" * 5000 + "\n"})
     assert any("deep.yaml: line 2: not valid YAML" in p for p in problems_of(content))
+
+
+# --- pages written in content/pages/ -----------------------------------------------------------
+
+ACME = {"acme": "name: Acme\ndocuments:\n  privacy-policy:\n    url: https://a.b/\n"}
+
+
+def write_pages(content: Path, pages: dict[str, str]) -> None:
+    (content / "pages").mkdir(exist_ok=True)
+    for slug, text in pages.items():
+        (content / "pages" / f"{slug}.md").write_text(text, encoding="utf-8")
+
+
+def test_committed_pages_render_with_fixed_anchors_and_the_builds_values() -> None:
+    from generator.pages import render_page
+
+    content = load_content(ROOT / "content")
+    pages = {p.slug: p for p in content.pages}
+    assert sorted(pages) == ["about", "methodology"]
+    values = {"title": "T & co", "description": "D", "attribution": "A [x](javascript:y) <b>", "key_id": "K1"}
+    methodology = render_page(pages["methodology"], values)
+    for anchor in ("capture", "verify", "rules", "sources"):  # linked from every page: never renamed
+        assert f'<h2 id="{anchor}">' in methodology.html
+    assert "<code>K1</code>" in methodology.html and "{{" not in methodology.html
+    assert 'href="../minisign.pub"' in methodology.html and 'href="../rules/"' in methodology.html
+    # A value is text: no link, no markup from the site settings.
+    assert "A [x](javascript:y) &lt;b&gt;" in methodology.html
+    assert "<a href=\"javascript" not in methodology.html
+    assert render_page(pages["about"], values).title == "About T & co"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("No front matter.\n", "press.md: no front matter (fix: start the file with '---'"),
+    ("---\ntitle: [unclosed\n---\nx\n", "press.md: front matter: not valid YAML"),
+    ("---\n- a list\n---\nx\n", "press.md: front matter: must be a mapping"),
+    ("---\ntitle: Press\nmenu: main\n---\nx\n", "press.md: menu: unknown key (fix: use only title)"),
+    ("---\ntitle: ''\n---\nx\n", "press.md: title: missing or empty"),
+    ("---\ntitle: Press\n---\nKey {{ secret_key }}\n",
+     "press.md: {{ secret_key }}: unknown placeholder (fix: use one of"),
+])
+def test_a_broken_page_names_file_key_and_fix(tmp_path: Path, text: str, message: str) -> None:
+    content = make_content(tmp_path, ACME)
+    write_pages(content, {"press": text})
+    assert any(message in p for p in problems_of(content))
+
+
+def test_page_slugs_may_not_shadow_a_service_or_the_sites_own_names(tmp_path: Path) -> None:
+    content = make_content(tmp_path, ACME)
+    write_pages(content, {"acme": "---\ntitle: A\n---\n", "search": "---\ntitle: S\n---\n",
+                          "Press_Kit": "---\ntitle: P\n---\n", "about": "---\ntitle: About\n---\n"})
+    found = problems_of(content)
+    assert any("acme.md: page slug 'acme' is also a service's" in p for p in found)
+    assert any("search.md: page slug 'search' is a name the site uses itself" in p for p in found)
+    assert any("Press_Kit.md: file name 'Press_Kit' is not a kebab-case page slug" in p for p in found)
+    assert not any("about.md" in p for p in found)
+
+
+def test_validate_and_build_refuse_a_content_folder_without_the_linked_pages(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from generator.cli import main
+
+    content = make_content(tmp_path, ACME)
+    shutil.copytree(ROOT / "content" / "rules", content / "rules")
+    write_pages(content, {"about": "---\ntitle: About\n---\nHello.\n"})
+    assert main(["validate", "--content", str(content)]) == 1
+    assert "pages/methodology.md: file not found (fix: restore it" in capsys.readouterr().err
+    assert main(["build", "--content", str(content), "--out", str(tmp_path / "site")]) == 1
+    assert "pages/methodology.md: file not found" in capsys.readouterr().err

@@ -1,0 +1,93 @@
+"""Site pages written in content/pages/<slug>.md (About, Methodology, ...): Markdown with a YAML
+front matter holding the title, rendered at /<slug>/.
+
+The text is the maintainers', not a captured page's, so it keeps its relative links; raw HTML is
+still escaped. Two additions to CommonMark: `{{ name }}` puts in a value only the build knows
+(the signing key id, the site settings), and `{#id}` at the end of a heading gives it a fixed
+anchor, so that links such as /methodology/#verify survive a reworded heading.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from markdown_it import MarkdownIt
+
+from .model import SLUG_RE, ContentPage, Problem
+from .yamlload import load_yaml
+
+PAGES_DIR = "pages"
+REQUIRED_PAGES = ("about", "methodology")  # the site's navigation and footer link to them
+PAGE_KEYS = ("title",)
+PLACEHOLDERS = ("title", "description", "attribution", "key_id")  # site.yaml's, and the key id
+_FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+_PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]*)\s*\}\}")
+_HEADING_ID = re.compile(r"<h([1-6])>(.*?)\s*\{#([a-z][a-z0-9-]*)\}</h\1>")
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+
+
+@dataclass(frozen=True)
+class PageText:
+    """A page as written, with its values put in: the title and the body as HTML."""
+
+    title: str
+    html: str
+
+
+def _front_matter(text: str, file: str) -> tuple[dict[str, Any] | None, str, list[Problem]]:
+    found = _FRONT_MATTER.match(text)
+    if not found:
+        return None, text, [Problem(file, "", "no front matter",
+                                    "start the file with '---', 'title: <title>', '---'")]
+    try:
+        meta = load_yaml(found.group(1))
+    except yaml.YAMLError as err:
+        return None, text, [Problem(file, "front matter", f"not valid YAML: {err}",
+                                    "fix the YAML between the '---' lines")]
+    if not isinstance(meta, dict):
+        return None, text, [Problem(file, "front matter", "must be a mapping", "write 'title: <title>'")]
+    return meta, text[found.end():], []
+
+
+def parse_page(slug: str, text: str, file: str) -> tuple[ContentPage | None, list[Problem]]:
+    """A page's front matter and body, checked: every problem names the file, the key and the fix."""
+    problems = []
+    if not SLUG_RE.match(slug):
+        problems.append(Problem(file, "", f"file name {slug!r} is not a kebab-case page slug",
+                                "rename the file to lower-case words joined by '-', e.g. press.md"))
+    meta, body, found = _front_matter(text.replace("\r\n", "\n"), file)
+    problems += found
+    if meta is None:
+        return None, problems
+    problems += [Problem(file, str(k), "unknown key", f"use only {', '.join(PAGE_KEYS)}")
+                 for k in meta if k not in PAGE_KEYS]
+    title = meta.get("title")
+    if not isinstance(title, str) or not title.strip():
+        problems.append(Problem(file, "title", "missing or empty",
+                                "add 'title: <title>' to the front matter"))
+    for name in sorted({m.group(1) for m in _PLACEHOLDER.finditer(f"{title} {body}")} - set(PLACEHOLDERS)):
+        problems.append(Problem(file, f"{{{{ {name} }}}}", "unknown placeholder",
+                                f"use one of {', '.join(PLACEHOLDERS)}"))
+    if problems:
+        return None, problems
+    return ContentPage(slug, " ".join(str(title).split()), body), []
+
+
+def _fill(text: str, values: Mapping[str, str]) -> str:
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+
+
+def render_page(page: ContentPage, values: Mapping[str, str]) -> PageText:
+    """The page's title and HTML with the build's values put in (as text: they are escaped)."""
+    body = _fill(page.body, {k: _escape_markdown(v) for k, v in values.items()})
+    html = _HEADING_ID.sub(r'<h\1 id="\3">\2</h\1>', _MARKDOWN.render(body))
+    return PageText(_fill(page.title, values), html)
+
+
+def _escape_markdown(value: str) -> str:
+    """A value read as plain text by the Markdown parser (a URL in the attribution stays text)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!<>&|~])", r"\\\1", value)
