@@ -218,17 +218,19 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .serve import make_server
+    from .serve import make_server, mount_path
 
+    base_path = mount_path(load_content(args.content).settings.base_url)
     try:  # first: a port in use fails before the build
-        server = make_server(args.out, port=args.port)
+        server = make_server(args.out, port=args.port, base_path=base_path)
     except OSError as err:
         say(f"error: cannot listen on 127.0.0.1:{args.port}: {err.strerror or err} "
             "(fix: pick another port with --port, or --port 0 for any free one)")
         return EXIT_PROBLEMS
     cmd_build(args)
     host, port = server.server_address[:2]
-    say(f"serving {args.out} at http://{host!s}:{port}/ (Ctrl-C stops)")
+    say(f"serving {args.out} at http://{host!s}:{port}{base_path} (as deployed, under the path of "
+        f"base_url; Ctrl-C stops)")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

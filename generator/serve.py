@@ -6,6 +6,7 @@ import functools
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -16,6 +17,29 @@ class _Handler(SimpleHTTPRequestHandler):
         ".pub": "text/plain; charset=utf-8",
         ".json": "application/json",
     }
+
+    base_path = "/"  # where the site is mounted, as deployed (the path of site.yaml's base_url)
+
+    def send_head(self) -> Any:
+        # Outside the base path there is nothing but the 404 page (as on GitHub Pages), and the
+        # host's root leads to the site: the 404 page's links, which start from the base path, work.
+        if not self.path.startswith(self.base_path):
+            if self.path.split("?", 1)[0] == "/":
+                self.send_response(302)
+                self.send_header("Location", self.base_path)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
+            self.send_error(404)
+            return None
+        return super().send_head()
+
+    def list_directory(self, path: Any) -> None:
+        self.send_error(404)  # a folder without index.html, as on GitHub Pages: no listing
+        return None
+
+    def translate_path(self, path: str) -> str:
+        return super().translate_path("/" + path[len(self.base_path):])
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         page = Path(str(self.directory)) / "404.html"
@@ -36,8 +60,16 @@ class _QuietHandler(_Handler):
         pass
 
 
+def mount_path(base_url: str) -> str:
+    """The path a site is deployed under, from its base URL: '/clausewatch/' or '/'."""
+    path = urlsplit(base_url).path.strip("/")
+    return f"/{path}/" if path else "/"
+
+
 def make_server(site_dir: Path, host: str = "127.0.0.1", port: int = 8000,
-                quiet: bool = False) -> ThreadingHTTPServer:
-    """`quiet`: no line per request on stderr (the preview prints them; tests need not)."""
-    handler = functools.partial(_QuietHandler if quiet else _Handler, directory=str(site_dir))
+                quiet: bool = False, base_path: str = "/") -> ThreadingHTTPServer:
+    """`quiet`: no line per request on stderr (the preview prints them; tests need not).
+    `base_path`: where the site is served, e.g. '/clausewatch/' (mount_path)."""
+    handler_class = type("Handler", (_QuietHandler if quiet else _Handler,), {"base_path": base_path})
+    handler = functools.partial(handler_class, directory=str(site_dir))
     return ThreadingHTTPServer((host, port), handler)

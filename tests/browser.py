@@ -101,21 +101,11 @@ class ServedSite:
 
 
 @contextmanager
-def serve_site(site: Path, base_path: str, root: Path) -> Iterator[ServedSite]:
-    """Serve `site` at `base_path` from a web root made in `root`, on a daemon thread.
-
-    Reuses generator.serve.make_server (same content types, 404 page for missing files); the
-    site is linked under the base path and its 404 page copied to the web root."""
+def serve_site(site: Path, base_path: str) -> Iterator[ServedSite]:
+    """Serve `site` at `base_path` with generator.serve.make_server, the preview's own server (same
+    content types, the 404 page for any missing path), on a daemon thread."""
     base_path = "/" + base_path.strip("/") + "/" if base_path.strip("/") else "/"
-    if base_path == "/":
-        webroot = site
-    else:
-        webroot = root
-        mount = webroot / base_path.strip("/")
-        mount.parent.mkdir(parents=True, exist_ok=True)
-        mount.symlink_to(site, target_is_directory=True)
-        shutil.copyfile(site / "404.html", webroot / "404.html")
-    server: ThreadingHTTPServer = make_server(webroot, port=0, quiet=True)
+    server: ThreadingHTTPServer = make_server(site, port=0, quiet=True, base_path=base_path)
     thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
     thread.start()
     try:

@@ -114,7 +114,7 @@ def served_site(committed_site: Path, tmp_path_factory: pytest.TempPathFactory) 
     from generator.content import load_content
 
     base_path = urlsplit(load_content(ROOT / "content").settings.base_url).path
-    with serve_site(committed_site, base_path, tmp_path_factory.mktemp("webroot")) as site:
+    with serve_site(committed_site, base_path) as site:
         yield site
 
 

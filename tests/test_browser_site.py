@@ -209,7 +209,7 @@ def sharded_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSit
     out = tmp_path_factory.mktemp("sharded-site") / "site"
     build(ROOT / "content", ROOT / "archive", out, documents_per_shard=SHARD_SIZE)
     base_path = urlsplit(load_content(ROOT / "content").settings.base_url).path
-    with serve_site(out, base_path, tmp_path_factory.mktemp("sharded-webroot")) as site:
+    with serve_site(out, base_path) as site:
         yield site
 
 
@@ -527,7 +527,7 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory, demo_signer: Signer) 
     assert verify_archive(root / "archive").ok
     build(root / "content", root / "archive", root / "site")
     ids = (str(first[0].version_id), str(second[0].version_id))
-    with serve_site(root / "site", base_path_of(root / "content"), root / "webroot") as served:
+    with serve_site(root / "site", base_path_of(root / "content")) as served:
         yield HostileSite(served, "acme/terms-of-service/", ids)
 
 
@@ -686,7 +686,7 @@ def test_permalinks_survive_a_new_version(project: Path, demo_signer: Signer, ne
     # In the browser: the old permalink with a clause anchor lands on that clause, and the old
     # version now leads to the new one.
     anchor = sorted(anchors[latest.id])[len(anchors[latest.id]) // 2]
-    with serve_site(site, base_path_of(content), project / "webroot") as served:
+    with serve_site(site, base_path_of(content)) as served:
         page, log = new_page()
         page.goto(served.url(f"{path}{latest.id}/#{anchor}"))
         expect(page.locator(f"#{anchor}")).to_be_attached()

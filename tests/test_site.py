@@ -177,9 +177,9 @@ def test_full_build_of_the_committed_archive(tmp_path: Path) -> None:
 
 
 @contextmanager
-def serving(site: Path, quiet: bool = True) -> Iterator[str]:
+def serving(site: Path, quiet: bool = True, base_path: str = "/") -> Iterator[str]:
     """The site served on 127.0.0.1 by the preview's server, in a thread; yields its origin."""
-    server = make_server(site, port=0, quiet=quiet)
+    server = make_server(site, port=0, quiet=quiet, base_path=base_path)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -190,20 +190,27 @@ def serving(site: Path, quiet: bool = True) -> Iterator[str]:
 
 @pytest.fixture
 def served(built: Path) -> Iterator[str]:
-    with serving(built) as origin:
+    with serving(built, base_path="/clausewatch/") as origin:  # as site.yaml's base_url deploys it
         yield origin
 
 
 def test_served_site_answers_pages_raw_files_and_404(served: str, project: Path) -> None:
     doc = load_archive(project / "archive").documents[0]
     with httpx.Client(base_url=served) as client:
-        assert client.get("/").status_code == 200
-        page = client.get(f"/{doc.key}/history/")
+        home = client.get("/")
+        assert home.status_code == 302 and home.headers["location"] == "/clausewatch/"
+        assert client.get("/clausewatch/").status_code == 200
+        page = client.get(f"/clausewatch/{doc.key}/history/")
         assert page.status_code == 200 and doc.latest.id in page.text
-        raw = client.get(f"/{doc.key}/{doc.latest.id}.md")
+        raw = client.get(f"/clausewatch/{doc.key}/{doc.latest.id}.md")
         assert raw.content == doc.latest.text_path.read_bytes()
-        missing = client.get("/no/such/page/")
-        assert missing.status_code == 404 and "Page not found" in missing.text
+        for path in ("/clausewatch/no/such/page/", "/no/such/page/", f"/{doc.key}/history/",
+                     "/clausewatch/assets/"):  # a folder without index.html: no listing
+            missing = client.get(path)
+            assert missing.status_code == 404 and "Page not found" in missing.text, path
+        # The 404 page's links start from the base path: its style sheet loads, wherever it is shown.
+        sheet = missing.text.split('rel="stylesheet" href="')[1].split('"')[0]
+        assert sheet.startswith("/clausewatch/") and client.get(sheet).status_code == 200
 
 
 def test_build_cli_reports_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
