@@ -20,7 +20,7 @@ from .archive import (
     parse_version,
     sha256_hex,
 )
-from .checklog import CHECKS_FILE, verify_check_log
+from .checklog import CHECKS_FILE, HEAD_FILE, verify_check_log
 from .model import VERSION_ID_RE, DocKey, Problem
 from .signing import SIGNATURE_SUFFIX, SigningError, parse_trusted_comment, read_public_key
 from .workers import can_fork, fork_map
@@ -226,6 +226,7 @@ class _Verifier:
                     self.fail(page_path, "raw page does not match the sha256/bytes in its version metadata",
                               "restore it from git history")
         self.report.problems += verify_check_log(directory, self.public_key)
+        self.report.signatures += (directory / HEAD_FILE).is_file()  # the log's signed head
         recorded = {p.stem for p in versions_dir.glob("*.json")}
         for folder in (versions_dir, directory / SNAPSHOTS_DIR):
             for path in sorted(folder.glob("*")) if folder.is_dir() else ():

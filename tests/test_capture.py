@@ -94,7 +94,8 @@ def test_first_unchanged_and_changed_captures(tmp_path: Path, server: LocalServe
     assert third.outcome == "new-version" and len(versions(tmp_path, "commercial-terms")) == 2
     outcomes = [c.outcome for c in read_checks(tmp_path / "archive/acme/commercial-terms")]
     assert outcomes == ["new-version", "unchanged", "new-version"]
-    assert verify_archive(tmp_path / "archive").ok
+    report = verify_archive(tmp_path / "archive")
+    assert report.ok and report.signatures == 2 * 2 + 2 + 1  # 2 versions (.md, .json), 2 raw pages, the log
 
 
 def test_not_modified_is_unchanged(tmp_path: Path, server: LocalServer, corpus: Path,
