@@ -21,7 +21,7 @@ from .model import DocKey, Problem, ProblemsError, SourcePage
 from .pipeline import build
 from .rewrites import REWRITES
 from .rules import Ruleset, load_ruleset
-from .signing import generate_key_pair, load_signer
+from .signing import PUBLISHED_KEY_IDS, generate_key_pair, load_signer
 from .verify import verify_archive
 
 if TYPE_CHECKING:
@@ -191,6 +191,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         say(f"FAIL {problem}")
     summary = (f"{report.documents} documents, {report.versions} versions, {report.snapshots} "
                f"snapshots, {report.signatures} signatures checked")
+    if report.key_id in PUBLISHED_KEY_IDS:
+        say(f"note: key {report.key_id} is the published demo key: the signatures show the files are "
+            "intact, not who signed them")
     if report.ok:
         print(f"{args.archive}: OK ({summary})")
         return EXIT_OK

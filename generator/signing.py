@@ -37,6 +37,11 @@ class Signer:
         return bytes(signature) + b"\n"
 
 
+# Keys whose secret half is published, so that their signatures show a file is intact as published,
+# not who signed it: the demo key of the committed sample archive (demo-key/).
+PUBLISHED_KEY_IDS = frozenset({"ABC4DDD0A75B7082"})
+
+
 def key_id_of(public_key: minisign.PublicKey) -> str:
     """The key id as the stock `minisign` prints it: a little-endian integer in hex."""
     return bytes(public_key._keynum_pk.key_id)[::-1].hex().upper()

@@ -17,6 +17,7 @@ from .checklog import Check
 from .model import SEVERITIES, Archive, ArchivedDocument, Content, DocKey, Finding, Rule, Version
 from .pages import PageText, render_page
 from .rules import Category, Ruleset
+from .signing import PUBLISHED_KEY_IDS
 from .summaries import Summary, summarize
 from .trackers import NO_RAW_PAGE, PageTrackers
 
@@ -258,6 +259,11 @@ class SiteView:
     @property
     def documents(self) -> tuple[DocumentView, ...]:
         return tuple(d for s in self.services for d in s.documents)
+
+    @property
+    def demo_key(self) -> bool:
+        """Signed with a key whose secret half is published: say so on every page."""
+        return self.key_id in PUBLISHED_KEY_IDS
 
     @functools.cached_property
     def pages(self) -> tuple[PageView, ...]:

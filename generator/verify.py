@@ -22,7 +22,7 @@ from .archive import (
 )
 from .checklog import CHECKS_FILE, HEAD_FILE, verify_check_log
 from .model import VERSION_ID_RE, DocKey, Problem
-from .signing import SIGNATURE_SUFFIX, SigningError, parse_trusted_comment, read_public_key
+from .signing import SIGNATURE_SUFFIX, SigningError, key_id_of, parse_trusted_comment, read_public_key
 from .workers import can_fork, fork_map
 
 LEFTOVER = "left by an interrupted capture: no version metadata names it, so it is not part of history"
@@ -37,6 +37,7 @@ class VerifyReport:
     versions: int = 0
     snapshots: int = 0
     signatures: int = 0
+    key_id: str = ""  # of the key the archive was checked against
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)  # harmless leftovers of an interrupted write
     verified: dict[Path, str] = field(default_factory=dict)  # signed file → its SHA-256, when all checked
@@ -290,6 +291,7 @@ def verify_archive(root: Path, public_key_path: Path | None = None,
         report.problems.append(Problem(str(key_path), "", str(err).removeprefix(f"{key_path}: "),
                                        "restore the archive's minisign.pub"))
         return report
+    report.key_id = key_id_of(public_key)
     verifier = _Verifier(public_key, report, known_good, known_files or {}, known_documents or {})
     # A document whose every check failed so far has a check log but no versions yet.
     logged = {p.parent for p in root.glob(f"*/*/{CHECKS_FILE}")}

@@ -12,11 +12,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from generator.archive import load_archive
+from generator.archive import ArchiveWriter, load_archive
 from generator.cli import main
+from generator.ota_import import import_corpus
 from generator.pipeline import build
 from generator.render import SiteOutputError
 from generator.serve import make_server
+from generator.signing import load_signer
 from generator.verify import verify_archive
 
 from .conftest import ROOT, tree_state
@@ -82,6 +84,23 @@ def test_document_pages_list_the_trackers_found_in_the_latest_raw_pages(project:
     build(project / "content", project / "archive", built)
     openai = _trackers_section(built, "openai/terms-of-service")
     assert "Not listed: its stored raw page failed verification." in openai and "evil.example" not in openai
+
+
+def test_a_site_signed_with_the_published_demo_key_says_so_on_every_page(
+        project: Path, built: Path, small_corpus: Path, key_pair: tuple[Path, Path],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # The demo key's secret half is in the repository: its signatures prove integrity, not origin.
+    notice = "This archive is signed with a demo key whose secret half is published"
+    pages = list(built.rglob("*.html"))
+    assert len(pages) > 50 and all(notice in p.read_text() for p in pages)
+    assert main(["verify", "--archive", str(project / "archive")]) == 0
+    assert "is the published demo key" in capsys.readouterr().err
+    own = project / "own"  # the same documents signed with a deployment's own key
+    import_corpus(small_corpus, ArchiveWriter(own / "archive", load_signer(key_pair[0])))
+    build(project / "content", own / "archive", own / "site")
+    assert not [p for p in (own / "site").rglob("*.html") if "demo key" in p.read_text()]
+    assert main(["verify", "--archive", str(own / "archive")]) == 0
+    assert "demo key" not in capsys.readouterr().err
 
 
 def test_version_page_shows_text_and_evidence(project: Path, built: Path) -> None:
