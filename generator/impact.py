@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -56,9 +57,16 @@ def compare(archive: Archive, before: FindingsOf, after: FindingsOf) -> list[Doc
     return impacts
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
+SUMMARY_LIMIT = 900_000  # bytes; GitHub drops a step summary over 1 MiB whole
+
+
 def _quote(text: str, limit: int = 160) -> str:
-    text = text.replace("|", "\\|").replace("`", "'")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """A captured clause as inert Markdown text in a table cell: third parties wrote it, so it adds no
+    link, image, tag or column, and it stays on one line."""
+    text = " ".join(text.split())
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text.replace("&", "&amp;"))
 
 
 def format_markdown(impacts: Sequence[DocumentImpact], base_rev: str, documents: int, note: str = "") -> str:
@@ -74,7 +82,20 @@ def format_markdown(impacts: Sequence[DocumentImpact], base_rev: str, documents:
                   "| change | rule | severity | clause |", "|---|---|---|---|"]
         for sign, findings in (("added", impact.added), ("removed", impact.removed)):
             lines += [f"| {sign} | `{f.rule_id}` | {f.severity} | {_quote(f.quote)} |" for f in findings]
-    return "\n".join(lines) + "\n"
+    return _capped(lines)
+
+
+def _capped(lines: list[str]) -> str:
+    """The report, cut at a line when it would outgrow a step summary, saying so at its end."""
+    kept: list[str] = []
+    size = 0
+    for index, line in enumerate(lines):
+        size += len(line.encode()) + 1
+        if size > SUMMARY_LIMIT:
+            return "\n".join([*kept, "", f"… {len(lines) - index} more lines left out: run "
+                               "`clausewatch rules impact` locally for the whole report."]) + "\n"
+        kept.append(line)
+    return "\n".join(kept) + "\n"
 
 
 def repository_root(path: Path) -> Path:

@@ -45,12 +45,23 @@ shard() {
   if [ "$status" -ne 0 ] && { [ "$status" -ne 1 ] || ! grep -q '^document  *outcome' "$report"; }; then
     die "clausewatch capture failed (exit status $status)"
   fi
+  # Every document failed (the network, the runner's address blocked, a key that does not sign):
+  # their checks are packed and committed below, but the run must show red, or nobody looks.
+  local captured failed all_failed
+  captured=$(awk 'found && $1 ~ /\// && ($2 == "new-version" || $2 == "unchanged") {n++} /^document  *outcome/ {found=1} END {print n+0}' "$report")
+  failed=$(awk 'found && $1 ~ /\// && !($2 == "new-version" || $2 == "unchanged") {n++} /^document  *outcome/ {found=1} END {print n+0}' "$report")
+  all_failed=false
+  if [ "$captured" -eq 0 ] && [ "$failed" -gt 0 ]; then all_failed=true; fi
   # What changed under archive/: new and modified files in a tar, deleted ones in a NUL list.
   git ls-files -z --deleted -- archive >"$out/deleted"
   git ls-files -z --modified --others --exclude-standard -- archive \
     | while IFS= read -r -d '' path; do if [ -e "$path" ]; then printf '%s\0' "$path"; fi; done \
     | tar --create --file "$out/archive.tar" --null --files-from=-
   echo "packed $(tar --list --file "$out/archive.tar" | wc -l) changed files into $out"
+  if [ "$all_failed" = true ]; then
+    echo "::error title=Every capture failed::all $failed documents of shard $shard failed; see the table above"
+    die "every document of shard $shard failed"
+  fi
 }
 
 commit() {
@@ -60,13 +71,18 @@ commit() {
     [ -f "$dir/archive.tar" ] || die "$dir: no archive.tar"
     # Only files under archive/, no absolute paths, no '..': the artifacts come from our own jobs,
     # but a tar is never trusted to write elsewhere.
-    if tar --list --file "$dir/archive.tar" | grep -Ev '^archive/' | grep -q . \
-       || tar --list --file "$dir/archive.tar" | grep -Eq '(^|/)\.\.(/|$)'; then
-      die "$dir/archive.tar: holds paths outside archive/"
-    fi
+    # The lists are read to the end before they are judged: `grep -q` stops at its first match,
+    # and under pipefail the writer it leaves behind (SIGPIPE) would turn the test false.
+    local listed outside
+    listed=$(tar --list --file "$dir/archive.tar")
+    outside=$(printf '%s\n' "$listed" | grep -Ev '^archive/|^$' || true)
+    outside+=$(printf '%s\n' "$listed" | grep -E '(^|/)\.\.(/|$)' || true)
+    [ -z "$outside" ] || die "$dir/archive.tar: holds paths outside archive/"
     tar --extract --file "$dir/archive.tar"
     if [ -s "$dir/deleted" ]; then
-      tr '\0' '\n' <"$dir/deleted" | grep -Ev '^archive/' | grep -q . && die "$dir/deleted: paths outside archive/"
+      outside=$(tr '\0' '\n' <"$dir/deleted" | grep -Ev '^archive/|^$' || true)
+      outside+=$(tr '\0' '\n' <"$dir/deleted" | grep -E '(^|/)\.\.(/|$)' || true)
+      [ -z "$outside" ] || die "$dir/deleted: paths outside archive/"
       xargs -0 rm -f -- <"$dir/deleted"
     fi
   done
@@ -77,8 +93,9 @@ commit() {
     git show HEAD:archive/minisign.pub >"$key"
     pinned=(--public-key "$key")
   fi
-  clausewatch verify "${pinned[@]}"
-  python3 scripts/commit_capture.py --push
+  # Verify runs the project's dependencies: never with the push token in its environment.
+  env -u CAPTURE_PUSH_TOKEN clausewatch verify "${pinned[@]}"
+  python3 scripts/commit_capture.py --push ${CAPTURE_BRANCH:+--branch "$CAPTURE_BRANCH"}
 }
 
 [ $# -gt 0 ] || die "usage: capture_job.sh plan N | shard I/N OUT | commit DIR..."

@@ -30,6 +30,7 @@ library only: it needs git, not the project.
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -195,22 +196,36 @@ def commit(work: Plan) -> list[str]:
     return made
 
 
+def _auth() -> list[str]:
+    """Git options that give this one command the push token of CAPTURE_PUSH_TOKEN, if set, as an
+    HTTP header (as actions/checkout does): the token is never written to .git/config, where the
+    project's code, run earlier in the job, could have read it."""
+    token = os.environ.get("CAPTURE_PUSH_TOKEN")
+    if not token:
+        return []
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    return ["-c", f"http.https://github.com/.extraheader=AUTHORIZATION: basic {basic}"]
+
+
 def push(remote: str, branch: str, attempts: int = 4) -> None:
     """Push HEAD to remote/branch; if the branch moved meanwhile, rebase the capture commits onto it."""
+    last = ""
     for attempt in range(1, attempts + 1):
-        if git("push", "--quiet", remote, f"HEAD:refs/heads/{branch}", check=False).returncode == 0:
+        pushed = git(*_auth(), "push", "--quiet", remote, f"HEAD:refs/heads/{branch}", check=False)
+        if pushed.returncode == 0:
             print(f"pushed to {remote} {branch}")
             return
+        last = pushed.stderr.strip()
         if attempt == attempts:
             break
-        print(f"push rejected, rebasing onto {remote}/{branch} (attempt {attempt})", file=sys.stderr)
-        rebase = git("pull", "--quiet", "--rebase", "--no-autostash", remote, branch, check=False)
+        print(f"push rejected ({last}), rebasing onto {remote}/{branch} (attempt {attempt})", file=sys.stderr)
+        rebase = git(*_auth(), "pull", "--quiet", "--rebase", "--no-autostash", remote, branch, check=False)
         if rebase.returncode != 0:
             git("rebase", "--abort", check=False)
             raise CommitError(f"cannot rebase the capture commits onto {remote}/{branch}: "
                               f"{rebase.stderr.strip()}")
         time.sleep(attempt)
-    raise CommitError(f"push to {remote} {branch} failed {attempts} times")
+    raise CommitError(f"push to {remote} {branch} failed {attempts} times; the last answer: {last}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -91,3 +91,21 @@ def test_impact_falls_back_to_the_rule_files_when_the_base_code_cannot_run(proje
     report = impact_report(project)
     assert "could not be run (broken at this revision): its rule files were read by the current" in report
     assert "0 findings added, 0 removed" in report
+
+
+def test_impact_report_quotes_captured_text_as_inert_markdown_and_fits_a_step_summary() -> None:
+    from generator.impact import SUMMARY_LIMIT, DocumentImpact, format_markdown
+    from generator.model import Finding
+
+    hostile = "See [this](https://evil.example) <img src=x onerror=alert(1)> a|b\n`x` & ![i](https://t.example/p.gif)"
+    finding = Finding("terminate-at-will", "high", "unilateral-termination", "c-1", hostile, 0, len(hostile))
+    impact = DocumentImpact("acme/terms-of-service", "2026-01-01T00-00-00Z", (finding,), ())
+    report = format_markdown([impact], "HEAD", 1)
+    row = next(line for line in report.splitlines() if line.startswith("| added"))
+    assert row.count(" | ") == 3  # four cells: the quote adds no column and no line
+    for inert in (r"\[this\]\(https://evil.example\)", r"\<img src=x onerror=alert\(1\)\>", r"a\|b",
+                  r"\`x\` &amp; \!\[i\]"):
+        assert inert in row, inert
+    many = [DocumentImpact(f"acme/doc-{i}", "2026-01-01T00-00-00Z", (finding,) * 50, ()) for i in range(400)]
+    big = format_markdown(many, "HEAD", 400)
+    assert len(big.encode()) <= SUMMARY_LIMIT + 200 and big.rstrip().endswith("for the whole report.")

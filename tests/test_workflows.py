@@ -58,8 +58,9 @@ PINS: dict[str, tuple[str | None, str, str]] = {
                                       "many public workflows and pin tables name it as v3.0.1"),
     "actions/deploy-pages": ("d6db90164ac5ed86f2b6aed7e0febac5b3c0c03e", "v4.0.5",
                              "many public workflows and pin tables name it as v4.0.5"),
-    "actions/cache": ("0c45773b623bea8c8e75f6c82b208c3cf94ea4f9", "v4.0.2",
-                      "many public workflows and pin tables name it as v4.0.2"),
+    # 4.2.0 or later: the cache service of older releases was shut down in 2025 (actions/cache #1509).
+    "actions/cache": ("5a3ec84eff668545956fd18022155c47e93e2684", "v4.2.3",
+                      "many public workflows (e.g. a Renovate pin table) name it as v4.2.3"),
 }
 USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<action>[\w.-]+/[\w.-]+)@(?P<ref>\S+)"
                   r"\s*(?:#\s*(?P<comment>.*))?$")
@@ -123,8 +124,9 @@ def test_least_privilege_and_no_untrusted_expansion() -> None:
                 # Values of the event reach scripts through env:, never expanded into the script.
                 assert "${{" not in step.get("run", ""), f"{path.name}: {name}: {step.get('name')}"
                 if str(step.get("uses", "")).startswith("actions/checkout@"):
-                    pushes = (path.name, name) == ("capture.yml", "commit")
-                    assert step["with"]["persist-credentials"] is pushes, f"{path.name}: {name}"
+                    # No job keeps the token on disk, not even the one that pushes: only its push
+                    # gets the token (scripts/commit_capture.py), never the project's code.
+                    assert step["with"]["persist-credentials"] is False, f"{path.name}: {name}"
     text = "\n".join(p.read_text() for p in WORKFLOWS)
     assert text.count("secrets.") == 1  # the signing key, in one place
     capture = load_workflow(ROOT / ".github" / "workflows" / "capture.yml")
@@ -134,6 +136,16 @@ def test_least_privilege_and_no_untrusted_expansion() -> None:
     assert capture["on"]["schedule"][0]["cron"].split()[0] not in ("0", "30")
     assert capture["concurrency"] == {"group": "capture", "cancel-in-progress": False}
     assert capture["jobs"]["commit"]["permissions"] == {"contents": "write"}
+    # Every job works on the tip the plan job found when the run started, not on the commit that
+    # triggered a run that may have waited in the queue.
+    plan_checkout = capture["jobs"]["plan"]["steps"][0]
+    assert plan_checkout["with"]["ref"] == "${{ github.ref }}"
+    for name in ("capture", "commit"):
+        assert capture["jobs"][name]["steps"][0]["with"]["ref"] == "${{ needs.plan.outputs.commit }}"
+    push = next(s for s in capture["jobs"]["commit"]["steps"] if s.get("id") == "commit")
+    assert push["env"]["CAPTURE_PUSH_TOKEN"] == "${{ github.token }}"
+    assert capture["jobs"]["keepalive"]["if"] == "${{ always() }}"
+    assert "actions/workflows/capture.yml/enable" in capture["jobs"]["keepalive"]["steps"][0]["run"]
     site = load_workflow(ROOT / ".github" / "workflows" / "site.yml")
     assert site["jobs"]["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
     assert site["jobs"]["build"]["permissions"] == {"contents": "read"}
@@ -256,9 +268,12 @@ def run_workflow(tmp_path: Path, origin: Path, env: Mapping[str, str], shards: i
     outs = []
     for index in count:
         runner = clone(origin, tmp_path / f"{name}-shard-{index}", env)
+        git(runner, "checkout", "-q", "--detach", env=env)  # as the workflow checks out the plan's commit
         outs.append(str(tmp_path / f"{name}-artifact-{index}"))
         job(runner, env, "shard", f"{index}/{shards}", outs[-1])
     committer = clone(origin, tmp_path / f"{name}-commit", env)
+    git(committer, "checkout", "-q", "--detach", env=env)
+    env = {**env, "CAPTURE_BRANCH": "main", "CAPTURE_PUSH_TOKEN": "a-token-only-github-would-read"}
     if while_committing is not None:  # someone pushes to main while the capture runs
         (while_committing / "README.md").write_text("edited meanwhile\n")
         git(while_committing, *HUMAN, "commit", "-q", "-am", "docs: edit", env=env)
@@ -378,6 +393,60 @@ def test_capture_workflow_end_to_end(tmp_path: Path, origin: Path, server: Local
     outcomes = [c.outcome for c in read_checks(fresh / "archive/acme/terms-of-service")]
     assert outcomes == ["new-version", "new-version"]
     assert git(fresh, "status", "--porcelain") == ""
+
+
+def test_a_shard_whose_every_document_failed_is_red_but_its_checks_are_packed(
+        tmp_path: Path, origin: Path, server: LocalServer, job_env: dict[str, str]) -> None:
+    for doc_type in ("terms-of-service", "privacy-policy", "cookie-policy"):
+        server.route(f"/{doc_type}", Reply(503, b"down"))
+    runner = clone(origin, tmp_path / "runner", job_env)
+    out = tmp_path / "out"
+    result = subprocess.run(["bash", "scripts/capture_job.sh", "shard", "1/1", str(out)], cwd=runner,
+                            env=job_env, capture_output=True, text=True, check=False)
+    assert result.returncode == 1 and "every document of shard 1/1 failed" in result.stderr
+    assert "::error title=Every capture failed::all 3 documents" in result.stdout
+    packed = subprocess.run(["tar", "--list", "--file", str(out / "archive.tar")], capture_output=True,
+                            text=True, check=True).stdout.split()
+    documents = ("terms-of-service", "privacy-policy", "cookie-policy")
+    logs = [f"archive/acme/{d}/checks.jsonl{suffix}" for d in documents for suffix in ("", ".minisig")]
+    assert sorted(packed) == sorted([*logs, "archive/minisign.pub"])  # a new archive's key comes too
+
+
+def test_commit_refuses_a_tar_with_paths_outside_the_archive_however_long(
+        tmp_path: Path, origin: Path, job_env: dict[str, str]) -> None:
+    # With `grep -q` ending the pipe early, pipefail used to turn this check false for long lists.
+    committer = clone(origin, tmp_path / "committer", job_env)
+    shard = tmp_path / "shard"
+    (shard / "scripts").mkdir(parents=True)
+    (shard / "scripts" / "commit_capture.py").write_text("print('replaced')\n")
+    for i in range(3000):
+        (shard / f"f{i}").write_text("x")
+    names = ["scripts/commit_capture.py", *(f"f{i}" for i in range(3000))]
+    subprocess.run(["tar", "--create", "--file", str(shard / "archive.tar"), *names], cwd=shard, check=True)
+    (shard / "deleted").write_bytes(b"")
+    result = subprocess.run(["bash", "scripts/capture_job.sh", "commit", str(shard)], cwd=committer,
+                            env=job_env, capture_output=True, text=True, check=False)
+    assert result.returncode == 1 and "holds paths outside archive/" in result.stderr
+    assert "replaced" not in (committer / "scripts" / "commit_capture.py").read_text()
+
+
+def test_a_failed_push_says_why_and_the_token_goes_only_in_a_header(
+        tmp_path: Path, job_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import commit_capture
+    finally:
+        sys.path.pop(0)
+    monkeypatch.delenv("CAPTURE_PUSH_TOKEN", raising=False)
+    assert commit_capture._auth() == []
+    monkeypatch.setenv("CAPTURE_PUSH_TOKEN", "t0ken")
+    header = commit_capture._auth()[1]
+    assert header.startswith("http.https://github.com/.extraheader=AUTHORIZATION: basic ")
+    assert "t0ken" not in header  # base64 of x-access-token:t0ken, as actions/checkout sends it
+    repo = fake_repo(tmp_path, job_env, {"README.md": "x\n"})
+    monkeypatch.chdir(repo)
+    with pytest.raises(commit_capture.CommitError, match=r"failed 1 times; the last answer: .*nowhere"):
+        commit_capture.push(str(tmp_path / "nowhere.git"), "main", attempts=1)
 
 
 # commit_capture.py refuses what must never be committed.
