@@ -21,6 +21,7 @@ from .clauses import split_clauses
 from .diff import diff_texts
 from .diffcodec import diff_from_json, diff_to_json
 from .diffmodel import TextDiff
+from .language import reads_as_english
 from .model import Archive, ArchivedDocument, DocKey, Finding, Rule, Version, read_version_text
 from .sitemodel import ChangeStats
 from .workers import can_fork, fork_map
@@ -33,6 +34,7 @@ PARALLEL_MIN_VERSIONS = 100  # below this, starting workers costs more than it s
 class DocumentResults:
     findings: dict[str, list[Finding]]  # version id → findings
     changes: dict[str, ChangeStats]  # version id → change against the previous version
+    unread: frozenset[str] = frozenset()  # version ids not analysed: not in English (language.py)
 
 
 def change_stats(diff: TextDiff) -> ChangeStats:
@@ -73,14 +75,15 @@ class _Worker:
         self.annotations = annotations
 
     def _analyze(self, job: _Job, version: Version, text: str, sha: str | None,
-                 seen: set[str]) -> list[Finding]:
-        """The version's findings; with a verified text, also its annotated HTML into the build
-        cache, where the pages stage takes it: the text is split into clauses once, not twice."""
+                 seen: set[str], english: bool = True) -> list[Finding]:
+        """The version's findings (none for a text the rules cannot read); with a verified text,
+        also its annotated HTML into the build cache, where the pages stage takes it: the text is
+        split into clauses once, not twice."""
         doc_type = job.doc.key.doc_type
         if self.cache is None or self.annotations is None or sha is None:
-            return self.analyzer.analyze(doc_type, text, seen)
+            return self.analyzer.analyze(doc_type, text, seen) if english else []
         clauses = split_clauses(text)
-        found = self.analyzer.analyze(doc_type, text, seen, clauses)
+        found = self.analyzer.analyze(doc_type, text, seen, clauses) if english else []
         titles, declared = self.annotations.titles, self.annotations.declared_url.get(job.doc.key)
         html = annotate(text, by_clause(found), version.url or declared, titles, clauses=clauses).html
         self.cache.put("text-html", text_html_key(sha, version.url, declared, found, titles), html)
@@ -93,8 +96,8 @@ class _Worker:
         """The document's entry: findings rows by text SHA-256, change sizes by "old new" SHA-256s."""
         entry = self.cache.get("results", self._key(job)) if self.cache else None
         if not (isinstance(entry, dict) and isinstance(entry.get("findings"), dict)
-                and isinstance(entry.get("changes"), dict)):
-            return {"findings": {}, "changes": {}}
+                and isinstance(entry.get("changes"), dict) and isinstance(entry.get("unread"), dict)):
+            return {"findings": {}, "changes": {}, "unread": {}}
         return entry
 
     def cached(self, job: _Job) -> DocumentResults | None:
@@ -110,13 +113,15 @@ class _Worker:
         versions = job.doc.versions
         return DocumentResults(
             {v.id: [_finding(r) for r in found[h]] for v, h in zip(versions, shas, strict=True)},
-            {v.id: ChangeStats(*changed[p]) for v, p in zip(versions[1:], pairs, strict=True)})
+            {v.id: ChangeStats(*changed[p]) for v, p in zip(versions[1:], pairs, strict=True)},
+            frozenset(v.id for v, h in zip(versions, shas, strict=True) if h in stored["unread"]))
 
     def compute(self, job: _Job) -> DocumentResults:
         findings: dict[str, list[Finding]] = {}
         changes: dict[str, ChangeStats] = {}
         stored = self._stored(job)
-        keep: dict[str, dict[str, Any]] = {"findings": {}, "changes": {}}  # of verified texts only
+        keep: dict[str, dict[str, Any]] = {"findings": {}, "changes": {}, "unread": {}}  # verified texts only
+        unread: set[str] = set()
         # What this document's clause wordings matched last time: a new version shares most of them.
         memo = self.cache.get("clause-matches", self._key(job)) if self.cache else None
         if isinstance(memo, dict):
@@ -125,9 +130,14 @@ class _Worker:
         previous: tuple[str, str | None] | None = None  # (text, sha if verified)
         for version, known in zip(job.doc.versions, job.hashes, strict=True):
             text = version.read_text()
+            english = reads_as_english(text)
+            if not english:
+                unread.add(version.id)
+                if known:
+                    keep["unread"][known] = True
             rows = stored["findings"].get(known) if known else None
             if rows is None:
-                found = self._analyze(job, version, text, known, seen)
+                found = self._analyze(job, version, text, known, seen, english)
                 rows = [_finding_row(f) for f in found]
             else:
                 found = [_finding(r) for r in rows]
@@ -151,7 +161,7 @@ class _Worker:
             self.cache.put("clause-matches", self._key(job), self.analyzer.remembered(seen))
         if self.cache and keep != stored:
             self.cache.put("results", self._key(job), keep)
-        return DocumentResults(findings, changes)
+        return DocumentResults(findings, changes, frozenset(unread))
 
 
 _worker: _Worker | None = None  # set before the pool forks: workers inherit it
@@ -203,6 +213,11 @@ def findings_by_version(results: Mapping[DocKey, DocumentResults]) -> dict[Versi
 
 def changes_by_version(results: Mapping[DocKey, DocumentResults]) -> dict[VersionKey, ChangeStats]:
     return {(key, vid): s for key, r in results.items() for vid, s in r.changes.items()}
+
+
+def unread_versions(results: Mapping[DocKey, DocumentResults]) -> frozenset[VersionKey]:
+    """The versions the rules did not read (not in English)."""
+    return frozenset((key, vid) for key, r in results.items() for vid in r.unread)
 
 
 class LazyDiffs(Mapping[VersionKey, TextDiff]):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from .analyze import analyze_markdown, check_examples
 from .archive import ArchiveWriter, load_archive
 from .content import load_content, missing_pages
+from .language import reads_as_english
 from .model import DocKey, Problem, ProblemsError, SourcePage
 from .pipeline import build
 from .rewrites import REWRITES
@@ -143,10 +144,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     documents = {d.key: d for d in archive.documents}
     for key in _selected(args, args.keys):
         version = documents[key].latest
-        findings = analyze_markdown(ruleset.rules, key.doc_type, version.read_text())
+        text = version.read_text()
+        english = reads_as_english(text)
+        findings = analyze_markdown(ruleset.rules, key.doc_type, text) if english else []
         if args.format == "json":
-            print(json.dumps({"document": str(key), "version": version.id,
+            print(json.dumps({"document": str(key), "version": version.id, "analysed": english,
                               "findings": [dataclasses.asdict(f) for f in findings]}))
+            continue
+        if not english:
+            print(f"{key} @ {version.id}: not analysed: the text is not in English, the only language "
+                  "the rules read")
             continue
         counts = {s: sum(f.severity == s for f in findings) for s in ("high", "medium", "low")}
         print(f"{key} @ {version.id}: {len(findings)} findings "

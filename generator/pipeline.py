@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import search
-from .analysis import Annotations, LazyDiffs, analyse_archive, changes_by_version, findings_by_version
+from .analysis import (
+    Annotations,
+    LazyDiffs,
+    analyse_archive,
+    changes_by_version,
+    findings_by_version,
+    unread_versions,
+)
 from .annotate import text_html_key
 from .api import SiteData, api_files
 from .archive import PUBLIC_KEY_FILE, load_archive
@@ -190,7 +197,7 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None,
     checks = {doc.key: read_checks(doc.directory) for doc in archive.documents}
     analysis = Analysis(findings_by_version(results), verified, changes_by_version(results), checks,
                         _summaries(archive, content_dir), LazyDiffs(archive, verified_sha, cache),
-                        latest_trackers(archive, verified_ok, cache))
+                        latest_trackers(archive, verified_ok, cache), unread_versions(results))
     site = build_site_view(content, archive, ruleset, analysis, key_id, documents_per_shard)
     gc.freeze()
     chrome = chrome_digest(code, content_dir, themes, f"{key_id} {documents_per_shard}")

@@ -60,6 +60,7 @@ class VersionView:
     findings_removed: tuple[Finding, ...] = ()
     checks_before: tuple[Check, ...] = ()  # checks after the previous version, up to this one
     trackers: PageTrackers = NO_RAW_PAGE  # found at build time; for the latest version only
+    analysed: bool = True  # False: not in English, so the rules did not read it (language.py)
 
     @property
     def id(self) -> str:
@@ -329,6 +330,7 @@ class Analysis:
     human_summaries: Mapping[DocKey, str] = field(default_factory=dict)  # rendered HTML
     diffs: Mapping[tuple[DocKey, str], Any] = field(default_factory=dict)  # diff.TextDiff per version
     trackers: Mapping[DocKey, PageTrackers] = field(default_factory=dict)  # of each latest version
+    unread: frozenset[tuple[DocKey, str]] = frozenset()  # versions not analysed: not in English
 
 
 def _finding_keys(findings: Sequence[Finding]) -> dict[FindingKey, Finding]:
@@ -340,21 +342,27 @@ def _versions(doc: ArchivedDocument, analysis: Analysis,
     ids = [v.id for v in doc.versions]
     views = []
     previous: dict[FindingKey, Finding] = {}
+    previous_read = False
     for i, v in enumerate(doc.versions):
         findings = tuple(analysis.findings.get((doc.key, v.id), ()))
         current = _finding_keys(findings)
         after = doc.versions[i - 1].captured_at if i else ""
         between = tuple(c for c in checks if after < c.checked_at <= v.captured_at)
+        read = (doc.key, v.id) not in analysis.unread
+        compared = read and previous_read  # flags are compared only between versions the rules read
+        added = sorted(current.keys() - previous.keys()) if compared else []
+        removed = sorted(previous.keys() - current.keys()) if compared else []
         views.append(VersionView(
             v, i + 1, ids[i - 1] if i else None, ids[i + 1] if i + 1 < len(ids) else None,
             findings=findings, verified=analysis.verified.get((doc.key, v.id)),
             change=analysis.changes.get((doc.key, v.id)),
-            findings_added=tuple(current[k] for k in sorted(current.keys() - previous.keys())) if i else (),
-            findings_removed=tuple(previous[k] for k in sorted(previous.keys() - current.keys())),
+            findings_added=tuple(current[k] for k in added),
+            findings_removed=tuple(previous[k] for k in removed),
             checks_before=between,
             trackers=analysis.trackers.get(doc.key, NO_RAW_PAGE) if i == len(ids) - 1 else NO_RAW_PAGE,
+            analysed=read,
         ))
-        previous = current
+        previous, previous_read = current, read
     return tuple(views)
 
 
@@ -384,7 +392,7 @@ def _document_view(content: Content, rules: dict[str, Rule], doc: ArchivedDocume
         key=doc.key, service_name=service_name, type_name=type_name,
         declared_urls=tuple(p.url for p in declaration.pages) if declaration else (),
         versions=versions, findings=findings,
-        summary=summarize(f"{service_name} {type_name}", latest.findings, rules),
+        summary=summarize(f"{service_name} {type_name}", latest.findings, rules, latest.analysed),
         human_summary_html=analysis.human_summaries.get(doc.key), checks=checks,
     )
 

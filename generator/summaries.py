@@ -32,7 +32,11 @@ def _join(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def summarize(title: str, findings: Sequence[Finding], rules: dict[str, Rule]) -> Summary:
+def summarize(title: str, findings: Sequence[Finding], rules: dict[str, Rule],
+              analysed: bool = True) -> Summary:
+    if not analysed:
+        return Summary((f"The rules did not read the {title}: its text is not in English, the only "
+                        "language they read. No flag here says nothing about what it allows.",), ())
     if not findings:
         return Summary((f"Our rules flag no provision of the {title}. That is not a clean bill of "
                         "health: rules only find what they were written to find.",), ())
