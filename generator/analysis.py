@@ -39,7 +39,7 @@ class DocumentResults:
 
 def change_stats(diff: TextDiff) -> ChangeStats:
     summary = diff.summary
-    return ChangeStats(summary.words_added, summary.words_removed, summary.percent_label)
+    return ChangeStats(summary.words_added, summary.words_removed, summary.percent_label, summary.words_moved)
 
 
 def _finding_row(f: Finding) -> list[Any]:

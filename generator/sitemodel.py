@@ -45,6 +45,7 @@ class ChangeStats:
     words_added: int
     words_removed: int
     percent_changed: str  # e.g. "12.3%", "<0.1%"
+    words_moved: int = 0  # in paragraphs moved elsewhere unchanged (not in added or removed)
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,16 @@ class VersionView:
         return str(text) if text else None
 
     @property
+    def formatting_only(self) -> bool:
+        """A change in which no word was added, removed or moved: only layout or markup."""
+        change = self.change
+        return self.version.kind == "change" and change is not None \
+            and change.words_added == change.words_removed == change.words_moved == 0
+
+    @property
     def kind_label(self) -> str:
+        if self.formatting_only:
+            return "formatting only"
         return {"first": "first capture", "change": "change",
                 "technical": "technical re-extraction"}[self.version.kind]
 
@@ -295,8 +305,10 @@ class SiteView:
         return search.merged_bundles([d.path for d in self.documents], self.search_shards)
 
     def recent(self, technical: bool, limit: int) -> list[RecentChange]:
+        """The newest changes in wording by the services, or (technical) the newest versions that
+        change no wording: re-extractions, and changes of layout only."""
         changes = [RecentChange(d, v) for d in self.documents for v in d.versions
-                   if (v.version.kind == "technical") == technical]
+                   if (v.version.kind == "technical" or v.formatting_only) == technical]
         changes.sort(key=lambda c: (c.version.version.captured_at, str(c.document.key)), reverse=True)
         return changes[:limit]
 

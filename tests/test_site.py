@@ -300,3 +300,22 @@ def test_preview_logs_requests_unless_quiet(built: Path, quiet: bool,
     with serving(built, quiet) as origin:
         assert httpx.get(f"{origin}/").status_code == 200
     assert ('"GET / HTTP/1.1" 200' in capfd.readouterr().err) is not quiet
+
+
+def test_a_change_of_layout_only_is_not_listed_as_a_change_by_the_service(committed_site: Path) -> None:
+    from generator.model import Version
+    from generator.sitemodel import ChangeStats, VersionView
+
+    home = (committed_site / "index.html").read_text()
+    wording, others = home.split('id="recent"')[1].split("Re-extractions and formatting")
+    others = others.split('id="services"')[0]
+    layout_only = 'href="chatgpt/privacy-policy/2026-07-21T07-00-21Z/changes/"'  # +0 / −0 words
+    assert layout_only not in wording and layout_only in others
+    assert "formatting only" in others
+    history = (committed_site / "chatgpt/privacy-policy/history/index.html").read_text()
+    assert "formatting only" in history
+    version = Version.__new__(Version)
+    object.__setattr__(version, "kind", "change")
+    moved = VersionView(version, 2, "a", None, change=ChangeStats(0, 0, "0%", words_moved=12))
+    assert not moved.formatting_only and moved.kind_label == "change"  # a paragraph moved: not layout
+    assert VersionView(version, 2, "a", None, change=ChangeStats(0, 0, "0%")).formatting_only
