@@ -120,12 +120,19 @@ class VersionView:
         return severity_counts(self.findings)
 
     @property
-    def wayback_url(self) -> str | None:
-        url = self.version.final_url or self.version.url
-        if not url:
-            return None
+    def source_urls(self) -> list[str]:
+        """The address(es) the text was captured from: the final URL after redirects when recorded,
+        else each declared page's."""
+        if self.version.final_url or self.version.url:
+            return [str(self.version.final_url or self.version.url)]
+        urls = (self.version.metadata or {}).get("urls")
+        return [str(u) for u in urls if isinstance(u, str)] if isinstance(urls, list) else []
+
+    @property
+    def wayback_urls(self) -> list[tuple[str, str]]:
+        """(source URL, the Wayback Machine's copy nearest the capture time), one per page."""
         stamp = self.version.captured_at.replace("-", "").replace(":", "").replace("T", "")[:14]
-        return f"https://web.archive.org/web/{stamp}/{url}"
+        return [(url, f"https://web.archive.org/web/{stamp}/{url}") for url in self.source_urls]
 
     def checks_summary(self) -> dict[str, int]:
         summary: dict[str, int] = {}

@@ -319,3 +319,22 @@ def test_a_change_of_layout_only_is_not_listed_as_a_change_by_the_service(commit
     moved = VersionView(version, 2, "a", None, change=ChangeStats(0, 0, "0%", words_moved=12))
     assert not moved.formatting_only and moved.kind_label == "change"  # a paragraph moved: not layout
     assert VersionView(version, 2, "a", None, change=ChangeStats(0, 0, "0%")).formatting_only
+
+
+def test_the_citation_names_the_source_addresses_and_each_page_has_its_wayback_link(
+        committed_site: Path) -> None:
+    import html as html_lib
+    import re
+
+    page = (committed_site / "chatgpt/privacy-policy/2026-07-25T07-00-24Z/index.html").read_text()
+    found = re.search(r'<textarea id="cite-text"[^>]*>(.*?)</textarea>', page, re.S)
+    assert found
+    citation = html_lib.unescape(found.group(1))
+    assert citation.startswith("OpenAI, “Privacy Policy” (ChatGPT), "
+                               "https://openai.com/policies/eu-privacy-policy/ and ")
+    assert "as captured 2026-07-25 07:00:24 UTC" in citation and "a published demo key" in citation
+    assert page.count("https://web.archive.org/web/20260725070024/https://openai.com/policies/") == 2
+    single = (committed_site / "openai/terms-of-service/2024-02-10T00-30-28Z/index.html").read_text()
+    found = re.search(r'<textarea id="cite-text"[^>]*>(.*?)</textarea>', single, re.S)
+    assert found and html_lib.unescape(found.group(1)).startswith(
+        "OpenAI, “Terms of Service”, https://openai.com/policies/terms-of-use, as captured")
