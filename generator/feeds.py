@@ -32,6 +32,7 @@ from .api import (
     severity_counts,
 )
 from .buildkeys import SITE, category_feed_group, doc_group, service_group
+from .markup import quote_text
 from .model import ArchivedDocument, DocKey, Finding, Version
 from .urls import (
     ALL_FEED_PATH,
@@ -165,7 +166,7 @@ def _kind_sentence(v: Version) -> str:
 
 
 def _quote(text: str) -> str:
-    text = " ".join(text.split())
+    text = quote_text(text)
     return text if len(text) <= QUOTE_CHARS else text[:QUOTE_CHARS - 1].rstrip() + "…"
 
 

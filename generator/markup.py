@@ -157,10 +157,34 @@ def _render_block(block: str, base_url: str) -> str:
         return markupfallback.render(block, base_url)
 
 
+_BREAK = re.compile(r"&lt;br\s*/?&gt;", re.I)
+_CODE = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)", re.S)
+
+
+_WRITTEN_BREAK = re.compile(r"<br\s*/?>", re.I)
+
+
+def quote_text(quote: str) -> str:
+    """A clause as quoted on one line: a `<br>` written in the text is the line break it stands
+    for, shown as a space, not as markup."""
+    return " ".join(_WRITTEN_BREAK.sub(" ", quote).split())
+
+
+def _line_breaks(html: str) -> str:
+    """`<br>` written in the text (the only way to break a line in a Markdown table cell, common in
+    Open Terms Archive's texts) as the line break it stands for; raw HTML stays escaped otherwise,
+    and code shows it as written."""
+    if "&lt;br" not in html and "&lt;BR" not in html:
+        return html
+    parts = _CODE.split(html)
+    return "".join(part if i % 2 else _BREAK.sub("<br>", part) for i, part in enumerate(parts))
+
+
 def render_markdown(text: str, base_url: str | None = None, heading_base: int | None = None) -> str:
-    """HTML for a version's text: raw HTML escaped, unsafe links dropped, images not loaded,
-    relative links resolved against base_url (the captured page's URL) or unlinked; with
-    heading_base, the text's headings start at that level."""
+    """HTML for a version's text: raw HTML escaped (but for line breaks), unsafe links dropped,
+    images not loaded, relative links resolved against base_url (the captured page's URL) or
+    unlinked; with heading_base, the text's headings start at that level."""
     base = base_url or ""
     html = "".join(_render_block(b, base if _reads_base(b) else "") for b in markdown_blocks(text))
+    html = _line_breaks(html)
     return _shift_headings(html, heading_base) if heading_base else html

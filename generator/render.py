@@ -19,6 +19,7 @@ from .archive import PUBLIC_KEY_FILE
 from .buildkeys import SITE, BuildKeys, category_group, doc_group, rule_group, service_group
 from .checklog import CHECKS_FILE, HEAD_FILE
 from .diffhtml import diff_segments
+from .markup import quote_text
 from .model import DocKey
 from .sitemodel import DocumentView, ServiceView, SiteView, VersionView
 from .workers import can_fork, fork_map
@@ -48,6 +49,7 @@ def make_environment(themes: list[Path], bytecode: Path | None = None) -> jinja2
                              auto_reload=False)
     env.globals["generator_version"] = __version__
     env.filters["diff_segments"] = diff_segments
+    env.filters["quote_text"] = quote_text
     return env
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from generator import markup, markupfallback
 from generator.markup import (
+    _line_breaks,
     _parser,
     _render_block,
     _rewrite,
@@ -144,7 +145,8 @@ def test_committed_archive_renders_the_same_block_by_block() -> None:
     texts = [f.read_text(encoding="utf-8") for f in sorted((ROOT / "archive").rglob("versions/*.md"))]
     assert len(texts) > 20
     for text in texts:
-        whole = _shift_headings(_rewrite(_parser.render(text), "https://service.example/terms"), 3)
+        rendered = _rewrite(_parser.render(text), "https://service.example/terms")
+        whole = _line_breaks(_shift_headings(rendered, 3))
         assert render_markdown(text, "https://service.example/terms", 3) == whole
 
 
@@ -227,7 +229,14 @@ def test_the_renderer_agrees_with_markdown_it_py_on_the_committed_archive() -> N
     texts = [f.read_text(encoding="utf-8") for f in sorted((ROOT / "archive").rglob("versions/*.md"))]
     for text in texts:
         base = "https://service.example/terms"
-        assert render_markdown(text, base) == markupfallback.render(text, base)
+        assert render_markdown(text, base) == _line_breaks(markupfallback.render(text, base))
+
+
+def test_a_line_break_written_in_a_table_cell_breaks_the_line_and_nothing_else_is_html() -> None:
+    # Open Terms Archive's texts break lines inside table cells with <br>, the only way Markdown has.
+    html = render_markdown("| a |\n|---|\n| x<br>y<BR/>z `<br>` |\n\n<br onclick=x> <b>b</b> <br />\n", None)
+    assert "<td>x<br>y<br>z <code>&lt;br&gt;</code></td>" in html
+    assert "<p>&lt;br onclick=x&gt; &lt;b&gt;b&lt;/b&gt; <br></p>" in html
 
 
 def test_an_autolink_inside_a_link_stays_text() -> None:

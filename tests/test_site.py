@@ -338,3 +338,13 @@ def test_the_citation_names_the_source_addresses_and_each_page_has_its_wayback_l
     found = re.search(r'<textarea id="cite-text"[^>]*>(.*?)</textarea>', single, re.S)
     assert found and html_lib.unescape(found.group(1)).startswith(
         "OpenAI, “Terms of Service”, https://openai.com/policies/terms-of-use, as captured")
+
+
+def test_line_breaks_written_in_table_cells_show_as_breaks_not_markup(committed_site: Path) -> None:
+    # 48 archived texts break lines in table cells with <br>; only diffs, which show the text as
+    # archived, may show it as written.
+    pages = [p for p in committed_site.rglob("*.html") if "changes" not in p.parts]
+    assert len(pages) > 300
+    assert [p for p in pages if "&lt;br" in p.read_text()] == []
+    text = (committed_site / "chatgpt/privacy-policy/2026-07-25T07-00-24Z/index.html").read_text()
+    assert text.count("<br>") > 10
