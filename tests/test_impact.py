@@ -77,7 +77,7 @@ def commit_engine(project: Path, edit: tuple[str, str, str]) -> None:
 def test_impact_runs_the_base_revisions_own_analysis_code(project: Path) -> None:
     # The base revision's code drops every liability finding; the rules are the same. A report that
     # read the base rules with the current code would show no change.
-    call = "analyze_markdown(ruleset.rules, key.doc_type, version.read_text())"
+    call = "analyze_markdown(ruleset.rules, key.doc_type, text)"
     commit_engine(project, ("commands.py", f"findings = {call}",
                             f"findings = [f for f in {call} if f.rule_id != 'excludes-liability']"))
     report = impact_report(project)
