@@ -314,6 +314,15 @@ def test_a_change_of_layout_only_is_not_listed_as_a_change_by_the_service(commit
     assert "formatting only" in others
     history = (committed_site / "chatgpt/privacy-policy/history/index.html").read_text()
     assert "formatting only" in history
+    changes = (committed_site / "chatgpt/privacy-policy/2026-07-21T07-00-21Z/changes/index.html").read_text()
+    assert "<strong>Formatting only:</strong>" in changes
+    # A printed diff is an exhibit: it names its permalink and both versions with their SHA-256.
+    doc = next(d for d in load_archive(ROOT / "archive").documents if str(d.key) == "chatgpt/privacy-policy")
+    index = [v.id for v in doc.versions].index("2026-07-21T07-00-21Z")
+    for version in doc.versions[index - 1:index + 1]:
+        assert version.sha256 in changes and version.id in changes
+    permalink = "https://clausewatch.github.io/clausewatch/chatgpt/privacy-policy/2026-07-21T07-00-21Z/changes/"
+    assert permalink in changes
     version = Version.__new__(Version)
     object.__setattr__(version, "kind", "change")
     moved = VersionView(version, 2, "a", None, change=ChangeStats(0, 0, "0%", words_moved=12))
