@@ -332,7 +332,8 @@ def version_view(versions: list[Path], index: int, kind: str) -> SimpleNamespace
     vid = versions[index].stem
     return SimpleNamespace(
         id=vid, path=f"mistral-ai/terms-of-service/{vid}/", captured=f"captured {vid}",
-        version=SimpleNamespace(kind=kind, captured_at=vid),
+        changes_path=f"mistral-ai/terms-of-service/{vid}/changes/", formatting_only=False,
+        version=SimpleNamespace(kind=kind, captured_at=vid, sha256=f"sha256-of-{vid}"),
         previous_id=versions[index - 1].stem if index else None,
         next_id=versions[index + 1].stem if index + 1 < len(versions) else None,
         findings_added=(), findings_removed=(),
