@@ -43,11 +43,11 @@ def change_stats(diff: TextDiff) -> ChangeStats:
 
 
 def _finding_row(f: Finding) -> list[Any]:
-    return [f.rule_id, f.severity, f.category, f.clause_id, f.quote, f.start, f.end]
+    return [f.rule_id, f.severity, f.category, f.clause_id, f.quote, f.start, f.end, f.lead_in]
 
 
 def _finding(row: list[Any]) -> Finding:
-    return Finding(row[0], row[1], row[2], row[3], row[4], int(row[5]), int(row[6]))
+    return Finding(row[0], row[1], row[2], row[3], row[4], int(row[5]), int(row[6]), str(row[7]))
 
 
 @dataclass(frozen=True)

@@ -162,15 +162,17 @@ class Analyzer:
             if clause.kind in UNANALYSED:
                 continue
             rules = self.matching(clause.text)
+            by_lead_in: tuple[Rule, ...] = ()  # matched only as read after the list's lead-in
             if clause.lead_in and self._after_lead_in.rules:
                 found = self._after_lead_in(after_lead_in(clause.lead_in, clause.text))
-                rules += tuple(r for r in found if r not in rules)
+                by_lead_in = tuple(r for r in found if r not in rules)
             if seen is not None:
                 seen.add(clause.text)
-            for rule in rules:
+            for rule in rules + by_lead_in:
                 if rule.applies(doc_type):
                     findings.append(Finding(rule.id, rule.severity, rule.category, clause.id, clause.text,
-                                            clause.start, clause.end))
+                                            clause.start, clause.end,
+                                            clause.lead_in if rule in by_lead_in else ""))
         return findings
 
 

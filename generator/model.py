@@ -280,3 +280,6 @@ class Finding:
     quote: str
     start: int  # offsets of the clause in the version's Markdown
     end: int
+    # For a list item flagged only as read after the sentence that introduces its list ("We may
+    # terminate your account if:"), that sentence: the quote alone would not say why.
+    lead_in: str = ""

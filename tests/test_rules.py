@@ -146,3 +146,9 @@ def test_list_items_are_read_after_their_lead_in_by_rules_that_ask_for_it() -> N
     assert not any(rule == "acceptance-by-use" and quote != lead_in for rule, quote in found)
     assert {r.id for r in RULES if r.lead_in} == {"excludes-liability", "terminate-at-will",
                                                   "remove-user-content"}
+    # A finding made only through the lead-in carries it, so that pages can show why it is flagged.
+    leads = {(f.rule_id, f.quote): f.lead_in for f in analyze_markdown(RULES, "terms-of-service", md)}
+    assert leads[("excludes-liability", "any delay caused by your bank.")] == "Acme is not liable for:"
+    item = "We may stop:\n\n- Acme may terminate your account at any time.\n"
+    own = analyze_markdown(RULES, "terms-of-service", item)
+    assert [(f.rule_id, f.lead_in) for f in own] == [("terminate-at-will", "")]  # flagged on its own words
