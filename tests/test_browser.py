@@ -150,3 +150,38 @@ def test_print_stylesheet_hides_the_site_navigation(kind: str, page: Page, serve
     page.emulate_media(media="print")
     assert navigation.is_hidden()
     assert page.locator("main h1").first.is_visible()
+
+
+def test_a_quote_is_checked_against_the_version_in_the_browser(new_page: NewPage,
+                                                                served_site: ServedSite) -> None:
+    # A journalist pastes a quote as it reached them (curly quotes, other spacing and case): it is
+    # found in its clause; a quote with one word changed is not found.
+    from generator.archive import load_archive
+    from generator.clauses import split_clauses
+
+    from .conftest import ROOT
+
+    doc = next(d for d in load_archive(ROOT / "archive").documents if str(d.key) == "openai/terms-of-service")
+    expected = next(c.id for c in split_clauses(doc.latest.read_text()) if "applicable taxes" in c.text)
+    page, log = new_page()
+    page.goto(served_site.url(f"{doc.key}/{doc.latest.id}/"))
+    form = page.locator("[data-quote-check]")
+    assert form.is_visible()
+    status = form.locator("[role=status]")
+
+    def check(quote: str) -> str:
+        form.locator("textarea").fill(quote)
+        form.locator("button").click()
+        return status.inner_text()
+
+    assert check("You’re   responsible for all applicable TAXES,\nand we’ll charge tax when required.") == \
+        f"Found in this version, in the clause {expected}."
+    assert status.locator("a").get_attribute("href") == f"#{expected}"
+    changed = "You're responsible for all applicable fees, and we'll charge tax when required."
+    assert check(changed).startswith("Not found in this version.")
+    # A finding's label inside the text is not part of the text it labels.
+    assert check("[high: Disputes are sent to arbitration instead of a court]").startswith("Not found")
+    assert not log.problems(())
+    off, _ = new_page(java_script_enabled=False)
+    off.goto(served_site.url(f"{doc.key}/{doc.latest.id}/"))
+    assert not off.locator("[data-quote-check]").is_visible()  # no dead form without JavaScript
