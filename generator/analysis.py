@@ -22,8 +22,7 @@ from .diff import diff_texts
 from .diffcodec import diff_from_json, diff_to_json
 from .diffmodel import TextDiff
 from .language import reads_as_english
-from .model import Archive, ArchivedDocument, DocKey, Finding, Rule, Version, read_version_text
-from .sitemodel import ChangeStats
+from .model import Archive, ArchivedDocument, ChangeStats, DocKey, Finding, Rule, Version, read_version_text
 from .workers import can_fork, fork_map
 
 VersionKey = tuple[DocKey, str]

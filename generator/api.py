@@ -30,7 +30,8 @@ from .analyze import Analyzer
 from .archive import PUBLIC_KEY_FILE
 from .buildkeys import SITE, doc_group
 from .checklog import Check, read_checks
-from .model import SEVERITIES, Archive, ArchivedDocument, Content, DocKey, Finding, Rule, Version
+from .language import reads_as_english
+from .model import SEVERITIES, Archive, ArchivedDocument, ChangeStats, Content, DocKey, Finding, Rule, Version
 from .rules import Ruleset
 from .urls import (
     ALL_FEED_PATH,
@@ -73,6 +74,8 @@ class SiteData:
     ruleset: Ruleset
     findings: Mapping[VersionRef, Sequence[Finding]] = field(default_factory=dict)
     checks: Mapping[DocKey, Sequence[Check]] = field(default_factory=dict)
+    unread: frozenset[VersionRef] = frozenset()  # versions not analysed: not in English (language.py)
+    changes: Mapping[VersionRef, ChangeStats] = field(default_factory=dict)  # against the previous one
 
     @property
     def base_url(self) -> str:
@@ -88,6 +91,26 @@ class SiteData:
 
     def findings_of(self, version: Version) -> Sequence[Finding]:
         return self.findings.get((version.key, version.id), ())
+
+    def analysed(self, version: Version) -> bool:
+        return (version.key, version.id) not in self.unread
+
+    def counts_of(self, version: Version) -> dict[str, int] | None:
+        """Severity counts, or None for a version the rules did not read (never a clean record)."""
+        return severity_counts(self.findings_of(version)) if self.analysed(version) else None
+
+    def changes_of(self, doc: ArchivedDocument, index: int,
+                   category: str | None = None) -> tuple[list[Finding], list[Finding]] | None:
+        """(added, removed) findings against the previous version; None when either was not read."""
+        v, prev = doc.versions[index], previous_version(doc, index)
+        if not self.analysed(v) or (prev is not None and not self.analysed(prev)):
+            return None
+        return finding_changes(self.findings_of(prev) if prev else None, self.findings_of(v), category)
+
+    def formatting_only(self, v: Version) -> bool:
+        change = self.changes.get((v.key, v.id))
+        return v.kind == "change" and change is not None \
+            and change.words_added == change.words_removed == change.words_moved == 0
 
     def service_name(self, slug: str) -> str:
         # An archived document whose declaration was removed keeps its history (as in sitemodel).
@@ -128,8 +151,20 @@ def analyze_versions(archive: Archive, ruleset: Ruleset, read: Callable[[Version
                      ) -> dict[VersionRef, tuple[Finding, ...]]:
     """Findings of every version (reads every text; 10-25 s for the sample archive on these machines)."""
     analyzer = Analyzer(ruleset.rules)
-    return {(v.key, v.id): tuple(analyzer.analyze(v.key.doc_type, read(v)))
-            for doc in archive.documents for v in doc.versions}
+    found: dict[VersionRef, tuple[Finding, ...]] = {}
+    for doc in archive.documents:
+        for v in doc.versions:
+            text = read(v)
+            english = reads_as_english(text)
+            found[v.key, v.id] = tuple(analyzer.analyze(v.key.doc_type, text)) if english else ()
+    return found
+
+
+def unread_versions(archive: Archive,
+                    read: Callable[[Version], str] = Version.read_text) -> frozenset[VersionRef]:
+    """The versions the rules cannot read (not in English)."""
+    return frozenset((v.key, v.id) for doc in archive.documents for v in doc.versions
+                     if not reads_as_english(read(v)))
 
 
 def load_site_data(content: Content, archive: Archive, ruleset: Ruleset,
@@ -138,7 +173,7 @@ def load_site_data(content: Content, archive: Archive, ruleset: Ruleset,
     checks = {doc.key: tuple(read_checks(doc.directory)) for doc in archive.documents}
     return SiteData(content, archive, ruleset,
                     analyze_versions(archive, ruleset) if findings is None else findings,
-                    {key: log for key, log in checks.items() if log})
+                    {key: log for key, log in checks.items() if log}, unread_versions(archive))
 
 
 # --- findings -----------------------------------------------------------------------------
@@ -174,7 +209,8 @@ def _finding_json(data: SiteData, f: Finding, page: str) -> dict[str, Any]:
     rule = data.rule(f.rule_id)
     return {"rule_id": f.rule_id, "rule_title": rule.title if rule else None, "severity": f.severity,
             "category": f.category, "clause_id": f.clause_id, "quote": f.quote, "start": f.start,
-            "end": f.end, "link": data.url(f"{page}#{f.clause_id}"), "rule": data.url(rule_path(f.rule_id))}
+            "end": f.end, "lead_in": f.lead_in or None, "link": data.url(f"{page}#{f.clause_id}"),
+            "rule": data.url(rule_path(f.rule_id))}
 
 
 def _version_links(data: SiteData, v: Version, first: bool) -> dict[str, str | None]:
@@ -188,10 +224,17 @@ def _version_links(data: SiteData, v: Version, first: bool) -> dict[str, str | N
 
 def _version_summary(data: SiteData, doc: ArchivedDocument, i: int) -> dict[str, Any]:
     v = doc.versions[i]
+    declared = (v.metadata or {}).get("urls")
+    urls = declared if isinstance(declared, list) else [v.url] if v.url else []
+    change = data.changes.get((v.key, v.id))
     return {"id": v.id, "number": i + 1, "captured_at": v.captured_at, "kind": v.kind,
-            "technical": v.technical, "sha256": v.sha256, "bytes": v.bytes, "url": v.url,
+            "technical": v.technical, "formatting_only": data.formatting_only(v), "sha256": v.sha256,
+            "bytes": v.bytes, "url": v.url, "urls": urls,
             "final_url": v.final_url, "http_status": v.http_status,
-            "severity_counts": severity_counts(data.findings_of(v)),
+            "words": None if change is None else {
+                "added": change.words_added, "removed": change.words_removed, "moved": change.words_moved,
+                "percent_changed": change.percent_changed},
+            "analysed": data.analysed(v), "severity_counts": data.counts_of(v),
             "links": _version_links(data, v, first=i == 0)}
 
 
@@ -222,8 +265,9 @@ def version_json(data: SiteData, doc: ArchivedDocument, i: int) -> dict[str, Any
     page = version_path(v.key, v.id)
     findings = data.findings_of(v)
     changes = None
-    if prev:
-        added, removed = finding_changes(data.findings_of(prev), findings)
+    compared = data.changes_of(doc, i)
+    if prev and compared is not None:
+        added, removed = compared
         changes = {"previous": prev.id,
                    "added": [_finding_json(data, f, page) for f in added],
                    "removed": [_finding_json(data, f, version_path(v.key, prev.id)) for f in removed]}
@@ -250,7 +294,7 @@ def document_json(data: SiteData, doc: ArchivedDocument) -> dict[str, Any]:
             "version_count": len(doc.versions),
             "versions": [_version_summary(data, doc, i) for i in range(len(doc.versions))],
             "latest": {"id": latest.id, "captured_at": latest.captured_at,
-                       "severity_counts": severity_counts(data.findings_of(latest)),
+                       "analysed": data.analysed(latest), "severity_counts": data.counts_of(latest),
                        "findings": [_finding_json(data, f, page) for f in data.findings_of(latest)]},
             "checks": _checks_json(data, key, data.checks.get(key, ())),
             "links": {"self": data.url(document_api_path(key)), "page": data.url(document_path(key)),
@@ -265,7 +309,7 @@ def index_json(data: SiteData) -> dict[str, Any]:
         documents.append({
             **_names(data, doc.key), "latest_version": doc.latest.id,
             "latest_captured_at": doc.latest.captured_at, "version_count": len(doc.versions),
-            "severity_counts": severity_counts(data.findings_of(doc.latest)),
+            "analysed": data.analysed(doc.latest), "severity_counts": data.counts_of(doc.latest),
             "links": {"api": data.url(document_api_path(doc.key)),
                       "page": data.url(document_path(doc.key)), "history": data.url(history_path(doc.key)),
                       "feed": data.url(document_feed_path(doc.key))}})

@@ -27,9 +27,7 @@ from . import __version__
 from .api import (
     KIND_LABELS,
     SiteData,
-    finding_changes,
     previous_version,
-    severity_counts,
 )
 from .buildkeys import SITE, category_feed_group, doc_group, service_group
 from .markup import quote_text
@@ -153,12 +151,17 @@ def _time(iso: str) -> str:
 
 
 def entry_title(data: SiteData, v: Version) -> str:
-    title = data.title(v.key)
-    return {"first": f"{title}: first capture", "change": f"{title} changed",
-            "technical": f"{title}: technical re-extraction"}[v.kind]
+    """Distinct for each version of a document: its kind and its date."""
+    title, day = data.title(v.key), v.captured_at[:16].replace("T", " ") + " UTC"  # two a day happen
+    if data.formatting_only(v):
+        return f"{title}: formatting changed on {day}"
+    return {"first": f"{title}: first capture, {day}", "change": f"{title} changed on {day}",
+            "technical": f"{title}: technical re-extraction, {day}"}[v.kind]
 
 
-def _kind_sentence(v: Version) -> str:
+def _kind_sentence(v: Version, formatting_only: bool = False) -> str:
+    if formatting_only:
+        return "Only the layout or markup of the text changed: no word was added, removed or moved."
     return {"first": "First capture of this document.",
             "change": "The text of the document changed.",
             "technical": "Technical re-extraction: the same capture's text was extracted again (new "
@@ -174,7 +177,9 @@ def _finding_lines(data: SiteData, label: str, findings: Sequence[Finding]) -> l
     lines = []
     for f in findings[:LISTED_FINDINGS]:
         rule = data.rule(f.rule_id)
-        lines.append(f"{label} [{f.severity}] {rule.title if rule else f.rule_id}: “{_quote(f.quote)}”")
+        title = rule.title if rule else f.rule_id
+        context = f" (an item of the list introduced by “{_quote(f.lead_in)}”)" if f.lead_in else ""
+        lines.append(f"{label} [{f.severity}] {title}{context}: “{_quote(f.quote)}”")
     if len(findings) > LISTED_FINDINGS:
         lines.append(f"… and {len(findings) - LISTED_FINDINGS} more {label.lower().rstrip(':')} findings.")
     return lines
@@ -198,20 +203,23 @@ def _clause_category(data: SiteData, slug: str) -> FeedCategory:
 def version_entry(data: SiteData, doc: ArchivedDocument, index: int) -> FeedEntry:
     """The entry of one version in the archive, service and document feeds."""
     v, prev = doc.versions[index], previous_version(doc, index)
-    findings = data.findings_of(v)
-    counts = severity_counts(findings)
+    counts = data.counts_of(v)
     size = f"Text: {v.bytes:,} bytes"
     if prev:
         size += f" ({v.bytes - prev.bytes:+,} bytes)".replace("-", "−")
-    tally = (f"Findings: {counts['total']} ({counts['high']} high, {counts['medium']} medium, "
-             f"{counts['low']} low)")
-    lines = [f"{_kind_sentence(v)} Captured {_time(v.captured_at)}, version {v.id}.",
+    lines = [f"{_kind_sentence(v, data.formatting_only(v))} Captured {_time(v.captured_at)}, version {v.id}.",
              f"{size}, SHA-256 {v.sha256}."]
     added: list[Finding] = []
     removed: list[Finding] = []
-    if prev:
-        added, removed = finding_changes(data.findings_of(prev), findings)
-        tally += f"; +{len(added)} / −{len(removed)} compared with the previous version"
+    if counts is None:
+        tally = "Not analysed: the text is not in English, the only language the rules read"
+    else:
+        tally = (f"Findings: {counts['total']} ({counts['high']} high, {counts['medium']} medium, "
+                 f"{counts['low']} low)")
+        compared = data.changes_of(doc, index)
+        if prev and compared is not None:
+            added, removed = compared
+            tally += f"; +{len(added)} / −{len(removed)} compared with the previous version"
     lines.append(tally + ".")
     lines += _finding_lines(data, "Added:", added) + _finding_lines(data, "Removed:", removed)
     changed = sorted({f.category for f in added + removed})
@@ -227,9 +235,10 @@ def category_entry(data: SiteData, doc: ArchivedDocument, index: int, slug: str)
     """The entry of one version in a category's feed, or None if that category's findings did not
     change (a first capture counts as a change when it has findings of the category)."""
     v, prev = doc.versions[index], previous_version(doc, index)
-    added, removed = finding_changes(data.findings_of(prev) if prev else None, data.findings_of(v), slug)
-    if not added and not removed:
+    found = data.changes_of(doc, index, slug)
+    if not found or not (found[0] or found[1]):
         return None
+    added, removed = found
     category = _clause_category(data, slug)
     compared = "compared with the previous version" if prev else "in the first capture of this document"
     lines = [f"+{len(added)} / −{len(removed)} findings of “{category.label}” {compared}.",
@@ -272,9 +281,10 @@ def category_selections(data: SiteData, limit: int = FEED_LIMIT) -> Selection:
     for doc, i in _newest_first(data.archive.documents):
         if not open_slugs:
             break
-        prev = previous_version(doc, i)
-        added, removed = finding_changes(data.findings_of(prev) if prev else None,
-                                         data.findings_of(doc.versions[i]))
+        compared = data.changes_of(doc, i)
+        if compared is None:  # a version the rules did not read changes no category's findings
+            continue
+        added, removed = compared
         for slug in {f.category for f in added + removed} & open_slugs:
             chosen[slug].append((doc, i))
             if len(chosen[slug]) == limit:

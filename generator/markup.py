@@ -162,12 +162,14 @@ _CODE = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)", re.S)
 
 
 _WRITTEN_BREAK = re.compile(r"<br\s*/?>", re.I)
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")  # soft hyphen, zero-width, BOM
 
 
 def quote_text(quote: str) -> str:
     """A clause as quoted on one line: a `<br>` written in the text is the line break it stands
-    for, shown as a space, not as markup."""
-    return " ".join(_WRITTEN_BREAK.sub(" ", quote).split())
+    for, shown as a space, not as markup; invisible characters (which break a reader's search for
+    the words) are left out."""
+    return " ".join(_INVISIBLE.sub("", _WRITTEN_BREAK.sub(" ", quote)).split())
 
 
 def _line_breaks(html: str) -> str:

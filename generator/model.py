@@ -272,6 +272,16 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class ChangeStats:
+    """How much a version changed against the previous one, in words."""
+
+    words_added: int
+    words_removed: int
+    percent_changed: str  # e.g. "12.3%", "<0.1%"
+    words_moved: int = 0  # in paragraphs moved elsewhere unchanged (not in added or removed)
+
+
+@dataclass(frozen=True)
 class Finding:
     rule_id: str
     severity: Severity

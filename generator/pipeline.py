@@ -210,7 +210,8 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None,
     watch.lap("pages")
     indexing = SearchIndexing(site, writer, workers, progress)
     progress("writing feeds, JSON data and the sitemap")
-    data = SiteData(content, archive, ruleset, findings=analysis.findings, checks=analysis.checks)
+    data = SiteData(content, archive, ruleset, findings=analysis.findings, checks=analysis.checks,
+                    unread=analysis.unread, changes=analysis.changes)
     selections = category_selections(data)
     keys = with_category_feeds(keys, selections, data.newest_capture())
     files = {**feed_files(data, selections=selections), **api_files(data),

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import search, urls
 from .checklog import Check
-from .model import SEVERITIES, Archive, ArchivedDocument, Content, DocKey, Finding, Rule, Version
+from .model import SEVERITIES, Archive, ArchivedDocument, ChangeStats, Content, DocKey, Finding, Rule, Version
 from .pages import PageText, render_page
 from .rules import Category, Ruleset
 from .signing import PUBLISHED_KEY_IDS
@@ -38,14 +38,6 @@ def severity_counts(findings: Sequence[Finding]) -> dict[str, int]:
     for s in SEVERITIES:
         counts[s] = sum(f.severity == s for f in findings)
     return counts
-
-
-@dataclass(frozen=True)
-class ChangeStats:
-    words_added: int
-    words_removed: int
-    percent_changed: str  # e.g. "12.3%", "<0.1%"
-    words_moved: int = 0  # in paragraphs moved elsewhere unchanged (not in added or removed)
 
 
 @dataclass(frozen=True)

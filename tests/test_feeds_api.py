@@ -7,11 +7,12 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from generator.api import SiteData, analyze_versions, build_api, load_site_data
+from generator.api import SiteData, analyze_versions, build_api, load_site_data, unread_versions
 from generator.archive import load_archive
 from generator.checklog import Check
 from generator.content import load_content
@@ -39,7 +40,8 @@ def data() -> SiteData:
     content = load_content(ROOT / "content")
     archive = load_archive(ROOT / "archive")
     ruleset = load_ruleset(ROOT / "content", {t.slug for t in content.document_types})
-    return SiteData(content, archive, ruleset, analyze_versions(archive, ruleset))
+    return SiteData(content, archive, ruleset, analyze_versions(archive, ruleset),
+                    unread=unread_versions(archive))
 
 
 @pytest.fixture(scope="module")
@@ -117,8 +119,11 @@ def test_archive_feed_holds_the_newest_versions_labelled(data: SiteData, feeds: 
     for entry in entries:
         v, title = by_id[_text(entry, "id")], _text(entry, "title")
         kinds.add(v.kind)
-        suffix = {"first": ": first capture", "change": " changed", "technical": ": technical re-extraction"}
-        assert title.endswith(suffix[v.kind]) and title.startswith(data.service_name(v.key.service))
+        day = v.captured_at[:16].replace("T", " ") + " UTC"  # each title names its capture time
+        suffix = {"first": f": first capture, {day}", "change": f" changed on {day}",
+                  "technical": f": technical re-extraction, {day}"}
+        assert title.endswith(suffix[v.kind]) or title.endswith(f": formatting changed on {day}"), title
+        assert title.startswith(data.service_name(v.key.service))
         assert v.kind in {c.get("term") for c in entry.findall(A + "category")}
         link = next(x.get("href") for x in entry.findall(A + "link") if x.get("rel") == "alternate")
         assert link == base + f"{v.key}/{v.id}/" + ("" if v.kind == "first" else "changes/")
@@ -136,12 +141,14 @@ def test_category_feeds_list_the_versions_whose_findings_changed(data: SiteData,
         expected: list[tuple[str, str, int, int]] = []
         for doc in data.archive.documents:
             before: set[tuple[str, str]] = set()
+            read_before = True
             for v in doc.versions:
                 now = {(f.rule_id, f.clause_id) for f in data.findings_of(v) if f.category == category.slug}
-                if now != before:
+                read = data.analysed(v)  # no entry into or out of a version the rules could not read
+                if now != before and read and read_before:
                     expected.append((v.captured_at, base + f"{doc.key}/{v.id}/#category-{category.slug}",
                                      len(now - before), len(before - now)))
-                before = now
+                before, read_before = now, read
         expected.sort(key=lambda e: (e[0], e[1]), reverse=True)
         entries = ET.fromstring(feeds[f"feeds/categories/{category.slug}.xml"]).findall(A + "entry")
         assert [_text(e, "id") for e in entries] == [e[1] for e in expected[:FEED_LIMIT]]
@@ -186,7 +193,7 @@ def test_captured_and_declared_text_stays_escaped_text(data: SiteData) -> None:
 def _links(value: Any) -> Iterator[str]:
     if isinstance(value, dict):
         for key, item in value.items():
-            if key in ("source", "snapshots", "declared_urls", "url", "final_url"):
+            if key in ("source", "snapshots", "declared_urls", "url", "urls", "final_url"):
                 continue  # addresses of the captured pages, not of this site
             yield from _links(item)
     elif isinstance(value, list):
@@ -226,14 +233,15 @@ def test_json_api_files_parse_link_inside_the_site_and_count_the_archive(
         document = json.loads(api[f"api/{doc.key}.json"])
         assert [v["id"] for v in document["versions"]] == [v.id for v in doc.versions]
         latest = data.findings_of(doc.latest)
-        counts = document["latest"]["severity_counts"]
+        counts = document["latest"]["severity_counts"] or {"total": 0}  # None: not analysed
         assert counts["total"] == len(latest) == len(document["latest"]["findings"])
         for finding, expect in zip(document["latest"]["findings"], latest, strict=True):
             assert finding["link"] == f"{base}{doc.key}/{doc.latest.id}/#{expect.clause_id}"
         for i, v in enumerate(doc.versions):
             version = json.loads(api[f"api/{doc.key}/{v.id}.json"])
             assert version["sha256"] == v.sha256 and version["kind"] == v.kind
-            assert (version["finding_changes"] is None) == (i == 0)
+            compared = data.analysed(v) and (i == 0 or data.analysed(doc.versions[i - 1]))
+            assert (version["finding_changes"] is None) == (i == 0 or not compared)
             assert version["links"]["md"] == f"{base}{doc.key}/{v.id}.md"
     assert {"id", "title", "category", "severity", "explanation", "statutes"} <= set(rules["rules"][0])
 
@@ -299,3 +307,46 @@ def test_document_json_summarises_the_check_log(data: SiteData) -> None:
     assert checks["last_success"] == "2026-01-01T00:00:00Z"
     assert checks["log"] == f"{data.base_url}{doc.key}/checks.jsonl"
     assert json.loads(api[f"api/{data.archive.documents[1].key}.json"])["checks"] is None
+
+
+def test_feeds_and_data_say_not_analysed_and_show_no_removals_for_text_the_rules_cannot_read(
+        data: SiteData, api: dict[str, bytes], feeds: dict[str, bytes]) -> None:
+    # Telegram's terms are served in German since 2023-10-19 (tests/test_language.py).
+    doc = json.loads(api["api/telegram/terms-of-service.json"])
+    assert doc["latest"]["analysed"] is False and doc["latest"]["severity_counts"] is None
+    switch = json.loads(api["api/telegram/terms-of-service/2023-10-19T00-34-30Z.json"])
+    assert switch["analysed"] is False and switch["finding_changes"] is None
+    for path, body in feeds.items():
+        for entry in ET.fromstring(body).findall(A + "entry"):
+            if "telegram/terms-of-service/20" in (_text(entry, "id") or "") and \
+                    (_text(entry, "id") or "").split("/")[-2] >= "2023-10-19":
+                assert path == "feeds/all.xml" or not path.startswith("feeds/categories/"), path
+                assert "Not analysed: the text is not in English" in (_text(entry, "summary") or "")
+
+
+def test_data_and_feeds_carry_lead_ins_urls_word_counts_and_distinct_titles(
+        data: SiteData, api: dict[str, bytes], feeds: dict[str, bytes]) -> None:
+    openai = json.loads(api["api/openai/terms-of-service.json"])
+    leads = [f for f in openai["latest"]["findings"] if f["lead_in"]]
+    assert leads and all(f["lead_in"].endswith(":") for f in leads)
+    assert all(f["lead_in"] is None for f in openai["latest"]["findings"] if f not in leads)
+    grok = json.loads(api["api/grok/privacy-policy/2025-11-25T00-34-43Z.json"])
+    assert grok["url"] is None and len(grok["urls"]) == 2
+    for doc in data.archive.documents:
+        entries = ET.fromstring(feeds[f"feeds/{doc.key}.xml"]).findall(A + "entry")
+        titles = [_text(e, "title") for e in entries]
+        assert len(set(titles)) == len(titles), doc.key
+    summaries = " ".join(_text(e, "summary") or "" for body in feeds.values()
+                         for e in ET.fromstring(body).findall(A + "entry"))
+    assert "(an item of the list introduced by “" in summaries
+
+
+def test_the_built_data_gives_word_counts_and_flags_formatting_only_changes(committed_site: Path) -> None:
+    # Word counts come from the build's diffs (SiteData.changes), so this reads the built files.
+    layout = json.loads((committed_site / "api/chatgpt/privacy-policy/2026-07-21T07-00-21Z.json").read_text())
+    assert layout["formatting_only"] is True and layout["words"]["added"] == layout["words"]["removed"] == 0
+    switch = json.loads((committed_site / "api/telegram/terms-of-service/2023-10-19T00-34-30Z.json")
+                        .read_text())
+    assert switch["words"]["removed"] > 1000 and switch["formatting_only"] is False  # into German
+    feed = (committed_site / "feeds/chatgpt/privacy-policy.xml").read_text()
+    assert "ChatGPT Privacy Policy: formatting changed on 2026-07-21 07:00 UTC" in feed

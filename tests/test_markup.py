@@ -239,6 +239,13 @@ def test_a_line_break_written_in_a_table_cell_breaks_the_line_and_nothing_else_i
     assert "<p>&lt;br onclick=x&gt; &lt;b&gt;b&lt;/b&gt; <br></p>" in html
 
 
+def test_quotes_read_as_one_line_of_visible_text() -> None:
+    from generator.markup import quote_text
+
+    assert quote_text("Changes.\ufeff\ufeff We may<br>change  these<BR />terms\u2060 any\u00adtime.") == \
+        "Changes. We may change these terms anytime."
+
+
 def test_an_autolink_inside_a_link_stays_text() -> None:
     # Found by fuzzing: markdown-it nests the two links, which HTML forbids.
     html = render_markdown("[read <https://other.example/> now](/terms) and <https://a.example/>\n",
