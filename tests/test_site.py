@@ -303,8 +303,7 @@ def test_preview_logs_requests_unless_quiet(built: Path, quiet: bool,
 
 
 def test_a_change_of_layout_only_is_not_listed_as_a_change_by_the_service(committed_site: Path) -> None:
-    from generator.model import Version
-    from generator.model import ChangeStats
+    from generator.model import ChangeStats, Version
     from generator.sitemodel import VersionView
 
     home = (committed_site / "index.html").read_text()
