@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
@@ -24,7 +25,11 @@ import orjson
 
 ENV_VAR = "CLAUSEWATCH_CACHE_DIR"
 _PACKAGE = Path(__file__).resolve().parent
-_LIBRARIES = ("markdown-it-py", "jinja2", "pagefind", "pagefind-bin", "py-minisign", "pyyaml")
+# Every library whose version can change what a build writes (an upgrade must not pass for "nothing
+# changed"): renderers, templates, diff, trackers, JSON, signatures, search.
+_LIBRARIES = ("markdown-it-py", "markdown-it-pyrs-abi3", "mdit-py-plugins", "jinja2", "markupsafe", "lxml",
+              "cssselect", "publicsuffixlist", "cydifflib", "orjson", "pagefind", "pagefind-bin",
+              "py-minisign", "pyyaml")
 
 
 class CacheLocationError(Exception):
@@ -66,7 +71,7 @@ def files_digest(paths: Iterable[Path], root: Path) -> str:
 
 
 def _library_versions() -> list[str]:
-    found = []
+    found = [f"python {sys.version}"]  # the standard library (difflib, re, html) shapes output too
     for name in _LIBRARIES:
         try:
             found.append(f"{name}=={metadata.version(name)}")

@@ -25,6 +25,7 @@ from .buildcache import digest, files_digest
 from .checklog import CHECKS_FILE, HEAD_FILE
 from .model import Archive, ArchivedDocument, DocKey
 from .sitemodel import CategoryEntry, SiteView
+from .uptodate import walk_files
 
 SITE = "site"
 
@@ -38,12 +39,13 @@ def service_group(slug: str) -> str:
 
 
 def tree_files(*folders: Path) -> list[tuple[Path, Path]]:
-    """(root, file) for every file under the folders, skipping editor and OS leftovers."""
+    """(root, file) for every file under the folders, skipping editor and OS leftovers. Symlinked
+    folders are followed, as the loaders' globs follow them (each real folder once)."""
     found = []
     for folder in folders:
         if folder.is_dir():
-            found += [(folder, p) for p in folder.rglob("*")
-                      if p.is_file() and not p.name.startswith(".") and "__pycache__" not in p.parts]
+            found += [(folder, p) for p in walk_files(folder)
+                      if not p.name.startswith(".") and "__pycache__" not in p.parts]
     return found
 
 
@@ -94,7 +96,7 @@ def build_keys(chrome: str, archive: Archive, verified: Callable[[Path], bool]) 
 def entries_digest(entries: Iterable[CategoryEntry]) -> str:
     """What a category or rule page shows of each finding it lists (its other inputs are chrome)."""
     return digest(*("\0".join((str(e.document.key), e.document.title, e.finding.rule.id, f.clause_id,
-                                f.severity, e.finding.since, f.quote))
+                                f.severity, e.finding.since, f.quote, f.lead_in))
                     for e in entries for f in (e.finding.finding,)))
 
 

@@ -162,6 +162,11 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None,
         pages, documents, versions = last["report"]
         return BuildReport(pages, 0, 0, documents, versions, len(last["files"]))
     watch = _Stopwatch()
+    # The digests that key the cache and the pages are taken before anything is read: a file edited
+    # during the build then leaves a key that the next build finds changed (taken after, it would
+    # file what was made from the old bytes under the new ones for good).
+    rules_digest = files_digest([p for _, p in tree_files(content_dir / RULES_DIR)], content_dir)
+    inputs_digest = chrome_digest(code, content_dir, themes, "")
     progress(f"loading {content_dir}")
     content = load_content(content_dir)
     if missing := missing_pages(content, content_dir):
@@ -184,7 +189,6 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None,
     def verified_sha(path: Path) -> str | None:
         return report.verified.get(path) if verified_ok(path) else None
 
-    rules_digest = files_digest([p for _, p in tree_files(content_dir / RULES_DIR)], content_dir)
     watch.lap("loading and verifying")
     declared = {doc.key: _first_declared_url(content, doc.key) for doc in archive.documents}
     annotations = Annotations({r.id: r.title for r in ruleset.rules}, declared)
@@ -200,7 +204,7 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None,
                         latest_trackers(archive, verified_ok, cache), unread_versions(results))
     site = build_site_view(content, archive, ruleset, analysis, key_id, documents_per_shard)
     gc.freeze()
-    chrome = chrome_digest(code, content_dir, themes, f"{key_id} {documents_per_shard}")
+    chrome = digest(inputs_digest, f"{key_id} {documents_per_shard}")
     keys = with_listings(build_keys(chrome, archive, verified_ok), site)
     writer = SiteWriter(out, last.get("files", {}))
     progress(f"rendering {len(site.documents)} documents, {site.version_count} versions")

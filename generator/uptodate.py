@@ -43,13 +43,36 @@ def input_stamp(folders: Iterable[Path], settings: str) -> InputStamp:
     for folder in folders:
         root = os.fspath(folder)
         h.update(f"\0{root}\0".encode())
-        for here, subfolders, files in os.walk(root):
-            subfolders.sort()
+        seen: set[str] = set()
+        for here, subfolders, files in os.walk(root, followlinks=True):  # as the loaders' globs do
+            subfolders[:] = unseen_folders(here, subfolders, seen)
             for name in sorted(files):
                 stat = os.stat(os.path.join(here, name))
                 newest = max(newest, stat.st_mtime_ns)
                 h.update(f"{here[len(root):]}/{name}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}\n".encode())
     return InputStamp(h.hexdigest(), newest, taken)
+
+
+def unseen_folders(here: str, subfolders: list[str], seen: set[str]) -> list[str]:
+    """The subfolders to walk into, sorted, each real folder once (a symlink loop ends here)."""
+    kept = []
+    for name in sorted(subfolders):
+        real = os.path.realpath(os.path.join(here, name))
+        if real not in seen:
+            seen.add(real)
+            kept.append(name)
+    return kept
+
+
+def walk_files(folder: Path) -> list[Path]:
+    """Every file under the folder, following symlinked folders (each real folder once), sorted."""
+    root = os.fspath(folder)
+    seen = {os.path.realpath(root)}
+    found = []
+    for here, subfolders, files in os.walk(root, followlinks=True):
+        subfolders[:] = unseen_folders(here, subfolders, seen)
+        found += [Path(here, name) for name in sorted(files) if os.path.isfile(os.path.join(here, name))]
+    return found
 
 
 def output_intact(out: Path, manifest: Mapping[str, Sequence[object]]) -> bool:

@@ -302,3 +302,71 @@ def test_raw_files_are_linked_and_never_written_through(tmp_path: Path) -> None:
     writer.copy("doc/v.md", source)  # and back: a link again, the manifest records its stat
     assert os.path.samestat(published.stat(), source.stat())
     assert writer.manifest["doc/v.md"][2:4] == [source.stat().st_size, source.stat().st_mtime_ns]
+
+
+def test_symlinked_folders_count_as_inputs(project: Path, builder: Callable[[str, str], Path]) -> None:
+    # The loaders follow a symlinked folder (their globs do): the up-to-date check and the digests
+    # must too, else an edit inside it passes for "nothing changed" (found by an audit).
+    rules = project / "content" / "rules"
+    category = next(p for p in sorted(rules.iterdir()) if p.is_dir())
+    shutil.move(category, project / "shared-rules")
+    category.symlink_to(project / "shared-rules", target_is_directory=True)
+    age(project)
+    site = builder("site", "cache")
+    rule = next((project / "shared-rules").glob("*.yaml"))
+    rule.write_text(rule.read_text().replace("\ntitle: ", "\ntitle: Edited ", 1))
+    builder("site", "cache")
+    clean = builder("clean-site", "empty-cache")
+    incremental, fresh = site_files(site), site_files(clean)
+    assert incremental == fresh
+    assert b"Edited " in fresh[f"rules/{rule.stem}/index.html"]
+
+
+def test_a_content_file_edited_during_a_build_is_rebuilt_by_the_next(
+        project: Path, builder: Callable[[str, str], Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    # The digests that key the pages are taken before anything is read: an edit made while a build
+    # runs (after it read the old text) is found changed by the next build, not filed as made.
+    import generator.pipeline as pipeline
+    from generator.content import load_content as real
+
+    about = project / "content" / "pages" / "about.md"
+
+    def load_then_edit(root: Path) -> Any:
+        content = real(root)
+        about.write_text(about.read_text() + "\nEdited while the build ran.\n")
+        return content
+
+    monkeypatch.setattr(pipeline, "load_content", load_then_edit)
+    site = builder("site", "cache")
+    monkeypatch.setattr(pipeline, "load_content", real)
+    assert b"Edited while" not in (site / "about/index.html").read_bytes()  # made from the old text
+    builder("site", "cache")
+    assert b"Edited while the build ran." in (site / "about/index.html").read_bytes()
+
+
+def test_library_versions_and_python_key_the_build_cache() -> None:
+    from generator.buildcache import _library_versions
+
+    versions = _library_versions()
+    assert versions[0].startswith("python 3.")
+    for library in ("markdown-it-pyrs-abi3", "lxml", "publicsuffixlist", "cydifflib", "orjson", "markupsafe"):
+        assert any(v.startswith(f"{library}==") for v in versions), library  # installed, so versioned
+
+
+def test_category_pages_depend_on_the_lead_in_they_show() -> None:
+    from dataclasses import replace
+
+    from generator.buildkeys import entries_digest
+    from generator.model import DocKey, Finding
+
+    finding = Finding("terminate-at-will", "high", "unilateral-termination", "c-1", "You breached.", 0, 13,
+                      "If you’re a business:")
+    rule = type("R", (), {"id": "terminate-at-will"})()
+    document = type("D", (), {"key": DocKey("acme", "terms-of-service"), "title": "Acme Terms"})()
+
+    def entry(f: Finding) -> Any:
+        return type("E", (), {"document": document,
+                              "finding": type("FV", (), {"rule": rule, "since": "2020", "finding": f})()})()
+
+    reworded = replace(finding, lead_in="If you are a business:")
+    assert entries_digest([entry(finding)]) != entries_digest([entry(reworded)])
