@@ -336,11 +336,14 @@ def render_site(site: SiteView, writer: SiteWriter, themes: list[Path], keys: Bu
         renderer.render(writer, range(len(todo)))
     _renderer = None
     _copy_raw_files(site, writer)
-    for theme in reversed(themes):  # later copies (the site's own theme) win
+    assets: dict[str, Path] = {}  # each asset once, from the first theme that has it (the site's own)
+    for theme in themes:
         static = theme / "static"
         for asset in sorted(static.rglob("*")) if static.is_dir() else ():
             if asset.is_file():
-                writer.copy(f"assets/{asset.relative_to(static).as_posix()}", asset)
+                assets.setdefault(f"assets/{asset.relative_to(static).as_posix()}", asset)
+    for path, asset in sorted(assets.items()):
+        writer.copy(path, asset)
     return count
 
 

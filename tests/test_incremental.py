@@ -370,3 +370,17 @@ def test_category_pages_depend_on_the_lead_in_they_show() -> None:
 
     reworded = replace(finding, lead_in="If you are a business:")
     assert entries_digest([entry(finding)]) != entries_digest([entry(reworded)])
+
+
+def test_a_theme_asset_override_is_copied_once_and_not_rewritten(project: Path) -> None:
+    theme = project / "theme" / "static"
+    theme.mkdir(parents=True)
+    (theme / "style.css").write_text("body { color: teal; }\n")
+    site, cache = project / "site", project / "cache"
+    build(project / "content", project / "archive", site, project / "theme", cache_dir=cache)
+    assert (site / "assets/style.css").read_text() == "body { color: teal; }\n"
+    assert (site / "assets/diff.css").is_file()  # the default theme's other assets stay
+    age(project / "content")  # a new stamp: the build runs, with nothing to make again
+    report = build(project / "content", project / "archive", site, project / "theme", cache_dir=cache)
+    assert report.files_changed == 0, "the override was linked over the default asset again"
+    assert (site / "assets/style.css").read_text() == "body { color: teal; }\n"
