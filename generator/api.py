@@ -109,8 +109,7 @@ class SiteData:
 
     def formatting_only(self, v: Version) -> bool:
         change = self.changes.get((v.key, v.id))
-        return v.kind == "change" and change is not None \
-            and change.words_added == change.words_removed == change.words_moved == 0
+        return v.kind == "change" and change is not None and change.wording_unchanged
 
     def service_name(self, slug: str) -> str:
         # An archived document whose declaration was removed keeps its history (as in sitemodel).

@@ -280,6 +280,11 @@ class ChangeStats:
     percent_changed: str  # e.g. "12.3%", "<0.1%"
     words_moved: int = 0  # in paragraphs moved elsewhere unchanged (not in added or removed)
 
+    @property
+    def wording_unchanged(self) -> bool:
+        """No word added, removed or moved: only layout or markup changed."""
+        return self.words_added == self.words_removed == self.words_moved == 0
+
 
 @dataclass(frozen=True)
 class Finding:

@@ -96,9 +96,7 @@ class VersionView:
     @property
     def formatting_only(self) -> bool:
         """A change in which no word was added, removed or moved: only layout or markup."""
-        change = self.change
-        return self.version.kind == "change" and change is not None \
-            and change.words_added == change.words_removed == change.words_moved == 0
+        return self.version.kind == "change" and self.change is not None and self.change.wording_unchanged
 
     @property
     def kind_label(self) -> str:
