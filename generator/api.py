@@ -30,6 +30,7 @@ from .analyze import Analyzer
 from .archive import PUBLIC_KEY_FILE
 from .buildkeys import SITE, doc_group
 from .checklog import Check, read_checks
+from .language import SAMPLE as LANGUAGE_SAMPLE
 from .language import reads_as_english
 from .model import SEVERITIES, Archive, ArchivedDocument, ChangeStats, Content, DocKey, Finding, Rule, Version
 from .rules import Ruleset
@@ -159,9 +160,18 @@ def analyze_versions(archive: Archive, ruleset: Ruleset, read: Callable[[Version
     return found
 
 
-def unread_versions(archive: Archive,
-                    read: Callable[[Version], str] = Version.read_text) -> frozenset[VersionRef]:
-    """The versions the rules cannot read (not in English)."""
+def _head(version: Version) -> str:
+    """The start of a version's text, all that reads_as_english looks at (a missing or damaged
+    text reads as what is left of it, as Version.read_text does)."""
+    try:
+        with version.text_path.open(encoding="utf-8", errors="replace") as text:
+            return text.read(LANGUAGE_SAMPLE)
+    except OSError:
+        return ""
+
+
+def unread_versions(archive: Archive, read: Callable[[Version], str] = _head) -> frozenset[VersionRef]:
+    """The versions the rules cannot read (not in English); reads only the start of each text."""
     return frozenset((v.key, v.id) for doc in archive.documents for v in doc.versions
                      if not reads_as_english(read(v)))
 
