@@ -24,7 +24,16 @@ from .model import DocKey
 from .sitemodel import DocumentView, ServiceView, SiteView, VersionView
 from .workers import can_fork, fork_map
 
-DEFAULT_THEME = Path(__file__).resolve().parent.parent / "themes" / "default"
+
+def _default_theme() -> Path:
+    """The default theme: inside the package when installed (pyproject.toml ships themes/ as
+    generator/themes), else in the source tree's themes/ (a checkout, or an editable install)."""
+    package = Path(__file__).resolve().parent
+    installed = package / "themes" / "default"
+    return installed if installed.is_dir() else package.parent / "themes" / "default"
+
+
+DEFAULT_THEME = _default_theme()
 BUILD_MARKER = ".clausewatch-site"
 RAW_SUFFIXES = (".md", ".md.minisig", ".json", ".json.minisig")
 PARALLEL_MIN_PAGES = 200  # below this, starting workers costs more than it saves
