@@ -112,3 +112,16 @@ def test_build_benchmark_runs_and_reports(corpus: Path) -> None:
     assert (figures["hugo_s"] is None) == (figures["full_build_over_hugo"] is None)
     assert figures["noop_files_written"] == 0
     assert figures["one_new_version_files_written"] > 0
+
+
+def test_tosdr_recall_reads_the_case_list_and_maps_to_real_categories() -> None:
+    # Every case title the script names is in the list, and every category it stands for is one of ours.
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "tosdr_recall.py"), "--json"],
+                            capture_output=True, text=True, cwd=ROOT, check=False, timeout=120)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    ours = set(yaml.safe_load((ROOT / "content" / "rules" / "categories.yaml").read_text(encoding="utf-8")))
+    assert {c for key in report["categories"] for c in key.split("|")} <= ours
+    assert sum(v["quotes"] for v in report["categories"].values()) == report["quotes"] > 100
+    assert 0 < report["found"] < report["quotes"]
+    assert report["recall"] == round(report["found"] / report["quotes"], 4)
