@@ -25,11 +25,9 @@ from .archive import (
 )
 from .charset import decode
 from .checklog import Observation, Outcome, append_check
-from .extract import ExtractionError, extract_page
+from .extract import ExtractionError, denoised_text, extract_page
 from .fetch import FetchRequest, FetchResult, FetchSettings, fetch_all
 from .model import ArchivedDocument, Declaration, DocKey, Problem, ProblemsError, Version
-from .noise import apply_noise_filters
-from .normalize import canonical_markdown
 
 FAILED = ("fetch-failed", "http-error", "blocked", "extraction-failed", "archive-error")
 # When pages of one document fail differently, report the most telling outcome.
@@ -157,12 +155,12 @@ class Capture:
         try:
             parts = [extract_page(p.text, page, p.result.final_url or p.url, doc_type=key.doc_type).markdown
                      for p, page in zip(pages, decl.pages, strict=True)]
+            text = denoised_text(parts, decl.noise)
         except Exception as err:
             reason = str(err) if isinstance(err, ExtractionError) else \
                 f"extractor error: {type(err).__name__}: {err}"
             status = next((p.result.status for p in pages if p.result.status), None)
             return self._log(CheckResult(key, "extraction-failed", reason, None, status), latest)
-        text = canonical_markdown(apply_noise_filters("\n".join(parts), decl.noise))
         status = pages[0].result.status
         if latest is not None and latest.read_text() == text:
             return self._log(CheckResult(key, "unchanged", "text identical to the latest version",

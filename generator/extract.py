@@ -30,6 +30,7 @@ from generator.htmlmd import (
     visible_text,
 )
 from generator.model import RangeSelector, Selector, SourcePage
+from generator.noise import apply_noise_filters
 from generator.normalize import canonical_markdown
 from generator.pagewords import WordCount, count_words, is_chrome, words_of
 
@@ -293,6 +294,16 @@ def _with_title(body: Element, main: Element, count: WordCount, positions: Posit
 
 
 # -- guards ------------------------------------------------------------------------------------
+
+def denoised_text(parts: Sequence[str], noise: Sequence[re.Pattern[str]]) -> str:
+    """A document's text from its pages' Markdown, with the declared noise deleted; refused when
+    the noise patterns leave too little of it (each page passed `_checked` before)."""
+    text = canonical_markdown(apply_noise_filters("\n".join(parts), noise))
+    if noise and (words := len(words_of(text))) < MIN_WORDS:
+        raise ExtractionError(f"only {words} words left after the noise filters (at least {MIN_WORDS} "
+                              "expected): a noise pattern deletes the document's text")
+    return text
+
 
 def _checked(markdown: str, selected_text: str) -> Extraction:
     """Refuse Markdown that is too short or lost words of the selection on the way."""

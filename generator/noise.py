@@ -26,10 +26,21 @@ def clean_url(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(kept)))
 
 
+_BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+NOISE_FLAGS = re.MULTILINE  # case-sensitive; ^ and $ match at the start and end of each line
+
+
+def compile_noise(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, NOISE_FLAGS)
+
+
 def apply_noise_filters(markdown: str, patterns: Sequence[re.Pattern[str]] = ()) -> str:
-    """Clean link URLs, then delete whatever the declared patterns match."""
+    """Clean link URLs, then delete whatever the declared patterns match. A line a pattern empties
+    leaves no extra blank lines behind: otherwise the day it stops appearing, the text would change."""
     text = _MARKDOWN_LINK.sub(lambda m: m.group(1) + m.group(2) + clean_url(m.group(3)) + m.group(4),
                               markdown)
+    deleted = False
     for pattern in patterns:
-        text = pattern.sub("", text)
-    return text
+        text, count = pattern.subn("", text)
+        deleted = deleted or count > 0
+    return _BLANK_RUN.sub("\n\n", text) if deleted else text

@@ -10,10 +10,8 @@ from . import GENERATOR
 from .archive import ArchiveWriter, NewVersion
 from .capture import iso, version_id_at
 from .charset import decode
-from .extract import ExtractionError, extract_page
+from .extract import ExtractionError, denoised_text, extract_page
 from .model import ArchivedDocument, Declaration, Version
-from .noise import apply_noise_filters
-from .normalize import canonical_markdown
 
 
 @dataclass(frozen=True)
@@ -43,9 +41,9 @@ def reextract_document(doc: ArchivedDocument, decl: Declaration, writer: Archive
         parts = [extract_page(decode((source.directory / stored.file).read_bytes()).text, page,
                               stored.url or page.url, doc_type=decl.key.doc_type).markdown
                  for stored, page in zip(source.snapshots, decl.pages, strict=True)]
+        text = denoised_text(parts, decl.noise)
     except ExtractionError as err:
         return ReextractResult(str(doc.key), "extraction-failed", str(err))
-    text = canonical_markdown(apply_noise_filters("\n".join(parts), decl.noise))
     latest = doc.latest
     if latest.read_text() == text:
         return ReextractResult(str(doc.key), "unchanged", f"same text as {latest.id}", latest.id)

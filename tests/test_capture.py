@@ -167,6 +167,21 @@ def test_windows_1252_page_without_charset(tmp_path: Path, server: LocalServer, 
     assert "Conditions générales" in captured and "l’article 5" in captured and "données" in captured
 
 
+def test_noise_that_deletes_the_text_is_a_failed_capture_not_an_empty_version(
+        tmp_path: Path, server: LocalServer, demo_signer: Signer) -> None:
+    text = "<html><body><main><h1>Terms</h1>" + "<p>We may change these terms at any time.</p>" * 20 + \
+        "</main></body></html>"
+    page = server.route("/terms", Reply(200, text.encode(), {"Content-Type": "text/html"}))
+    content = write_content(tmp_path, {"terms-of-service": (page, "main")})
+    declaration = content / "services" / "acme.yaml"
+    declaration.write_text(declaration.read_text() + "    noise: ['We may change these terms[^.]*\\.']\n")
+    result = run(tmp_path, demo_signer)["terms-of-service"]
+    assert (result.outcome, result.version_id) == ("extraction-failed", None)
+    assert "after the noise filters" in result.reason
+    assert versions(tmp_path, "terms-of-service") == [] and last_check(tmp_path, "terms-of-service") == \
+        "extraction-failed"
+
+
 def test_hostile_markup_yields_text_only(tmp_path: Path, server: LocalServer, demo_signer: Signer) -> None:
     hostile = ("<html><body><main><h1 onclick=\"alert(1)\">Terms</h1>"
                "<script>document.write('pwned')</script>"

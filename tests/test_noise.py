@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from generator.noise import apply_noise_filters, clean_url
+from generator.noise import apply_noise_filters, clean_url, compile_noise
 
 
 def test_volatile_parameters_are_dropped_and_others_kept() -> None:
@@ -21,7 +21,17 @@ def test_links_in_markdown_are_cleaned() -> None:
 def test_declared_patterns_delete_rotating_text() -> None:
     text = "Terms\n\nPage generated in 0.031 s, request id 8f3a9c.\n\nWe may change these terms.\n"
     noise = (re.compile(r"Page generated in [\d.]+ s, request id \w+\.\n"),)
-    assert apply_noise_filters(text, noise) == "Terms\n\n\nWe may change these terms.\n"
+    # the emptied line leaves no extra blank line: the day it disappears, the text is the same
+    assert apply_noise_filters(text, noise) == "Terms\n\nWe may change these terms.\n"
+    assert apply_noise_filters(text, noise) == apply_noise_filters("Terms\n\nWe may change these terms.\n", noise)
+
+
+def test_declared_patterns_anchor_at_lines() -> None:
+    # As contributors write them: ^ and $ at the start and end of a line, case as written.
+    text = "# Terms\n\nLast generated at 10:42\n\nWe may change these terms.\nlast generated at 9:00 stays\n"
+    noise = (compile_noise(r"^Last generated at \d+:\d+$"),)
+    assert apply_noise_filters(text, noise) == \
+        "# Terms\n\nWe may change these terms.\nlast generated at 9:00 stays\n"
 
 
 def test_two_captures_differing_only_in_noise_give_the_same_text() -> None:
