@@ -23,7 +23,7 @@ _CONTENTS_ENTRY = re.compile(r"\s*\[[^\]]*\]\(#[^()\s]*\)\s*")  # a list item th
 
 # Inline Markdown removed for matching, keeping a map back to source offsets.
 _INLINE = re.compile(
-    r"!?\[(?P<label>[^\]]*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)"  # links and images
+    r"!?\[(?P<label>(?:[^\[\]]|\[[^\[\]]*\])*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)"  # links
     r"|\\(?P<escaped>[!-/:-@\[-`{-~])"  # backslash escapes
     r"|(?P<emph>\*{1,3}|_{2,3}|(?<!\w)_(?=\S)|(?<=\S)_(?!\w)|~~|`)"  # emphasis, code marks
 )
@@ -86,7 +86,13 @@ def _plain(source: str, offset: int) -> tuple[str, _OffsetMap]:
     for m in _INLINE.finditer(source):
         keep(source[pos:m.start()], pos)
         if m.group("label") is not None:
-            keep(m.group("label"), source.index("[", m.start()) + 1)
+            # A link's label has marks of its own ("[**Disputes**](…)"): stripped the same way.
+            label_at = m.start("label")
+            label, label_map = _plain(m.group("label"), offset + label_at)
+            for plain_at, source_at in zip(label_map.plain_starts, label_map.source_starts, strict=True):
+                where.add(length + plain_at, source_at)
+            parts.append(label)
+            length += len(label)
         elif m.group("escaped") is not None:
             keep(m.group("escaped"), m.start() + 1)
         pos = m.end()

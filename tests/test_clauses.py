@@ -124,3 +124,15 @@ def test_a_table_of_contents_entry_is_never_analysed() -> None:
                if f.rule_id == "data-transferred-abroad"}
     assert flagged == {"We may transfer your information to countries outside the European Economic Area.",
                        "Your data is stored on servers located in the United States."}
+
+
+def test_marks_inside_a_link_label_are_stripped_too() -> None:
+    # As captured: emphasis inside a link's label, and a label that holds brackets of its own.
+    source = ("**NOTE: The section “**[**Settling Disputes**](https://example.com/terms#16)**” holds an "
+              "arbitration clause.** Write to [[email protected]](https://example.com/cdn-cgi/l/email-protection).\n")
+    first, second = split_clauses(source)
+    assert first.text == "NOTE: The section “Settling Disputes” holds an arbitration clause."
+    assert second.text == "Write to [email protected]."
+    quoted = source[first.start:first.end]
+    assert quoted.startswith("NOTE: The section “**[**Settling") and quoted.endswith("clause.")
+    assert first.id == clause_id("NOTE: The section **Settling Disputes** holds an arbitration clause")
