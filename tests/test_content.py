@@ -36,7 +36,6 @@ def problems_of(content: Path) -> list[str]:
 def test_committed_content_is_valid() -> None:
     content = load_content(ROOT / "content")
     keys = {decl.key for service in content.services for decl in service.documents}
-    assert len(keys) == 25
     assert DocKey("claude-ai", "terms-of-service") in keys
     assert content.settings.base_url.endswith("/")
     assert "Open Terms Archive" in content.settings.attribution
@@ -46,7 +45,8 @@ def test_committed_declarations_match_the_corpus(corpus: Path) -> None:
     content = load_content(ROOT / "content")
     corpus_keys = {DocKey(p.parent.parent.name, p.parent.name) for p in corpus.glob("*/*/metadata.yaml")}
     declared = {decl.key for service in content.services for decl in service.documents}
-    assert declared == corpus_keys
+    # Every sample document is declared; a contributor's new declaration comes on top.
+    assert len(corpus_keys) == 25 and corpus_keys <= declared
 
 
 def test_multi_page_and_range_declarations_load() -> None:
@@ -111,7 +111,8 @@ def test_validate_cli_exit_status(tmp_path: Path) -> None:
     ok = subprocess.run([sys.executable, "-m", "generator", "validate", "--content", str(ROOT / "content")],
                         capture_output=True, text=True, check=False)
     assert ok.returncode == 0, ok.stderr
-    assert "25 documents" in ok.stdout
+    content = load_content(ROOT / "content")
+    assert f"{sum(len(s.documents) for s in content.services)} documents" in ok.stdout
     broken = make_content(tmp_path, {"acme": (DATA / "invalid-services" / "url-not-http.yaml").read_text()})
     bad = subprocess.run([sys.executable, "-m", "generator", "validate", "--content", str(broken)],
                          capture_output=True, text=True, check=False)
@@ -142,7 +143,7 @@ def test_committed_pages_render_with_fixed_anchors_and_the_builds_values() -> No
 
     content = load_content(ROOT / "content")
     pages = {p.slug: p for p in content.pages}
-    assert sorted(pages) == ["about", "methodology"]
+    assert {"about", "methodology"} <= set(pages)
     values = {"title": "T & co", "description": "D", "attribution": "A [x](javascript:y) <b>", "key_id": "K1"}
     methodology = render_page(pages["methodology"], values)
     for anchor in ("capture", "verify", "rules", "sources"):  # linked from every page: never renamed
