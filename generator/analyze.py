@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from .clauses import Clause, split_clauses
 from .model import Finding, Pattern, Rule
 from .prefilter import RuleGates
+from .timelimit import TimeLimitExceeded, time_limit
 from .wording import prepare
 
 _WORD = re.compile(r"\w+")
@@ -91,15 +92,41 @@ class ExampleFailure:
     rule: Rule
     sentence: str
     expected: bool
+    slow_regex: str = ""  # set when the rule's examples ran out of time: the key of the regex to blame
+
+
+EXAMPLES_TIME_LIMIT_S = 2.0  # a rule's examples take milliseconds; a regex that backtracks, forever
+
+
+def _slow_regex(rule: Rule, sentences: Sequence[str]) -> str:
+    """The key of the first of the rule's regexes that runs out of time on its examples."""
+    regexes = [(f"patterns[{i}].all[{j}]", regex)
+               for i, pattern in enumerate(rule.patterns) for j, regex in enumerate(pattern.all)]
+    regexes += [(f"unless[{k}]", u) for k, u in enumerate(rule.unless)]
+    for key, regex in regexes:
+        try:
+            with time_limit(EXAMPLES_TIME_LIMIT_S / 4):
+                for sentence in sentences:
+                    regex.search(prepare(sentence))
+        except TimeLimitExceeded:
+            return key
+    return "patterns"
 
 
 def check_examples(rules: Sequence[Rule]) -> list[ExampleFailure]:
-    """Every rule's own examples: the 'match' ones must match, the 'no_match' ones must not."""
+    """Every rule's own examples: the 'match' ones must match, the 'no_match' ones must not. A rule
+    whose examples take longer than EXAMPLES_TIME_LIMIT_S fails, naming the regex that backtracks
+    (it would stall every build and capture the same way)."""
     failures = []
     for rule in rules:
-        for expected, sentences in ((True, rule.examples_match), (False, rule.examples_no_match)):
-            failures += [ExampleFailure(rule, s, expected) for s in sentences
-                         if rule_matches(rule, prepare(s)) != expected]
+        examples = [(True, s) for s in rule.examples_match] + [(False, s) for s in rule.examples_no_match]
+        try:
+            with time_limit(EXAMPLES_TIME_LIMIT_S):
+                failures += [ExampleFailure(rule, s, expected) for expected, s in examples
+                             if rule_matches(rule, prepare(s)) != expected]
+        except TimeLimitExceeded:
+            sentences = [s for _, s in examples]
+            failures.append(ExampleFailure(rule, "", True, _slow_regex(rule, sentences)))
     return failures
 
 

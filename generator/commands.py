@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .analyze import analyze_markdown, check_examples
+from .analyze import EXAMPLES_TIME_LIMIT_S, ExampleFailure, analyze_markdown, check_examples
 from .archive import ArchiveWriter, load_archive
 from .content import load_content, missing_pages
 from .language import reads_as_english
@@ -45,11 +45,19 @@ def _ruleset(content_dir: Path) -> Ruleset:
     return load_ruleset(content_dir, {t.slug for t in content.document_types})
 
 
+def _example_problem(f: ExampleFailure) -> Problem:
+    if f.slow_regex:
+        return Problem(f.rule.file, f.slow_regex,
+                       f"takes over {EXAMPLES_TIME_LIMIT_S:g} s on the rule's examples: the regex backtracks "
+                       "without end (a repetition inside a repetition, such as (\\w+\\s?)+)",
+                       "rewrite it so no part can be repeated in two ways, e.g. [\\w\\s]+ for (\\w+\\s?)+")
+    return Problem(f.rule.file, "examples.match" if f.expected else "examples.no_match",
+                   f"{'does not match' if f.expected else 'matches'}: {f.sentence!r}",
+                   "adjust the patterns or 'unless' so every example behaves as declared")
+
+
 def _example_problems(ruleset: Ruleset) -> list[Problem]:
-    return [Problem(f.rule.file, "examples.match" if f.expected else "examples.no_match",
-                    f"{'does not match' if f.expected else 'matches'}: {f.sentence!r}",
-                    "adjust the patterns or 'unless' so every example behaves as declared")
-            for f in check_examples(ruleset.rules)]
+    return [_example_problem(f) for f in check_examples(ruleset.rules)]
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

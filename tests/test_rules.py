@@ -69,6 +69,17 @@ def test_validate_reports_a_failing_example(tmp_path: Path) -> None:
     assert "mandatory-arbitration.yaml: examples.no_match: matches: 'You and Acme agree" in result.stderr
 
 
+@pytest.mark.parametrize("verb", [["validate"], ["rules", "test"]])
+def test_a_regex_that_backtracks_without_end_fails_naming_it(verb: list[str], tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    rule = tmp_path / "content/rules/arbitration/mandatory-arbitration.yaml"
+    rule.write_text(rule.read_text().replace("unless:\n", "unless:\n  - '^(\\w+\\s?)+$'\n", 1))
+    command = [sys.executable, "-m", "generator", *verb, "--content", str(tmp_path / "content")]
+    result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+    assert result.returncode == 1
+    assert "mandatory-arbitration.yaml: unless[0]: takes over 2 s on the rule's examples" in result.stderr
+
+
 def test_rules_test_cli_passes() -> None:
     result = subprocess.run([sys.executable, "-m", "generator", "rules", "test"], cwd=ROOT,
                             capture_output=True, text=True, check=False)
