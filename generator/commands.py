@@ -18,7 +18,7 @@ from .analyze import EXAMPLES_TIME_LIMIT_S, ExampleFailure, analyze_markdown, ch
 from .archive import ArchiveWriter, load_archive
 from .content import load_content, missing_pages
 from .language import reads_as_english
-from .model import DocKey, Problem, ProblemsError, SourcePage
+from .model import Content, DocKey, Problem, ProblemsError, SourcePage
 from .pipeline import build
 from .rewrites import REWRITES
 from .rules import Ruleset, load_ruleset
@@ -40,9 +40,17 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _document_types(content_dir: Path) -> set[str] | None:
+    """The declared document types, None when the content folder has problems (they are reported by
+    `validate`; the rules are then checked without knowing the types)."""
+    try:
+        return {t.slug for t in load_content(content_dir).document_types}
+    except ProblemsError:
+        return None
+
+
 def _ruleset(content_dir: Path) -> Ruleset:
-    content = load_content(content_dir)
-    return load_ruleset(content_dir, {t.slug for t in content.document_types})
+    return load_ruleset(content_dir, _document_types(content_dir))
 
 
 def _example_problem(f: ExampleFailure) -> Problem:
@@ -61,10 +69,22 @@ def _example_problems(ruleset: Ruleset) -> list[Problem]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    content = load_content(args.content)
-    ruleset = load_ruleset(args.content, {t.slug for t in content.document_types})
-    problems = missing_pages(content, args.content) + _example_problems(ruleset)
-    if problems:
+    # Every problem at once: the declarations', the pages' and the rules' (a broken service file
+    # must not hide a broken rule, nor the reverse).
+    problems: list[Problem] = []
+    content: Content | None = None
+    ruleset: Ruleset | None = None
+    try:
+        content = load_content(args.content)
+        problems += missing_pages(content, args.content)
+    except ProblemsError as err:
+        problems += err.problems
+    try:
+        ruleset = load_ruleset(args.content, {t.slug for t in content.document_types} if content else None)
+        problems += _example_problems(ruleset)
+    except ProblemsError as err:
+        problems += err.problems
+    if problems or content is None or ruleset is None:
         raise ProblemsError(problems)
     documents = sum(len(s.documents) for s in content.services)
     print(f"{args.content}: OK ({len(content.services)} services, {documents} documents, "

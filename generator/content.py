@@ -32,6 +32,7 @@ from .model import (
 )
 from .noise import compile_noise
 from .pages import PAGES_DIR, REQUIRED_PAGES, parse_page
+from .strayfiles import stray_files
 from .yamlload import load_yaml
 
 SETTINGS_FILE = "site.yaml"
@@ -309,6 +310,7 @@ def load_content(root: Path) -> Content:
     if not service_files:
         problems.append(Problem(display_path(root / SERVICES_DIR), "", "no service declarations",
                                 "add one YAML file per service, e.g. services/acme.yaml"))
+    problems += stray_files(root / SERVICES_DIR, "*.yaml", set(), "services/<service>.yaml")
     for path in service_files:
         ok, data = read(path)
         if ok:

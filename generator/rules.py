@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from .model import SEVERITIES, SLUG_RE, Pattern, Problem, ProblemsError, Rule, Statute, display_path
+from .strayfiles import stray_files
 from .yamlload import load_yaml
 
 RULES_DIR = "rules"
@@ -201,6 +202,8 @@ def _load_yaml(path: Path, problems: list[Problem]) -> Any:
         return load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         problems.append(Problem(display_path(path), "", "file not found", "create it"))
+    except UnicodeDecodeError:
+        problems.append(Problem(display_path(path), "", "not UTF-8 text", "save the file as UTF-8"))
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         problems.append(Problem(display_path(path), f"line {mark.line + 1}" if mark else "",
@@ -234,9 +237,16 @@ def load_ruleset(content_dir: Path, doc_types: set[str] | None = None) -> Rulese
             problems.append(Problem(display_path(root / LABELS_FILE), str(category), "unknown category",
                                     f"use a category from {CATEGORIES_FILE}"))
     rules = []
+    problems += stray_files(root, "*/*.yaml", {CATEGORIES_FILE, LABELS_FILE},
+                            "rules/<category>/<rule-id>.yaml")
     for path in sorted(root.glob("*/*.yaml")):
+        before = len(problems)
         data = _load_yaml(path, problems)
-        if data is None:
+        if len(problems) > before:
+            continue
+        if data is None:  # empty or only comments: the rule would vanish without a word
+            problems.append(Problem(display_path(path), "", "empty file, no rule in it",
+                                    "write the rule's keys (see any other rule file), or delete the file"))
             continue
         rule, found = parse_rule(data, path, slugs, doc_types)
         problems += found

@@ -8,16 +8,47 @@ from typing import Any
 
 import yaml
 
-_FAST = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    """A mapping, refusing a key written twice: YAML keeps the last one in silence, so a second
+    'patterns:' or 'terms-of-service:' would quietly replace the first."""
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            duplicate = key in seen
+            seen.add(key)
+        except TypeError:  # an unhashable key: the constructor below says so
+            continue
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                "while reading a mapping", node.start_mark,
+                f"the key {key!r} appears twice (remove or rename one)", key_node.start_mark)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+class _FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    pass
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+for _loader in (_FastLoader, _Loader):
+    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
 
 
 def load_yaml(text: str) -> Any:
-    """The document's value; raises yaml.YAMLError for any text that is not valid YAML."""
+    """The document's value; raises yaml.YAMLError for any text that is not valid YAML, or that
+    writes a key twice in one mapping."""
     try:
-        return yaml.load(text, Loader=_FAST)
+        return yaml.load(text, Loader=_FastLoader)
     except yaml.YAMLError as fast_error:
         try:
-            return yaml.safe_load(text)  # raises again, with the pure-Python parser's message
+            return yaml.load(text, Loader=_Loader)  # raises again, with its message
         except RecursionError:  # nesting libyaml refused is too deep for the pure-Python parser
             raise fast_error from None
     except (ValueError, OverflowError, RecursionError) as err:

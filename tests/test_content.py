@@ -193,3 +193,14 @@ def test_validate_and_build_refuse_a_content_folder_without_the_linked_pages(
     assert "pages/methodology.md: file not found (fix: restore it" in capsys.readouterr().err
     assert main(["build", "--content", str(content), "--out", str(tmp_path / "site")]) == 1
     assert "pages/methodology.md: file not found" in capsys.readouterr().err
+
+
+def test_service_files_that_would_never_be_read_are_named(tmp_path: Path) -> None:
+    declaration = "name: Acme\ndocuments:\n  privacy-policy:\n    url: https://a.example/p\n"
+    content = make_content(tmp_path, {"acme": declaration})
+    (content / "services" / "beta.yml").write_text(declaration)
+    (content / "services" / "old").mkdir()
+    (content / "services" / "old" / "gamma.yaml").write_text(declaration)
+    found = problems_of(content)
+    assert any("services/beta.yml: never read" in p and "rename it to beta.yaml" in p for p in found), found
+    assert any("services/old/gamma.yaml: never read" in p for p in found), found

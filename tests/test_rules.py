@@ -163,3 +163,22 @@ def test_list_items_are_read_after_their_lead_in_by_rules_that_ask_for_it() -> N
     item = "We may stop:\n\n- Acme may terminate your account at any time.\n"
     own = analyze_markdown(RULES, "terms-of-service", item)
     assert [(f.rule_id, f.lead_in) for f in own] == [("terminate-at-will", "")]  # flagged on its own words
+
+
+def test_validate_names_rule_files_it_would_never_read_and_reports_everything_at_once(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    content = tmp_path / "content"
+    rule = (content / "rules/arbitration/mandatory-arbitration.yaml").read_text()
+    (content / "rules/arbitration/mandatory-arbitration.yml").write_text(rule.replace(
+        "id: mandatory-arbitration", "id: mandatory-arbitration-copy"))
+    (content / "rules/loose.yaml").write_text(rule)
+    (content / "rules/arbitration/latin.yaml").write_bytes("id: latin\ntitle: Art. 3 §1\n".encode("latin-1"))
+    (content / "services/openai.yaml").write_text("documents: [oops]\n")  # a broken service as well
+    result = subprocess.run([sys.executable, "-m", "generator", "validate", "--content", str(content)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    for expected in ("mandatory-arbitration.yml: never read: files here are rules/<category>/<rule-id>.yaml "
+                     "(fix: rename it to mandatory-arbitration.yaml)",
+                     "rules/loose.yaml: never read",
+                     "latin.yaml: not UTF-8 text (fix: save the file as UTF-8)", "openai.yaml: "):
+        assert expected in result.stderr
