@@ -268,6 +268,10 @@ class SiteView:
     def documents(self) -> tuple[DocumentView, ...]:
         return tuple(d for s in self.services for d in s.documents)
 
+    def category_name(self, slug: str) -> str:
+        """A category's name for readers ("Mandatory arbitration"), its slug if it has none."""
+        return next((c.category.name for c in self.categories if c.category.slug == slug), slug)
+
     @property
     def demo_key(self) -> bool:
         """Signed with a key whose secret half is published: say so on every page."""

@@ -428,6 +428,12 @@ def test_compare_form_renders_texts_as_text(new_page: NewPage, served_site: Serv
     assert fetched == sorted(urlsplit(served_site.url(f"{pair.doc}{v}.md")).path
                              for v in (pair.old, pair.new)), fetched
     assert not log.problems() and not log.offsite_requests(), log
+    # Chosen the wrong way round, the pair is compared in date order: the same figures, not swapped.
+    figures = page.locator("#compare-result dl").first.text_content()
+    compare_versions(page, pair.new, pair.old)
+    assert urlsplit(page.url).fragment == f"compare={pair.old}..{pair.new}"
+    assert page.locator("#compare-from").input_value() == pair.old
+    assert page.locator("#compare-result dl").first.text_content() == figures
 
 
 # ---- 3. a hostile page, captured, built, served ----------------------------------------------

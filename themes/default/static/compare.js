@@ -705,6 +705,18 @@
       status.textContent = "Choose two versions from the lists.";
       return;
     }
+    if (fromId > toId) {
+      // Version ids are capture times: compare the earlier with the later (the lists show the
+      // swap), else every insertion would read as a deletion.
+      var earlier = toId;
+      toId = fromId;
+      fromId = earlier;
+      var swapped = from;
+      from = to;
+      to = swapped;
+      fromSelect.value = fromId;
+      toSelect.value = toId;
+    }
     if (fromId === toId) {
       result.replaceChildren();
       status.textContent = "These are the same version: choose two different ones.";
