@@ -185,3 +185,29 @@ def test_a_quote_is_checked_against_the_version_in_the_browser(new_page: NewPage
     off, _ = new_page(java_script_enabled=False)
     off.goto(served_site.url(f"{doc.key}/{doc.latest.id}/"))
     assert not off.locator("[data-quote-check]").is_visible()  # no dead form without JavaScript
+
+
+def test_a_clause_permalink_highlights_its_clause(new_page: NewPage, served_site: ServedSite) -> None:
+    # The anchor is an empty marker before the clause: the reader must see which sentence is meant.
+    from generator.archive import load_archive
+    from generator.clauses import split_clauses
+
+    from .conftest import ROOT
+
+    doc = next(d for d in load_archive(ROOT / "archive").documents if str(d.key) == "openai/terms-of-service")
+    clauses = [c for c in split_clauses(doc.latest.read_text()) if c.kind == "sentence"]
+    cited = next(c for c in clauses if "applicable taxes" in c.text)
+    page, log = new_page()
+    page.goto(served_site.url(f"{doc.key}/{doc.latest.id}/#{cited.id}"))
+    highlighted = page.evaluate("""() => {
+        const h = CSS.highlights.get("cited-clause");
+        return h ? [...h].map(r => r.toString()).join("") : null;
+    }""")
+    assert highlighted is not None and " ".join(str(highlighted).split()) == cited.text
+    marker = page.evaluate(f"getComputedStyle(document.getElementById('{cited.id}'), '::before').content")
+    assert "▶" in marker
+    other = next(c for c in clauses if c.id != cited.id and "refund" in c.text.lower())
+    page.evaluate(f"location.hash = '{other.id}'")
+    page.wait_for_function("() => CSS.highlights.get('cited-clause') && "
+                           f"[...CSS.highlights.get('cited-clause')][0].toString().includes({other.text[:20]!r})")
+    assert not log.problems(())
