@@ -78,7 +78,8 @@ def make_parser() -> argparse.ArgumentParser:
     def verb(name: str, func: Command, text: str) -> argparse.ArgumentParser:
         return _add_verb(verbs, name, func, text)
 
-    verb("validate", cmd_validate, "check content/ (settings, document types, service declarations)")
+    verb("validate", cmd_validate, "check content/ (settings, document types, service declarations, pages, "
+         "rules and their examples); warn about archived documents no longer declared")
 
     sub = verb("import-ota", cmd_import_ota,
                "import a folder in the layout of shared/corpus/ (Open Terms Archive data), signing it")

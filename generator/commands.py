@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import json
 import sys
 import time
@@ -87,6 +88,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if problems or content is None or ruleset is None:
         raise ProblemsError(problems)
     documents = sum(len(s.documents) for s in content.services)
+    # A renamed service or document type leaves its history behind, never captured again.
+    archived = sorted(f"{folder.parent.name}/{folder.name}"
+                      for folder in args.archive.glob("*/*") if (folder / "versions").is_dir())
+    orphans = [key for key in archived if content.declaration(DocKey(*key.split("/"))) is None]
+    if orphans:
+        say(f"warning: archived in {args.archive} but not declared (history is kept and shown, the "
+            "document is no longer captured; a renamed service or document type needs its archive "
+            "folder renamed too): " + ", ".join(orphans))
     print(f"{args.content}: OK ({len(content.services)} services, {documents} documents, "
           f"{len(content.document_types)} document types, {len(content.pages)} pages, "
           f"{len(ruleset.rules)} rules in {len(ruleset.categories)} categories, all rule examples pass)")
@@ -113,6 +122,14 @@ def cmd_rules_eval(args: argparse.Namespace) -> int:
         rewrite = REWRITES[args.rewrite]
         sentences = [dataclasses.replace(s, text=rewrite(s.text), lead_in=s.lead_in and rewrite(s.lead_in))
                      for s in sentences]
+    in_file = set().union(*(s.labels for s in sentences)) if sentences else set()
+    for category, label in sorted(ruleset.label_mapping.items()):
+        # A typo in the mapping would score that label 0 in silence (a label the file lacks altogether,
+        # such as privacy_included in tos50, is fine).
+        near = difflib.get_close_matches(label, sorted(in_file - {label}), n=1, cutoff=0.8)
+        if label not in in_file and near:
+            say(f"warning: content/rules/label-mapping.yaml maps {category} to {label!r}, which no sentence "
+                f"of {args.file} carries: did you mean {near[0]!r}?")
     result = evaluate(ruleset.rules, ruleset.label_mapping, sentences)
     if args.predictions:
         write_predictions(args.predictions, result.predictions)

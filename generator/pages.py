@@ -22,11 +22,15 @@ from .yamlload import load_yaml
 
 PAGES_DIR = "pages"
 REQUIRED_PAGES = ("about", "methodology")  # the site's navigation and footer link to them
+# Anchors other pages link to (methodology/#verify from every version's evidence): never renamed.
+REQUIRED_ANCHORS = {"methodology": ("capture", "verify", "rules", "sources")}
 PAGE_KEYS = ("title",)
 PLACEHOLDERS = ("title", "description", "attribution", "key_id")  # site.yaml's, and the key id
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]*)\s*\}\}")
 _HEADING_ID = re.compile(r"<h([1-6])>(.*?)\s*\{#([a-z][a-z0-9-]*)\}</h\1>")
+_ANCHOR_ID = re.compile(r"[a-z][a-z0-9-]*")
+_WRITTEN_ANCHOR = re.compile(r"^#{1,6} .*?\{#([^{}]*)\}\s*$", re.M)  # "## Verifying {#verify}"
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 
 
@@ -59,7 +63,7 @@ def parse_page(slug: str, text: str, file: str) -> tuple[ContentPage | None, lis
     if not SLUG_RE.match(slug):
         problems.append(Problem(file, "", f"file name {slug!r} is not a kebab-case page slug",
                                 "rename the file to lower-case words joined by '-', e.g. press.md"))
-    meta, body, found = _front_matter(text.replace("\r\n", "\n"), file)
+    meta, body, found = _front_matter(text.removeprefix("\ufeff").replace("\r\n", "\n"), file)
     problems += found
     if meta is None:
         return None, problems
@@ -72,6 +76,14 @@ def parse_page(slug: str, text: str, file: str) -> tuple[ContentPage | None, lis
     for name in sorted({m.group(1) for m in _PLACEHOLDER.finditer(f"{title} {body}")} - set(PLACEHOLDERS)):
         problems.append(Problem(file, f"{{{{ {name} }}}}", "unknown placeholder",
                                 f"use one of {', '.join(PLACEHOLDERS)}"))
+    anchors = [m.group(1) for m in _WRITTEN_ANCHOR.finditer(body)]
+    problems += [Problem(file, f"{{#{a}}}", "not a valid anchor", "use lower-case letters, digits and '-'")
+                 for a in anchors if not _ANCHOR_ID.fullmatch(a)]
+    problems += [Problem(file, f"{{#{a}}}", "anchor used twice", "give each heading its own anchor")
+                 for a in sorted({a for a in anchors if anchors.count(a) > 1})]
+    problems += [Problem(file, f"{{#{a}}}", f"missing: other pages link to {slug}/#{a}",
+                         f"end the heading of that section with ' {{#{a}}}'")
+                 for a in REQUIRED_ANCHORS.get(slug, ()) if a not in anchors]
     if problems:
         return None, problems
     return ContentPage(slug, " ".join(str(title).split()), body), []

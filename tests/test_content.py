@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -171,6 +172,27 @@ def test_a_broken_page_names_file_key_and_fix(tmp_path: Path, text: str, message
     assert any(message in p for p in problems_of(content))
 
 
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda t: t.replace(" {#verify}", ""),
+     "methodology.md: {#verify}: missing: other pages link to methodology/#verify (fix: end the heading"),
+    (lambda t: t.replace("{#verify}", "{#Verify}"), "methodology.md: {#Verify}: not a valid anchor"),
+    (lambda t: t.replace("{#sources}", "{#verify}"), "methodology.md: {#verify}: anchor used twice"),
+])
+def test_the_anchors_other_pages_link_to_are_checked(tmp_path: Path, edit: Callable[[str], str],
+                                                      message: str) -> None:
+    content = make_content(tmp_path, ACME)
+    methodology = (ROOT / "content" / "pages" / "methodology.md").read_text(encoding="utf-8")
+    assert "{#verify}" in methodology and "{#sources}" in methodology
+    write_pages(content, {"methodology": edit(methodology)})
+    assert any(message in p for p in problems_of(content)), problems_of(content)
+
+
+def test_a_page_saved_with_a_byte_order_mark_reads_as_written(tmp_path: Path) -> None:
+    content = make_content(tmp_path, ACME)
+    write_pages(content, {"press": "\ufeff---\ntitle: Press\n---\nContact us.\n"})
+    assert "press" in {p.slug for p in load_content(content).pages}
+
+
 def test_page_slugs_may_not_shadow_a_service_or_the_sites_own_names(tmp_path: Path) -> None:
     content = make_content(tmp_path, ACME)
     write_pages(content, {"acme": "---\ntitle: A\n---\n", "search": "---\ntitle: S\n---\n",
@@ -204,3 +226,16 @@ def test_service_files_that_would_never_be_read_are_named(tmp_path: Path) -> Non
     found = problems_of(content)
     assert any("services/beta.yml: never read" in p and "rename it to beta.yaml" in p for p in found), found
     assert any("services/old/gamma.yaml: never read" in p for p in found), found
+
+
+def test_validate_warns_about_archived_documents_no_longer_declared(tmp_path: Path) -> None:
+    # A renamed service leaves its history behind: shown, never captured again.
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    (tmp_path / "content/services/mistral-ai.yaml").rename(tmp_path / "content/services/mistral.yaml")
+    validate = [sys.executable, "-m", "generator", "validate", "--archive", str(ROOT / "archive")]
+    result = subprocess.run([*validate, "--content", str(tmp_path / "content")],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "but not declared" in result.stderr and "mistral-ai/terms-of-service" in result.stderr
+    quiet = subprocess.run(validate, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert quiet.returncode == 0 and "not declared" not in quiet.stderr

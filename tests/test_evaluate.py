@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -100,3 +101,18 @@ def test_a_line_after_a_lead_in_is_read_as_an_item_of_its_list(tmp_path: Path) -
     lead = "We are not liable for:"
     # The list goes on after ";" and ", or", ends after "delays."; another document, or no "doc", has none.
     assert leads == ["", lead, lead, lead, "", "", "", ""]
+
+
+def test_eval_warns_about_a_mapping_typo(tmp_path: Path) -> None:
+    # "arbitraton" would score arbitration 0 in silence; a label the file lacks altogether is fine.
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    mapping = tmp_path / "content" / "rules" / "label-mapping.yaml"
+    mapping.write_text(mapping.read_text().replace("arbitration: arbitration", "arbitration: arbitraton"))
+    command = [sys.executable, "-m", "generator", "rules", "eval", str(CLAUSES / "claudette-tos50.dev.jsonl"),
+               "--format", "json"]
+    typo = subprocess.run([*command, "--content", str(tmp_path / "content")], capture_output=True, text=True,
+                          check=False)
+    assert typo.returncode == 0 and "maps arbitration to 'arbitraton'" in typo.stderr
+    assert "did you mean 'arbitration'?" in typo.stderr
+    fine = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert fine.returncode == 0 and "warning" not in fine.stderr
