@@ -54,6 +54,7 @@ class VersionView:
     checks_before: tuple[Check, ...] = ()  # checks after the previous version, up to this one
     trackers: PageTrackers = NO_RAW_PAGE  # found at build time; for the latest version only
     analysed: bool = True  # False: not in English, so the rules did not read it (language.py)
+    same_text_as: str | None = None  # an earlier version (not the previous one) with this very text
 
     @property
     def id(self) -> str:
@@ -94,6 +95,12 @@ class VersionView:
         return str(text) if text else None
 
     @property
+    def reordered_only(self) -> bool:
+        """A change that only moved paragraphs: no word added or removed."""
+        return (self.version.kind == "change" and self.change is not None and self.change.words_moved > 0
+                and self.change.words_added == self.change.words_removed == 0)
+
+    @property
     def formatting_only(self) -> bool:
         """A change in which no word was added, removed or moved: only layout or markup."""
         return self.version.kind == "change" and self.change is not None and self.change.wording_unchanged
@@ -102,6 +109,8 @@ class VersionView:
     def kind_label(self) -> str:
         if self.formatting_only:
             return "formatting only"
+        if self.reordered_only:
+            return "paragraphs moved only"
         return {"first": "first capture", "change": "change",
                 "technical": "technical re-extraction"}[self.version.kind]
 
@@ -353,6 +362,7 @@ def _finding_keys(findings: Sequence[Finding]) -> dict[FindingKey, Finding]:
 def _versions(doc: ArchivedDocument, analysis: Analysis,
               checks: Sequence[Check]) -> tuple[VersionView, ...]:
     ids = [v.id for v in doc.versions]
+    first_with_text: dict[str, str] = {}  # text SHA-256 → the first version with it
     views = []
     previous: dict[FindingKey, Finding] = {}
     previous_read = False
@@ -374,7 +384,10 @@ def _versions(doc: ArchivedDocument, analysis: Analysis,
             checks_before=between,
             trackers=analysis.trackers.get(doc.key, NO_RAW_PAGE) if i == len(ids) - 1 else NO_RAW_PAGE,
             analysed=read,
+            same_text_as=first_with_text.get(v.sha256) if i and v.sha256 != doc.versions[i - 1].sha256
+            else None,
         ))
+        first_with_text.setdefault(v.sha256, v.id)
         previous, previous_read = current, read
     return tuple(views)
 

@@ -326,7 +326,7 @@ def test_a_change_of_layout_only_is_not_listed_as_a_change_by_the_service(commit
     version = Version.__new__(Version)
     object.__setattr__(version, "kind", "change")
     moved = VersionView(version, 2, "a", None, change=ChangeStats(0, 0, "0%", words_moved=12))
-    assert not moved.formatting_only and moved.kind_label == "change"  # a paragraph moved: not layout
+    assert not moved.formatting_only and moved.kind_label == "paragraphs moved only"  # not layout: a change
     assert VersionView(version, 2, "a", None, change=ChangeStats(0, 0, "0%")).formatting_only
 
 
@@ -357,3 +357,17 @@ def test_line_breaks_written_in_table_cells_show_as_breaks_not_markup(committed_
     assert [p for p in pages if "&lt;br" in p.read_text()] == []
     text = (committed_site / "chatgpt/privacy-policy/2026-07-25T07-00-24Z/index.html").read_text()
     assert text.count("<br>") > 10
+
+
+def test_a_text_that_goes_back_to_an_earlier_wording_and_a_reorder_are_named(committed_site: Path) -> None:
+    # Discord's terms of 2025-05-15 are byte for byte those of 2024-11-14 (after two reorderings).
+    base = committed_site / "discord" / "terms-of-service"
+    version = " ".join((base / "2025-05-15T18-04-56Z" / "index.html").read_text().split())
+    assert 'This text is identical to that of the <a href="../../../discord/terms-of-service/' \
+           '2024-11-14T15-21-59Z/">version of' in version
+    changes = " ".join((base / "2025-05-15T18-04-56Z" / "changes" / "index.html").read_text().split())
+    assert "Back to an earlier text:" in changes
+    previous = " ".join((base / "2025-04-18T18-04-19Z" / "index.html").read_text().split())
+    assert "identical to that of" not in previous
+    history = (base / "history" / "index.html").read_text()
+    assert "paragraphs moved only" in history
