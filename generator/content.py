@@ -50,7 +50,8 @@ RESERVED_SLUGS = frozenset(
 SERVICE_KEYS = ("name", "operator", "documents")
 DOCUMENT_KEYS = ("url", "pages", "select", "remove", "noise")
 PAGE_KEYS = ("url", "select", "remove")
-SETTINGS_KEYS = ("title", "base_url", "description", "language", "attribution")
+SETTINGS_KEYS = ("title", "base_url", "description", "language", "attribution", "repository")
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")  # BCP 47, as <html lang> takes it
 RANGE_STARTS = ("start_before", "start_after")
 RANGE_ENDS = ("end_before", "end_after")
 
@@ -191,7 +192,12 @@ def parse_settings(data: Any, file: str) -> tuple[SiteSettings | None, list[Prob
         description=check.text(data, "description", "", required=False),
         language=check.text(data, "language", "", required=False) or "en",
         attribution=check.text(data, "attribution", ""),
+        repository=check.url(data["repository"], "repository").rstrip("/") or None
+        if data.get("repository") is not None else None,
     )
+    if not _LANGUAGE_TAG.fullmatch(settings.language):
+        check.add("language", f"{settings.language!r} is not a language tag",
+                  "write a BCP 47 tag such as en, de or en-GB (it goes into <html lang>)")
     return settings, check.problems
 
 

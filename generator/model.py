@@ -85,6 +85,7 @@ class SiteSettings:
     description: str
     language: str
     attribution: str
+    repository: str | None = None  # the project's public git repository: archive, rules, issues
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,11 @@ def test_settings_problems_name_the_key(tmp_path: Path) -> None:
     found = problems_of(content)
     assert any("site.yaml: base_url: not an http(s) URL" in p for p in found)
     assert any("site.yaml: colour: unknown key" in p for p in found)
+    (content / "site.yaml").write_text("title: T\nbase_url: https://a.example/\nattribution: A\n"
+                                       "language: English\nrepository: github.com/acme/terms\n")
+    found = problems_of(content)
+    assert any("language: 'English' is not a language tag (fix: write a BCP 47" in p for p in found)
+    assert any("site.yaml: repository: not an http(s) URL" in p for p in found)
 
 
 def test_missing_document_types_file(tmp_path: Path) -> None:
