@@ -115,6 +115,18 @@ def test_no_horizontal_scrolling_on_a_phone(kind: str, new_page: NewPage, served
     assert overflow <= 1, f"{site_pages[kind]} is {overflow}px too wide: {overflowing_elements(page)}"
 
 
+def test_long_tables_read_as_cards_on_a_phone(new_page: NewPage, served_site: ServedSite) -> None:
+    # The comparison of a category squeezed its quotes to three letters a line (50,000 px tall).
+    page, _ = new_page(viewport=PHONE)
+    page.goto(served_site.url("categories/arbitration/"))
+    quote = page.locator("table.stack blockquote").first.bounding_box()
+    assert quote and quote["width"] > PHONE["width"] * 0.6, quote
+    label = page.locator("table.stack td[data-label=Clause]").first.evaluate(
+        "e => getComputedStyle(e, '::before').content")
+    assert label == '"Clause: "'
+    assert horizontal_overflow(page) <= 1
+
+
 def test_no_document_or_history_page_scrolls_sideways_on_a_phone(
         new_page: NewPage, served_site: ServedSite, committed_site: Path) -> None:
     """Every document's latest version and history: captured text varies (tables, long URLs)."""
