@@ -85,6 +85,17 @@ def heading(paragraph: str) -> str | None:
     return " ".join(title.replace("**", "").replace("\\", "").split()) or None
 
 
+# A heading that only dates the document ("Last updated: August 29, 2025", "Effective: 1 May 2024")
+# names no section: the changes below it belong to the section before, or to none.
+_DATE_HEADING = re.compile(
+    r"(last\s+)?(updated|modified|revised|effective)(\s+(on|as\s+of|date))?\b\W*.{0,30}\d", re.IGNORECASE)
+
+
+def section_name(paragraph: str) -> str | None:
+    title = heading(paragraph)
+    return None if title is None or _DATE_HEADING.match(title) else title
+
+
 class _Side:
     """The segments of one side (or of the inline view) of a row being built."""
 
@@ -287,7 +298,7 @@ def _blocks(rows: Sequence[Row], context: int | None) -> list[Block]:
                 blocks.append(Gap(run[before:len(run) - after]))
                 blocks.extend([Context(run[len(run) - after:])] if after else [])
         for row in run:
-            section = heading(row.new_text or row.old_text) or section
+            section = section_name(row.new_text or row.old_text) or section
         start = end
     return blocks
 

@@ -332,7 +332,7 @@ def version_view(versions: list[Path], index: int, kind: str) -> SimpleNamespace
     vid = versions[index].stem
     return SimpleNamespace(
         id=vid, path=f"mistral-ai/terms-of-service/{vid}/", captured=f"captured {vid}",
-        changes_path=f"mistral-ai/terms-of-service/{vid}/changes/", formatting_only=False,
+        changes_path=f"mistral-ai/terms-of-service/{vid}/changes/", formatting_only=False, same_text_as=None,
         version=SimpleNamespace(kind=kind, captured_at=vid, sha256=f"sha256-of-{vid}"),
         previous_id=versions[index - 1].stem if index else None,
         next_id=versions[index + 1].stem if index + 1 < len(versions) else None,
@@ -452,6 +452,7 @@ const out = cases.map(([a, b]) => {
   const marks = {equal: "{}", insert: "[+{}+]", delete: "[-{}-]"};
   return {summary: r.summary, label: c.percentLabel(r.summary.percentChanged), identical: r.identical,
           kinds: r.blocks.map(b => b.kind), old: side("old"), new: side("new"),
+          sections: r.blocks.filter(b => b.kind === "change").map(b => b.section || null),
           marked: rows.map(row => row.inline.map(s => marks[s.op].replace("{}", s.text)).join(""))
             .join("\\n\\n")};
 });
@@ -476,6 +477,8 @@ def test_compare_js_agrees_with_the_python_diff() -> None:
         ("", ""),
         ("Safe text.", f"Safe text {HOSTILE}."),
         ("\n\n".join(paragraphs(30)), "\n\n".join(paragraphs(30)).replace("number 15.", "number fifteen.")),
+        ("# Terms\n\n#### Last updated: 1 May 2024\n\nWe may end it.\n\n## Fees\n\nDue monthly.",
+         "# Terms\n\n#### Last updated: 1 May 2024\n\nWe may end or pause it.\n\n## Fees\n\nDue yearly."),
     ]
     for (old, new), js in zip(cases, run_node(cases), strict=True):
         diff = diff_texts(old, new)
@@ -485,6 +488,7 @@ def test_compare_js_agrees_with_the_python_diff() -> None:
         assert js["label"] == s.percent_label and js["identical"] == diff.identical
         assert js["kinds"] == [b.kind for b in diff.blocks]
         assert js["marked"] == marked(diff), (old, new)
+        assert js["sections"] == [c.section for c in diff.changes], (old, new)
 
 
 def test_compare_js_rebuilds_real_versions() -> None:
@@ -523,3 +527,13 @@ def test_diffs_survive_the_build_cache_unchanged() -> None:
     old, new = "Kept paragraph.\n\nOld.\n", "Kept paragraph.\n\nNew.\n"
     stored = json.dumps(diff_to_json(diff_texts(old, new), new))
     assert "Kept paragraph" not in stored and "Old" in stored and "New" in stored
+
+
+def test_a_heading_that_only_dates_the_text_names_no_section() -> None:
+    old = ("# Acme Terms\n\n#### Last Updated: August 29, 2025\n\nWe may end your account.\n\n"
+           "## Fees\n\nFees are due monthly.\n")
+    new = old.replace("We may end", "We may suspend or end").replace("due monthly", "due yearly")
+    first, second = diff_texts(old, new).changes
+    assert first.section == "Acme Terms" and second.section == "Fees"
+    dated = diff_texts("#### Effective: 1 May 2024\n\nA.\n", "#### Effective: 1 May 2024\n\nB.\n")
+    assert dated.changes[0].section is None

@@ -56,6 +56,14 @@
     return title || null;
   }
 
+  // A heading that only dates the text names no section (diff.py's section_name).
+  var DATE_HEADING = /^(last\s+)?(updated|modified|revised|effective)(\s+(on|as\s+of|date))?\b\W*.{0,30}\d/i;
+
+  function sectionName(paragraph) {
+    var title = heading(paragraph);
+    return title === null || DATE_HEADING.test(title) ? null : title;
+  }
+
   // ---- sequence alignment: opcodes [tag, i1, i2, j1, j2] as Python's difflib ------------------
 
   function lcsOps(a, b, alo, ahi, blo, bhi, out) {
@@ -456,7 +464,7 @@
         }
       }
       run.forEach(function (row) {
-        section = heading(sideText(row.new) || sideText(row.old)) || section;
+        section = sectionName(sideText(row.new) || sideText(row.old)) || section;
       });
       start = end;
     }
