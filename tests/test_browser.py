@@ -127,6 +127,17 @@ def test_long_tables_read_as_cards_on_a_phone(new_page: NewPage, served_site: Se
     assert horizontal_overflow(page) <= 1
 
 
+def test_the_comparison_matrix_keeps_the_services_in_view_when_scrolled(new_page: NewPage,
+                                                                        served_site: ServedSite) -> None:
+    page, _ = new_page(viewport=PHONE)
+    page.goto(served_site.url("categories/"))
+    service = page.locator(".matrix tbody th").first
+    before = service.bounding_box()
+    page.locator(".matrix").evaluate("table => { table.scrollLeft = 300; }")
+    after = service.bounding_box()
+    assert before and after and abs(after["x"] - before["x"]) <= 1 and after["width"] < PHONE["width"] / 2
+
+
 def test_no_document_or_history_page_scrolls_sideways_on_a_phone(
         new_page: NewPage, served_site: ServedSite, committed_site: Path) -> None:
     """Every document's latest version and history: captured text varies (tables, long URLs)."""
