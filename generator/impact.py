@@ -33,6 +33,7 @@ class DocumentImpact:
     version_id: str
     added: tuple[Finding, ...]
     removed: tuple[Finding, ...]
+    regraded: tuple[tuple[Finding, Finding], ...] = ()  # (before, after): same rule and clause, new severity
 
 
 def _key(finding: Finding) -> tuple[str, str]:
@@ -52,8 +53,11 @@ def compare(archive: Archive, before: FindingsOf, after: FindingsOf) -> list[Doc
         new = {_key(f): f for f in after(doc)}
         added = tuple(new[k] for k in sorted(new.keys() - old.keys()))
         removed = tuple(old[k] for k in sorted(old.keys() - new.keys()))
-        if added or removed:
-            impacts.append(DocumentImpact(str(doc.key), doc.latest.id, added, removed))
+        # A rule whose severity changed re-scores every document it flags: as visible as a new match.
+        regraded = tuple((old[k], new[k]) for k in sorted(old.keys() & new.keys())
+                         if (old[k].severity, old[k].category) != (new[k].severity, new[k].category))
+        if added or removed or regraded:
+            impacts.append(DocumentImpact(str(doc.key), doc.latest.id, added, removed, regraded))
     return impacts
 
 
@@ -72,9 +76,10 @@ def _quote(text: str, limit: int = 160) -> str:
 def format_markdown(impacts: Sequence[DocumentImpact], base_rev: str, documents: int, note: str = "") -> str:
     added = sum(len(i.added) for i in impacts)
     removed = sum(len(i.removed) for i in impacts)
+    regraded = sum(len(i.regraded) for i in impacts)
     lines = [f"### Rule impact against `{base_rev}`", "",
-             f"{added} findings added, {removed} removed, in {len(impacts)} of {documents} documents "
-             "(latest versions)."]
+             f"{added} findings added, {removed} removed, {regraded} re-graded (severity or category "
+             f"changed), in {len(impacts)} of {documents} documents (latest versions)."]
     if note:
         lines += ["", note]
     for impact in impacts:
@@ -82,6 +87,9 @@ def format_markdown(impacts: Sequence[DocumentImpact], base_rev: str, documents:
                   "| change | rule | severity | clause |", "|---|---|---|---|"]
         for sign, findings in (("added", impact.added), ("removed", impact.removed)):
             lines += [f"| {sign} | `{f.rule_id}` | {f.severity} | {_quote(f.quote)} |" for f in findings]
+        lines += [f"| re-graded | `{a.rule_id}` | {b.severity} (was {a.severity})"
+                  f"{f', {b.category} (was {a.category})' if a.category != b.category else ''} | "
+                  f"{_quote(b.quote)} |" for a, b in impact.regraded]
     return _capped(lines)
 
 

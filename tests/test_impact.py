@@ -38,8 +38,14 @@ def test_impact_reports_a_rule_change(project: Path) -> None:
     head, rest = text.split("patterns:\n", 1)
     rule.write_text(head + "patterns:\n  - all: ['\\bzzzz\\b']\nunless:\n" + rest.split("unless:\n", 1)[1])
     assert "| removed | `excludes-liability` |" in impact()
+    # Grade it higher: nothing is added or removed, yet every document it flags is re-scored.
+    rule.write_text(text.replace("severity: medium", "severity: high", 1))
+    regraded = impact()
+    assert "0 findings added, 0 removed," in regraded
+    assert "| re-graded | `excludes-liability` | high (was medium) |" in regraded
     rule.write_text(text)
-    assert "0 findings added, 0 removed, in 0 of 4 documents" in impact()
+    assert "0 findings added, 0 removed, 0 re-graded (severity or category changed), in 0 of 4 documents" \
+        in impact()
 
 
 def test_impact_with_an_unknown_revision_fails_clearly(project: Path) -> None:
