@@ -113,6 +113,14 @@ def _slow_regex(rule: Rule, sentences: Sequence[str]) -> str:
     return "patterns"
 
 
+def untested_patterns(rule: Rule) -> list[int]:
+    """Indexes of the rule's patterns that none of its 'match' examples matches: untested, or dead
+    (a regex in double quotes, where YAML turned \\b into a backspace, can never match)."""
+    prepared = [prepare(s) for s in rule.examples_match]
+    return [i for i, pattern in enumerate(rule.patterns)
+            if not any(pattern_matches(pattern, sentence) for sentence in prepared)]
+
+
 def check_examples(rules: Sequence[Rule]) -> list[ExampleFailure]:
     """Every rule's own examples: the 'match' ones must match, the 'no_match' ones must not. A rule
     whose examples take longer than EXAMPLES_TIME_LIMIT_S fails, naming the regex that backtracks

@@ -15,7 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .analyze import EXAMPLES_TIME_LIMIT_S, ExampleFailure, analyze_markdown, check_examples
+from .analyze import (
+    EXAMPLES_TIME_LIMIT_S,
+    ExampleFailure,
+    analyze_markdown,
+    check_examples,
+    untested_patterns,
+)
 from .archive import ArchiveWriter, load_archive
 from .content import load_content, missing_pages
 from .language import reads_as_english
@@ -107,9 +113,14 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
     problems = _example_problems(ruleset)
     for problem in problems:
         say(f"FAIL {problem}")
+    untested = [(rule, i) for rule in ruleset.rules for i in untested_patterns(rule)]
+    for rule, i in untested:
+        say(f"untested {rule.file}: patterns[{i}]: no 'match' example matches it (fix: add one it matches, "
+            "so a change that breaks it shows; a regex in double quotes loses its backslashes)")
     examples = sum(len(r.examples_match) + len(r.examples_no_match) for r in ruleset.rules)
     print(f"{examples - len(problems)} passed, {len(problems)} failed "
-          f"({len(ruleset.rules)} rules)")
+          f"({len(ruleset.rules)} rules; {len(untested)} of {sum(len(r.patterns) for r in ruleset.rules)} "
+          "patterns matched by no example)")
     return EXIT_PROBLEMS if problems else EXIT_OK
 
 

@@ -87,6 +87,18 @@ def test_rules_test_cli_passes() -> None:
     assert re.search(r"^\d+ passed, 0 failed", result.stdout, re.M)
 
 
+def test_rules_test_names_a_pattern_no_example_matches(tmp_path: Path) -> None:
+    # In double quotes YAML turns \b into a backspace: the pattern can never match, and no check failed.
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    rule = tmp_path / "content/rules/arbitration/mandatory-arbitration.yaml"
+    dead = '  - all: ["\\barbitral award\\b"]\n'
+    rule.write_text(rule.read_text().replace("patterns:\n", "patterns:\n" + dead, 1))
+    result = subprocess.run([sys.executable, "-m", "generator", "rules", "test", "--content",
+                             str(tmp_path / "content")], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "mandatory-arbitration.yaml: patterns[0]: no 'match' example matches it" in result.stderr
+
+
 WINDOW = 8  # words: a shared run this long means text was copied, not written
 
 
