@@ -11,6 +11,7 @@ import markdown_it_pyrs
 
 from . import markupfallback
 from .linktarget import ABSOLUTE_TARGET, resolve_link
+from .tabledelimiters import repaired_tables
 
 
 def _escape(text: str) -> str:
@@ -147,6 +148,7 @@ def _reads_base(block: str) -> bool:
 @functools.lru_cache(maxsize=8192)
 def _render_block(block: str, base_url: str) -> str:
     # Versions of a document share most of their blocks: each distinct one is rendered once.
+    block = repaired_tables(block)
     if "[" in block and "`" in block:  # where markdown-it.rs panics (see markupfallback)
         return markupfallback.render(block, base_url)
     try:

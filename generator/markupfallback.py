@@ -19,6 +19,7 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
 from .linktarget import resolve_link
+from .tabledelimiters import repaired_tables
 
 REL = "nofollow noopener noreferrer"
 
@@ -87,4 +88,4 @@ def parser() -> MarkdownIt:
 
 def render(text: str, base_url: str) -> str:
     """The HTML generator.markup gives for `text` (before its headings are shifted)."""
-    return str(parser().render(text, {"base_url": base_url}))
+    return str(parser().render(repaired_tables(text), {"base_url": base_url}))
