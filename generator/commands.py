@@ -28,6 +28,7 @@ from .language import reads_as_english
 from .model import Content, DocKey, Problem, ProblemsError, SourcePage
 from .pipeline import build
 from .rewrites import REWRITES
+from .robustness import flips
 from .rules import Ruleset, load_ruleset
 from .signing import PUBLISHED_KEY_IDS, generate_key_pair, load_signer
 from .verify import verify_archive
@@ -75,6 +76,18 @@ def _example_problems(ruleset: Ruleset) -> list[Problem]:
     return [_example_problem(f) for f in check_examples(ruleset.rules)]
 
 
+def _flip_problems(ruleset: Ruleset) -> list[Problem]:
+    """Examples a rule reads otherwise once rewritten as other companies write them (robustness.py)."""
+    return [Problem(f.rule.file,
+                    "examples.match" if f.sentence in f.rule.examples_match else "examples.no_match",
+                    f"reads otherwise {_HOW.get(f.how, f'with {f.how}')}: {f.rewritten!r}",
+                    "make the patterns read both ways the same (the sentence means the same)")
+            for f in flips(ruleset.rules)]
+
+
+_HOW = {"capitals": "in capitals", "contractions": "with contractions", "third-person": "in the third person"}
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     # Every problem at once: the declarations', the pages' and the rules' (a broken service file
     # must not hide a broken rule, nor the reverse).
@@ -111,6 +124,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_rules_test(args: argparse.Namespace) -> int:
     ruleset = _ruleset(args.content)
     problems = _example_problems(ruleset)
+    if not problems:  # rewrites of an example that already fails would say nothing new
+        problems = _flip_problems(ruleset)
     for problem in problems:
         say(f"FAIL {problem}")
     untested = [(rule, i) for rule in ruleset.rules for i in untested_patterns(rule)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -15,6 +16,7 @@ from generator.analyze import analyze_markdown, check_examples, matching_rules
 from generator.content import load_content
 from generator.model import ProblemsError, Rule
 from generator.rewrites import REWRITES
+from generator.robustness import CLAUSE_NUMBERS, Flip, flips, rewritten_examples
 from generator.rules import MIN_EXAMPLES, load_ruleset
 
 from .conftest import DATA, ROOT
@@ -131,25 +133,38 @@ def test_matching_is_case_and_quote_insensitive() -> None:
     assert matching_rules(rules, "ALL DISPUTES WILL BE RESOLVED BY BINDING ARBITRATION INSTEAD OF IN COURT.")
 
 
-@pytest.mark.parametrize("number", ["4.2", "12.", "(b)", "iii)", "Section 7.1", "§ 3"])
+@functools.cache
+def example_flips() -> tuple[Flip, ...]:
+    return tuple(flips(RULES))  # robustness.py: the same check `rules test` runs
+
+
+@pytest.mark.parametrize("number", CLAUSE_NUMBERS)
 def test_every_rule_example_reads_the_same_with_a_clause_number_in_front(number: str) -> None:
     # Terms number their clauses; a rule part anchored at the start (^) must see the sentence.
-    flips = [(r.id, s) for r in RULES for s in (*r.examples_match, *r.examples_no_match)
-             if bool(matching_rules([r], s)) != bool(matching_rules([r], f"{number} {s}"))]
-    assert flips == []
+    assert [(f.rule.id, f.sentence) for f in example_flips() if f.how == f"numbered {number}"] == []
 
 
 @pytest.mark.parametrize("how", sorted(REWRITES))
 def test_every_rule_example_reads_the_same_rewritten(how: str) -> None:
     # Capitals (printed liability sections), contractions (plain-language terms), a clause number,
     # "the user" for "you": a finding must not appear or vanish for any of them.
-    rewrite = REWRITES[how]
-    examples = [(r, s) for r in RULES for s in (*r.examples_match, *r.examples_no_match)]
-    changed = [(r, s) for r, s in examples if rewrite(s) != s]
-    flips = [(r.id, s, rewrite(s)) for r, s in changed
-             if bool(matching_rules([r], s)) != bool(matching_rules([r], rewrite(s)))]
+    changed = [e for e in rewritten_examples(RULES) if e[1] == how]
     assert len(changed) > 20  # the check was exercised
-    assert flips == []
+    assert [(f.rule.id, f.sentence, f.rewritten) for f in example_flips() if f.how == how] == []
+
+
+def test_rules_test_reports_a_rule_that_reads_a_rewritten_example_otherwise(tmp_path: Path) -> None:
+    # Case-sensitive, the pattern misses the example in capitals: pytest failed, rules test passed.
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    rule = tmp_path / "content/rules/arbitration/mandatory-arbitration.yaml"
+    text = rule.read_text().replace("patterns:\n", "patterns:\n  - all: ['(?-i:\\bumpire\\b)']\n", 1)
+    example = "    - Every dispute goes to an umpire chosen by Acme.\n"
+    rule.write_text(text.replace("  match:\n", "  match:\n" + example, 1))
+    result = subprocess.run([sys.executable, "-m", "generator", "rules", "test", "--content",
+                             str(tmp_path / "content")], capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert "mandatory-arbitration.yaml: examples.match: reads otherwise in capitals: 'EVERY DISPUTE GOES TO" \
+        in result.stderr
 
 
 def test_list_items_are_read_after_their_lead_in_by_rules_that_ask_for_it() -> None:
