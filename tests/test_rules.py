@@ -97,8 +97,8 @@ def test_rules_test_names_a_pattern_no_example_matches(tmp_path: Path) -> None:
     rule.write_text(rule.read_text().replace("patterns:\n", "patterns:\n" + dead, 1))
     result = subprocess.run([sys.executable, "-m", "generator", "rules", "test", "--content",
                              str(tmp_path / "content")], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr
-    assert "mandatory-arbitration.yaml: patterns[0]: no 'match' example matches it" in result.stderr
+    assert result.returncode == 1
+    assert "mandatory-arbitration.yaml: patterns[0]: no 'match' example matches this pattern" in result.stderr
 
 
 WINDOW = 8  # words: a shared run this long means text was copied, not written
