@@ -101,14 +101,31 @@ def _out_of_tags(html: str) -> str:
     return _TAG_WITH_MARKER.sub(move, html)
 
 
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+
+
+def _marked_in_parts(region: str, severity: str) -> str:
+    """A flagged clause that crosses elements (bold, a link) cannot be one <mark>: each of its runs
+    of text between tags gets its own, so all of it is marked."""
+    return "".join(part if part.startswith("<") or not part.strip()
+                   else f'<mark class="finding finding-part severity-{severity}">{part}</mark>'
+                   for part in _TAG_OR_TEXT.split(region))
+
+
 def _resolve(html: str, findings_by_clause: Mapping[str, Sequence[Finding]],
              titles: Mapping[str, str]) -> str:
     html = _out_of_tags(html)
     wrapped = set()
-    for clause_id in findings_by_clause:
-        start, end = html.find(f"{_OPEN}{clause_id}{_CLOSE}"), html.find(f"{_END}{clause_id}{_CLOSE}")
-        if 0 <= start < end and _balanced(_MARKER.sub("", html[start:end])):
+    for clause_id, findings in findings_by_clause.items():
+        opening, closing = f"{_OPEN}{clause_id}{_CLOSE}", f"{_END}{clause_id}{_CLOSE}"
+        start, end = html.find(opening), html.find(closing)
+        if not 0 <= start < end:
+            continue
+        region = html[start + len(opening):end]
+        if _balanced(_MARKER.sub("", region)):
             wrapped.add(clause_id)
+        elif not _MARKER.search(region):
+            html = html[:start + len(opening)] + _marked_in_parts(region, _severity(findings)) + html[end:]
 
     def element(m: re.Match[str]) -> str:
         if m.group(2):  # an end marker

@@ -42,8 +42,13 @@ def test_a_finding_across_inline_markup_is_flagged_at_its_start() -> None:
     text = "We may **close your account. You may** leave.\n"
     closing = split_clauses(text)[0]
     html = annotate(text, {closing.id: [_finding(closing.id)]}, BASE, {}).html
-    assert "<mark" not in html  # a mark cannot wrap half of the bold text
     assert f'<span class="clause finding-start severity-high" id="{closing.id}">' in html
+    # One mark cannot wrap half of the bold text: each run of the clause's text gets its own.
+    assert _well_formed(html), html
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    parts = root.xpath("//mark[contains(@class, 'finding-part')]")
+    assert "".join(m.text_content() for m in parts) == "We may close your account."
+    assert all(m.get("class") == "finding finding-part severity-high" and m.get("id") is None for m in parts)
 
 
 @pytest.mark.parametrize("text", [
