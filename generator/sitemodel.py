@@ -7,7 +7,7 @@ with the page's own relative root, so the site works under any base path and fro
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -355,6 +355,11 @@ class Analysis:
     unread: frozenset[tuple[DocKey, str]] = frozenset()  # versions not analysed: not in English
 
 
+def _most_severe_first(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """Findings as a reader scans them: high first, then in text order."""
+    return tuple(sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.start, f.rule_id)))
+
+
 def _finding_keys(findings: Sequence[Finding]) -> dict[FindingKey, Finding]:
     return {(f.rule_id, f.clause_id): f for f in findings}
 
@@ -379,8 +384,8 @@ def _versions(doc: ArchivedDocument, analysis: Analysis,
             v, i + 1, ids[i - 1] if i else None, ids[i + 1] if i + 1 < len(ids) else None,
             findings=findings, verified=analysis.verified.get((doc.key, v.id)),
             change=analysis.changes.get((doc.key, v.id)),
-            findings_added=tuple(current[k] for k in added),
-            findings_removed=tuple(previous[k] for k in removed),
+            findings_added=_most_severe_first(current[k] for k in added),
+            findings_removed=_most_severe_first(previous[k] for k in removed),
             checks_before=between,
             trackers=analysis.trackers.get(doc.key, NO_RAW_PAGE) if i == len(ids) - 1 else NO_RAW_PAGE,
             analysed=read,

@@ -371,3 +371,17 @@ def test_a_text_that_goes_back_to_an_earlier_wording_and_a_reorder_are_named(com
     assert "identical to that of" not in previous
     history = (base / "history" / "index.html").read_text()
     assert "paragraphs moved only" in history
+
+
+def test_newly_flagged_provisions_are_listed_most_severe_first(committed_site: Path) -> None:
+    import re
+
+    order = {"high": 0, "medium": 1, "low": 2}
+    lists = 0
+    for page in committed_site.glob("*/*/*/changes/index.html"):
+        section = page.read_text().split('class="finding-changes"', 1)[-1].split("</section>", 1)[0]
+        for listing in section.split("<h3>")[1:]:
+            severities = re.findall(r'<span class="severity severity-(\w+)">', listing)
+            lists += len(set(severities)) > 1
+            assert [order[s] for s in severities] == sorted(order[s] for s in severities), page
+    assert lists > 10  # lists that mix severities were checked
