@@ -22,6 +22,7 @@ from .browser import PageLog, ServedSite, launch_chromium, require_chromium, sam
 ROOT = Path(__file__).resolve().parent.parent
 # The sample corpus lives in shared/ beside the project; CLAUSEWATCH_CORPUS may point elsewhere.
 CORPUS = Path(os.environ.get("CLAUSEWATCH_CORPUS") or ROOT.parent / "shared" / "corpus")
+CLAUSES = ROOT.parent / "shared" / "clauses"  # the labelled development sentences
 DEMO_KEY = ROOT / "demo-key" / "DEMO-ONLY-minisign.key"
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -39,6 +40,24 @@ SMALL_SET = (
 )
 
 
+# Tests that read ../shared/ (the sample corpus or the labelled clauses), which this repository does
+# not hold: `.ci/run` runs them; the pull-request workflow on GitHub, which has no ../shared/,
+# deselects them with `-m "not needs_shared"`. They reach it only through these fixtures, so every
+# one of them gets the marker.
+NEEDS_SHARED = "needs_shared"
+SHARED_FIXTURES = ("corpus", "clauses_dir")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{NEEDS_SHARED}: reads ../shared/ (corpus or labelled clauses)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(name in getattr(item, "fixturenames", ()) for name in SHARED_FIXTURES):
+            item.add_marker(NEEDS_SHARED)
+
+
 def corpus_path() -> Path:
     if not (CORPUS / "index.yaml").exists():
         raise RuntimeError(f"the sample corpus is expected at {CORPUS} (shared/ beside the project, "
@@ -49,6 +68,13 @@ def corpus_path() -> Path:
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     return corpus_path()
+
+
+@pytest.fixture(scope="session")
+def clauses_dir() -> Path:
+    if not any(CLAUSES.glob("*.dev.jsonl")):
+        raise RuntimeError(f"the labelled development sentences are expected in {CLAUSES}")
+    return CLAUSES
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,6 @@ from generator.evaluate import read_sentences, score
 
 from .conftest import ROOT
 
-CLAUSES = ROOT.parent / "shared" / "clauses"
-
 
 def test_score_with_the_no_label_column() -> None:
     gold = [frozenset({"a"}), frozenset(), frozenset({"b"}), frozenset()]
@@ -36,8 +34,8 @@ def test_perfect_predictions_score_one() -> None:
 
 
 @pytest.mark.parametrize("name", ["claudette-tos50.dev.jsonl", "claudette-multi50-en.dev.jsonl"])
-def test_eval_cli_json_and_predictions(name: str, tmp_path: Path) -> None:
-    path = CLAUSES / name
+def test_eval_cli_json_and_predictions(name: str, tmp_path: Path, clauses_dir: Path) -> None:
+    path = clauses_dir / name
     out = tmp_path / "pred.jsonl"
     result = subprocess.run([sys.executable, "-m", "generator", "rules", "eval", str(path), "--format",
                              "json", "--predictions", str(out)], cwd=ROOT, capture_output=True, text=True,
@@ -103,13 +101,13 @@ def test_a_line_after_a_lead_in_is_read_as_an_item_of_its_list(tmp_path: Path) -
     assert leads == ["", lead, lead, lead, "", "", "", ""]
 
 
-def test_eval_warns_about_a_mapping_typo(tmp_path: Path) -> None:
+def test_eval_warns_about_a_mapping_typo(tmp_path: Path, clauses_dir: Path) -> None:
     # "arbitraton" would score arbitration 0 in silence; a label the file lacks altogether is fine.
     shutil.copytree(ROOT / "content", tmp_path / "content")
     mapping = tmp_path / "content" / "rules" / "label-mapping.yaml"
     mapping.write_text(mapping.read_text().replace("arbitration: arbitration", "arbitration: arbitraton"))
-    command = [sys.executable, "-m", "generator", "rules", "eval", str(CLAUSES / "claudette-tos50.dev.jsonl"),
-               "--format", "json"]
+    tos50 = clauses_dir / "claudette-tos50.dev.jsonl"
+    command = [sys.executable, "-m", "generator", "rules", "eval", str(tos50), "--format", "json"]
     typo = subprocess.run([*command, "--content", str(tmp_path / "content")], capture_output=True, text=True,
                           check=False)
     assert typo.returncode == 0 and "maps arbitration to 'arbitraton'" in typo.stderr

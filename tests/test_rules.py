@@ -24,7 +24,6 @@ from .conftest import DATA, ROOT
 RULESET = load_ruleset(ROOT / "content", {t.slug for t in load_content(ROOT / "content").document_types})
 RULES = RULESET.rules
 INVALID = sorted((DATA / "invalid-rules").glob("*.yaml"))
-CLAUSES = ROOT.parent / "shared" / "clauses"
 
 
 def test_ruleset_covers_the_required_categories() -> None:
@@ -109,11 +108,11 @@ def _windows(text: str) -> set[str]:
     return {" ".join(words[i:i + WINDOW]) for i in range(len(words) - WINDOW + 1)}
 
 
-def test_patterns_and_examples_are_not_copied_from_development_sentences() -> None:
+def test_patterns_and_examples_are_not_copied_from_development_sentences(clauses_dir: Path) -> None:
     """Rules must generalize. No pattern shares an 8-word run with a labelled dev sentence, and
     no example is mostly made of such runs (a legal formula or two in a sentence is fine)."""
-    files = sorted(CLAUSES.glob("*.dev.jsonl"))
-    assert len(files) == 2, f"the labelled development files are expected in {CLAUSES}"
+    files = sorted(clauses_dir.glob("*.dev.jsonl"))
+    assert len(files) == 2, f"the labelled development files are expected in {clauses_dir}"
     dev: set[str] = set()
     for f in files:
         for line in f.read_text().splitlines():

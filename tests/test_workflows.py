@@ -153,6 +153,20 @@ def test_least_privilege_and_no_untrusted_expansion() -> None:
     assert list(pull["on"]) == ["pull_request"]
 
 
+def test_pull_requests_run_every_test_that_needs_nothing_outside_the_repository() -> None:
+    # GitHub has no ../shared/: the PR job deselects the tests marked as reading it (conftest.py
+    # marks every test using its corpus or clauses_dir fixture), and no test reaches it otherwise.
+    pull = load_workflow(ROOT / ".github" / "workflows" / "pull-request.yml")
+    runs = [step.get("run", "") for step in pull["jobs"]["checks"]["steps"]]
+    assert 'bash .ci/run -m "not needs_shared"' in runs
+    ways_out = ['"' + 'shared"', "ROOT" + ".parent"]  # spelt apart: this file would hold them
+    for test_file in sorted((ROOT / "tests").glob("*.py")):
+        if test_file.name != "conftest.py":
+            source = test_file.read_text(encoding="utf-8")
+            assert not any(way in source for way in ways_out), \
+                f"{test_file.name}: read ../shared/ through the corpus or clauses_dir fixture"
+
+
 # Sharding.
 
 
