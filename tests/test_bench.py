@@ -114,9 +114,10 @@ def test_build_benchmark_runs_and_reports(corpus: Path) -> None:
     assert figures["one_new_version_files_written"] > 0
 
 
-def test_tosdr_recall_reads_the_case_list_and_maps_to_real_categories() -> None:
+def test_tosdr_recall_reads_the_case_list_and_maps_to_real_categories(clauses_dir: Path) -> None:
     # Every case title the script names is in the list, and every category it stands for is one of ours.
-    result = subprocess.run([sys.executable, str(ROOT / "bench" / "tosdr_recall.py"), "--json"],
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "tosdr_recall.py"), "--json",
+                             "--cases", str(clauses_dir / "tosdr-cases.jsonl")],
                             capture_output=True, text=True, cwd=ROOT, check=False, timeout=120)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
