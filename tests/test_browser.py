@@ -4,6 +4,7 @@ JavaScript, and a print stylesheet that drops the navigation."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections import Counter
 from pathlib import Path
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page
+from pypdf import PdfReader
 
 from .browser import (
     SITE_NAV,
@@ -173,6 +175,24 @@ def test_print_stylesheet_hides_the_site_navigation(kind: str, page: Page, serve
     page.emulate_media(media="print")
     assert navigation.is_hidden()
     assert page.locator("main h1").first.is_visible()
+
+
+@pytest.mark.parametrize("kind", ["version", "changes"])
+def test_every_printed_sheet_names_its_source(kind: str, page: Page, served_site: ServedSite,
+                                              site_pages: dict[str, str]) -> None:
+    # An exhibit's pages get separated: each sheet carries the permalink (and a version's SHA-256)
+    # and its number.
+    open_page(page, served_site, site_pages[kind], kind)
+    permalink = page.locator(".cite a, .diff-evidence a").first.inner_text()
+    sha256 = page.locator("code.hash").last.inner_text()
+    sheets = PdfReader(io.BytesIO(page.pdf(format="A4", prefer_css_page_size=True))).pages
+    assert len(sheets) >= 2, f"{site_pages[kind]}: too short to show a second sheet"
+    for number, sheet in enumerate(sheets, 1):
+        text = sheet.extract_text()
+        joined = "".join(text.split())  # a long URL wraps anywhere
+        assert permalink in joined, (number, text[:300])
+        assert kind != "version" or sha256 in joined, (number, text[:300])
+        assert f"page {number} of {len(sheets)}" in " ".join(text.split())
 
 
 def test_a_quote_is_checked_against_the_version_in_the_browser(new_page: NewPage,
