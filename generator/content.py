@@ -90,6 +90,17 @@ class _Checker:
             return ""
         return value
 
+    def page_url(self, value: Any, key: str) -> str:
+        """A URL to capture: HTTPS, so that what is signed is what the site served (plain HTTP
+        only on this machine's loopback, where nothing lies between)."""
+        url = self.url(value, key)
+        parts = urlsplit(url)
+        if url and parts.scheme == "http" and parts.hostname not in _LOOPBACK:
+            self.add(key, f"plain HTTP: {url!r} could be altered on the way and nothing would show it",
+                     f"write https://{url[len('http://'):]}")
+            return ""
+        return url
+
     def selectors(self, value: Any, key: str) -> tuple[Selector, ...]:
         if value is None:
             return ()
@@ -158,6 +169,9 @@ class _Checker:
 
 def _join(where: str, name: str) -> str:
     return f"{where}.{name}" if where else name
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def _is_http_url(value: str) -> bool:
@@ -274,7 +288,7 @@ def _parse_declaration(check: _Checker, service: str, doc_type: str, entry: Any,
         return None
     pages: list[SourcePage] = []
     if has_url:
-        pages.append(SourcePage(check.url(entry["url"], f"{where}.url"), select, remove))
+        pages.append(SourcePage(check.page_url(entry["url"], f"{where}.url"), select, remove))
     elif not isinstance(entry["pages"], list) or not entry["pages"]:
         check.add(f"{where}.pages", "must be a non-empty list", "write '- url: https://...' items")
     else:
@@ -286,7 +300,7 @@ def _parse_declaration(check: _Checker, service: str, doc_type: str, entry: Any,
             check.unknown_keys(page, PAGE_KEYS, pkey)
             page_select = check.selectors(page.get("select"), f"{pkey}.select") or select
             page_remove = remove + check.selectors(page.get("remove"), f"{pkey}.remove")
-            pages.append(SourcePage(check.url(page["url"], f"{pkey}.url"), page_select, page_remove))
+            pages.append(SourcePage(check.page_url(page["url"], f"{pkey}.url"), page_select, page_remove))
     noise = check.noise(entry.get("noise"), f"{where}.noise")
     return Declaration(DocKey(service, doc_type), tuple(pages), noise)
 

@@ -199,6 +199,9 @@ async def _follow(client: httpx.AsyncClient, request: FetchRequest, settings: Fe
             await response.aclose()
         outgoing = response.next_request
         target = str(outgoing.url)
+        if outgoing.url.scheme == "http" and any(url.startswith("https:") for url in chain):
+            # Past this hop the text could be altered on the way, and nothing would show it.
+            raise _Failure(f"redirected from HTTPS to plain HTTP: {chain[-1]} -> {target}", False, response)
         if target in chain:
             raise _Failure("redirect loop: " + " -> ".join([*chain, target]), False, response)
         if len(chain) > settings.max_redirects:

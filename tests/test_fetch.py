@@ -170,6 +170,20 @@ def test_redirect_loop_is_a_fetch_failure_that_names_the_loop(server: LocalServe
     assert result.reason == f"redirect loop: {server.url('/a')} -> {server.url('/b')} -> {server.url('/a')}"
 
 
+def test_a_redirect_from_https_to_plain_http_is_a_fetch_failure() -> None:
+    # What is archived as evidence is fetched authenticated all the way, or not at all.
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.scheme == "https":
+            return httpx.Response(301, headers={"Location": "http://example.org/terms"})
+        return httpx.Response(200, html="<p>terms</p>")
+
+    transport = httpx.MockTransport(handler)
+    result = fetch_many([FetchRequest("https://example.org/terms")], FAST, transport)[0]
+    assert (result.outcome, result.attempts) == ("fetch-failed", 1)
+    assert result.reason == "redirected from HTTPS to plain HTTP: https://example.org/terms -> http://example.org/terms"
+    assert fetch_many([FetchRequest("http://example.org/terms")], FAST, transport)[0].outcome == "ok"
+
+
 def test_redirect_chain_longer_than_the_limit_fails(server: LocalServer) -> None:
     for hop in range(5):
         server.route(f"/r{hop}", redirect(f"/r{hop + 1}"))
