@@ -133,6 +133,8 @@ def make_parser() -> argparse.ArgumentParser:
     sub.add_argument("file", type=Path, metavar="FILE.html")
     sub.add_argument("--select", action="append", default=[], metavar="CSS", help="CSS selector to keep")
     sub.add_argument("--remove", action="append", default=[], metavar="CSS", help="CSS selector to drop")
+    sub.add_argument("--noise", action="append", default=[], metavar="REGEX",
+                     help="a noise pattern to delete, as in a declaration's 'noise:' (repeatable)")
     sub.add_argument("--url", help="the page's URL, to resolve relative links")
     sub.add_argument("--doc-type", metavar="SLUG",
                      help="the document's type (e.g. privacy-policy): without --select, keep only that "

@@ -408,19 +408,32 @@ def cmd_reextract(args: argparse.Namespace) -> int:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     from .charset import decode
-    from .extract import ExtractionError, extract_page
+    from .extract import ExtractionError, denoised_text, extract_page
+    from .noise import NoiseError, checked_noise
+    from .pagewords import words_of
 
+    noise, problems = [], []
+    for i, pattern in enumerate(args.noise):
+        try:
+            noise.append(checked_noise(pattern))
+        except NoiseError as err:
+            problems.append(Problem("--noise", f"[{i}]", str(err), err.fix))
     try:
         data = args.file.read_bytes()
     except OSError as err:
-        raise ProblemsError([Problem(str(args.file), "", f"cannot read: {err.strerror}", "check the path")]) \
-            from err
+        problems.append(Problem(str(args.file), "", f"cannot read: {err.strerror}", "check the path"))
+    if problems:
+        raise ProblemsError(problems)
     page = SourcePage(args.url or args.file.resolve().as_uri(), tuple(args.select), tuple(args.remove))
     try:
         extraction = extract_page(decode(data).text, page, args.url, doc_type=args.doc_type)
+        # What capture would record: volatile link parameters and the noise deleted, canonical form.
+        text = denoised_text([extraction.markdown], noise)
     except ExtractionError as err:
         say(f"error: {args.file}: {err}")
         return EXIT_PROBLEMS
-    sys.stdout.write(extraction.markdown)
-    say(f"{extraction.words} words, {extraction.coverage:.1%} of the selected text kept")
+    sys.stdout.write(text)
+    deleted = len(words_of(denoised_text([extraction.markdown], ()))) - len(words_of(text)) if noise else 0
+    dropped = f"; {deleted} deleted as noise" if noise else ""
+    say(f"{extraction.words} words, {extraction.coverage:.1%} of the selected text kept{dropped}")
     return EXIT_OK

@@ -30,7 +30,7 @@ from .model import (
     SourcePage,
     display_path,
 )
-from .noise import compile_noise
+from .noise import NoiseError, checked_noise
 from .pages import PAGES_DIR, REQUIRED_PAGES, parse_page
 from .strayfiles import stray_files
 from .yamlload import load_yaml
@@ -130,17 +130,9 @@ class _Checker:
         patterns = []
         for i, item in enumerate(value):
             try:
-                pattern = compile_noise(str(item))
-            except re.error as err:
-                self.add(f"{key}[{i}]", f"invalid regular expression: {err}",
-                         "fix the expression (quote it in single quotes, so YAML keeps its backslashes)")
-                continue
-            if pattern.search("") is not None:
-                # '.*' or '(\d+)?' would delete text anywhere, down to an empty "version".
-                self.add(f"{key}[{i}]", f"{item!r} matches the empty string",
-                         "make it match at least one character: '+' instead of '*', no optional whole")
-                continue
-            patterns.append(pattern)
+                patterns.append(checked_noise(str(item)))
+            except NoiseError as err:
+                self.add(f"{key}[{i}]", str(err), err.fix)
         return tuple(patterns)
 
     def css(self, selector: str, key: str) -> bool:

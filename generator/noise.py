@@ -34,6 +34,28 @@ def compile_noise(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, NOISE_FLAGS)
 
 
+class NoiseError(ValueError):
+    """A noise pattern that cannot be used: `fix` says what to write instead."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.fix = fix
+
+
+def checked_noise(pattern: str) -> re.Pattern[str]:
+    """The compiled pattern, or NoiseError when it is not a regex or could delete text anywhere."""
+    try:
+        compiled = compile_noise(pattern)
+    except re.error as err:
+        fix = "fix the expression (quote it in single quotes, so YAML keeps its backslashes)"
+        raise NoiseError(f"invalid regular expression: {err}", fix) from err
+    if compiled.search("") is not None:
+        # '.*' or '(\d+)?' would delete text anywhere, down to an empty "version".
+        raise NoiseError(f"{pattern!r} matches the empty string",
+                         "make it match at least one character: '+' instead of '*', no optional whole")
+    return compiled
+
+
 def apply_noise_filters(markdown: str, patterns: Sequence[re.Pattern[str]] = ()) -> str:
     """Clean link URLs, then delete whatever the declared patterns match. A line a pattern empties
     leaves no extra blank lines behind: otherwise the day it stops appearing, the text would change."""

@@ -17,9 +17,10 @@ from markdown_it import MarkdownIt
 import generator.extract
 from generator.charset import decode
 from generator.cli import main
-from generator.extract import ExtractionError, extract_document, extract_page
+from generator.extract import ExtractionError, denoised_text, extract_document, extract_page
 from generator.htmlmd import html_to_markdown, parse_html, strip_non_text, visible_text
 from generator.model import RangeSelector, Selector, SourcePage
+from generator.noise import compile_noise
 
 DATA = Path(__file__).resolve().parent / "data" / "extract"
 URL = "https://example.com/legal/terms"
@@ -402,6 +403,25 @@ def test_the_extract_command_takes_the_document_type(capsys: pytest.CaptureFixtu
     assert main(args) == 0
     expected = extract_page(SEVERAL, SourcePage(URL), URL, doc_type="privacy-policy").markdown
     assert capsys.readouterr().out == expected and expected.startswith("Privacy Policy\n")
+
+
+def test_the_extract_command_prints_what_capture_records(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    # A contributor tries a declaration's select and noise on a saved page before a capture.
+    node = r"^Served by node \w+ at \w+\.$"
+    page = tmp_path / "terms.html"
+    page.write_text(doc(f"<main><p>{CLAUSE}</p><p>Served by node kestrel at dawn.</p>"
+                        f"<p>See <a href='/faq?utm_source=mail&amp;id=3'>the FAQ</a>. {CLAUSE}</p></main>"))
+    assert main(["extract", str(page), "--url", URL, "--noise", node]) == 0
+    printed, said = capsys.readouterr()
+    assert "Served by" not in printed and "\n\n\n" not in printed
+    assert "[the FAQ](https://example.com/faq?id=3)" in printed  # the visit's parameters go, as in capture
+    assert printed == denoised_text([extract(page.read_text())], [compile_noise(node)])
+    assert "; 6 deleted as noise" in said
+    assert main(["extract", str(page), "--noise", "(node)?", "--noise", "("]) == 1
+    said = capsys.readouterr().err
+    assert "--noise: [0]: '(node)?' matches the empty string" in said
+    assert "--noise: [1]: invalid regular expression" in said
 
 
 @pytest.mark.parametrize("layout", ["sections", "headings", "headings under a page title"])
