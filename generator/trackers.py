@@ -134,6 +134,25 @@ class PageTrackers:
     trackers: tuple[Tracker, ...] | None  # None: not listed, for `reason`
     reason: str = ""
 
+    def by_operator(self, operator: str) -> tuple[tuple[Tracker, ...], tuple[Tracker, ...]]:
+        """(hosts the database gives to the service's own operator, the third parties)."""
+        found = self.trackers or ()
+        own = tuple(t for t in found if t.company is not None and same_company(t.company, operator))
+        return own, tuple(t for t in found if t not in own)
+
+
+# Legal-form words that differ between a database's company name and a declared operator.
+_LEGAL_FORM = re.compile(r"\b(inc|llc|ltd|limited|gmbh|corp|corporation|co|plc|sa|ag|bv)\b\.?")
+
+
+def same_company(company: str, operator: str) -> bool:
+    """Whether the tracker database's company is the service's operator ("GitHub, Inc." is
+    "GitHub"): a host on another domain of the operator itself (Google's gstatic.com on Google's
+    policy page) is still a separate site, but not a third party to the reader."""
+    def core(name: str) -> str:
+        return " ".join(_LEGAL_FORM.sub(" ", name.casefold().replace(",", " ")).split())
+    return bool(core(company)) and core(company) == core(operator)
+
 
 NO_RAW_PAGE = PageTrackers(None, "no raw page of this version is stored")
 FAILED = PageTrackers(None, "its stored raw page failed verification")

@@ -11,6 +11,7 @@ import yaml
 from generator.rawpages import merge_trackers
 from generator.trackers import (
     TRACKERDB_ATTRIBUTION,
+    PageTrackers,
     Tracker,
     TrackerDB,
     find_trackers,
@@ -18,6 +19,7 @@ from generator.trackers import (
     load_trackerdb,
     parse_trackerdb,
     registrable_domain,
+    same_company,
     third_party_domains,
 )
 
@@ -161,6 +163,25 @@ def test_match_is_exact_or_parent_domain_longest_first() -> None:
     ]
     assert TINY_DB.match("ads.acme.example.evil.test") is None
     assert TINY_DB.match("notads.acme.example") is None
+
+
+@pytest.mark.parametrize(("company", "operator", "same"), [
+    ("Google", "Google", True), ("GitHub, Inc.", "GitHub", True), ("OpenAI", "OpenAI LLC", True),
+    ("Google", "Alphabet", False), ("Amazon", "Amazon Web Services", False), ("Co.", "Inc.", False),
+])
+def test_same_company_ignores_legal_forms_only(company: str, operator: str, same: bool) -> None:
+    assert same_company(company, operator) is same
+
+
+def test_hosts_of_the_operator_itself_are_set_apart() -> None:
+    own = Tracker("www.gstatic.com", "gstatic.com", "Google Static", "Google", "cdn")
+    other = Tracker("static.cloudflareinsights.com", "cloudflareinsights.com", "Cloudflare Insights",
+                    "Cloudflare", "site_analytics")
+    unknown = Tracker("api.example.net", None, None, None, None)
+    page = PageTrackers((own, other, unknown))
+    assert page.by_operator("Google") == ((own,), (other, unknown))
+    assert page.by_operator("Mozilla") == ((), (own, other, unknown))
+    assert PageTrackers(None, "no raw page").by_operator("Google") == ((), ())
 
 
 def test_find_trackers_with_the_vendored_database() -> None:
