@@ -4,35 +4,14 @@ does is in generator.commands, the work itself in the stages."""
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .buildcache import CacheLocationError
-from .commands import (
-    EXIT_PROBLEMS,
-    cmd_analyze,
-    cmd_build,
-    cmd_capture,
-    cmd_extract,
-    cmd_import_ota,
-    cmd_keygen,
-    cmd_reextract,
-    cmd_rules_eval,
-    cmd_rules_impact,
-    cmd_rules_test,
-    cmd_serve,
-    cmd_stats,
-    cmd_validate,
-    cmd_verify,
-    say,
-)
-from .model import ProblemsError
-from .render import SiteOutputError
+from .console import EXIT_PROBLEMS, say
 from .rewrites import REWRITES
-from .shards import parse_shard
-from .signing import SigningError
 
 KEY_HELP = "<service>/<doc-type> or <service> (default: every declared document)"
 
@@ -50,6 +29,8 @@ def _add_secret_key(parser: argparse.ArgumentParser) -> None:
 
 
 def _shard(text: str) -> tuple[int, int]:
+    from .shards import parse_shard
+
     try:
         return parse_shard(text)
     except ValueError as err:
@@ -57,6 +38,31 @@ def _shard(text: str) -> tuple[int, int]:
 
 
 Command = Callable[[argparse.Namespace], int]
+
+
+def _verb(module: str, name: str) -> Command:
+    """A verb's function, imported when that verb runs: `clausewatch build` with nothing to do
+    must not pay for loading capture, rules and the renderer (buildverb.py, preflight.py)."""
+    def run(args: argparse.Namespace) -> int:
+        func: Command = getattr(importlib.import_module(f".{module}", __package__), name)
+        return func(args)
+    return run
+
+
+cmd_build = _verb("buildverb", "cmd_build")
+cmd_analyze = _verb("commands", "cmd_analyze")
+cmd_capture = _verb("commands", "cmd_capture")
+cmd_extract = _verb("commands", "cmd_extract")
+cmd_import_ota = _verb("commands", "cmd_import_ota")
+cmd_keygen = _verb("commands", "cmd_keygen")
+cmd_reextract = _verb("commands", "cmd_reextract")
+cmd_rules_eval = _verb("commands", "cmd_rules_eval")
+cmd_rules_impact = _verb("commands", "cmd_rules_impact")
+cmd_rules_test = _verb("commands", "cmd_rules_test")
+cmd_serve = _verb("commands", "cmd_serve")
+cmd_stats = _verb("commands", "cmd_stats")
+cmd_validate = _verb("commands", "cmd_validate")
+cmd_verify = _verb("commands", "cmd_verify")
 
 
 def _add_verb(verbs: Any, name: str, func: Command, text: str) -> argparse.ArgumentParser:
@@ -177,14 +183,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except ProblemsError as err:
-        for problem in err.problems:
-            say(f"error: {problem}")
-        say(f"{len(err.problems)} problem(s) found")
-        return EXIT_PROBLEMS
-    except (SigningError, SiteOutputError, CacheLocationError) as err:
-        say(f"error: {err}")
-        return EXIT_PROBLEMS
-    except OSError as err:  # a folder that cannot be made, a port in use: the system's own words
-        say(f"error: {err.strerror or err}" + (f": {err.filename}" if err.filename else ""))
+    except Exception as err:  # the failures a user can act on; imported only when one happens
+        from .buildcache import CacheLocationError
+        from .model import ProblemsError
+        from .signing import SigningError
+        from .sitefolder import SiteOutputError
+
+        if isinstance(err, ProblemsError):
+            for problem in err.problems:
+                say(f"error: {problem}")
+            say(f"{len(err.problems)} problem(s) found")
+        elif isinstance(err, (SigningError, SiteOutputError, CacheLocationError)):
+            say(f"error: {err}")
+        elif isinstance(err, OSError):  # a folder that cannot be made, a port in use: the system's words
+            say(f"error: {err.strerror or err}" + (f": {err.filename}" if err.filename else ""))
+        else:
+            raise
         return EXIT_PROBLEMS

@@ -9,7 +9,6 @@ import dataclasses
 import difflib
 import json
 import sys
-import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,10 +22,11 @@ from .analyze import (
     untested_patterns,
 )
 from .archive import ArchiveWriter, load_archive
+from .buildverb import cmd_build
+from .console import EXIT_OK, EXIT_PROBLEMS, say
 from .content import load_content, missing_pages
 from .language import reads_as_english
 from .model import Content, DocKey, Problem, ProblemsError, SourcePage
-from .pipeline import build
 from .rewrites import REWRITES
 from .robustness import flips
 from .rules import Ruleset, load_ruleset
@@ -41,11 +41,6 @@ if TYPE_CHECKING:
 # Stages only some verbs use (capture, extraction, import, evaluation, the preview server) are
 # imported inside those verbs: a build need not load httpx, readability and the tracker list.
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def _document_types(content_dir: Path) -> set[str] | None:
@@ -279,25 +274,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"{args.archive}: {len(report.problems)} problems ({summary})")
     return EXIT_PROBLEMS
-
-
-def cmd_build(args: argparse.Namespace) -> int:
-    started = time.perf_counter()
-    if args.jobs is not None and args.jobs < 1:
-        say("--jobs must be at least 1")
-        return EXIT_USAGE
-    if args.theme is not None and not any((args.theme / part).is_dir() for part in ("templates", "static")):
-        # A theme overrides the default one file by file: a mistyped folder would override nothing.
-        say(f"error: --theme {args.theme}: no templates/ or static/ folder there (fix: point it at a "
-            "theme folder, laid out like themes/default/)")
-        return EXIT_USAGE
-    report = build(args.content, args.archive, args.out, args.theme, progress=say, workers=args.jobs)
-    stages = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in report.stages)
-    print(f"built {args.out}: {report.pages} pages for {report.documents} documents and "
-          f"{report.versions} versions; {report.files_changed} files written, "
-          f"{report.files_removed} removed, {report.files_kept} unchanged, "
-          f"in {time.perf_counter() - started:.1f} s" + (f" ({stages})" if stages else ""))
-    return EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

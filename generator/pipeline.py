@@ -20,21 +20,19 @@ from .analysis import (
 from .annotate import text_html_key
 from .api import SiteData, api_files
 from .archive import PUBLIC_KEY_FILE, load_archive
-from .buildcache import BuildCache, check_location, code_digest, digest, files_digest
-from .buildcache import cache_root as default_cache_root
+from .buildcache import BuildCache, digest, files_digest
 from .buildkeys import SITE, build_keys, chrome_digest, tree_files, with_category_feeds, with_listings
 from .checklog import read_checks
 from .content import load_content, missing_pages
 from .feeds import category_selections, feed_files
 from .markup import render_markdown
 from .model import Archive, Content, DocKey, ProblemsError
+from .preflight import Preflight, preflight
 from .rawpages import latest_trackers
 from .render import (
-    DEFAULT_THEME,
     SiteWriter,
     TextHtml,
     annotated_text,
-    check_output_folder,
     copy_public_key,
     render_site,
     rule_titles,
@@ -44,7 +42,7 @@ from .searchindex import SearchIndexing
 from .signing import key_id_of, read_public_key
 from .sitemap import build_sitemap
 from .sitemodel import Analysis, DocumentView, VersionView, build_site_view
-from .uptodate import RACY_NS, input_stamp, output_intact
+from .uptodate import RACY_NS
 from .verify import VerifyReport, verify_archive
 from .workers import worker_count
 
@@ -131,36 +129,28 @@ def _verify(archive_dir: Path, cache: BuildCache, workers: int) -> VerifyReport:
 
 def build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None = None,
           progress: Callable[[str], None] = lambda _: None, cache_dir: Path | None = None,
-          workers: int | None = None, documents_per_shard: int = search.DOCUMENTS_PER_SHARD) -> BuildReport:
+          workers: int | None = None, documents_per_shard: int = search.DOCUMENTS_PER_SHARD,
+          checked: Preflight | None = None) -> BuildReport:
     """Build the site from content/ and archive/ into out/, making again only what changed since
-    the last build into out/ (see buildcache.py and buildkeys.py)."""
+    the last build into out/ (see buildcache.py and buildkeys.py). `checked`: the preflight of
+    this very build, when the caller took it already (to skip the build's code when it is a no-op)."""
     # What each stage loads lives until the end: frozen, the collector stops scanning it over and
     # over (a tenth of an incremental build), and forked workers do not copy its pages to scan them.
     try:
-        return _build(content_dir, archive_dir, out, theme, progress, cache_dir, workers, documents_per_shard)
+        pre = checked or preflight(content_dir, archive_dir, out, theme, cache_dir, documents_per_shard)
+        return _build(content_dir, archive_dir, out, pre, progress, workers, documents_per_shard)
     finally:
         gc.unfreeze()  # a caller that goes on (tests, serve) gets its garbage collected again
 
 
-def _build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None,
-           progress: Callable[[str], None], cache_dir: Path | None, workers: int | None,
-           documents_per_shard: int) -> BuildReport:
-    check_output_folder(out)  # before minutes of work, not after
-    cache_root = cache_dir or default_cache_root()
-    check_location(cache_root, content_dir, archive_dir)
-    code = code_digest()
-    cache = BuildCache(cache_root, code)
-    cache.prune_other_versions()
-    workers = workers or worker_count()
-    themes = [theme, DEFAULT_THEME] if theme else [DEFAULT_THEME]
-    manifest_key = digest(str(out.resolve()))
-    last = cache.get("site", manifest_key)
-    last = last if isinstance(last, dict) and isinstance(last.get("files"), dict) else {}
-    stamp = input_stamp([content_dir, archive_dir, *themes], f"{code} {documents_per_shard} {out.resolve()}")
-    if stamp.matches(last.get("inputs")) and output_intact(out, last["files"]):
+def _build(content_dir: Path, archive_dir: Path, out: Path, pre: Preflight,
+           progress: Callable[[str], None], workers: int | None, documents_per_shard: int) -> BuildReport:
+    if (same := pre.unchanged(out)) is not None:
         progress("nothing changed since the last build into this folder")
-        pages, documents, versions = last["report"]
-        return BuildReport(pages, 0, 0, documents, versions, len(last["files"]))
+        pages, documents, versions, kept = same
+        return BuildReport(pages, 0, 0, documents, versions, kept)
+    cache, code, themes, last, stamp = pre.cache, pre.code, pre.themes, pre.last, pre.stamp
+    workers = workers or worker_count()
     watch = _Stopwatch()
     # The digests that key the cache and the pages are taken before anything is read: a file edited
     # during the build then leaves a key that the next build finds changed (taken after, it would
@@ -226,7 +216,7 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None,
             writer.write(path, make(), key)
     indexing.finish()
     removed = writer.remove_stale()
-    cache.put("site", manifest_key, {"inputs": stamp.as_list(), "files": writer.manifest,
+    cache.put("site", pre.manifest_key, {"inputs": stamp.as_list(), "files": writer.manifest,
                                       "report": [pages, len(site.documents), site.version_count]})
     watch.lap("search index, feeds and data")
     return BuildReport(pages, writer.changed, removed, len(site.documents), site.version_count,

@@ -21,26 +21,12 @@ from .checklog import CHECKS_FILE, HEAD_FILE
 from .diffhtml import diff_segments
 from .markup import quote_text
 from .model import DocKey
+from .sitefolder import BUILD_MARKER, check_output_folder
 from .sitemodel import DocumentView, ServiceView, SiteView, VersionView
 from .workers import can_fork, fork_map
 
-
-def _default_theme() -> Path:
-    """The default theme: inside the package when installed (pyproject.toml ships themes/ as
-    generator/themes), else in the source tree's themes/ (a checkout, or an editable install)."""
-    package = Path(__file__).resolve().parent
-    installed = package / "themes" / "default"
-    return installed if installed.is_dir() else package.parent / "themes" / "default"
-
-
-DEFAULT_THEME = _default_theme()
-BUILD_MARKER = ".clausewatch-site"
 RAW_SUFFIXES = (".md", ".md.minisig", ".json", ".json.minisig")
 PARALLEL_MIN_PAGES = 200  # below this, starting workers costs more than it saves
-
-
-class SiteOutputError(Exception):
-    """The output folder cannot be used safely."""
 
 
 def make_environment(themes: list[Path], bytecode: Path | None = None) -> jinja2.Environment:
@@ -71,13 +57,6 @@ def relative_root(page_path: str) -> str:
 # Pagefind indexes (it carries `data-pagefind-body`). Only such pages have their SHA-256 taken.
 ManifestEntry = list[Any]
 SEARCH_MARK = b"data-pagefind-body"
-
-
-def check_output_folder(out: Path) -> None:
-    """Refuse a folder that holds anything clausewatch did not make: a build replaces its contents."""
-    if out.exists() and any(out.iterdir()) and not (out / BUILD_MARKER).exists():
-        raise SiteOutputError(f"{out} is not empty and was not made by clausewatch; "
-                              "choose an empty or new folder for --out")
 
 
 @dataclass

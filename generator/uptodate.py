@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +36,32 @@ class InputStamp:
         return [self.digest, self.newest_mtime_ns, self.taken_ns]
 
 
+def _folders(root: str, seen: set[str]) -> Iterator[tuple[str, list[os.DirEntry[str]]]]:
+    """(folder, its files sorted by name) for each folder under root, root first, subfolders in
+    name order, following symlinked folders, each real folder once (a symlink loop ends here).
+    Real paths are worked out with a system call only for symlinks: a plain subfolder's real path
+    is its parent's plus its name (realpath on every folder cost a stat per path component)."""
+    stack = [(root, os.path.realpath(root))]
+    while stack:
+        here, real_here = stack.pop()
+        files: list[os.DirEntry[str]] = []
+        subfolders: list[os.DirEntry[str]] = []
+        try:
+            with os.scandir(here) as entries:
+                for entry in entries:
+                    (subfolders if entry.is_dir() else files).append(entry)
+        except OSError:  # gone, or not a folder: nothing in it (as os.walk has it)
+            continue
+        yield here, sorted(files, key=lambda e: e.name)
+        below = []
+        for entry in sorted(subfolders, key=lambda e: e.name):
+            real = os.path.realpath(entry.path) if entry.is_symlink() else os.path.join(real_here, entry.name)
+            if real not in seen:
+                seen.add(real)
+                below.append((entry.path, real))
+        stack.extend(reversed(below))
+
+
 def input_stamp(folders: Iterable[Path], settings: str) -> InputStamp:
     taken = time.time_ns()
     h = hashlib.sha256(settings.encode())
@@ -43,51 +69,45 @@ def input_stamp(folders: Iterable[Path], settings: str) -> InputStamp:
     for folder in folders:
         root = os.fspath(folder)
         h.update(f"\0{root}\0".encode())
-        seen: set[str] = set()
-        for here, subfolders, files in os.walk(root, followlinks=True):  # as the loaders' globs do
-            subfolders[:] = unseen_folders(here, subfolders, seen)
-            for name in sorted(files):
-                stat = os.stat(os.path.join(here, name))
+        for here, files in _folders(root, set()):  # following symlinks, as the loaders' globs do
+            for entry in files:
+                stat = entry.stat()
                 newest = max(newest, stat.st_mtime_ns)
-                h.update(f"{here[len(root):]}/{name}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}\n".encode())
+                h.update(f"{here[len(root):]}/{entry.name}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}\n"
+                         .encode())
     return InputStamp(h.hexdigest(), newest, taken)
-
-
-def unseen_folders(here: str, subfolders: list[str], seen: set[str]) -> list[str]:
-    """The subfolders to walk into, sorted, each real folder once (a symlink loop ends here)."""
-    kept = []
-    for name in sorted(subfolders):
-        real = os.path.realpath(os.path.join(here, name))
-        if real not in seen:
-            seen.add(real)
-            kept.append(name)
-    return kept
 
 
 def walk_files(folder: Path) -> list[Path]:
     """Every file under the folder, following symlinked folders (each real folder once), sorted."""
     root = os.fspath(folder)
-    seen = {os.path.realpath(root)}
-    found = []
-    for here, subfolders, files in os.walk(root, followlinks=True):
-        subfolders[:] = unseen_folders(here, subfolders, seen)
-        found += [Path(here, name) for name in sorted(files) if os.path.isfile(os.path.join(here, name))]
-    return found
+    return [Path(entry.path) for _, files in _folders(root, {os.path.realpath(root)}) for entry in files
+            if entry.is_file()]
 
 
 def output_intact(out: Path, manifest: Mapping[str, Sequence[object]]) -> bool:
     """Every file of out/ is one the manifest lists, with the size and mtime it recorded, and
     none is missing."""
-    root = os.fspath(out)
     seen = 0
-    for here, _subfolders, files in os.walk(root):
-        inner = here[len(root) + 1:]
-        for name in files:
-            entry = manifest.get(f"{inner}/{name}" if inner else name)
-            if entry is None:
+    stack = [""]  # folders relative to out/; symlinked folders are not entered (a build makes none)
+    while stack:
+        inner = stack.pop()
+        try:
+            with os.scandir(os.path.join(out, inner) if inner else out) as found:
+                entries = list(found)
+        except OSError:  # gone: its files are missing
+            return False
+        for entry in entries:
+            path = f"{inner}/{entry.name}" if inner else entry.name
+            if entry.is_dir():
+                if not entry.is_symlink():
+                    stack.append(path)
+                continue
+            recorded = manifest.get(path)
+            if recorded is None:
                 return False
-            stat = os.stat(os.path.join(here, name))
-            if [stat.st_size, stat.st_mtime_ns] != list(entry[2:4]):
+            stat = entry.stat()
+            if [stat.st_size, stat.st_mtime_ns] != list(recorded[2:4]):
                 return False
             seen += 1
     return seen == len(manifest)

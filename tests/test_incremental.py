@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -244,6 +246,31 @@ def test_up_to_date_build_does_nothing_until_something_changes(project: Path, de
     report = run()
     assert len(said) > 1 and report.files_changed > 0
     assert (site / doc_path / "2030-01-02T03-04-05Z" / "index.html").is_file()
+
+
+def test_a_build_with_nothing_to_do_loads_none_of_the_builds_code(project: Path, demo_signer: Signer) -> None:
+    # A no-op build costs what reading the stamps costs: before, importing the renderer, rules
+    # and analysis was most of its time (preflight.py, buildverb.py).
+    age(project / "content")
+    age(project / "archive")
+    command = [sys.executable, "-X", "importtime", "-m", "generator", "build", "--out", str(project / "site"),
+               "--content", str(project / "content"), "--archive", str(project / "archive")]
+
+    def modules_loaded() -> tuple[set[str], str]:
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        names = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
+                 if line.startswith("import time:")}
+        return names, done.stdout
+
+    first, _ = modules_loaded()
+    assert {"generator.pipeline", "jinja2", "generator.analyze"} <= first
+    again, printed = modules_loaded()
+    assert "0 files written, 0 removed" in printed
+    assert not again & {"generator.pipeline", "generator.render", "generator.analyze", "generator.commands",
+                        "jinja2", "markdown_it", "minisign"}, sorted(again)
+    add_version(project, demo_signer)  # and with something to do, the build runs
+    third, printed = modules_loaded()
+    assert "generator.pipeline" in third and "0 files written" not in printed
 
 
 def test_cli_build_names_a_bad_cache_location(project: Path, capsys: pytest.CaptureFixture[str],

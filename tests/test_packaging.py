@@ -122,7 +122,7 @@ def test_an_installed_clausewatch_builds_the_site_with_its_own_theme(tmp_path: P
     work = tmp_path / "elsewhere"
     work.mkdir()
     env = {**os.environ, "PYTHONPATH": str(installed), "CLAUSEWATCH_CACHE_DIR": str(tmp_path / "cache")}
-    where = subprocess.run([sys.executable, "-c", "import generator.render as r; print(r.DEFAULT_THEME)"],
+    where = subprocess.run([sys.executable, "-c", "import generator.sitefolder as r; print(r.DEFAULT_THEME)"],
                            cwd=work, env=env, check=True, capture_output=True, text=True).stdout.strip()
     assert Path(where) == installed / "generator" / "themes" / "default"
     built = subprocess.run([sys.executable, "-m", "generator", "build", "--content", str(ROOT / "content"),

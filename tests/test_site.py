@@ -16,9 +16,9 @@ from generator.archive import ArchiveWriter, load_archive
 from generator.cli import main
 from generator.ota_import import import_corpus
 from generator.pipeline import build
-from generator.render import SiteOutputError
 from generator.serve import make_server
 from generator.signing import load_signer
+from generator.sitefolder import SiteOutputError
 from generator.verify import verify_archive
 
 from .conftest import ROOT, tree_state
