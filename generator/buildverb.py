@@ -29,7 +29,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             "theme folder, laid out like themes/default/)")
         return EXIT_USAGE
     checked = preflight(args.content, args.archive, args.out, args.theme, None, DOCUMENTS_PER_SHARD)
-    if (same := checked.unchanged(args.out)) is not None:
+    if (same := checked.unchanged) is not None:
         say("nothing changed since the last build into this folder")
         pages, documents, versions, kept = same
         print(_summary(args.out, pages, documents, versions, 0, 0, kept, time.perf_counter() - started))

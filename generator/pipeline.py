@@ -145,7 +145,7 @@ def build(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None = 
 
 def _build(content_dir: Path, archive_dir: Path, out: Path, pre: Preflight,
            progress: Callable[[str], None], workers: int | None, documents_per_shard: int) -> BuildReport:
-    if (same := pre.unchanged(out)) is not None:
+    if (same := pre.unchanged) is not None:
         progress("nothing changed since the last build into this folder")
         pages, documents, versions, kept = same
         return BuildReport(pages, 0, 0, documents, versions, kept)

@@ -7,6 +7,7 @@ Light on purpose: only the standard library, the build cache and the stamps (upt
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,13 @@ class Preflight:
     manifest_key: str  # the cache key of the last build into this output folder
     last: dict[str, Any]  # that build's record: inputs, files written, report
     stamp: InputStamp
+    out: Path
 
-    def unchanged(self, out: Path) -> tuple[int, int, int, int] | None:
-        """(pages, documents, versions, files) of the last build when nothing changed since."""
-        if self.stamp.matches(self.last.get("inputs")) and output_intact(out, self.last["files"]):
+    @functools.cached_property
+    def unchanged(self) -> tuple[int, int, int, int] | None:
+        """(pages, documents, versions, files) of the last build when nothing changed since
+        (worked out once: the build verb asks, then the pipeline)."""
+        if self.stamp.matches(self.last.get("inputs")) and output_intact(self.out, self.last["files"]):
             pages, documents, versions = self.last["report"]
             return pages, documents, versions, len(self.last["files"])
         return None
@@ -48,4 +52,4 @@ def preflight(content_dir: Path, archive_dir: Path, out: Path, theme: Path | Non
     last = cache.get("site", manifest_key)
     last = last if isinstance(last, dict) and isinstance(last.get("files"), dict) else {}
     stamp = input_stamp([content_dir, archive_dir, *themes], f"{code} {documents_per_shard} {out.resolve()}")
-    return Preflight(cache, code, themes, manifest_key, last, stamp)
+    return Preflight(cache, code, themes, manifest_key, last, stamp, out)
