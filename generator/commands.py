@@ -409,7 +409,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
         say(f"error: {args.file}: {err}")
         return EXIT_PROBLEMS
     sys.stdout.write(text)
-    deleted = len(words_of(denoised_text([extraction.markdown], ()))) - len(words_of(text)) if noise else 0
-    dropped = f"; {deleted} deleted as noise" if noise else ""
+    dropped = ""
+    if noise:
+        deleted = len(words_of(denoised_text([extraction.markdown], ()))) - len(words_of(text))
+        dropped = f"; {deleted} deleted as noise"
     say(f"{extraction.words} words, {extraction.coverage:.1%} of the selected text kept{dropped}")
     return EXIT_OK
