@@ -45,6 +45,17 @@ def site_files(site: Path) -> dict[str, bytes]:
     return files
 
 
+def bundle_shape(site: Path) -> dict[str, int]:
+    """How many files each folder of the Pagefind bundle holds: their names and bytes differ from
+    run to run, their number does not (a stale fragment left behind adds one)."""
+    counts: dict[str, int] = {}
+    for path in (site / "pagefind").rglob("*"):
+        if path.is_file():
+            folder = path.parent.relative_to(site).as_posix()
+            counts[folder] = counts.get(folder, 0) + 1
+    return counts
+
+
 def mtimes(site: Path) -> dict[str, int]:
     return {p.relative_to(site).as_posix(): p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
 
@@ -148,6 +159,7 @@ def test_incremental_build_equals_clean_build(change: str, project: Path, demo_s
     assert not differing, f"after '{change}', incremental ≠ clean build in {len(differing)} files: " \
         f"{differing[:20]}"
     assert incremental != before, f"'{change}' changed nothing in the site"
+    assert bundle_shape(site) == bundle_shape(clean), "the search bundle differs from a clean build's"
 
 
 def test_new_version_rewrites_only_what_it_affects(project: Path, demo_signer: Signer,
