@@ -108,8 +108,11 @@ def test_an_installed_clausewatch_builds_the_site_with_its_own_theme(tmp_path: P
     for folder in ("generator", "themes"):
         shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
     wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                    "--no-index", "-w", str(wheels), str(source)], check=True, capture_output=True)
+    made = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+                           "--no-index", "-w", str(wheels), str(source)], check=True, capture_output=True,
+                          text=True)
+    # A theme folder missing from pyproject's `packages` makes setuptools warn at length on install.
+    assert "absent from the `packages` configuration" not in made.stderr + made.stdout, made.stderr
     installed = tmp_path / "installed"
     with zipfile.ZipFile(next(wheels.glob("clausewatch-*.whl"))) as wheel:
         wheel.extractall(installed)
