@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -45,15 +46,11 @@ def site_files(site: Path) -> dict[str, bytes]:
     return files
 
 
-def bundle_shape(site: Path) -> dict[str, int]:
+def bundle_shape(site: Path) -> Counter[str]:
     """How many files each folder of the Pagefind bundle holds: their names and bytes differ from
     run to run, their number does not (a stale fragment left behind adds one)."""
-    counts: dict[str, int] = {}
-    for path in (site / "pagefind").rglob("*"):
-        if path.is_file():
-            folder = path.parent.relative_to(site).as_posix()
-            counts[folder] = counts.get(folder, 0) + 1
-    return counts
+    files = (p for p in (site / "pagefind").rglob("*") if p.is_file())
+    return Counter(p.parent.relative_to(site).as_posix() for p in files)
 
 
 def mtimes(site: Path) -> dict[str, int]:
