@@ -22,7 +22,9 @@ from .diff import diff_texts
 from .diffcodec import diff_from_json, diff_to_json
 from .diffmodel import TextDiff
 from .language import reads_as_english
+from .lazyregex import compile_all
 from .model import Archive, ArchivedDocument, ChangeStats, DocKey, Finding, Rule, Version, read_version_text
+from .rules import rule_regexes
 from .workers import can_fork, fork_map
 
 VersionKey = tuple[DocKey, str]
@@ -193,15 +195,17 @@ def analyse_archive(archive: Archive, rules: Sequence[Rule], ruleset_digest: str
     if todo:
         progress(f"analysing {versions} versions of {len(todo)} documents "
                  f"({archive.version_count - versions} versions cached)")
-    for key, found in _run(todo, versions, workers):
+    for key, found in _run(todo, versions, workers, rules):
         results[key] = found
     return results
 
 
-def _run(todo: list[_Job], versions: int, workers: int) -> Iterator[tuple[DocKey, DocumentResults]]:
+def _run(todo: list[_Job], versions: int, workers: int,
+         rules: Sequence[Rule]) -> Iterator[tuple[DocKey, DocumentResults]]:
     if workers == 1 or versions < PARALLEL_MIN_VERSIONS or not can_fork():
         yield from map(_compute, todo)
         return
+    compile_all(rule_regexes(rules))  # once, before the workers fork, not once in each
     # Largest documents first, so no worker is left with a big one at the end.
     yield from fork_map(_compute, sorted(todo, key=lambda j: -sum(v.bytes for v in j.doc.versions)), workers)
 

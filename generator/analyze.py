@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .clauses import Clause, split_clauses
+from .lazyregex import LazyRegex
 from .model import Finding, Pattern, Rule
 from .prefilter import RuleGates
 from .timelimit import TimeLimitExceeded, time_limit
@@ -18,7 +19,7 @@ _WORD = re.compile(r"\w+")
 UNANALYSED = frozenset({"heading", "contents-entry"})  # clause kinds that name a section, not a term
 
 
-def _spans(regex: re.Pattern[str], text: str, word_starts: list[int]) -> list[tuple[int, int]]:
+def _spans(regex: LazyRegex, text: str, word_starts: list[int]) -> list[tuple[int, int]]:
     """Each match as (first word, last word) indexes; word_starts are the offsets of the text's words."""
     spans = []
     for m in regex.finditer(text):

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .lazyregex import LazyRegex
+
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 VERSION_ID_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z$")
 
@@ -246,7 +248,7 @@ class Pattern:
     """Matches when every regex in `all` is found (within `within` words of each other, if set:
     counted between the nearest words of the two matches, so a long match does not push others away)."""
 
-    all: tuple[re.Pattern[str], ...]
+    all: tuple[LazyRegex, ...]
     within: int | None = None
 
 
@@ -260,7 +262,7 @@ class Rule:
     statutes: tuple[Statute, ...]
     applies_to: tuple[str, ...]  # document-type slugs; empty means every type
     patterns: tuple[Pattern, ...]
-    unless: tuple[re.Pattern[str], ...]
+    unless: tuple[LazyRegex, ...]
     examples_match: tuple[str, ...]
     examples_no_match: tuple[str, ...]
     file: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from .buildkeys import SITE, build_keys, chrome_digest, tree_files, with_categor
 from .checklog import read_checks
 from .content import load_content, missing_pages
 from .feeds import category_selections, feed_files
+from .lazyregex import compile_all
 from .markup import render_markdown
 from .model import Archive, Content, DocKey, ProblemsError
 from .preflight import Preflight, preflight
@@ -37,7 +39,7 @@ from .render import (
     render_site,
     rule_titles,
 )
-from .rules import RULES_DIR, load_ruleset
+from .rules import RULES_DIR, Ruleset, load_ruleset, rule_regexes
 from .searchindex import SearchIndexing
 from .signing import key_id_of, read_public_key
 from .sitemap import build_sitemap
@@ -104,6 +106,21 @@ def _text_html_cached(cache: BuildCache, titles: dict[str, str],
     return text_html
 
 
+def _load_rules(content_dir: Path, doc_types: set[str], cache: BuildCache) -> Ruleset:
+    """The ruleset, its regexes compiled when first used once the very same regexes compiled in an
+    earlier build (lazyregex.py says why)."""
+    ruleset = load_ruleset(content_dir, doc_types, lazy=True)
+    regexes = rule_regexes(ruleset.rules)
+    key = digest(*(r.pattern for r in regexes))
+    if cache.get("regexes-compiled", key) is not True:
+        try:
+            compile_all(regexes)
+        except re.error:  # load it again, checking each regex: the error names the file and key
+            return load_ruleset(content_dir, doc_types)
+        cache.put("regexes-compiled", key, True)
+    return ruleset
+
+
 def _verify(archive_dir: Path, cache: BuildCache, workers: int) -> VerifyReport:
     """verify_archive, taking over the last build's checks of documents whose files are unchanged
     (verify.py says how): kept per public key and archive folder."""
@@ -161,7 +178,7 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, pre: Preflight,
     content = load_content(content_dir)
     if missing := missing_pages(content, content_dir):
         raise ProblemsError(missing)
-    ruleset = load_ruleset(content_dir, {t.slug for t in content.document_types})
+    ruleset = _load_rules(content_dir, {t.slug for t in content.document_types}, cache)
     progress(f"loading {archive_dir}")
     archive = load_archive(archive_dir)
     gc.freeze()
@@ -174,7 +191,8 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, pre: Preflight,
     failed = {Path(p.file) for p in report.problems}  # paths as verify_archive made them
 
     def verified_ok(path: Path) -> bool:
-        return path not in failed and path.with_name(path.name + ".minisig") not in failed
+        # Asked for every file of every version: a sound archive (no failures) skips the path work.
+        return not failed or (path not in failed and path.with_name(path.name + ".minisig") not in failed)
 
     def verified_sha(path: Path) -> str | None:
         return report.verified.get(path) if verified_ok(path) else None

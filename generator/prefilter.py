@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .lazyregex import LazyRegex
     from .model import Pattern, Rule
 
 # The regex parser behind `re` (public as sre_parse before 3.11, private since; any failure to
@@ -87,7 +88,7 @@ def _item_gate(name: str, value: Any, fold: bool) -> Gate | None:
 
 
 @functools.cache
-def gate(regex: re.Pattern[str]) -> Gate | None:
+def gate(regex: LazyRegex) -> Gate | None:
     """Strings of which every match of `regex` contains one (lower-cased for IGNORECASE regexes,
     to be tested against lower-cased ASCII text); None when no useful gate can be proven."""
     if regex.flags & re.VERBOSE or not isinstance(regex.pattern, str):

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .lazyregex import LazyRegex
 from .model import SEVERITIES, SLUG_RE, Pattern, Problem, ProblemsError, Rule, Statute, display_path
 from .strayfiles import stray_files
 from .yamlload import load_yaml
@@ -42,22 +44,26 @@ class Ruleset:
 
 
 class _Check:
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, lazy: bool = False) -> None:
         self.file = file
+        self.lazy = lazy  # regexes compiled when first used: these files' regexes compiled before
         self.problems: list[Problem] = []
 
     def add(self, key: str, message: str, fix: str) -> None:
         self.problems.append(Problem(self.file, key, message, fix))
 
-    def regex(self, value: Any, key: str) -> re.Pattern[str] | None:
+    def regex(self, value: Any, key: str) -> LazyRegex | None:
         if not isinstance(value, str) or not value:
             self.add(key, "must be a non-empty regular expression string", "quote it: '\\bword\\b'")
             return None
+        regex = LazyRegex(value, REGEX_FLAGS)
         try:
-            return re.compile(value, REGEX_FLAGS)
+            if not self.lazy:
+                regex.compiled  # noqa: B018 (compiling is the check)
         except re.error as err:
             self.add(key, f"invalid regular expression: {err}", "fix the expression (Python re syntax)")
             return None
+        return regex
 
     def text(self, data: dict[str, Any], name: str) -> str:
         value = data.get(name)
@@ -142,10 +148,10 @@ def _examples(check: _Check, value: Any) -> tuple[tuple[str, ...], tuple[str, ..
     return out[0], out[1]
 
 
-def parse_rule(data: Any, path: Path, categories: set[str], doc_types: set[str] | None) -> tuple[
-        Rule | None, list[Problem]]:
+def parse_rule(data: Any, path: Path, categories: set[str], doc_types: set[str] | None,
+               lazy: bool = False) -> tuple[Rule | None, list[Problem]]:
     file = display_path(path)
-    check = _Check(file)
+    check = _Check(file, lazy)
     if not isinstance(data, dict):
         check.add("", "must be a mapping", "see content/rules/*/*.yaml for examples")
         return None, check.problems
@@ -197,6 +203,12 @@ def parse_rule(data: Any, path: Path, categories: set[str], doc_types: set[str] 
                 tuple(applies_to), patterns, unless, matches, no_matches, file, bool(lead_in)), []
 
 
+def rule_regexes(rules: Iterable[Rule]) -> list[LazyRegex]:
+    """Every regex of the rules: their patterns' and their exceptions'."""
+    return [regex for rule in rules for regexes in (*(p.all for p in rule.patterns), rule.unless)
+            for regex in regexes]
+
+
 def _load_yaml(path: Path, problems: list[Problem]) -> Any:
     try:
         return load_yaml(path.read_text(encoding="utf-8"))
@@ -211,8 +223,10 @@ def _load_yaml(path: Path, problems: list[Problem]) -> Any:
     return None
 
 
-def load_ruleset(content_dir: Path, doc_types: set[str] | None = None) -> Ruleset:
-    """Load every rule, or raise ProblemsError naming each problem (file, key, fix)."""
+def load_ruleset(content_dir: Path, doc_types: set[str] | None = None, lazy: bool = False) -> Ruleset:
+    """Load every rule, or raise ProblemsError naming each problem (file, key, fix). `lazy`: the
+    same rule files loaded without problems before (a build knows), so their regexes are compiled
+    when first used, not checked now (lazyregex.py says why)."""
     root = content_dir / RULES_DIR
     problems: list[Problem] = []
     raw_categories = _load_yaml(root / CATEGORIES_FILE, problems) or {}
@@ -248,7 +262,7 @@ def load_ruleset(content_dir: Path, doc_types: set[str] | None = None) -> Rulese
             problems.append(Problem(display_path(path), "", "empty file, no rule in it",
                                     "write the rule's keys (see any other rule file), or delete the file"))
             continue
-        rule, found = parse_rule(data, path, slugs, doc_types)
+        rule, found = parse_rule(data, path, slugs, doc_types, lazy)
         problems += found
         if rule:
             rules.append(rule)

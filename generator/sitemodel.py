@@ -7,7 +7,7 @@ with the page's own relative root, so the site works under any base path and fro
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -328,14 +328,17 @@ class SiteView:
 
     def matrix(self) -> list[tuple[ServiceView, list[tuple[CategoryView, str | None, int]]]]:
         """Services × categories: the most severe finding and how many, per cell."""
+        severities: dict[tuple[str, str], list[str]] = {}  # (service, category) → its findings' severities
+        for category in self.categories:
+            for e in category.entries:
+                severities.setdefault((e.document.key.service, category.category.slug), []).append(
+                    e.finding.finding.severity)
         rows = []
         for service in self.services:
             cells = []
             for category in self.categories:
-                found = [e.finding.finding for e in category.entries
-                         if e.document.key.service == service.slug]
-                worst: str | None = (min((f.severity for f in found), key=SEVERITIES.index)
-                                     if found else None)
+                found = severities.get((service.slug, category.category.slug), [])
+                worst: str | None = min(found, key=SEVERITIES.index) if found else None
                 cells.append((category, worst, len(found)))
             rows.append((service, cells))
         return rows
@@ -397,10 +400,12 @@ def _versions(doc: ArchivedDocument, analysis: Analysis,
     return tuple(views)
 
 
-def _since(versions: Sequence[VersionView], key: FindingKey) -> str:
+def _since(versions: Sequence[VersionView], keys: Sequence[Set[FindingKey]], key: FindingKey) -> str:
+    """The first version of the run of latest versions that all have the finding; `keys`: each
+    version's finding keys (taken once per document, not once per finding)."""
     since = versions[-1].id
-    for view in reversed(versions):
-        if key not in _finding_keys(view.findings):
+    for view, found in zip(reversed(versions), reversed(keys), strict=True):
+        if key not in found:
             break
         since = view.id
     return since
@@ -414,7 +419,8 @@ def _document_view(content: Content, rules: dict[str, Rule], doc: ArchivedDocume
     checks = tuple(analysis.checks.get(doc.key, ()))
     versions = _versions(doc, analysis, checks)
     latest = versions[-1]
-    findings = tuple(FindingView(f, rules[f.rule_id], _since(versions, (f.rule_id, f.clause_id)))
+    keys = [{(f.rule_id, f.clause_id) for f in v.findings} for v in versions]
+    findings = tuple(FindingView(f, rules[f.rule_id], _since(versions, keys, (f.rule_id, f.clause_id)))
                      for f in latest.findings if f.rule_id in rules)
     type_name = doc_type.name if doc_type else doc.key.doc_type.replace("-", " ").title()
     # An archived document whose declaration was removed keeps its history on the site.

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from generator import GENERATOR
 from generator.analyze import Analyzer
@@ -24,8 +25,11 @@ from generator.buildcache import CacheLocationError
 from generator.checklog import Observation, append_check
 from generator.cli import main
 from generator.diff import diff_texts
+from generator.lazyregex import LazyRegex
+from generator.model import ProblemsError
 from generator.pipeline import BuildReport, build
 from generator.render import SiteWriter
+from generator.rules import load_ruleset, rule_regexes
 from generator.search import MARKER
 from generator.signing import Signer
 from generator.verify import verify_archive
@@ -420,3 +424,49 @@ def test_a_theme_asset_override_is_copied_once_and_not_rewritten(project: Path) 
     report = build(project / "content", project / "archive", site, project / "theme", cache_dir=cache)
     assert report.files_changed == 0, "the override was linked over the default asset again"
     assert (site / "assets/style.css").read_text() == "body { color: teal; }\n"
+
+
+def test_a_rule_regex_is_compiled_when_first_searched() -> None:
+    regex = LazyRegex(r"\barbitrat", re.IGNORECASE)
+    assert regex._compiled is None
+    assert regex.search("Disputes go to ARBITRATION.") is not None
+    assert regex.flags == re.compile(r"\barbitrat", re.IGNORECASE).flags
+    assert regex == LazyRegex(r"\barbitrat", re.IGNORECASE) and len({regex, LazyRegex(r"\barbitrat", 2)}) == 1
+    assert regex != LazyRegex(r"\barbitrat", 0)
+
+
+def test_a_build_after_others_still_names_a_broken_regex(project: Path, demo_signer: Signer,
+                                                         builder: Callable[[str, str], Path]) -> None:
+    """Builds load a ruleset whose regexes compiled before without compiling them: a regex broken
+    since must still stop the build with its file and key, not fail later on a clause."""
+    builder("site", "cache")
+    add_version(project, demo_signer)
+    builder("site", "cache")  # this one loads the rules lazily
+    rule = sorted((project / "content" / "rules").glob("*/*.yaml"))[0]
+    data = yaml.safe_load(rule.read_text())
+    data["unless"] = [*(data.get("unless") or []), r"\bunclosed (group"]
+    rule.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(ProblemsError) as caught:
+        builder("site", "cache")
+    problem = caught.value.problems[0]
+    assert (problem.file.endswith(rule.name), problem.key) == (True, f"unless[{len(data['unless']) - 1}]")
+    assert "invalid regular expression" in problem.message
+
+
+def test_builds_compile_only_the_regexes_a_new_version_needs(project: Path, demo_signer: Signer,
+                                                             builder: Callable[[str, str], Path],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    builder("site", "cache")
+    add_version(project, demo_signer)
+    everything = rule_regexes(load_ruleset(project / "content").rules)
+    compiled: list[str] = []
+    compiled_property = LazyRegex.compiled
+
+    def counted(self: LazyRegex) -> re.Pattern[str]:
+        if self._compiled is None:
+            compiled.append(self.pattern)
+        return compiled_property.fget(self)  # type: ignore[attr-defined,no-any-return]
+
+    monkeypatch.setattr(LazyRegex, "compiled", property(counted))
+    builder("site", "cache")
+    assert 0 < len(compiled) < len(everything) / 2, (len(compiled), len(everything))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from generator.analyze import pattern_matches
+from generator.lazyregex import LazyRegex
 from generator.model import Pattern
 from generator.wording import prepare
 
@@ -14,7 +15,7 @@ FLAGS = re.IGNORECASE
 
 
 def _pattern(*regexes: str, within: int | None) -> Pattern:
-    return Pattern(tuple(re.compile(r, FLAGS) for r in regexes), within)
+    return Pattern(tuple(LazyRegex(r, FLAGS) for r in regexes), within)
 
 
 LONG_FIRST = _pattern(r"\breserves\s+the\s+right\b[^.]{0,80}?\bterminate\b", r"\baccount\b", within=3)
