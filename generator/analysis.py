@@ -24,6 +24,7 @@ from .diffmodel import TextDiff
 from .language import reads_as_english
 from .lazyregex import compile_all
 from .model import Archive, ArchivedDocument, ChangeStats, DocKey, Finding, Rule, Version, read_version_text
+from .prefilter import KnownGates
 from .rules import rule_regexes
 from .workers import can_fork, fork_map
 
@@ -69,8 +70,8 @@ class _Worker:
     """One process's state: the analyzer (with its clause cache) and the build cache."""
 
     def __init__(self, rules: Sequence[Rule], ruleset_digest: str, cache: BuildCache | None,
-                 annotations: Annotations | None = None) -> None:
-        self.analyzer = Analyzer(rules)
+                 annotations: Annotations | None = None, gates: KnownGates | None = None) -> None:
+        self.analyzer = Analyzer(rules, gates)
         self.ruleset_digest = ruleset_digest
         self.cache = cache
         self.annotations = annotations
@@ -176,12 +177,14 @@ def _compute(job: _Job) -> tuple[DocKey, DocumentResults]:
 def analyse_archive(archive: Archive, rules: Sequence[Rule], ruleset_digest: str,
                     verified_sha: Callable[[Path], str | None], cache: BuildCache | None,
                     progress: Callable[[str], None] = lambda _: None, workers: int = 1,
-                    annotations: Annotations | None = None) -> dict[DocKey, DocumentResults]:
+                    annotations: Annotations | None = None,
+                    gates: KnownGates | None = None) -> dict[DocKey, DocumentResults]:
     """Results per document, in up to `workers` processes. `verified_sha(text_path)` is the text's
     SHA-256 when its hash and signature verified (only such results are cached), else None. With
-    `annotations`, each verified version analysed also leaves its annotated text in the cache."""
+    `annotations`, each verified version analysed also leaves its annotated text in the cache.
+    `gates`: the rules' literal gates, when an earlier build derived them (prefilter.py)."""
     global _worker
-    _worker = worker = _Worker(rules, ruleset_digest, cache, annotations)
+    _worker = worker = _Worker(rules, ruleset_digest, cache, annotations, gates)
     results: dict[DocKey, DocumentResults] = {}
     todo: list[_Job] = []
     for doc in archive.documents:

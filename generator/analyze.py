@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from .clauses import Clause, split_clauses
 from .lazyregex import LazyRegex
 from .model import Finding, Pattern, Rule
-from .prefilter import RuleGates
+from .prefilter import KnownGates, RuleGates
 from .timelimit import TimeLimitExceeded, time_limit
 from .wording import prepare
 
@@ -148,14 +148,17 @@ class _Matcher:
     # wordings matches them directly.
     DIRECT_MATCHES = 64
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[Rule], known: KnownGates | None = None) -> None:
         self.rules = tuple(rules)
         self.matches: dict[str, tuple[Rule, ...]] = {}
-        self._new_wordings = 0
+        self._known = known
+        # Gates already derived cost only their scanner: used from the first wording on, they also
+        # spare compiling the (lazily compiled) regexes that no new wording gets past the gates of.
+        self._new_wordings = 0 if known is None else self.DIRECT_MATCHES
 
     @functools.cached_property
     def _gates(self) -> RuleGates:
-        return RuleGates(self.rules)
+        return RuleGates(self.rules, self._known)
 
     def __call__(self, text: str) -> tuple[Rule, ...]:
         found = self.matches.get(text)
@@ -170,11 +173,11 @@ class Analyzer:
     """Applies one ruleset to many versions. Versions share most of their clauses, so what each
     clause wording matches is remembered: an archive costs about what its distinct clauses cost."""
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[Rule], gates: KnownGates | None = None) -> None:
         self.rules = tuple(rules)
-        self.matching = _Matcher(self.rules)
+        self.matching = _Matcher(self.rules, gates)
         # List items read after their lead-in, by the rules that ask for it (a few of them).
-        self._after_lead_in = _Matcher([r for r in self.rules if r.lead_in])
+        self._after_lead_in = _Matcher([r for r in self.rules if r.lead_in], gates)
 
     def remember(self, matches: Mapping[str, Sequence[str]]) -> None:
         """Take back what `remembered` gave an earlier run with the same ruleset (rule ids)."""

@@ -30,6 +30,11 @@ class LazyRegex:
         return self._compiled
 
     @property
+    def key(self) -> str:
+        """Names the regex as given (pattern and flags) without compiling it: for caches."""
+        return f"{self._flags} {self.pattern}"
+
+    @property
     def flags(self) -> int:
         return self.compiled.flags  # as re reports them (it adds re.UNICODE to str patterns)
 

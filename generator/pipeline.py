@@ -29,6 +29,7 @@ from .feeds import category_selections, feed_files
 from .lazyregex import compile_all
 from .markup import render_markdown
 from .model import Archive, Content, DocKey, ProblemsError
+from .prefilter import KnownGates, derive_gates, gates_from_stored, stored_gates
 from .preflight import Preflight, preflight
 from .rawpages import latest_trackers
 from .render import (
@@ -106,19 +107,25 @@ def _text_html_cached(cache: BuildCache, titles: dict[str, str],
     return text_html
 
 
-def _load_rules(content_dir: Path, doc_types: set[str], cache: BuildCache) -> Ruleset:
-    """The ruleset, its regexes compiled when first used once the very same regexes compiled in an
-    earlier build (lazyregex.py says why)."""
+def _load_rules(content_dir: Path, doc_types: set[str], cache: BuildCache) -> tuple[Ruleset, KnownGates]:
+    """The ruleset and its regexes' literal gates. Once the very same regexes compiled in an earlier
+    build, they are compiled when first used and their gates are that build's (lazyregex.py and
+    prefilter.py say why)."""
     ruleset = load_ruleset(content_dir, doc_types, lazy=True)
     regexes = rule_regexes(ruleset.rules)
-    key = digest(*(r.pattern for r in regexes))
-    if cache.get("regexes-compiled", key) is not True:
-        try:
-            compile_all(regexes)
-        except re.error:  # load it again, checking each regex: the error names the file and key
-            return load_ruleset(content_dir, doc_types)
-        cache.put("regexes-compiled", key, True)
-    return ruleset
+    key = digest(*(r.key for r in regexes))
+    known = gates_from_stored(cache.get("rule-gates", key))
+    if known is not None:
+        return ruleset, known
+    try:
+        compile_all(regexes)
+    except re.error:  # load it again, checking each regex: the error names the file and key
+        ruleset = load_ruleset(content_dir, doc_types)
+        regexes = rule_regexes(ruleset.rules)  # the file changed since and compiles now
+        key = digest(*(r.key for r in regexes))
+    gates = derive_gates(regexes)
+    cache.put("rule-gates", key, stored_gates(gates))
+    return ruleset, gates
 
 
 def _verify(archive_dir: Path, cache: BuildCache, workers: int) -> VerifyReport:
@@ -178,7 +185,7 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, pre: Preflight,
     content = load_content(content_dir)
     if missing := missing_pages(content, content_dir):
         raise ProblemsError(missing)
-    ruleset = _load_rules(content_dir, {t.slug for t in content.document_types}, cache)
+    ruleset, gates = _load_rules(content_dir, {t.slug for t in content.document_types}, cache)
     progress(f"loading {archive_dir}")
     archive = load_archive(archive_dir)
     gc.freeze()
@@ -201,7 +208,7 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, pre: Preflight,
     declared = {doc.key: _first_declared_url(content, doc.key) for doc in archive.documents}
     annotations = Annotations({r.id: r.title for r in ruleset.rules}, declared)
     results = analyse_archive(archive, ruleset.rules, rules_digest, verified_sha, cache, progress, workers,
-                              annotations)
+                              annotations, gates)
     watch.lap("analysis")
     gc.freeze()
     verified = {(doc.key, v.id): verified_ok(v.text_path) and verified_ok(v.metadata_path)

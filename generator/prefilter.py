@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -87,6 +87,40 @@ def _item_gate(name: str, value: Any, fold: bool) -> Gate | None:
     return None  # classes, anchors, lookarounds, references: no literal required
 
 
+KnownGates = Mapping[str, Gate | None]  # LazyRegex.key → marked_gate of that regex
+
+
+def marked_gate(regex: LazyRegex) -> Gate | None:
+    """The regex's gate, its strings marked with CASED when the regex is case-sensitive."""
+    needed = gate(regex)
+    # Strings of case-sensitive regexes are kept apart (prefixed with NUL, never in a clause):
+    # they are looked for in the text as it is, not lower-cased.
+    if needed is not None and not regex.flags & re.IGNORECASE:
+        needed = frozenset(CASED + s for s in needed)
+    return needed
+
+
+def derive_gates(regexes: Iterable[LazyRegex]) -> dict[str, Gate | None]:
+    return {regex.key: marked_gate(regex) for regex in regexes}
+
+
+def stored_gates(gates: KnownGates) -> dict[str, list[str] | None]:
+    """As JSON keeps them (for the build cache)."""
+    return {key: sorted(g) if g is not None else None for key, g in gates.items()}
+
+
+def gates_from_stored(data: Any) -> KnownGates | None:
+    """Back from stored_gates; None when `data` is not what it makes."""
+    if not isinstance(data, dict):
+        return None
+    def valid(value: Any) -> bool:
+        return value is None or (isinstance(value, list) and all(isinstance(s, str) for s in value))
+
+    if not all(map(valid, data.values())):
+        return None
+    return {str(key): frozenset(v) if v is not None else None for key, v in data.items()}
+
+
 @functools.cache
 def gate(regex: LazyRegex) -> Gate | None:
     """Strings of which every match of `regex` contains one (lower-cased for IGNORECASE regexes,
@@ -144,9 +178,10 @@ class _Scanner:
 
 class RuleGates:
     """The gates of a ruleset's patterns, arranged so a clause is scanned once for every gate
-    string and a pattern is tried only when its every gate passes."""
+    string and a pattern is tried only when its every gate passes. `known`: the marked gates of
+    the rules' regexes, when an earlier build derived them (deriving parses every regex)."""
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[Rule], known: KnownGates | None = None) -> None:
         self.rules = tuple(rules)
         gated: list[list[tuple[Pattern, list[Gate]]]] = []
         strings: set[str] = set()
@@ -155,12 +190,9 @@ class RuleGates:
             for pattern in rule.patterns:
                 gates = []
                 for regex in pattern.all:
-                    needed = gate(regex)
+                    needed = known[regex.key] if known is not None and regex.key in known \
+                        else marked_gate(regex)
                     if needed is not None:
-                        # Strings of case-sensitive regexes are kept apart (prefixed with NUL, never
-                        # in a clause): they are looked for in the text as it is, not lower-cased.
-                        if not regex.flags & re.IGNORECASE:
-                            needed = frozenset(CASED + s for s in needed)
                         strings.update(needed)
                         gates.append(needed)
                 plan.append((pattern, gates))

@@ -469,4 +469,6 @@ def test_builds_compile_only_the_regexes_a_new_version_needs(project: Path, demo
 
     monkeypatch.setattr(LazyRegex, "compiled", property(counted))
     builder("site", "cache")
-    assert 0 < len(compiled) < len(everything) / 2, (len(compiled), len(everything))
+    # The new clauses need a few of them (15 of 511 when written): the others' literal gates, kept
+    # from the first build, rule them out without compiling them.
+    assert 0 < len(compiled) < len(everything) / 10, (len(compiled), len(everything))
