@@ -217,7 +217,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         findings = analyze_markdown(ruleset.rules, key.doc_type, text) if english else []
         if args.format == "json":
             print(json.dumps({"document": str(key), "version": version.id, "analysed": english,
-                              "findings": [dataclasses.asdict(f) for f in findings]}))
+                              "findings": [f._asdict() for f in findings]}))
             continue
         if not english:
             print(f"{key} @ {version.id}: not analysed: the text is not in English, the only language "

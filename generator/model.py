@@ -6,7 +6,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from .lazyregex import LazyRegex
 
@@ -289,8 +289,10 @@ class ChangeStats:
         return self.words_added == self.words_removed == self.words_moved == 0
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
+    """A rule's match in one clause. A named tuple, not a frozen dataclass: a build reads back tens
+    of thousands of them from its cache, and a tuple is made four times faster."""
+
     rule_id: str
     severity: Severity
     category: str

@@ -394,7 +394,6 @@ def test_library_versions_and_python_key_the_build_cache() -> None:
 
 
 def test_category_pages_depend_on_the_lead_in_they_show() -> None:
-    from dataclasses import replace
 
     from generator.buildkeys import entries_digest
     from generator.model import DocKey, Finding
@@ -408,7 +407,7 @@ def test_category_pages_depend_on_the_lead_in_they_show() -> None:
         return type("E", (), {"document": document,
                               "finding": type("FV", (), {"rule": rule, "since": "2020", "finding": f})()})()
 
-    reworded = replace(finding, lead_in="If you are a business:")
+    reworded = finding._replace(lead_in="If you are a business:")
     assert entries_digest([entry(finding)]) != entries_digest([entry(reworded)])
 
 
