@@ -37,6 +37,7 @@ from .render import (
     TextHtml,
     annotated_text,
     copy_public_key,
+    copy_raw_files,
     render_site,
     rule_titles,
 )
@@ -221,13 +222,16 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, pre: Preflight,
     gc.freeze()
     chrome = digest(inputs_digest, f"{key_id} {documents_per_shard}")
     keys = with_listings(build_keys(chrome, archive, verified_ok), site)
-    writer = SiteWriter(out, last.get("files", {}))
+    archive_files = {path: (size, mtime) for proof in report.proofs.values()
+                     for path, size, mtime, _inode in proof["files"]}
+    writer = SiteWriter(out, last.get("files", {}), sources=archive_files)
     progress(f"rendering {len(site.documents)} documents, {site.version_count} versions")
     text_html = _text_html_cached(cache, rule_titles(site), verified_sha)
     pages = render_site(site, writer, themes, keys, text_html, workers, cache.folder / "templates")
-    copy_public_key(archive_dir, writer)
     watch.lap("pages")
     indexing = SearchIndexing(site, writer, workers, progress)
+    copy_raw_files(site, writer)  # not searched: copied while Pagefind indexes the pages
+    copy_public_key(archive_dir, writer)
     progress("writing feeds, JSON data and the sitemap")
     data = SiteData(content, archive, ruleset, findings=analysis.findings, checks=analysis.checks,
                     unread=analysis.unread, changes=analysis.changes)

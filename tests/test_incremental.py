@@ -471,3 +471,21 @@ def test_builds_compile_only_the_regexes_a_new_version_needs(project: Path, demo
     # The new clauses need a few of them (15 of 511 when written): the others' literal gates, kept
     # from the first build, rule them out without compiling them.
     assert 0 < len(compiled) < len(everything) / 10, (len(compiled), len(everything))
+
+
+def test_a_build_mends_what_was_done_to_its_output_folder(project: Path,
+                                                          builder: Callable[[str, str], Path]) -> None:
+    """The writer judges files by one scan of the folder made before it writes (render.py): a page
+    edited by hand is made again, and files and folders no build made are removed."""
+    site = builder("site", "cache")
+    page = site / "about" / "index.html"
+    original = page.read_bytes()
+    page.write_bytes(b"edited by hand")
+    stray = site / "nested" / "deeper" / "stray.html"
+    stray.parent.mkdir(parents=True)
+    stray.write_text("not made by a build")
+    (site / "empty" / "folder").mkdir(parents=True)
+    report = build(project / "content", project / "archive", site, cache_dir=project / "cache")
+    assert page.read_bytes() == original
+    assert not (site / "nested").exists() and not (site / "empty").exists()
+    assert (report.files_changed, report.files_removed) == (1, 1)
