@@ -227,9 +227,11 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, pre: Preflight,
     writer = SiteWriter(out, last.get("files", {}), sources=archive_files)
     progress(f"rendering {len(site.documents)} documents, {site.version_count} versions")
     text_html = _text_html_cached(cache, rule_titles(site), verified_sha)
-    pages = render_site(site, writer, themes, keys, text_html, workers, cache.folder / "templates")
+    started: list[SearchIndexing] = []  # Pagefind starts once the pages it reads are written
+    pages = render_site(site, writer, themes, keys, text_html, workers, cache.folder / "templates",
+                        lambda: started.append(SearchIndexing(site, writer, workers, progress)))
     watch.lap("pages")
-    indexing = SearchIndexing(site, writer, workers, progress)
+    indexing = started[0]
     copy_raw_files(site, writer)  # not searched: copied while Pagefind indexes the pages
     copy_public_key(archive_dir, writer)
     progress("writing feeds, JSON data and the sitemap")

@@ -6,7 +6,7 @@ import contextlib
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from .checklog import CHECKS_FILE, HEAD_FILE
 from .diffhtml import diff_segments
 from .markup import quote_text
 from .model import DocKey
-from .sitefolder import BUILD_MARKER, check_output_folder
+from .sitefolder import BUILD_MARKER, DEFAULT_THEME, check_output_folder
 from .sitemodel import DocumentView, ServiceView, SiteView, VersionView
 from .workers import can_fork, fork_map
 
@@ -277,6 +277,25 @@ class Page:
     group: str  # its dependency group (buildkeys.py)
     context: Callable[[], dict[str, Any]]  # made only when the page is rendered
     root: str | None = None  # prefix back to the site root; None: from the file's depth
+    searched: bool = False  # marked for the search index by SEARCHED_TEMPLATES of the default theme
+
+
+# The default theme's templates that mark pages for the search index (`data-pagefind-body`): every
+# document page, and the page of each document's latest version (pages flagged `searched`).
+SEARCHED_TEMPLATES = frozenset({"document.html", "version.html"})
+
+
+def only_searched_pages_marked(themes: list[Path]) -> bool:
+    """True when no template but the default theme's SEARCHED_TEMPLATES carries the search mark, so
+    that every page the search index takes is one flagged `searched` (a site's own theme may mark
+    others: then none is known before every page is written)."""
+    for theme in themes:
+        folder = theme / "templates"
+        for template in folder.rglob("*") if folder.is_dir() else ():
+            known = theme == DEFAULT_THEME and template.relative_to(folder).as_posix() in SEARCHED_TEMPLATES
+            if not known and template.is_file() and SEARCH_MARK in template.read_bytes():
+                return False
+    return True
 
 
 def _page(path: str, template: str, group: str, **context: Any) -> Page:
@@ -307,12 +326,13 @@ def site_pages(site: SiteView, text_html: TextHtml) -> Iterator[Page]:
 def _document_pages(site: SiteView, service: ServiceView, doc: DocumentView,
                     text_html: TextHtml) -> Iterator[Page]:
     group = doc_group(doc.key)
-    yield _page(doc.path, "document.html", group, service=service, doc=doc, v=doc.latest)
+    page = _page(doc.path, "document.html", group, service=service, doc=doc, v=doc.latest)
+    yield replace(page, searched=True)
     yield _page(doc.history_path, "history.html", group, service=service, doc=doc)
     for version in doc.versions:
         common = {"service": service, "doc": doc, "v": version}
         yield Page(f"{version.path}index.html", "version.html", group,
-                   partial(_version_context, common, text_html))
+                   partial(_version_context, common, text_html), searched=version.id == doc.latest.id)
         previous = doc.version(version.previous_id)
         if previous is not None:
             yield Page(f"{version.changes_path}index.html", "changes.html", group,
@@ -356,9 +376,12 @@ def _render_chunk(out: Path, previous: Mapping[str, ManifestEntry], indices: lis
 
 
 def render_site(site: SiteView, writer: SiteWriter, themes: list[Path], keys: BuildKeys | None = None,
-                text_html: TextHtml | None = None, workers: int = 1, bytecode: Path | None = None) -> int:
+                text_html: TextHtml | None = None, workers: int = 1, bytecode: Path | None = None,
+                searched_written: Callable[[], None] = lambda: None) -> int:
     """Write every page whose key changed (all without keys) and the assets; return the number of
-    pages of the site. The raw files are copy_raw_files' (a build copies them while Pagefind runs)."""
+    pages of the site. The raw files are copy_raw_files' (a build copies them while Pagefind runs).
+    `searched_written` is called once every page the search index may take is written: before the
+    others when only the pages flagged `searched` can be (so Pagefind starts sooner), else after all."""
     global _renderer
     titles = rule_titles(site)
     make_text = text_html or (lambda doc, v: annotated_text(doc, v, titles))
@@ -370,6 +393,10 @@ def render_site(site: SiteView, writer: SiteWriter, themes: list[Path], keys: Bu
         key = keys.key(page.group, page.file) if keys else ""
         if not (key and writer.unchanged(page.file, key)):
             todo.append((page, key))
+    searched = len(todo)  # how many pages of todo to write before searched_written
+    if only_searched_pages_marked(themes):
+        todo.sort(key=lambda item: not item[0].searched)  # stable: otherwise in site order
+        searched = sum(page.searched for page, _ in todo)
     _renderer = renderer = _Renderer(env, {"site": site, "settings": site.content.settings}, todo)
     if workers > 1 and len(todo) >= PARALLEL_MIN_PAGES and can_fork():
         for name in env.list_templates():  # compile once, before the workers fork
@@ -378,8 +405,11 @@ def render_site(site: SiteView, writer: SiteWriter, themes: list[Path], keys: Bu
         chunks = [list(range(i, min(i + size, len(todo)))) for i in range(0, len(todo), size)]
         for result in fork_map(partial(_render_chunk, writer.out, writer.previous), chunks, workers):
             writer.merge(result)
+        searched_written()  # a build this size re-indexes most shards: no head start to win
     else:
-        renderer.render(writer, range(len(todo)))
+        renderer.render(writer, range(searched))
+        searched_written()
+        renderer.render(writer, range(searched, len(todo)))
     _renderer = None
     assets: dict[str, Path] = {}  # each asset once, from the first theme that has it (the site's own)
     for theme in themes:

@@ -24,6 +24,7 @@ class SearchIndexing:
     def __init__(self, site: SiteView, writer: SiteWriter, workers: int,
                  progress: Callable[[str], None]) -> None:
         self.writer = writer
+        self.indexed = dict(writer.searchable)  # the pages as Pagefind is shown them
         shards = site.search_shards
         folders = search.shard_folders([d.path for d in site.documents], shards)
         main = min(folders) if folders else 0
@@ -48,6 +49,9 @@ class SearchIndexing:
             self.running.append((folder, digest_hex, job))
 
     def finish(self) -> None:
+        if self.writer.searchable != self.indexed:  # render_site's order promised otherwise
+            late = sorted(self.writer.searchable.items() - self.indexed.items())
+            raise RuntimeError(f"pages for the search index written after it started: {late[:5]}")
         try:
             for folder, digest_hex, job in self.running:
                 for path, data in job.result():

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from generator import GENERATOR
+from generator import GENERATOR, pipeline
 from generator.analyze import Analyzer
 from generator.archive import ArchiveWriter, NewVersion, load_archive
 from generator.buildcache import CacheLocationError
@@ -28,10 +28,12 @@ from generator.diff import diff_texts
 from generator.lazyregex import LazyRegex
 from generator.model import ProblemsError
 from generator.pipeline import BuildReport, build
-from generator.render import SiteWriter
+from generator.render import SiteWriter, only_searched_pages_marked
 from generator.rules import load_ruleset, rule_regexes
 from generator.search import MARKER
+from generator.searchindex import SearchIndexing
 from generator.signing import Signer
+from generator.sitefolder import DEFAULT_THEME
 from generator.verify import verify_archive
 
 from .conftest import ROOT
@@ -489,3 +491,43 @@ def test_a_build_mends_what_was_done_to_its_output_folder(project: Path,
     assert page.read_bytes() == original
     assert not (site / "nested").exists() and not (site / "empty").exists()
     assert (report.files_changed, report.files_removed) == (1, 1)
+
+
+def test_pagefind_starts_once_the_pages_it_reads_are_written(project: Path, demo_signer: Signer,
+                                                            builder: Callable[[str, str], Path],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build that adds a version writes the pages of the search index first and starts Pagefind
+    on them while it writes the rest (render.py, pipeline.py)."""
+    builder("site", "cache")
+    doc_path = add_version(project, demo_signer)
+    written_at_start: list[set[str]] = []
+
+    class Watched(SearchIndexing):
+        def __init__(self, site: Any, writer: SiteWriter, *args: Any) -> None:
+            written_at_start.append(set(writer.manifest))
+            super().__init__(site, writer, *args)
+
+    monkeypatch.setattr(pipeline, "SearchIndexing", Watched)
+    builder("site", "cache")
+    [written] = written_at_start
+    new = f"{doc_path}2030-01-02T03-04-05Z/"
+    assert {f"{new}index.html", f"{doc_path}index.html"} <= written  # read by Pagefind
+    assert f"{new}changes/index.html" not in written  # not read: written while it runs
+
+
+def test_a_theme_that_marks_other_pages_for_search_gets_them_indexed(
+        project: Path, builder: Callable[[str, str], Path]) -> None:
+    default = ROOT / "themes" / "default" / "templates"
+    assert only_searched_pages_marked([DEFAULT_THEME])
+    default_site = builder("site", "cache")
+    templates = project / "theme" / "templates"
+    templates.mkdir(parents=True)
+    page = (default / "rules.html").read_text()
+    assert "<h1>Rules</h1>" in page and "data-pagefind-body" not in page
+    marked = "<section data-pagefind-body><h1>Rules</h1></section>"
+    (templates / "rules.html").write_text(page.replace("<h1>Rules</h1>", marked, 1))
+    assert not only_searched_pages_marked([project / "theme", DEFAULT_THEME])
+    themed_site = builder("themed-site", "cache")
+    fragments = [sum(n for folder, n in bundle_shape(site).items() if folder.endswith("/fragment"))
+                 for site in (default_site, themed_site)]
+    assert fragments[1] == fragments[0] + 1, fragments
