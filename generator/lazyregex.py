@@ -2,9 +2,9 @@
 
 The ruleset holds about 500 regexes, and compiling them all took a tenth of a build that adds one
 version: such a build meets only that version's few new clause wordings (the others' matches are
-cached), and most regexes are never reached for them (a pattern stops at its first regex that does
-not match; an exception is searched only after a pattern matched). Validation compiles them all:
-a ruleset is loaded lazily only when the same rule files compiled before (see pipeline.py).
+cached), and most never reach them (the literal gates kept from an earlier build rule them out, see
+prefilter.py; an exception is searched only after a pattern matched). Validation compiles them all,
+and a build compiles them all unless the very same regexes compiled in an earlier one (pipeline.py).
 """
 
 from __future__ import annotations

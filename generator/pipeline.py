@@ -124,7 +124,7 @@ def _load_rules(content_dir: Path, doc_types: set[str], cache: BuildCache) -> tu
         ruleset = load_ruleset(content_dir, doc_types)
         regexes = rule_regexes(ruleset.rules)  # the file changed since and compiles now
         key = digest(*(r.key for r in regexes))
-    gates = derive_gates(regexes)
+    gates = derive_gates(r for rule in ruleset.rules for p in rule.patterns for r in p.all)  # gated: patterns
     cache.put("rule-gates", key, stored_gates(gates))
     return ruleset, gates
 

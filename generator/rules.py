@@ -46,7 +46,7 @@ class Ruleset:
 class _Check:
     def __init__(self, file: str, lazy: bool = False) -> None:
         self.file = file
-        self.lazy = lazy  # regexes compiled when first used: these files' regexes compiled before
+        self.lazy = lazy  # regexes not compiled (nor checked) now, but when first used
         self.problems: list[Problem] = []
 
     def add(self, key: str, message: str, fix: str) -> None:
@@ -225,8 +225,8 @@ def _load_yaml(path: Path, problems: list[Problem]) -> Any:
 
 def load_ruleset(content_dir: Path, doc_types: set[str] | None = None, lazy: bool = False) -> Ruleset:
     """Load every rule, or raise ProblemsError naming each problem (file, key, fix). `lazy`: the
-    same rule files loaded without problems before (a build knows), so their regexes are compiled
-    when first used, not checked now (lazyregex.py says why)."""
+    regexes are compiled when first used, so a broken one is not reported here: for a caller that
+    compiles them itself (a build, see pipeline.py and lazyregex.py)."""
     root = content_dir / RULES_DIR
     problems: list[Problem] = []
     raw_categories = _load_yaml(root / CATEGORIES_FILE, problems) or {}
