@@ -6,7 +6,7 @@ import contextlib
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from .markup import quote_text
 from .model import DocKey
 from .sitefolder import BUILD_MARKER, DEFAULT_THEME, check_output_folder
 from .sitemodel import DocumentView, ServiceView, SiteView, VersionView
+from .uptodate import OutputScan, scan_output
 from .workers import can_fork, fork_map
 
 RAW_SUFFIXES = (".md", ".md.minisig", ".json", ".json.minisig")
@@ -58,51 +59,6 @@ def relative_root(page_path: str) -> str:
 # Pagefind indexes (it carries `data-pagefind-body`). Only such pages have their SHA-256 taken.
 ManifestEntry = list[Any]
 SEARCH_MARK = b"data-pagefind-body"
-
-
-@dataclass(frozen=True)
-class OutputScan:
-    """The files under out/ as a build finds them before writing: one walk of the folder instead of
-    a stat per file asked about and another walk to find the stale ones (15,000 files at D = 200)."""
-
-    files: dict[str, tuple[int, int]]  # path relative to out/ → (size, mtime_ns)
-    # folder relative to out/ ("" for out/ itself) → (its subfolders, its files), paths likewise
-    folders: dict[str, tuple[list[str], list[str]]]
-
-    def files_under(self, folder: str, but: str | None = None) -> Iterator[str]:
-        """The files under `folder`, except under its subfolders whose names start with `but`."""
-        skipped = (f"{folder}/{but}",) if but else ()
-        stack = [folder]
-        while stack:
-            subfolders, files = self.folders.get(stack.pop(), ([], []))
-            yield from files
-            stack += [sub for sub in subfolders if not sub.startswith(skipped)]
-
-
-def scan_output(out: Path) -> OutputScan:
-    files: dict[str, tuple[int, int]] = {}
-    folders: dict[str, tuple[list[str], list[str]]] = {}
-    stack = [""]
-    while stack:
-        inner = stack.pop()
-        subfolders: list[str] = []
-        here: list[str] = []
-        try:
-            with os.scandir(os.path.join(out, inner) if inner else out) as entries:
-                for entry in entries:
-                    path = f"{inner}/{entry.name}" if inner else entry.name
-                    if entry.is_dir():
-                        if not entry.is_symlink():  # as os.walk: a build makes no symlinked folder
-                            subfolders.append(path)
-                        continue
-                    stat = entry.stat()
-                    files[path] = (stat.st_size, stat.st_mtime_ns)
-                    here.append(path)
-        except FileNotFoundError:  # gone meanwhile
-            continue
-        folders[inner] = (subfolders, here)
-        stack += subfolders
-    return OutputScan(files, folders)
 
 
 @dataclass
@@ -298,8 +254,9 @@ def only_searched_pages_marked(themes: list[Path]) -> bool:
     return True
 
 
-def _page(path: str, template: str, group: str, **context: Any) -> Page:
-    return Page(f"{path}index.html", template, group, lambda: {"page_path": path, **context})
+def _page(path: str, template: str, group: str, searched: bool = False, **context: Any) -> Page:
+    return Page(f"{path}index.html", template, group, lambda: {"page_path": path, **context},
+                searched=searched)
 
 
 def site_pages(site: SiteView, text_html: TextHtml) -> Iterator[Page]:
@@ -326,8 +283,7 @@ def site_pages(site: SiteView, text_html: TextHtml) -> Iterator[Page]:
 def _document_pages(site: SiteView, service: ServiceView, doc: DocumentView,
                     text_html: TextHtml) -> Iterator[Page]:
     group = doc_group(doc.key)
-    page = _page(doc.path, "document.html", group, service=service, doc=doc, v=doc.latest)
-    yield replace(page, searched=True)
+    yield _page(doc.path, "document.html", group, searched=True, service=service, doc=doc, v=doc.latest)
     yield _page(doc.history_path, "history.html", group, service=service, doc=doc)
     for version in doc.versions:
         common = {"service": service, "doc": doc, "v": version}
