@@ -43,12 +43,16 @@ def internal_links(site: Path, file: Path, base_path: str = "/") -> list[tuple[s
 
 def broken_links(site: Path, base_path: str = "/") -> list[str]:
     broken = []
+    ids: dict[Path, set[str]] = {}  # each target parsed once: version pages link to hundreds of clauses
     for file in sorted(site.rglob("*.html")):
         for written, resolved in internal_links(site, file, base_path):
             parts = urlsplit(resolved)
             target = target_file(site, parts.path)
             if not target.is_file():
                 broken.append(f"{file.relative_to(site)}: {written} -> missing {parts.path}")
-            elif parts.fragment and target.suffix == ".html" and parts.fragment not in ids_of(target):
-                broken.append(f"{file.relative_to(site)}: {written} -> no #{parts.fragment}")
+            elif parts.fragment and target.suffix == ".html":
+                if target not in ids:
+                    ids[target] = ids_of(target)
+                if parts.fragment not in ids[target]:
+                    broken.append(f"{file.relative_to(site)}: {written} -> no #{parts.fragment}")
     return broken
