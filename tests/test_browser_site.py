@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import lxml.html
 import pytest
@@ -268,6 +268,37 @@ def test_search_finds_filters_and_finds_nothing(layout: str, new_page: NewPage, 
     assert not problems, "\n".join(problems)
     offsite = log.offsite_requests()
     assert not offsite, "requests leaving 127.0.0.1:\n" + "\n".join(offsite)
+
+
+def location_query(page: Page, wanted: str) -> None:
+    """Wait until the page's address has this query string ("" for none). (page.url lags behind
+    history.replaceState, so the page itself is asked.)"""
+    page.wait_for_function("wanted => window.location.search === wanted", arg=wanted)
+
+
+def test_a_search_can_be_linked_to(new_page: NewPage, served_site: ServedSite,
+                                   search_case: SearchCase) -> None:
+    """/search/?q=term opens with that search run, the address follows what the reader types,
+    and a term in the address is only ever text."""
+    page, guard = guarded_page(new_page)
+    page.goto(served_site.url(f"search/?q={search_case.term}"))
+    expect(page.get_by_role("searchbox")).to_have_value(search_case.term)
+    settled_count(page, search_case.term)
+    document = served_site.url(search_case.doc_path)
+    assert any(link.startswith(document) for link in result_links(page)), result_links(page)
+
+    page.get_by_role("searchbox").fill(NONSENSE)
+    assert settled_count(page, NONSENSE) == 0
+    location_query(page, f"?q={NONSENSE}")
+    page.get_by_role("searchbox").fill("")
+    location_query(page, "")
+
+    hostile = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+    page.goto(served_site.url("search/") + "?" + urlencode({"q": hostile}))
+    expect(page.get_by_role("searchbox")).to_have_value(hostile)
+    expect(page.locator("pagefind-summary")).to_contain_text(f"for {hostile}")  # shown as text
+    assert page.locator("main img, main script:not([src])").count() == 0
+    assert_clean(guard, "search/ opened with a hostile term")
 
 
 @pytest.mark.parametrize(("scheme", "layout"), [("light", "one index"), ("dark", "one index"),

@@ -1,13 +1,27 @@
-// Large archives split their search index into shards (see generator/search.py); the search page
-// lists the extra ones in data-merge-index and this merges them into Pagefind's default instance
-// before its first search (Pagefind reads `mergeIndex` when it loads).
+// The search page's glue to Pagefind's component UI (default instance):
+// - a search can be linked to: /search/?q=arbitration opens with that search run, and the address
+//   follows what the reader types (replaceState: no history entry per keystroke);
+// - large archives split their index into shards (see generator/search.py); the page lists the
+//   extra ones in data-merge-index and they are merged in before the first search (Pagefind reads
+//   `mergeIndex` when it loads).
 (function () {
   "use strict";
-  var config = document.querySelector("pagefind-config[data-merge-index]");
-  if (!config || !window.PagefindComponents) return;
-  var bundles = config.getAttribute("data-merge-index").split(" ").filter(Boolean);
+  if (!window.PagefindComponents) return;
   var instance = window.PagefindComponents.getInstanceManager().getInstance("default");
-  instance.options.mergeIndex = bundles.map(function (path) {
-    return { bundlePath: new URL(path, document.baseURI).href };
+  var config = document.querySelector("pagefind-config[data-merge-index]");
+  if (config) {
+    var bundles = config.getAttribute("data-merge-index").split(" ").filter(Boolean);
+    instance.options.mergeIndex = bundles.map(function (path) {
+      return { bundlePath: new URL(path, document.baseURI).href };
+    });
+  }
+  instance.on("search", function (term) {
+    var url = new URL(window.location.href);
+    if (term) url.searchParams.set("q", term);
+    else url.searchParams.delete("q");
+    if (url.href !== window.location.href) window.history.replaceState(window.history.state, "", url.href);
   });
+  // Read as text: the input shows it as its value and Pagefind searches it; it is never markup.
+  var linked = new URLSearchParams(window.location.search).get("q");
+  if (linked) instance.triggerSearch(linked);
 })();
