@@ -278,10 +278,13 @@ def location_query(page: Page, wanted: str) -> None:
 
 def test_a_search_can_be_linked_to(new_page: NewPage, served_site: ServedSite,
                                    search_case: SearchCase) -> None:
-    """/search/?q=term opens with that search run, the address follows what the reader types,
-    and a term in the address is only ever text."""
+    """/search/?q=term (where the home page's search form leads) opens with that search run, the
+    address follows what the reader types, and a term in the address is only ever text."""
     page, guard = guarded_page(new_page)
-    page.goto(served_site.url(f"search/?q={search_case.term}"))
+    page.goto(served_site.url(""))
+    page.get_by_role("searchbox", name="Search the latest texts").fill(search_case.term)
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.wait_for_url(served_site.url(f"search/?q={search_case.term}"))
     expect(page.get_by_role("searchbox")).to_have_value(search_case.term)
     settled_count(page, search_case.term)
     document = served_site.url(search_case.doc_path)
