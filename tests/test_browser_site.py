@@ -276,27 +276,36 @@ def location_query(page: Page, wanted: str) -> None:
     page.wait_for_function("wanted => window.location.search === wanted", arg=wanted)
 
 
-def test_a_search_can_be_linked_to(new_page: NewPage, served_site: ServedSite,
-                                   search_case: SearchCase) -> None:
-    """/search/?q=term (where the home page's search form leads) opens with that search run, the
-    address follows what the reader types, and a term in the address is only ever text."""
+@pytest.mark.parametrize("layout", ["one index", "sharded index"])
+def test_a_search_can_be_linked_to(layout: str, new_page: NewPage, served_site: ServedSite,
+                                   request: pytest.FixtureRequest, search_case: SearchCase) -> None:
+    """/search/?q=term (where the home page's search form leads) opens with that search run (shards
+    merged in), the address follows what the reader types, and a term in it is only ever text."""
+    if layout == "sharded index":
+        served_site = request.getfixturevalue("sharded_site")
     page, guard = guarded_page(new_page)
     page.goto(served_site.url(""))
+    page.wait_for_load_state("networkidle")  # the icon loads after the load event: leaving aborts it
     page.get_by_role("searchbox", name="Search the latest texts").fill(search_case.term)
     page.get_by_role("button", name="Search", exact=True).click()
     page.wait_for_url(served_site.url(f"search/?q={search_case.term}"))
     expect(page.get_by_role("searchbox")).to_have_value(search_case.term)
     settled_count(page, search_case.term)
-    document = served_site.url(search_case.doc_path)
-    assert any(link.startswith(document) for link in result_links(page)), result_links(page)
+    links = result_links(page)
+    assert any(link.startswith(served_site.url(search_case.doc_path)) for link in links), links
+    if layout == "sharded index":
+        shards = search.shard_count(len(load_archive(ROOT / "archive").documents), SHARD_SIZE)
+        assert len({search.shard_of(served_site.path_of(link), shards) for link in links}) >= 2, links
 
     page.get_by_role("searchbox").fill(NONSENSE)
     assert settled_count(page, NONSENSE) == 0
     location_query(page, f"?q={NONSENSE}")
     page.get_by_role("searchbox").fill("")
     location_query(page, "")
+    assert_clean(guard, "search/ opened from the home page's form")
 
     hostile = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+    page, guard = guarded_page(new_page)  # a page of its own: leaving one aborts its pending requests
     page.goto(served_site.url("search/") + "?" + urlencode({"q": hostile}))
     expect(page.get_by_role("searchbox")).to_have_value(hostile)
     expect(page.locator("pagefind-summary")).to_contain_text(f"for {hostile}")  # shown as text
