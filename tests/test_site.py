@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import lxml.html
 import pytest
 
 from generator.archive import ArchiveWriter, load_archive
@@ -234,6 +235,10 @@ def test_served_site_answers_pages_raw_files_and_404(served: str, project: Path)
         # The 404 page's links start from the base path: its style sheet loads, wherever it is shown.
         sheet = missing.text.split('rel="stylesheet" href="')[1].split('"')[0]
         assert sheet.startswith("/clausewatch/") and client.get(sheet).status_code == 200
+        # So does its search form: sent from any depth, it opens the search page with the words.
+        form = lxml.html.fromstring(missing.text).cssselect("form.site-search")[0]
+        assert form.get("action") == "/clausewatch/search/" and form.cssselect("input[name=q]")
+        assert client.get(form.get("action"), params={"q": "arbitration"}).status_code == 200
 
 
 def test_build_cli_reports_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
