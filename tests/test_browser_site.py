@@ -270,17 +270,20 @@ def test_search_finds_filters_and_finds_nothing(layout: str, new_page: NewPage, 
     assert not offsite, "requests leaving 127.0.0.1:\n" + "\n".join(offsite)
 
 
-def location_query(page: Page, wanted: str) -> None:
-    """Wait until the page's address has this query string ("" for none). (page.url lags behind
-    history.replaceState, so the page itself is asked.)"""
-    page.wait_for_function("wanted => window.location.search === wanted", arg=wanted)
+def address_params(page: Page, wanted: list[tuple[str, str]]) -> None:
+    """Wait until the page's address has these query parameters, in this order. (page.url lags
+    behind history.replaceState, so the page itself is asked.)"""
+    page.wait_for_function(
+        "wanted => JSON.stringify([...new URLSearchParams(location.search)]) === JSON.stringify(wanted)",
+        arg=[list(pair) for pair in wanted])
 
 
 @pytest.mark.parametrize("layout", ["one index", "sharded index"])
 def test_a_search_can_be_linked_to(layout: str, new_page: NewPage, served_site: ServedSite,
                                    request: pytest.FixtureRequest, search_case: SearchCase) -> None:
     """/search/?q=term (where the home page's search form leads) opens with that search run (shards
-    merged in), the address follows what the reader types, and a term in it is only ever text."""
+    merged in), the address follows what the reader types and the filters chosen, an address with
+    a filter opens the search narrowed by it, and a term in the address is only ever text."""
     if layout == "sharded index":
         served_site = request.getfixturevalue("sharded_site")
     page, guard = guarded_page(new_page)
@@ -297,12 +300,32 @@ def test_a_search_can_be_linked_to(layout: str, new_page: NewPage, served_site: 
         shards = search.shard_count(len(load_archive(ROOT / "archive").documents), SHARD_SIZE)
         assert len({search.shard_of(served_site.path_of(link), shards) for link in links}) >= 2, links
 
+    total = len(links)
+    group = page.locator('pagefind-filter-pane details[data-filter-name="service"]')
+    group.locator("summary").click()
+    group.locator(f"input[type=checkbox][value={json.dumps(search_case.service_name)}]").check()
+    narrowed = [("q", search_case.term), ("service", search_case.service_name)]
+    address_params(page, narrowed)
+    group.locator(f"input[type=checkbox][value={json.dumps(search_case.service_name)}]").uncheck()
+    address_params(page, [("q", search_case.term)])
     page.get_by_role("searchbox").fill(NONSENSE)
     assert settled_count(page, NONSENSE) == 0
-    location_query(page, f"?q={NONSENSE}")
+    address_params(page, [("q", NONSENSE)])
     page.get_by_role("searchbox").fill("")
-    location_query(page, "")
+    address_params(page, [])
     assert_clean(guard, "search/ opened from the home page's form")
+
+    page, guard = guarded_page(new_page)
+    page.goto(served_site.url("search/") + "?" + urlencode(narrowed))
+    expect(page.get_by_role("searchbox")).to_have_value(search_case.term)
+    filtered = settled_count(page, search_case.term)
+    links = result_links(page)
+    assert 1 <= filtered < total, f"{narrowed}: {filtered} of {total} results"
+    assert all(link.startswith(served_site.url(f"{search_case.service_slug}/")) for link in links), links
+    group = page.locator('pagefind-filter-pane details[data-filter-name="service"]')
+    group.locator("summary").click()
+    expect(group.locator(f"input[type=checkbox][value={json.dumps(search_case.service_name)}]")).to_be_checked()
+    assert_clean(guard, "search/ opened with a filter in its address")
 
     hostile = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
     page, guard = guarded_page(new_page)  # a page of its own: leaving one aborts its pending requests
