@@ -27,7 +27,7 @@ from urllib.parse import urlencode, urlsplit
 
 import lxml.html
 import pytest
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Dialog, Locator, Page, expect
 
 from generator import GENERATOR, search
 from generator.archive import ArchiveWriter, NewVersion, load_archive
@@ -200,6 +200,13 @@ def result_links(page: Page) -> list[str]:
     return [str(link) for link in links]
 
 
+def service_option(page: Page, service_name: str) -> Locator:
+    """The service filter's checkbox of a service, its group opened."""
+    group = page.locator('pagefind-filter-pane details[data-filter-name="service"]')
+    group.locator("summary").click()
+    return group.locator(f"input[type=checkbox][value={json.dumps(service_name)}]")
+
+
 SHARD_SIZE = 4  # documents per search shard of the sharded build: 25 documents make 6 shards
 
 
@@ -244,9 +251,7 @@ def test_search_finds_filters_and_finds_nothing(layout: str, new_page: NewPage, 
         found = {search.shard_of(served_site.path_of(link), shards) for link in links}
         assert len(found) >= 2, f"results of {case.term!r} all come from one shard: {links}"
 
-    group = page.locator('pagefind-filter-pane details[data-filter-name="service"]')
-    group.locator("summary").click()
-    option = group.locator(f"input[type=checkbox][value={json.dumps(case.service_name)}]")
+    option = service_option(page, case.service_name)
     before = page.locator("pagefind-summary").inner_text()
     option.check()
     expect(page.locator("pagefind-summary")).not_to_have_text(before)
@@ -301,12 +306,11 @@ def test_a_search_can_be_linked_to(layout: str, new_page: NewPage, served_site: 
         assert len({search.shard_of(served_site.path_of(link), shards) for link in links}) >= 2, links
 
     total = len(links)
-    group = page.locator('pagefind-filter-pane details[data-filter-name="service"]')
-    group.locator("summary").click()
-    group.locator(f"input[type=checkbox][value={json.dumps(search_case.service_name)}]").check()
+    option = service_option(page, search_case.service_name)
+    option.check()
     narrowed = [("q", search_case.term), ("service", search_case.service_name)]
     address_params(page, narrowed)
-    group.locator(f"input[type=checkbox][value={json.dumps(search_case.service_name)}]").uncheck()
+    option.uncheck()
     address_params(page, [("q", search_case.term)])
     page.get_by_role("searchbox").fill(NONSENSE)
     assert settled_count(page, NONSENSE) == 0
@@ -322,9 +326,7 @@ def test_a_search_can_be_linked_to(layout: str, new_page: NewPage, served_site: 
     links = result_links(page)
     assert 1 <= filtered < total, f"{narrowed}: {filtered} of {total} results"
     assert all(link.startswith(served_site.url(f"{search_case.service_slug}/")) for link in links), links
-    group = page.locator('pagefind-filter-pane details[data-filter-name="service"]')
-    group.locator("summary").click()
-    expect(group.locator(f"input[type=checkbox][value={json.dumps(search_case.service_name)}]")).to_be_checked()
+    expect(service_option(page, search_case.service_name)).to_be_checked()
     assert_clean(guard, "search/ opened with a filter in its address")
 
     hostile = '<img src=x onerror="alert(1)"><script>alert(2)</script>'

@@ -126,8 +126,6 @@ def test_site_credits_open_terms_archive(built: Path) -> None:
 
 
 def test_no_inline_script_and_no_third_party_requests(built: Path) -> None:
-    import lxml.html
-
     for file in built.rglob("*.html"):
         tree = lxml.html.fromstring(file.read_bytes())
         assert not tree.xpath("//iframe|//img|//object|//embed"), file
