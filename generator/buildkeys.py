@@ -95,9 +95,7 @@ def build_keys(chrome: str, archive: Archive, verified: Callable[[Path], bool]) 
 
 def entries_digest(entries: Iterable[CategoryEntry]) -> str:
     """What a category or rule page shows of each finding it lists (its other inputs are chrome)."""
-    return digest(*("\0".join((str(e.document.key), e.document.title, e.finding.rule.id, f.clause_id,
-                                f.severity, e.finding.since, f.quote, f.lead_in))
-                    for e in entries for f in (e.finding.finding,)))
+    return digest(*(e.shown for e in entries))
 
 
 def category_group(slug: str) -> str:

@@ -17,11 +17,13 @@ the archive's newest capture), never the time of the build.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Protocol
 
 from . import __version__
 from .api import (
@@ -32,6 +34,7 @@ from .api import (
 from .buildkeys import SITE, category_feed_group, doc_group, service_group
 from .markup import quote_text
 from .model import ArchivedDocument, DocKey, Finding, Version
+from .rules import Category
 from .urls import (
     ALL_FEED_PATH,
     category_feed_path,
@@ -107,8 +110,7 @@ def _add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
     return element
 
 
-def render_feed(feed: Feed) -> bytes:
-    """One Atom document, UTF-8; every text is escaped character data, never markup."""
+def _head(feed: Feed, updated: str) -> ET.Element:
     attrs = {"xmlns": ATOM_NS}
     if feed.language:
         attrs["xml:lang"] = xml_text(feed.language)
@@ -117,7 +119,7 @@ def render_feed(feed: Feed) -> bytes:
     _add(root, "title", feed.title, type="text")
     if feed.subtitle:
         _add(root, "subtitle", feed.subtitle, type="text")
-    _add(root, "updated", feed.entries[0].updated if feed.entries else feed.empty_updated)
+    _add(root, "updated", updated)
     _add(root, "link", rel="self", type="application/atom+xml", href=feed.url)
     _add(root, "link", rel="alternate", type="text/html", href=feed.page)
     author = _add(root, "author")
@@ -126,21 +128,47 @@ def render_feed(feed: Feed) -> bytes:
     _add(root, "generator", "clausewatch", version=__version__)
     if feed.rights:
         _add(root, "rights", feed.rights, type="text")
-    for entry in feed.entries:
-        element = _add(root, "entry")
-        _add(element, "id", entry.id)
-        _add(element, "title", entry.title, type="text")
-        _add(element, "updated", entry.updated)
-        if entry.published:
-            _add(element, "published", entry.published)
-        _add(element, "link", rel="alternate", type="text/html", href=entry.link)
-        if entry.related:
-            _add(element, "link", rel="related", type="text/html", href=entry.related)
-        _add(element, "summary", entry.summary, type="text")
-        for category in entry.categories:
-            extra = {k: v for k, v in (("scheme", category.scheme), ("label", category.label)) if v}
-            _add(element, "category", term=category.term, **extra)
-    return xml_bytes(root)
+    return root
+
+
+def entry_xml(entry: FeedEntry) -> str:
+    """One entry's element, indented as a child of the feed (without the line break before it)."""
+    element = ET.Element("entry")
+    _add(element, "id", entry.id)
+    _add(element, "title", entry.title, type="text")
+    _add(element, "updated", entry.updated)
+    if entry.published:
+        _add(element, "published", entry.published)
+    _add(element, "link", rel="alternate", type="text/html", href=entry.link)
+    if entry.related:
+        _add(element, "link", rel="related", type="text/html", href=entry.related)
+    _add(element, "summary", entry.summary, type="text")
+    for category in entry.categories:
+        extra = {k: v for k, v in (("scheme", category.scheme), ("label", category.label)) if v}
+        _add(element, "category", term=category.term, **extra)
+    ET.indent(element, level=1)
+    text: str = ET.tostring(element, encoding="unicode")
+    return text
+
+
+_END = b"\n</feed>\n"
+
+
+def feed_xml(feed: Feed, updated: str, entries: Sequence[str]) -> bytes:
+    """The feed with its entries given as entry_xml made them: the bytes xml_bytes gives the whole
+    tree, so an entry made once can be kept and joined into later builds' feeds."""
+    head = xml_bytes(_head(feed, updated))
+    if not entries:
+        return head
+    assert head.endswith(_END)
+    joined = "".join(f"\n  {e}" for e in entries).encode()
+    return head[:-len(_END)] + joined + _END
+
+
+def render_feed(feed: Feed) -> bytes:
+    """One Atom document, UTF-8; every text is escaped character data, never markup."""
+    updated = feed.entries[0].updated if feed.entries else feed.empty_updated
+    return feed_xml(feed, updated, [entry_xml(e) for e in feed.entries])
 
 
 # --- entries ------------------------------------------------------------------------------
@@ -261,15 +289,58 @@ def _newest_first(docs: Sequence[ArchivedDocument]) -> list[tuple[ArchivedDocume
 
 
 def _feed(data: SiteData, path: str, page: str, title: str, subtitle: str,
-          entries: Sequence[FeedEntry], limit: int) -> Feed:
+          entries: Sequence[FeedEntry] = ()) -> Feed:
     settings = data.content.settings
     return Feed(path=path, url=data.url(path), page=data.url(page), title=f"{settings.title}: {title}",
                 subtitle=subtitle, author=settings.title, author_uri=data.base_url,
-                language=settings.language, rights=settings.attribution, entries=tuple(entries[:limit]),
+                language=settings.language, rights=settings.attribution, entries=tuple(entries),
                 empty_updated=data.newest_capture())
 
 
-FeedSpec = tuple[str, str, Callable[[], Feed]]  # (path, dependency group, the feed when needed)
+@dataclass(frozen=True)
+class PlannedEntry:
+    version: tuple[ArchivedDocument, int]  # the version the entry is about
+    make: Callable[[], FeedEntry]
+
+
+@dataclass(frozen=True)
+class FeedPlan:
+    """A feed whose entries are made only when no earlier build left them (see EntryStore)."""
+    feed: Feed  # without its entries
+    entries: tuple[PlannedEntry, ...]  # newest first
+
+    def made(self) -> Feed:
+        return dataclasses.replace(self.feed, entries=tuple(e.make() for e in self.entries))
+
+
+class EntryStore(Protocol):
+    """Entries an earlier build made, as entry_xml strings kept per feed. An entry is a function of
+    its version's document (every version of it, verified or not) and of the site's chrome; the
+    store's `key` says so in a digest (buildkeys.py)."""
+
+    def key(self, doc: ArchivedDocument, index: int) -> str: ...
+
+    def load(self, path: str) -> Mapping[str, str]: ...
+
+    def store(self, path: str, entries: Mapping[str, str]) -> None: ...
+
+
+def render_plan(plan: FeedPlan, kept: EntryStore | None = None) -> bytes:
+    """The feed's bytes, as render_feed(plan.made()) gives them; with `kept`, entries an earlier build
+    made are joined in as they were, and the feed's entries are kept for the next build."""
+    first = plan.entries[0].version if plan.entries else None
+    updated = first[0].versions[first[1]].captured_at if first else plan.feed.empty_updated
+    if kept is None:
+        return feed_xml(plan.feed, updated, [entry_xml(e.make()) for e in plan.entries])
+    known = kept.load(plan.feed.path)
+    now = {kept.key(*e.version): e for e in plan.entries}
+    made = {key: known.get(key) or entry_xml(e.make()) for key, e in now.items()}
+    if made != known:
+        kept.store(plan.feed.path, made)
+    return feed_xml(plan.feed, updated, list(made.values()))
+
+
+FeedSpec = tuple[str, str, Callable[[], FeedPlan]]  # (path, dependency group, the feed when needed)
 Selection = dict[str, list[tuple[ArchivedDocument, int]]]  # category slug → versions, newest first
 
 
@@ -292,6 +363,13 @@ def category_selections(data: SiteData, limit: int = FEED_LIMIT) -> Selection:
     return chosen
 
 
+def _in_category(data: SiteData, doc: ArchivedDocument, i: int, slug: str) -> FeedEntry:
+    entry = category_entry(data, doc, i, slug)
+    if entry is None:  # category_selections chose it for a change in that category
+        raise ValueError(f"{doc.key} version {doc.versions[i].id} changed no finding of {slug}")
+    return entry
+
+
 def feed_specs(data: SiteData, limit: int = FEED_LIMIT,
                selections: Selection | None = None) -> list[FeedSpec]:
     """Every feed of the site, made only when asked for: a build remakes just the feeds whose
@@ -303,50 +381,57 @@ def feed_specs(data: SiteData, limit: int = FEED_LIMIT,
             made[doc.key, i] = version_entry(data, doc, i)
         return made[doc.key, i]
 
-    everything = _newest_first(data.archive.documents)
-    specs: list[FeedSpec] = [(ALL_FEED_PATH, SITE, lambda: _feed(
-        data, ALL_FEED_PATH, "", "every change", data.content.settings.description,
-        [entry(doc, i) for doc, i in everything[:limit]], limit))]
+    def versions(chosen: Sequence[tuple[ArchivedDocument, int]]) -> tuple[PlannedEntry, ...]:
+        return tuple(PlannedEntry((doc, i), partial(entry, doc, i)) for doc, i in chosen[:limit])
+
+    def everything() -> FeedPlan:
+        return FeedPlan(_feed(data, ALL_FEED_PATH, "", "every change", data.content.settings.description),
+                        versions(_newest_first(data.archive.documents)))
+
+    def service_feed(slug: str, name: str, docs: list[ArchivedDocument]) -> FeedPlan:
+        return FeedPlan(_feed(data, service_feed_path(slug), service_path(slug), name,
+                              f"Every version of the documents of {name}."), versions(_newest_first(docs)))
+
+    def document_feed(doc: ArchivedDocument) -> FeedPlan:
+        title = data.title(doc.key)
+        return FeedPlan(_feed(data, document_feed_path(doc.key), history_path(doc.key), title,
+                              f"Every version of the {title}."), versions(_newest_first([doc])))
+
+    def category_feed(category: Category, chosen: Sequence[tuple[ArchivedDocument, int]]) -> FeedPlan:
+        return FeedPlan(
+            _feed(data, category_feed_path(category.slug), category_path(category.slug), category.name,
+                  f"Versions whose findings of this category changed: {category.description}"),
+            tuple(PlannedEntry((doc, i), partial(_in_category, data, doc, i, category.slug))
+                  for doc, i in chosen[:limit]))
+
+    specs: list[FeedSpec] = [(ALL_FEED_PATH, SITE, everything)]
     for slug, docs in data.services():
-        name = data.service_name(slug)
-        specs.append((service_feed_path(slug), service_group(slug), partial(
-            lambda slug, name, docs: _feed(data, service_feed_path(slug), service_path(slug), name,
-                                           f"Every version of the documents of {name}.",
-                                           [entry(d, i) for d, i in _newest_first(docs)[:limit]], limit),
-            slug, name, docs)))
-        for doc in docs:
-            specs.append((document_feed_path(doc.key), doc_group(doc.key), partial(
-                lambda doc: _feed(data, document_feed_path(doc.key), history_path(doc.key),
-                                  data.title(doc.key), f"Every version of the {data.title(doc.key)}.",
-                                  [entry(doc, i) for doc, i in _newest_first([doc])[:limit]], limit),
-                doc)))
+        specs.append((service_feed_path(slug), service_group(slug),
+                      partial(service_feed, slug, data.service_name(slug), docs)))
+        specs += [(document_feed_path(d.key), doc_group(d.key), partial(document_feed, d)) for d in docs]
     chosen = selections if selections is not None else category_selections(data, limit)
-    for category in data.ruleset.categories:
-        specs.append((category_feed_path(category.slug), category_feed_group(category.slug), partial(
-            lambda category: _feed(
-                data, category_feed_path(category.slug), category_path(category.slug), category.name,
-                f"Versions whose findings of this category changed: {category.description}",
-                [e for doc, i in chosen[category.slug]
-                 if (e := category_entry(data, doc, i, category.slug))], limit),
-            category)))
+    for c in data.ruleset.categories:
+        specs.append((category_feed_path(c.slug), category_feed_group(c.slug),
+                      partial(category_feed, c, chosen[c.slug])))
     return specs
 
 
 def feeds(data: SiteData, limit: int = FEED_LIMIT) -> list[Feed]:
     """Every feed of the site, each with at most `limit` entries (the newest)."""
-    return [make() for _, _, make in feed_specs(data, limit)]
+    return [make().made() for _, _, make in feed_specs(data, limit)]
 
 
 def feed_files(data: SiteData, limit: int = FEED_LIMIT, selections: Selection | None = None,
-               ) -> dict[str, tuple[str, Callable[[], bytes]]]:
+               kept: EntryStore | None = None) -> dict[str, tuple[str, Callable[[], bytes]]]:
     """{path: (dependency group, the Atom bytes when needed)}; refuses two feeds on one path (a
-    service slugged `all` or `categories` would take another feed's place)."""
+    service slugged `all` or `categories` would take another feed's place). `kept`: entries made
+    by earlier builds, joined in rather than made again."""
     out: dict[str, tuple[str, Callable[[], bytes]]] = {}
     for path, group, make in feed_specs(data, limit, selections):
         if path in out:
             raise ValueError(f"two feeds would be written to {path}: rename the service whose "
                              "slug collides with a feed of the site")
-        out[path] = (group, partial(lambda make: render_feed(make()), make))
+        out[path] = (group, partial(lambda make: render_plan(make(), kept), make))
     return dict(sorted(out.items()))
 
 

@@ -25,6 +25,7 @@ from .buildcache import BuildCache, digest, files_digest
 from .buildkeys import SITE, build_keys, chrome_digest, tree_files, with_category_feeds, with_listings
 from .checklog import read_checks
 from .content import load_content, missing_pages
+from .feedcache import CachedEntries
 from .feeds import category_selections, feed_files
 from .lazyregex import compile_all
 from .markup import render_markdown
@@ -229,7 +230,7 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, pre: Preflight,
     text_html = _text_html_cached(cache, rule_titles(site), verified_sha)
     started: list[SearchIndexing] = []  # Pagefind starts once the pages it reads are written
     pages = render_site(site, writer, themes, keys, text_html, workers, cache.folder / "templates",
-                        lambda: started.append(SearchIndexing(site, writer, workers, progress)))
+                        lambda: started.append(SearchIndexing(site, writer, workers, progress)), cache)
     watch.lap("pages")
     indexing = started[0]
     copy_raw_files(site, writer)  # not searched: copied while Pagefind indexes the pages
@@ -239,7 +240,7 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, pre: Preflight,
                     unread=analysis.unread, changes=analysis.changes)
     selections = category_selections(data)
     keys = with_category_feeds(keys, selections, data.newest_capture())
-    files = {**feed_files(data, selections=selections), **api_files(data),
+    files = {**feed_files(data, selections=selections, kept=CachedEntries(cache, keys)), **api_files(data),
              "sitemap.xml": (SITE, lambda: build_sitemap(data))}
     for path, (group, make) in files.items():
         key = keys.key(group, path)

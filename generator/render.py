@@ -17,9 +17,11 @@ import jinja2
 from . import __version__
 from .annotate import annotate, by_clause
 from .archive import PUBLIC_KEY_FILE
+from .buildcache import BuildCache
 from .buildkeys import SITE, BuildKeys, category_group, doc_group, rule_group, service_group
 from .checklog import CHECKS_FILE, HEAD_FILE
 from .diffhtml import diff_segments
+from .listingrows import KeptRows
 from .markup import quote_text
 from .model import DocKey
 from .sitefolder import BUILD_MARKER, DEFAULT_THEME, check_output_folder
@@ -234,6 +236,7 @@ class Page:
     context: Callable[[], dict[str, Any]]  # made only when the page is rendered
     root: str | None = None  # prefix back to the site root; None: from the file's depth
     searched: bool = False  # marked for the search index by SEARCHED_TEMPLATES of the default theme
+    rows: bool = False  # a listing page: its template is given `rows` (listingrows.KeptRows)
 
 
 # The default theme's templates that mark pages for the search index (`data-pagefind-body`): every
@@ -254,9 +257,10 @@ def only_searched_pages_marked(themes: list[Path]) -> bool:
     return True
 
 
-def _page(path: str, template: str, group: str, searched: bool = False, **context: Any) -> Page:
+def _page(path: str, template: str, group: str, searched: bool = False, rows: bool = False,
+          **context: Any) -> Page:
     return Page(f"{path}index.html", template, group, lambda: {"page_path": path, **context},
-                searched=searched)
+                searched=searched, rows=rows)
 
 
 def site_pages(site: SiteView, text_html: TextHtml) -> Iterator[Page]:
@@ -267,10 +271,11 @@ def site_pages(site: SiteView, text_html: TextHtml) -> Iterator[Page]:
     yield _page("search/", "search.html", SITE)
     yield _page("categories/", "categories.html", SITE)
     for category in site.categories:
-        yield _page(category.path, "category.html", category_group(category.category.slug), category=category)
+        yield _page(category.path, "category.html", category_group(category.category.slug), rows=True,
+                    category=category)
     yield _page("rules/", "rules.html", SITE)
     for rule in site.rules:
-        yield _page(rule.path, "rule.html", rule_group(rule.rule.id), rule=rule)
+        yield _page(rule.path, "rule.html", rule_group(rule.rule.id), rows=True, rule=rule)
     # The 404 page is served at any depth, so its links start from the site's base path.
     base_path = urlsplit(site.content.settings.base_url).path or "/"
     yield Page("404.html", "404.html", SITE, lambda: {"page_path": "404.html"}, base_path)
@@ -311,14 +316,20 @@ class _Renderer:
     env: jinja2.Environment
     common: dict[str, Any]
     pages: list[tuple[Page, str]]  # (page, key) to render
+    kept: Callable[[str, str], KeptRows]  # a listing page's rows, by its file and root
 
     def render(self, writer: SiteWriter, indices: Iterable[int]) -> None:
         for i in indices:
             page, key = self.pages[i]
             context = page.context()
             root = page.root if page.root is not None else relative_root(context["page_path"])
+            rows = self.kept(page.file, root) if page.rows else None
+            if rows is not None:
+                context["rows"] = rows
             html = self.env.get_template(page.template).render(self.common, root=root, **context)
             writer.write(page.file, html.encode(), key)
+            if rows is not None:
+                rows.save()
 
 
 _renderer: _Renderer | None = None  # set before the pool forks: workers inherit it
@@ -333,11 +344,12 @@ def _render_chunk(out: Path, previous: Mapping[str, ManifestEntry], indices: lis
 
 def render_site(site: SiteView, writer: SiteWriter, themes: list[Path], keys: BuildKeys | None = None,
                 text_html: TextHtml | None = None, workers: int = 1, bytecode: Path | None = None,
-                searched_written: Callable[[], None] = lambda: None) -> int:
+                searched_written: Callable[[], None] = lambda: None, cache: BuildCache | None = None) -> int:
     """Write every page whose key changed (all without keys) and the assets; return the number of
     pages of the site. The raw files are copy_raw_files' (a build copies them while Pagefind runs).
     `searched_written` is called once every page the search index may take is written: before the
-    others when only the pages flagged `searched` can be (so Pagefind starts sooner), else after all."""
+    others when only the pages flagged `searched` can be (so Pagefind starts sooner), else after all.
+    `cache`: where listing pages keep their rows between builds (listingrows.py)."""
     global _renderer
     titles = rule_titles(site)
     make_text = text_html or (lambda doc, v: annotated_text(doc, v, titles))
@@ -353,7 +365,9 @@ def render_site(site: SiteView, writer: SiteWriter, themes: list[Path], keys: Bu
     if only_searched_pages_marked(themes):
         todo.sort(key=lambda item: not item[0].searched)  # stable: otherwise in site order
         searched = sum(page.searched for page, _ in todo)
-    _renderer = renderer = _Renderer(env, {"site": site, "settings": site.content.settings}, todo)
+    chrome = keys.chrome if keys else ""
+    _renderer = renderer = _Renderer(env, {"site": site, "settings": site.content.settings}, todo,
+                                     partial(KeptRows, cache if keys else None, chrome))
     if workers > 1 and len(todo) >= PARALLEL_MIN_PAGES and can_fork():
         for name in env.list_templates():  # compile once, before the workers fork
             env.get_template(name)

@@ -219,6 +219,14 @@ class CategoryEntry:
     document: DocumentView
     finding: FindingView
 
+    @functools.cached_property
+    def shown(self) -> str:
+        """What a category or rule page shows of this finding, as one string (the page's other inputs
+        are chrome): it keys the page (buildkeys.py) and the row (listingrows.py)."""
+        f = self.finding.finding
+        return "\0".join((str(self.document.key), self.document.title, self.finding.rule.id, f.clause_id,
+                          f.severity, self.finding.since, f.quote, f.lead_in))
+
     @property
     def context_path(self) -> str:
         """The clause in the first version of its unbroken run: a link that stays the same when

@@ -6,7 +6,7 @@ import dataclasses
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,8 @@ from generator.api import SiteData, analyze_versions, build_api, load_site_data,
 from generator.archive import load_archive
 from generator.checklog import Check
 from generator.content import load_content
-from generator.feeds import FEED_LIMIT, build_feeds
-from generator.model import Archive, DocKey, Finding
+from generator.feeds import FEED_LIMIT, build_feeds, feed_files, xml_bytes
+from generator.model import Archive, ArchivedDocument, DocKey, Finding
 from generator.rules import load_ruleset
 from generator.sitemap import build_sitemap
 
@@ -279,6 +279,56 @@ def test_outputs_are_deterministic(data: SiteData, feeds: dict[str, bytes], api:
         assert build_feeds(other) == feeds
         assert build_api(other) == api
         assert build_sitemap(other) == build_sitemap(data)
+
+
+def test_feeds_are_their_own_tree_indented(feeds: dict[str, bytes]) -> None:
+    # Entries are serialized one by one and joined (so a build can keep them): the result must be
+    # what ElementTree writes for the whole feed at once.
+    ET.register_namespace("", A.strip("{}"))
+    for path, made in feeds.items():
+        root = ET.fromstring(made)
+        for element in root.iter():
+            element.text = element.text if element.text and element.text.strip() else None
+            element.tail = None
+        assert xml_bytes(root) == made, path
+
+
+class _Kept:
+    """An EntryStore in memory; `salt` stands for a change to the documents' digests."""
+
+    def __init__(self) -> None:
+        self.feeds: dict[str, dict[str, str]] = {}
+        self.salt = ""
+
+    def key(self, doc: ArchivedDocument, index: int) -> str:
+        return f"{self.salt}{doc.key} {doc.versions[index].id}"
+
+    def load(self, path: str) -> dict[str, str]:
+        return self.feeds.get(path, {})
+
+    def store(self, path: str, entries: Mapping[str, str]) -> None:
+        self.feeds[path] = dict(entries)
+
+
+def test_feed_entries_kept_by_a_build_are_joined_into_the_next(data: SiteData,
+                                                               feeds: dict[str, bytes]) -> None:
+    kept = _Kept()
+    first = {path: make() for path, (_, make) in feed_files(data, kept=kept).items()}
+    assert first == feeds
+    assert set(kept.feeds) == {p for p in feeds if b"<entry>" in feeds[p]}
+    category = next(p for p in sorted(kept.feeds) if p.startswith("feeds/categories/"))
+    assert len(kept.feeds[category]) == feeds[category].count(b"<entry>")
+    # What the store holds is what the next build joins in, not made again.
+    marked = {key: f"<entry><id>kept {n}</id></entry>" for n, key in enumerate(kept.feeds[category])}
+    kept.feeds[category] = dict(marked)
+    again = feed_files(data, kept=kept)[category][1]()
+    assert again.count(b"<entry><id>kept ") == len(marked) and b"<summary" not in again
+    assert kept.feeds[category] == marked  # nothing new to keep
+    # Under other digests (a new version, a rule edited) every entry is made again and the old dropped.
+    kept.salt = "changed "
+    assert feed_files(data, kept=kept)[category][1]() == feeds[category]
+    assert all(key.startswith("changed ") for key in kept.feeds[category])
+    assert len(kept.feeds[category]) == len(marked)
 
 
 def test_a_service_slug_taken_by_a_feed_is_refused(data: SiteData) -> None:

@@ -4,6 +4,7 @@ affects, and a build with nothing changed writes nothing."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -186,6 +187,34 @@ def test_new_version_rewrites_only_what_it_affects(project: Path, demo_signer: S
 
     builder("site", "cache")  # nothing changed since
     assert mtimes(site) == after, "a build with nothing changed rewrote files"
+
+
+def test_a_new_version_remakes_only_its_own_rows_and_feed_entries(
+        project: Path, demo_signer: Signer, builder: Callable[[str, str], Path]) -> None:
+    site = builder("site", "cache")
+    page_file = site / "categories/ai-training/index.html"
+    feed_file = site / "feeds/categories/ai-training.xml"
+    rows_before = page_file.read_text().count('<th scope="row">')
+    feed_before = feed_file.read_text()
+    first = load_archive(project / "archive").documents[0]
+    own_before = len(re.findall(rf"<id>[^<]*/{first.key}/[^<]*</id>", feed_before))
+    # Every row and entry the build kept, marked: what the next build joins in shows the mark.
+    marks = {"listing-rows": "<tr><td>kept row</td></tr>",
+             "feed-entries": "<entry><id>kept entry</id></entry>"}
+    for kind, mark in marks.items():
+        files = list((project / "cache").glob(f"*/{kind}/*/*.json"))
+        assert files, kind
+        for file in files:
+            file.write_text(json.dumps(dict.fromkeys(json.loads(file.read_bytes()), mark)))
+    add_version(project, demo_signer)  # one clause on training AI models, in the first document
+    builder("site", "cache")
+    page, feed = page_file.read_text(), feed_file.read_text()
+    assert "We may now also train our models on your uploads." in page
+    assert page.count('<th scope="row">') == 1, "only the new finding's row is made"
+    assert page.count("kept row") == rows_before > 0
+    # The first document's entries are made again (its digest changed), with one for the new version.
+    assert feed.count("<summary") == own_before + 1
+    assert feed.count("kept entry") == feed_before.count("<entry>") - own_before > 0
 
 
 def test_new_version_costs_one_analysis_and_one_diff(project: Path, demo_signer: Signer,
@@ -399,15 +428,15 @@ def test_category_pages_depend_on_the_lead_in_they_show() -> None:
 
     from generator.buildkeys import entries_digest
     from generator.model import DocKey, Finding
+    from generator.sitemodel import CategoryEntry, FindingView
 
     finding = Finding("terminate-at-will", "high", "unilateral-termination", "c-1", "You breached.", 0, 13,
                       "If you’re a business:")
     rule = type("R", (), {"id": "terminate-at-will"})()
     document = type("D", (), {"key": DocKey("acme", "terms-of-service"), "title": "Acme Terms"})()
 
-    def entry(f: Finding) -> Any:
-        return type("E", (), {"document": document,
-                              "finding": type("FV", (), {"rule": rule, "since": "2020", "finding": f})()})()
+    def entry(f: Finding) -> CategoryEntry:
+        return CategoryEntry(document, FindingView(f, rule, "2020"))
 
     reworded = finding._replace(lead_in="If you are a business:")
     assert entries_digest([entry(finding)]) != entries_digest([entry(reworded)])
