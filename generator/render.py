@@ -69,7 +69,9 @@ class SiteWriter:
 
     `previous` is the manifest of the last build into this folder (from the build cache): a file
     whose key (see buildkeys.py) is unchanged and which nobody touched since is not made again.
-    Whether anybody touched it is told by the size and mtime found when the writer was made.
+    Whether anybody touched it is told by its size and mtime: taken from one scan of the folder,
+    made when first needed, or by a `stat` of the file before that (the pages Pagefind reads are
+    judged and written first, so that it starts before the scan).
     """
 
     out: Path
@@ -81,7 +83,7 @@ class SiteWriter:
 
     worker: bool = False  # a worker process's writer: the parent checks the folder and merges
     folders: set[Path] = field(default_factory=set, repr=False)  # made by this writer already
-    found: OutputScan = field(default_factory=lambda: OutputScan({}, {}), repr=False)
+    _found: OutputScan | None = field(default=None, repr=False)  # scan_output(out), when first needed
     # (size, mtime_ns) of source files by path, as the build found them already (verification
     # lists every archive file): a raw file copied before then costs no stat of its source
     sources: Mapping[str, tuple[int, int]] = field(default_factory=dict, repr=False)
@@ -91,8 +93,23 @@ class SiteWriter:
             return
         check_output_folder(self.out)
         self.out.mkdir(parents=True, exist_ok=True)
-        self.found = scan_output(self.out)
         self.write(BUILD_MARKER, b"clausewatch build output; safe to delete\n")
+
+    @property
+    def found(self) -> OutputScan:
+        if self._found is None:
+            self._found = OutputScan({}, {}) if self.worker else scan_output(self.out)
+        return self._found
+
+    def _on_disk(self, relative: str) -> tuple[int, int] | None:
+        """(size, mtime_ns) of a file under out/, None if there is none."""
+        if self._found is not None:
+            return self._found.files.get(relative)
+        try:
+            stat = os.stat(os.path.join(self.out, relative))
+        except FileNotFoundError:
+            return None
+        return stat.st_size, stat.st_mtime_ns
 
     def unchanged(self, relative: str, key: str) -> bool:
         """True (and the file counts as written) when the last build made it with this key and
@@ -100,7 +117,7 @@ class SiteWriter:
         entry = self.previous.get(relative)
         if entry is None or entry[0] != key:
             return False
-        found = self.found.files.get(relative)
+        found = self._on_disk(relative)
         if found is None or list(found) != entry[2:4]:
             return False
         self._record(relative, entry)
@@ -354,20 +371,32 @@ def render_site(site: SiteView, writer: SiteWriter, themes: list[Path], keys: Bu
     titles = rule_titles(site)
     make_text = text_html or (lambda doc, v: annotated_text(doc, v, titles))
     env = make_environment(themes, bytecode)
-    todo: list[tuple[Page, str]] = []
-    count = 0
-    for page in site_pages(site, make_text):
-        count += 1
-        key = keys.key(page.group, page.file) if keys else ""
-        if not (key and writer.unchanged(page.file, key)):
-            todo.append((page, key))
-    searched = len(todo)  # how many pages of todo to write before searched_written
-    if only_searched_pages_marked(themes):
-        todo.sort(key=lambda item: not item[0].searched)  # stable: otherwise in site order
-        searched = sum(page.searched for page, _ in todo)
+    pages = list(site_pages(site, make_text))
+
+    def changed(chosen: Iterable[Page]) -> list[tuple[Page, str]]:
+        found = []
+        for page in chosen:
+            key = keys.key(page.group, page.file) if keys else ""
+            if not (key and writer.unchanged(page.file, key)):
+                found.append((page, key))
+        return found
+
     chrome = keys.chrome if keys else ""
-    _renderer = renderer = _Renderer(env, {"site": site, "settings": site.content.settings}, todo,
-                                     partial(KeptRows, cache if keys else None, chrome))
+    kept = partial(KeptRows, cache if keys else None, chrome)
+    common = {"site": site, "settings": site.content.settings}
+    # When only the pages flagged `searched` can carry the search mark, they come first; when few of
+    # them changed (a new version), they are judged, a stat each, and written before anything else,
+    # so that Pagefind starts before the rest of the output folder is scanned and its pages made.
+    early = only_searched_pages_marked(themes)
+    todo = changed(p for p in pages if p.searched) if early else []
+    told = early and len(todo) < PARALLEL_MIN_PAGES
+    if told:
+        _Renderer(env, common, todo, kept).render(writer, range(len(todo)))
+        searched_written()
+        todo = []
+    searched = len(todo)  # the searched pages still to write lead todo
+    todo += changed(p for p in pages if not (early and p.searched))
+    _renderer = renderer = _Renderer(env, common, todo, kept)
     if workers > 1 and len(todo) >= PARALLEL_MIN_PAGES and can_fork():
         for name in env.list_templates():  # compile once, before the workers fork
             env.get_template(name)
@@ -375,11 +404,14 @@ def render_site(site: SiteView, writer: SiteWriter, themes: list[Path], keys: Bu
         chunks = [list(range(i, min(i + size, len(todo)))) for i in range(0, len(todo), size)]
         for result in fork_map(partial(_render_chunk, writer.out, writer.previous), chunks, workers):
             writer.merge(result)
-        searched_written()  # a build this size re-indexes most shards: no head start to win
+        if not told:
+            searched_written()  # a build this size re-indexes most shards: no head start to win
     else:
-        renderer.render(writer, range(searched))
-        searched_written()
-        renderer.render(writer, range(searched, len(todo)))
+        head = searched if early else len(todo)
+        renderer.render(writer, range(head))
+        if not told:
+            searched_written()
+        renderer.render(writer, range(head, len(todo)))
     _renderer = None
     assets: dict[str, Path] = {}  # each asset once, from the first theme that has it (the site's own)
     for theme in themes:
@@ -389,7 +421,7 @@ def render_site(site: SiteView, writer: SiteWriter, themes: list[Path], keys: Bu
                 assets.setdefault(f"assets/{asset.relative_to(static).as_posix()}", asset)
     for path, asset in sorted(assets.items()):
         writer.copy(path, asset)
-    return count
+    return len(pages)
 
 
 def copy_raw_files(site: SiteView, writer: SiteWriter) -> None:

@@ -34,6 +34,7 @@ class SearchIndexing:
             pages[shard if shard in folders else main].append((page, sha))
         self.pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="pagefind")
         self.running: list[tuple[str, str, Future[list[tuple[str, bytes]]]]] = []
+        unchanged = []
         for shard, folder in folders.items():
             # Pagefind's output differs from run to run: an unchanged shard keeps its files. What
             # makes a shard: Pagefind's version, whether it carries the UI, and its pages' bytes.
@@ -41,12 +42,14 @@ class SearchIndexing:
             digest_hex = hashlib.sha256(listing.encode()).hexdigest()
             marker = writer.out / folder / search.MARKER
             if marker.is_file() and marker.read_text() == digest_hex:
-                writer.keep(folder, but=search.SHARD_PREFIX if folder == search.BUNDLE else None)
+                unchanged.append(folder)
                 continue
             progress(f"indexing {len(pages[shard])} pages for search ({folder}/)")
             job = self.pool.submit(lambda paths, main: list(search.index_pages(writer.out, paths, main)),
                                    [p for p, _ in pages[shard]], shard == main)
             self.running.append((folder, digest_hex, job))
+        for folder in unchanged:  # after Pagefind started: keeping needs the scan of the output folder
+            writer.keep(folder, but=search.SHARD_PREFIX if folder == search.BUNDLE else None)
 
     def finish(self) -> None:
         if self.writer.searchable != self.indexed:  # render_site's order promised otherwise

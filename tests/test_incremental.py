@@ -530,10 +530,12 @@ def test_pagefind_starts_once_the_pages_it_reads_are_written(project: Path, demo
     builder("site", "cache")
     doc_path = add_version(project, demo_signer)
     written_at_start: list[set[str]] = []
+    scanned_at_start: list[bool] = []
 
     class Watched(SearchIndexing):
         def __init__(self, site: Any, writer: SiteWriter, *args: Any) -> None:
             written_at_start.append(set(writer.manifest))
+            scanned_at_start.append(writer._found is not None)
             super().__init__(site, writer, *args)
 
     monkeypatch.setattr(pipeline, "SearchIndexing", Watched)
@@ -542,6 +544,8 @@ def test_pagefind_starts_once_the_pages_it_reads_are_written(project: Path, demo
     new = f"{doc_path}2030-01-02T03-04-05Z/"
     assert {f"{new}index.html", f"{doc_path}index.html"} <= written  # read by Pagefind
     assert f"{new}changes/index.html" not in written  # not read: written while it runs
+    assert f"{doc_path}history/index.html" not in written  # nor this one: its page is not searched
+    assert scanned_at_start == [False], "the output folder was scanned before Pagefind started"
 
 
 def test_a_theme_that_marks_other_pages_for_search_gets_them_indexed(
