@@ -2,7 +2,10 @@
 
 A document's results are cached as one entry keyed by the document and the ruleset digest,
 holding each verified version's findings by its text's SHA-256 and each change's size by the
-pair of SHA-256s: a new version costs one analysis and one diff, not ten.
+pair of SHA-256s: a new version costs one analysis and one diff, not ten. Versions share most of
+their findings, so the entry holds each distinct finding once (and each quote once), and the
+versions list them by number: a build reads a tenth of the bytes and makes one object per
+distinct finding.
 """
 
 from __future__ import annotations
@@ -44,12 +47,48 @@ def change_stats(diff: TextDiff) -> ChangeStats:
     return ChangeStats(summary.words_added, summary.words_removed, summary.percent_label, summary.words_moved)
 
 
-def _finding_row(f: Finding) -> list[Any]:
-    return [f.rule_id, f.severity, f.category, f.clause_id, f.quote, f.start, f.end, f.lead_in]
+class _Packer:
+    """Findings as an entry stores them: `texts` (quotes and lead-ins, each once), `rows` (each
+    distinct finding once, its texts by number) and, per version, the numbers of its rows."""
+
+    def __init__(self) -> None:
+        self.texts: dict[str, int] = {}
+        self.rows: dict[tuple[Any, ...], int] = {}
+
+    def _text(self, text: str) -> int:
+        return self.texts.setdefault(text, len(self.texts))
+
+    def pack(self, findings: Sequence[Finding]) -> list[int]:
+        return [self.rows.setdefault(
+                    (f.rule_id, f.severity, f.category, f.clause_id, self._text(f.quote), f.start, f.end,
+                     self._text(f.lead_in)), len(self.rows)) for f in findings]
+
+    def stored(self) -> dict[str, list[Any]]:
+        return {"texts": list(self.texts), "rows": [list(r) for r in self.rows]}
 
 
-def _finding(row: list[Any]) -> Finding:
-    return Finding(row[0], row[1], row[2], row[3], row[4], int(row[5]), int(row[6]), str(row[7]))
+class _Unpacker:
+    """The findings of an entry's versions; each distinct finding made once, when first asked for."""
+
+    def __init__(self, stored: Mapping[str, Any]) -> None:
+        self._texts: list[str] = stored["texts"]
+        self._rows: list[list[Any]] = stored["rows"]
+        self._made: dict[int, Finding] = {}
+
+    def findings(self, numbers: Sequence[int]) -> list[Finding]:
+        made, found = self._made, []
+        for n in numbers:
+            finding = made.get(n)
+            if finding is None:
+                r, texts = self._rows[n], self._texts
+                finding = made[n] = Finding(r[0], r[1], r[2], r[3], texts[r[4]], int(r[5]), int(r[6]),
+                                            texts[r[7]])
+            found.append(finding)
+        return found
+
+
+def _empty() -> dict[str, Any]:
+    return {"texts": [], "rows": [], "findings": {}, "changes": {}, "unread": {}}
 
 
 @dataclass(frozen=True)
@@ -94,12 +133,13 @@ class _Worker:
     def _key(self, job: _Job) -> str:
         return digest(str(job.doc.key), self.ruleset_digest)
 
-    def _stored(self, job: _Job) -> dict[str, dict[str, Any]]:
-        """The document's entry: findings rows by text SHA-256, change sizes by "old new" SHA-256s."""
+    def _stored(self, job: _Job) -> dict[str, Any]:
+        """The document's entry: findings (row numbers, see _Packer) by text SHA-256, change sizes
+        by "old new" SHA-256s."""
         entry = self.cache.get("results", self._key(job)) if self.cache else None
-        if not (isinstance(entry, dict) and isinstance(entry.get("findings"), dict)
-                and isinstance(entry.get("changes"), dict) and isinstance(entry.get("unread"), dict)):
-            return {"findings": {}, "changes": {}, "unread": {}}
+        empty = _empty()
+        if not (isinstance(entry, dict) and all(isinstance(entry.get(k), type(v)) for k, v in empty.items())):
+            return empty
         return entry
 
     def cached(self, job: _Job) -> DocumentResults | None:
@@ -112,9 +152,13 @@ class _Worker:
         pairs = [f"{a} {b}" for a, b in itertools.pairwise(shas)]
         if not (all(h in found for h in shas) and all(p in changed for p in pairs)):
             return None
-        versions = job.doc.versions
+        versions, unpacked = job.doc.versions, _Unpacker(stored)
+        try:
+            findings = {v.id: unpacked.findings(found[h]) for v, h in zip(versions, shas, strict=True)}
+        except (IndexError, TypeError):  # an entry that does not hold together: analyse again
+            return None
         return DocumentResults(
-            {v.id: [_finding(r) for r in found[h]] for v, h in zip(versions, shas, strict=True)},
+            findings,
             {v.id: ChangeStats(*changed[p]) for v, p in zip(versions[1:], pairs, strict=True)},
             frozenset(v.id for v, h in zip(versions, shas, strict=True) if h in stored["unread"]))
 
@@ -122,6 +166,7 @@ class _Worker:
         findings: dict[str, list[Finding]] = {}
         changes: dict[str, ChangeStats] = {}
         stored = self._stored(job)
+        unpacked, packer = _Unpacker(stored), _Packer()
         keep: dict[str, dict[str, Any]] = {"findings": {}, "changes": {}, "unread": {}}  # verified texts only
         unread: set[str] = set()
         # What this document's clause wordings matched last time: a new version shares most of them.
@@ -137,14 +182,15 @@ class _Worker:
                 unread.add(version.id)
                 if known:
                     keep["unread"][known] = True
-            rows = stored["findings"].get(known) if known else None
-            if rows is None:
+            numbers = stored["findings"].get(known) if known else None
+            try:
+                found = unpacked.findings(numbers) if numbers is not None else None
+            except (IndexError, TypeError):  # an entry that does not hold together
+                found = None
+            if found is None:
                 found = self._analyze(job, version, text, known, seen, english)
-                rows = [_finding_row(f) for f in found]
-            else:
-                found = [_finding(r) for r in rows]
             if known:
-                keep["findings"][known] = rows
+                keep["findings"][known] = packer.pack(found)
             findings[version.id] = found
             if previous is not None:
                 pair = f"{previous[1]} {known}" if previous[1] and known else None
@@ -161,8 +207,9 @@ class _Worker:
             previous = (text, known)
         if self.cache and seen:  # the wordings analysed this time: the next version resembles them
             self.cache.put("clause-matches", self._key(job), self.analyzer.remembered(seen))
-        if self.cache and keep != stored:
-            self.cache.put("results", self._key(job), keep)
+        entry = {**packer.stored(), **keep}
+        if self.cache and entry != stored:
+            self.cache.put("results", self._key(job), entry)
         return DocumentResults(findings, changes, frozenset(unread))
 
 

@@ -239,6 +239,29 @@ def test_new_version_costs_one_analysis_and_one_diff(project: Path, demo_signer:
     assert sorted(calls) == ["analyze", "diff"]
 
 
+def test_cached_results_hold_each_finding_once(project: Path, builder: Callable[[str, str], Path]) -> None:
+    site = builder("site", "cache")
+    entries = [json.loads(f.read_bytes()) for f in (project / "cache").glob("*/results/*/*.json")]
+    assert len(entries) == len(load_archive(project / "archive").documents)
+    for entry in entries:
+        rows, texts = entry["rows"], entry["texts"]
+        assert len({tuple(r) for r in rows}) == len(rows) and len(set(texts)) == len(texts)
+        listed = [n for numbers in entry["findings"].values() for n in numbers]
+        assert set(listed) == set(range(len(rows)))
+    # Versions share findings: the entries list them more times than they hold them.
+    listed = [n for e in entries for numbers in e["findings"].values() for n in numbers]
+    assert len(listed) > sum(len(e["rows"]) for e in entries)
+    # An entry that does not hold together (a row number out of range) is analysed again.
+    broken = next((project / "cache").glob("*/results/*/*.json"))
+    entry = json.loads(broken.read_bytes())
+    entry["rows"] = entry["rows"][:1]
+    broken.write_text(json.dumps(entry))
+    (site / "index.html").unlink()  # not up to date: the build runs
+    builder("site", "cache")
+    clean = builder("clean-site", "empty-cache")
+    assert site_files(site) == site_files(clean)
+
+
 def test_empty_cache_is_a_clean_build(project: Path, builder: Callable[[str, str], Path]) -> None:
     """A missing or emptied cache only costs time: the output is the same."""
     site = builder("site", "cache")
