@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,14 @@ class _QuietHandler(_Handler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A reader who closes the tab or follows a link while a page loads drops the connection: not
+        # an error of the server, and no traceback for the terminal.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def mount_path(base_url: str) -> str:
     """The path a site is deployed under, from its base URL: '/clausewatch/' or '/'."""
     path = urlsplit(base_url).path.strip("/")
@@ -72,4 +81,4 @@ def make_server(site_dir: Path, host: str = "127.0.0.1", port: int = 8000,
     `base_path`: where the site is served, e.g. '/clausewatch/' (mount_path)."""
     handler_class = type("Handler", (_QuietHandler if quiet else _Handler,), {"base_path": base_path})
     handler = functools.partial(handler_class, directory=str(site_dir))
-    return ThreadingHTTPServer((host, port), handler)
+    return _Server((host, port), handler)

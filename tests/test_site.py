@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import threading
@@ -253,6 +254,23 @@ def test_build_refuses_a_foreign_folder_before_any_work(project: Path,
                  "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert "not made by clausewatch" in err and "analysing" not in err and "loading" not in err
+
+
+def test_the_preview_is_quiet_when_a_reader_drops_a_connection(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    # A tab closed while a page loads broke the server's write: a traceback per dropped request.
+    with make_server(tmp_path, port=0, quiet=True) as server, socket.socket() as request:
+        for dropped in (BrokenPipeError(32, "Broken pipe"), ConnectionResetError(104, "reset")):
+            try:
+                raise dropped
+            except ConnectionError:
+                server.handle_error(request, ("127.0.0.1", 50000))
+        assert capsys.readouterr().err == ""
+        try:
+            raise ValueError("a fault of the server")
+        except ValueError:
+            server.handle_error(request, ("127.0.0.1", 50000))
+        assert "ValueError: a fault of the server" in capsys.readouterr().err
 
 
 def test_serve_and_keygen_report_system_errors_in_one_line(tmp_path: Path,
