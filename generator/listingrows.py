@@ -24,10 +24,13 @@ class KeptRows:
 
     def __init__(self, cache: BuildCache | None, chrome: str, page: str, root: str) -> None:
         self._cache = cache
-        self._key = digest(chrome, page, root)
+        # One entry per page, holding the chrome its rows were made under: a new chrome (a rule or
+        # template edited) replaces the page's rows instead of leaving them beside the new ones.
+        self._key, self._chrome = digest(page, root), digest(chrome, root)
         self._root = root
         found = cache.get(KIND, self._key) if cache else None
-        self._known: dict[str, str] = found if isinstance(found, dict) else {}
+        rows = found.get("rows") if isinstance(found, dict) and found.get("chrome") == self._chrome else None
+        self._known: dict[str, str] = rows if isinstance(rows, dict) else {}
         self._made: dict[str, str] = {}
 
     def __call__(self, entry: CategoryEntry, macro: Callable[[str, CategoryEntry], str]) -> Markup:
@@ -40,4 +43,4 @@ class KeptRows:
 
     def save(self) -> None:
         if self._cache is not None and self._made != self._known:
-            self._cache.put(KIND, self._key, self._made)
+            self._cache.put(KIND, self._key, {"chrome": self._chrome, "rows": self._made})

@@ -205,7 +205,12 @@ def test_a_new_version_remakes_only_its_own_rows_and_feed_entries(
         files = list((project / "cache").glob(f"*/{kind}/*/*.json"))
         assert files, kind
         for file in files:
-            file.write_text(json.dumps(dict.fromkeys(json.loads(file.read_bytes()), mark)))
+            stored = json.loads(file.read_bytes())
+            if kind == "listing-rows":  # {"chrome": ..., "rows": {shown: html}}
+                stored["rows"] = dict.fromkeys(stored["rows"], mark)
+            else:  # {key: entry}
+                stored = dict.fromkeys(stored, mark)
+            file.write_text(json.dumps(stored))
     add_version(project, demo_signer)  # one clause on training AI models, in the first document
     builder("site", "cache")
     page, feed = page_file.read_text(), feed_file.read_text()
@@ -215,6 +220,16 @@ def test_a_new_version_remakes_only_its_own_rows_and_feed_entries(
     # The first document's entries are made again (its digest changed), with one for the new version.
     assert feed.count("<summary") == own_before + 1
     assert feed.count("kept entry") == feed_before.count("<entry>") - own_before > 0
+
+
+def test_kept_rows_are_replaced_when_the_chrome_changes(project: Path,
+                                                        builder: Callable[[str, str], Path]) -> None:
+    builder("site", "cache")
+    before = sorted(p.name for p in (project / "cache").glob("*/listing-rows/*/*.json"))
+    assert before
+    edit_theme(project)  # every listing page is made again, under a new chrome
+    builder("site", "cache")
+    assert sorted(p.name for p in (project / "cache").glob("*/listing-rows/*/*.json")) == before
 
 
 def test_new_version_costs_one_analysis_and_one_diff(project: Path, demo_signer: Signer,
