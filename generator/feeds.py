@@ -328,10 +328,10 @@ class EntryStore(Protocol):
 def render_plan(plan: FeedPlan, kept: EntryStore | None = None) -> bytes:
     """The feed's bytes, as render_feed(plan.made()) gives them; with `kept`, entries an earlier build
     made are joined in as they were, and the feed's entries are kept for the next build."""
-    first = plan.entries[0].version if plan.entries else None
-    updated = first[0].versions[first[1]].captured_at if first else plan.feed.empty_updated
     if kept is None:
-        return feed_xml(plan.feed, updated, [entry_xml(e.make()) for e in plan.entries])
+        return render_feed(plan.made())
+    first = plan.entries[0].version if plan.entries else None
+    updated = first[0].versions[first[1]].captured_at if first else plan.feed.empty_updated  # as made
     known = kept.load(plan.feed.path)
     now = {kept.key(*e.version): e for e in plan.entries}
     made = {key: known.get(key) or entry_xml(e.make()) for key, e in now.items()}
