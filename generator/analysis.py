@@ -4,8 +4,8 @@ A document's results are cached as one entry keyed by the document and the rules
 holding each verified version's findings by its text's SHA-256 and each change's size by the
 pair of SHA-256s: a new version costs one analysis and one diff, not ten. Versions share most of
 their findings, so the entry holds each distinct finding once (and each quote once), and the
-versions list them by number: a build reads a tenth of the bytes and makes one object per
-distinct finding.
+versions list them by number: half the bytes at D = 200 (a finding whose offsets moved is
+another row), and one object per distinct finding.
 """
 
 from __future__ import annotations
