@@ -247,7 +247,7 @@ def parse_version(directory: Path, key: DocKey, data: Any, file: str) -> Version
         )
     except (KeyError, TypeError) as err:
         raise ValueError(f"missing or malformed field {err}") from err
-    if version.id != Path(file).stem or not VERSION_ID_RE.match(str(version.id)):
+    if version.id != os.path.splitext(os.path.basename(file))[0] or not VERSION_ID_RE.match(str(version.id)):
         raise ValueError(f"id {version.id!r} does not match the file name")
     if version.kind not in ("first", "change", "technical"):
         raise ValueError(f"kind {version.kind!r} is not first, change or technical")
@@ -261,13 +261,26 @@ def parse_version(directory: Path, key: DocKey, data: Any, file: str) -> Version
     return version
 
 
+def _metadata_names(folder: str) -> list[str]:
+    """The names matching *.json in a folder, sorted (as a glob finds them, hidden ones too);
+    plain strings: a Path per file took a sixth of the time to load 2,200 versions' metadata."""
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(e.name for e in entries if e.name.endswith(".json"))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
 def _read_versions(directory: Path, key: DocKey, problems: list[Problem]) -> list[Version]:
     versions: list[Version] = []
-    for path in sorted((directory / VERSIONS_DIR).glob("*.json")):
+    folder = os.path.join(directory, VERSIONS_DIR)
+    for name in _metadata_names(folder):
+        path = os.path.join(folder, name)
         try:
-            versions.append(parse_version(directory, key, json.loads(path.read_bytes()), path.name))
+            with open(path, "rb") as file:
+                versions.append(parse_version(directory, key, json.loads(file.read()), name))
         except (ValueError, UnicodeDecodeError) as err:
-            problems.append(Problem(str(path), "", f"unreadable version metadata: {err}",
+            problems.append(Problem(path, "", f"unreadable version metadata: {err}",
                                     "restore the file from git history"))
     return versions
 

@@ -455,11 +455,17 @@ def build_site_view(content: Content, archive: Archive, ruleset: Ruleset, analys
                                     service.operator if service else None, tuple(docs)))
     entries = [CategoryEntry(d, f) for s in services for d in s.documents for f in d.findings]
     entries.sort(key=lambda e: (SEVERITIES.index(e.finding.finding.severity), str(e.document.key)))
+    # Grouped in one pass, in that order: not a pass over every entry for each category and rule.
+    by_category: dict[str, list[CategoryEntry]] = {}
+    by_rule: dict[str, list[CategoryEntry]] = {}
+    for e in entries:
+        by_category.setdefault(e.finding.finding.category, []).append(e)
+        by_rule.setdefault(e.finding.rule.id, []).append(e)
     categories = tuple(
         CategoryView(c, tuple(r for r in ruleset.rules if r.category == c.slug),
-                     tuple(e for e in entries if e.finding.finding.category == c.slug))
+                     tuple(by_category.get(c.slug, ())))
         for c in ruleset.categories)
-    rule_views = tuple(RuleView(r, tuple(e for e in entries if e.finding.rule.id == r.id))
+    rule_views = tuple(RuleView(r, tuple(by_rule.get(r.id, ())))
                        for r in sorted(ruleset.rules, key=lambda r: (r.category, r.id)))
     return SiteView(content, tuple(services), categories, rule_views, key_id, analysis.diffs,
                     documents_per_shard)
