@@ -16,7 +16,7 @@ from generator.api import SiteData, analyze_versions, build_api, load_site_data,
 from generator.archive import load_archive
 from generator.checklog import Check
 from generator.content import load_content
-from generator.feeds import FEED_LIMIT, build_feeds, feed_files, xml_bytes
+from generator.feeds import FEED_LIMIT, build_feeds, feed_files, xml_bytes, xml_text
 from generator.model import Archive, ArchivedDocument, DocKey, Finding
 from generator.rules import load_ruleset
 from generator.sitemap import build_sitemap
@@ -404,3 +404,11 @@ def test_the_built_data_gives_word_counts_and_flags_formatting_only_changes(comm
     assert switch["words"]["removed"] > 1000 and switch["formatting_only"] is False  # into German
     feed = (committed_site / "feeds/chatgpt/privacy-policy.xml").read_text()
     assert "ChatGPT Privacy Policy: formatting changed on 2026-07-21 07:00 UTC" in feed
+
+
+def test_feed_text_keeps_exactly_the_characters_xml_allows() -> None:
+    def allowed(c: int) -> bool:  # XML 1.0, production [2] Char
+        return c in (0x9, 0xA, 0xD) or 0x20 <= c <= 0xD7FF or 0xE000 <= c <= 0xFFFD or c >= 0x10000
+
+    every = "".join(map(chr, range(0x110000)))
+    assert xml_text(every) == "".join(ch for ch in every if allowed(ord(ch)))
