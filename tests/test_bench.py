@@ -126,3 +126,15 @@ def test_tosdr_recall_reads_the_case_list_and_maps_to_real_categories(clauses_di
     assert sum(v["quotes"] for v in report["categories"].values()) == report["quotes"] > 100
     assert 0 < report["found"] < report["quotes"]
     assert report["recall"] == round(report["found"] / report["quotes"], 4)
+
+
+def test_new_version_analysis_benchmark_reports_its_figures() -> None:
+    script = ROOT / "bench" / "new_version_analysis.py"
+    result = subprocess.run([sys.executable, str(script), "--documents", "3"],
+                            capture_output=True, text=True, cwd=ROOT, check=False, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(result.stdout)
+    assert 0 < figures["documents"] <= 3 and figures["regexes"] > 200
+    assert figures["median_ms"] > 0 and figures["total_s"] > 0
+    # Regexes are compiled only as new wordings get past their gates: never the whole ruleset.
+    assert 0 < figures["compiled_median"] <= figures["compiled_max"] < figures["regexes"]
