@@ -14,6 +14,7 @@ from generator.archive import load_archive
 from generator.clauses import split_clauses
 from generator.content import load_content
 from generator.prefilter import (
+    CASED,
     FOLDING_TO_ASCII,
     RuleGates,
     _Scanner,
@@ -121,6 +122,31 @@ def test_gated_matching_equals_plain_matching_on_the_archive() -> None:
         assert gated == matching_rules(rules, text) == matching_rules(kept_gates, text), text
         found += bool(gated)
     assert found > 50
+
+
+def _lets_through(needed: frozenset[str] | None, text: str) -> bool:
+    """A regex's marked gate, tested as its definition says: some string in the text (lower-cased,
+    unless the string is marked case-sensitive)."""
+    return needed is None or any(s[1:] in text if s.startswith(CASED) else s in text.lower() for s in needed)
+
+
+def test_plausible_lists_exactly_the_patterns_whose_every_gate_passes() -> None:
+    content = load_content(ROOT / "content")
+    rules = load_ruleset(ROOT / "content", {d.slug for d in content.document_types}).rules
+    known = derive_gates(rule_regexes(rules))
+    gates = RuleGates(rules, known)
+    rng = random.Random(20261201)
+    words = sorted({w for rule in rules for s in rule.examples_match for w in s.split()})
+    texts = [prepare(s) for rule in rules for s in (*rule.examples_match, *rule.examples_no_match)]
+    texts += [" ".join(rng.choice(words) for _ in range(rng.randint(1, 40))) for _ in range(1500)]
+    several = 0
+    for text in texts:
+        passing = [(rule, [p for p in rule.patterns if all(_lets_through(known[r.key], text) for r in p.all)])
+                   for rule in rules]
+        expected = [(rule, patterns) for rule, patterns in passing if patterns]
+        assert gates.plausible(text) == expected, text
+        several += len(expected) > 1
+    assert several > 500  # texts that open more than one rule's gates were among them
 
 
 def test_the_characters_folding_to_ascii_are_exactly_those_ignorecase_matches_with_ascii() -> None:
