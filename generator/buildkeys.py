@@ -4,6 +4,8 @@ Output files fall into dependency groups:
 - `doc:<service>/<type>`: a document's pages, raw files, feed and API files. They depend on the
   document's version metadata (which pins each text's SHA-256), what verification found, and its
   check log.
+- `changes:<service>/<type>/<version>`: a version's changes page, when the theme's templates for it
+  are the default's: the document's versions up to the next one (render.py, _changes_digests).
 - `service:<slug>`: a service's page and feed: its documents.
 - `category:<slug>`, `rule:<id>`: a category's or rule's page: the findings it lists.
 - `category-feed:<slug>`: a category's feed: the versions it lists and their documents.
@@ -16,6 +18,7 @@ change there renders everything again, which is rare and always correct.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -57,17 +60,43 @@ def chrome_digest(code: str, content_dir: Path, themes: list[Path], settings: st
     return digest(*parts)
 
 
-def document_digest(doc: ArchivedDocument, verified: Callable[[Path], bool]) -> str:
-    parts: list[str | bytes] = [str(doc.key)]
-    for v in doc.versions:
-        parts.append(json.dumps(v.metadata, sort_keys=True))
-        parts.append(f"{verified(v.text_path)} {verified(v.metadata_path)}")
+def _version_parts(doc: ArchivedDocument, verified: Callable[[Path], bool]) -> list[str]:
+    """Per version: its metadata (which pins its text's SHA-256) and whether its files verified."""
+    return [f"{json.dumps(v.metadata, sort_keys=True)}\n{verified(v.text_path)} {verified(v.metadata_path)}"
+            for v in doc.versions]
+
+
+def document_digest(doc: ArchivedDocument, verified: Callable[[Path], bool],
+                    versions: list[str] | None = None) -> str:
+    """`versions`: _version_parts of the document, when the caller has them."""
+    parts: list[str | bytes] = [str(doc.key), *(versions or _version_parts(doc, verified))]
     # The document page lists the trackers of the latest capture's raw pages, if they verify.
     parts += [f"{verified(doc.directory / p.file)}" for p in doc.latest.snapshots]
     for name in (CHECKS_FILE, HEAD_FILE):
         log = doc.directory / name
         parts.append(log.read_bytes() if log.is_file() else b"-")
     return digest(*parts)
+
+
+def changes_group(key: DocKey, version_id: str) -> str:
+    return f"changes:{key}/{version_id}"
+
+
+def _changes_digests(doc: ArchivedDocument, versions: list[str]) -> dict[str, str]:
+    """The group digest of each changes page: the versions up to the page's next one. The page
+    shows its version and the previous one, links to the next, and may name an earlier version with
+    the same text; nothing of a later version. So a new version leaves all but one of its document's
+    changes pages as they were (the latest so far gains its link to the next)."""
+    running = hashlib.sha256(str(doc.key).encode())
+    prefixes = []
+    for part in versions:
+        data = part.encode()
+        running.update(f"{len(data)}:".encode())
+        running.update(data)
+        prefixes.append(running.hexdigest())
+    last = len(versions) - 1
+    return {changes_group(doc.key, v.id): prefixes[min(i + 1, last)]
+            for i, v in enumerate(doc.versions) if i > 0}
 
 
 @dataclass(frozen=True)
@@ -84,13 +113,16 @@ class BuildKeys:
 def build_keys(chrome: str, archive: Archive, verified: Callable[[Path], bool]) -> BuildKeys:
     groups: dict[str, str] = {}
     by_service: dict[str, list[str]] = {}
+    changes: dict[str, str] = {}  # their documents' groups say the same for the site's group
     for doc in archive.documents:
-        groups[doc_group(doc.key)] = found = document_digest(doc, verified)
+        versions = _version_parts(doc, verified)
+        groups[doc_group(doc.key)] = found = document_digest(doc, verified, versions)
+        changes.update(_changes_digests(doc, versions))
         by_service.setdefault(doc.key.service, []).append(f"{doc.key} {found}")
     for slug, docs in by_service.items():
         groups[service_group(slug)] = digest(slug, *docs)
     groups[SITE] = digest(*(f"{g} {d}" for g, d in sorted(groups.items())))
-    return BuildKeys(chrome, groups)
+    return BuildKeys(chrome, {**groups, **changes})
 
 
 def entries_digest(entries: Iterable[CategoryEntry]) -> str:

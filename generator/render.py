@@ -18,7 +18,7 @@ from . import __version__
 from .annotate import annotate, by_clause
 from .archive import PUBLIC_KEY_FILE
 from .buildcache import BuildCache
-from .buildkeys import SITE, BuildKeys, category_group, doc_group, rule_group, service_group
+from .buildkeys import SITE, BuildKeys, category_group, changes_group, doc_group, rule_group, service_group
 from .checklog import CHECKS_FILE, HEAD_FILE
 from .diffhtml import diff_segments
 from .listingrows import KeptRows
@@ -280,8 +280,21 @@ def _page(path: str, template: str, group: str, searched: bool = False, rows: bo
                 searched=searched, rows=rows)
 
 
-def site_pages(site: SiteView, text_html: TextHtml) -> Iterator[Page]:
-    """Every HTML page of the site, with what it depends on."""
+# The default theme's templates that make a changes page: they show nothing of the versions after
+# the page's next one, so the page keeps its own dependency group (buildkeys.changes_group).
+CHANGES_TEMPLATES = frozenset({"changes.html", "base.html", "diffmacros.html"})
+
+
+def changes_pages_apart(themes: list[Path]) -> bool:
+    """True when the templates that make a changes page are the default theme's: a site's own
+    theme may show anything of the document on it, so its changes pages depend on all of it."""
+    return not any((theme / "templates" / name).is_file()
+                   for theme in themes if theme != DEFAULT_THEME for name in CHANGES_TEMPLATES)
+
+
+def site_pages(site: SiteView, text_html: TextHtml, changes_apart: bool = False) -> Iterator[Page]:
+    """Every HTML page of the site, with what it depends on. `changes_apart`: changes pages in
+    their own groups (changes_pages_apart)."""
     yield _page("", "home.html", SITE)
     for written in site.pages:
         yield _page(written.path, "page.html", SITE, page=written)
@@ -299,11 +312,11 @@ def site_pages(site: SiteView, text_html: TextHtml) -> Iterator[Page]:
     for service in site.services:
         yield _page(service.path, "service.html", service_group(service.slug), service=service)
         for doc in service.documents:
-            yield from _document_pages(site, service, doc, text_html)
+            yield from _document_pages(site, service, doc, text_html, changes_apart)
 
 
 def _document_pages(site: SiteView, service: ServiceView, doc: DocumentView,
-                    text_html: TextHtml) -> Iterator[Page]:
+                    text_html: TextHtml, changes_apart: bool) -> Iterator[Page]:
     group = doc_group(doc.key)
     yield _page(doc.path, "document.html", group, searched=True, service=service, doc=doc, v=doc.latest)
     yield _page(doc.history_path, "history.html", group, service=service, doc=doc)
@@ -313,7 +326,8 @@ def _document_pages(site: SiteView, service: ServiceView, doc: DocumentView,
                    partial(_version_context, common, text_html), searched=version.id == doc.latest.id)
         previous = doc.version(version.previous_id)
         if previous is not None:
-            yield Page(f"{version.changes_path}index.html", "changes.html", group,
+            yield Page(f"{version.changes_path}index.html", "changes.html",
+                       changes_group(doc.key, version.id) if changes_apart else group,
                        partial(_changes_context, common, previous, site.diffs))
 
 
@@ -371,7 +385,7 @@ def render_site(site: SiteView, writer: SiteWriter, themes: list[Path], keys: Bu
     titles = rule_titles(site)
     make_text = text_html or (lambda doc, v: annotated_text(doc, v, titles))
     env = make_environment(themes, bytecode)
-    pages = list(site_pages(site, make_text))
+    pages = list(site_pages(site, make_text, changes_apart=keys is not None and changes_pages_apart(themes)))
 
     def changed(chosen: Iterable[Page]) -> list[tuple[Page, str]]:
         found = []

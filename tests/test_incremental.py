@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from generator import GENERATOR, pipeline
+from generator import GENERATOR, pipeline, render
 from generator.analyze import Analyzer
 from generator.archive import ArchiveWriter, NewVersion, load_archive
 from generator.buildcache import CacheLocationError
@@ -230,6 +230,56 @@ def test_kept_rows_are_replaced_when_the_chrome_changes(project: Path,
     edit_theme(project)  # every listing page is made again, under a new chrome
     builder("site", "cache")
     assert sorted(p.name for p in (project / "cache").glob("*/listing-rows/*/*.json")) == before
+
+
+def _changes_pages_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The version ids whose changes pages the next build renders (in this process: a new version's
+    few pages are rendered without workers)."""
+    made: list[str] = []
+    context = render._changes_context
+
+    def counted(common: dict[str, Any], *args: Any) -> dict[str, Any]:
+        made.append(common["v"].id)
+        return context(common, *args)
+
+    monkeypatch.setattr(render, "_changes_context", counted)
+    return made
+
+
+def test_new_version_renders_only_the_changes_pages_it_affects(
+        project: Path, demo_signer: Signer, builder: Callable[[str, str], Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    builder("site", "cache")
+    versions = [v.id for v in load_archive(project / "archive").documents[0].versions]
+    assert len(versions) >= 3, "the first document should have earlier changes pages"
+    add_version(project, demo_signer)
+    made = _changes_pages_made(monkeypatch)
+    builder("site", "cache")
+    # The latest so far gains its link to the next; the earlier ones show nothing of the new one.
+    assert sorted(made) == [versions[-1], "2030-01-02T03-04-05Z"]
+
+
+def test_a_theme_of_its_own_makes_every_changes_page_of_a_new_versions_document_again(
+        project: Path, demo_signer: Signer, builder: Callable[[str, str], Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A site's changes template may show anything of the document, such as how many versions it has.
+    theme = project / "theme" / "templates"
+    theme.mkdir(parents=True)
+    changes = (ROOT / "themes" / "default" / "templates" / "changes.html").read_text()
+    assert "{% block main %}" in changes
+    (theme / "changes.html").write_text(changes.replace(
+        "{% block main %}", "{% block main %}<p>One of {{ doc.versions|length }} versions.</p>", 1))
+    builder("site", "cache")
+    versions = [v.id for v in load_archive(project / "archive").documents[0].versions]
+    add_version(project, demo_signer)
+    made = _changes_pages_made(monkeypatch)
+    site = builder("site", "cache")
+    assert sorted(made) == [*versions[1:], "2030-01-02T03-04-05Z"]
+    clean = builder("clean-site", "empty-cache")
+    incremental, fresh = site_files(site), site_files(clean)
+    assert incremental == fresh
+    first_changes = next(p for p in fresh if p.endswith(f"{versions[1]}/changes/index.html"))
+    assert f"One of {len(versions) + 1} versions.".encode() in fresh[first_changes]
 
 
 def test_new_version_costs_one_analysis_and_one_diff(project: Path, demo_signer: Signer,
