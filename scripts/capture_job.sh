@@ -7,7 +7,8 @@
 #   capture_job.sh shard I/N OUT           capture shard I of N into archive/, then pack what changed
 #                                          under archive/ into OUT/ (archive.tar + deleted, a NUL list)
 #   capture_job.sh commit DIR...           unpack the shards' OUT folders, verify the archive, commit
-#                                          (scripts/commit_capture.py) and push to the current branch
+#                                          (scripts/commit_capture.py) and push to the current branch;
+#                                          a DIR without archive.tar stands for the OUT folders in it
 #
 # `shard` signs with the key in CLAUSEWATCH_SECRET_KEY (never printed). Every document is in exactly
 # one shard (a stable hash of its key), so the shards' files never overlap and unpack in any order.
@@ -66,8 +67,22 @@ shard() {
 
 commit() {
   [ $# -gt 0 ] || die "commit: name the shards' folders"
-  local dir
+  # actions/download-artifact (v5 on) puts a lone artifact's files straight into its path and
+  # several artifacts in a folder each: a folder without archive.tar stands for the shard folders
+  # in it. With one shard, or one shard left after the others failed, the files are at the top.
+  local dir inner shards=()
   for dir in "$@"; do
+    if [ -f "$dir/archive.tar" ]; then
+      shards+=("$dir")
+      continue
+    fi
+    local before=${#shards[@]}
+    for inner in "$dir"/*/; do
+      if [ -f "$inner/archive.tar" ]; then shards+=("${inner%/}"); fi
+    done
+    [ "${#shards[@]}" -gt "$before" ] || die "$dir: no archive.tar, nor a folder in it with one"
+  done
+  for dir in "${shards[@]}"; do
     [ -f "$dir/archive.tar" ] || die "$dir: no archive.tar"
     # Only files under archive/, no absolute paths, no '..': the artifacts come from our own jobs,
     # but a tar is never trusted to write elsewhere.

@@ -42,25 +42,28 @@ BIN = Path(sys.executable).parent
 # (no network here but the package registries):
 # - zizmor's online tests (the zizmor 1.32.0 sdist on PyPI, crates/zizmor/tests/integration/audit/):
 #   they resolve tags with the GitHub API and record the answer;
-# - Dependabot-maintained workflows of urllib3, certifi, idna, charset_normalizer vendored by the
-#   Google Cloud SDK's gsutil (Debian's google-cloud-cli, platform/gsutil/third_party/*/.github/).
+# - public workflows, pin tables and pull requests read with the project's search tool: each SHA
+#   below is named as that release by several unrelated repositories (for actions/cache, two pull
+#   requests that checked it against the tags API).
+# Each is a release that runs on Node.js 24 (for upload-pages-artifact, a composite action: the
+# upload-artifact release it calls): GitHub-hosted runners dropped Node.js 20 on 2026-09-16.
 # None: no offline source had one; the workflow holds a placeholder until the SHA is looked up.
 PINS: dict[str, tuple[str | None, str, str]] = {
     "actions/checkout": ("8e8c483db84b4bee98b60c0593521ed34d9990e8", "v6.0.1",
                          "zizmor unpinned_uses.rs online fix test: checkout@v6.0.1 resolves to it"),
-    "actions/setup-python": ("f677139bbe7f9c59b41e40162b753c062f5d49a3", "v5.2.0",
-                             "charset_normalizer ci.yml and cd.yml, Dependabot comment"),
-    "actions/upload-artifact": ("50769540e7f4bd5e21e526ee35c689e35e0d6874", "v4.4.0",
-                                "charset_normalizer scorecards.yml, Dependabot comment"),
-    "actions/download-artifact": ("fa0a91b85d4f404e444e00e005971372dc801d16", "v4.1.8",
-                                  "certifi release.yml (v4.1.8) and idna deploy.yml (v4)"),
-    "actions/upload-pages-artifact": ("56afc609e74202658d3ffba0e8f6dda462b719fa", "v3.0.1",
-                                      "many public workflows and pin tables name it as v3.0.1"),
-    "actions/deploy-pages": ("d6db90164ac5ed86f2b6aed7e0febac5b3c0c03e", "v4.0.5",
-                             "many public workflows and pin tables name it as v4.0.5"),
-    # 4.2.0 or later: the cache service of older releases was shut down in 2025 (actions/cache #1509).
-    "actions/cache": ("5a3ec84eff668545956fd18022155c47e93e2684", "v4.2.3",
-                      "many public workflows (e.g. a Renovate pin table) name it as v4.2.3"),
+    "actions/setup-python": ("e797f83bcb11b83ae66e0230d6156d7c80228e7c", "v6.0.0",
+                             "many public workflows and pin-checking tests name it as v6.0.0"),
+    "actions/upload-artifact": ("b7c566a772e6b6bfb58ed0dc250532a479d7789f", "v6.0.0",
+                                "many public workflows name it as v6.0.0 (its release: runs.using node24)"),
+    "actions/download-artifact": ("37930b1c2abaa49bbe596cd826c3c89aef350131", "v7.0.0",
+                                  "many public workflows name it as v7.0.0 (the first on node24)"),
+    "actions/upload-pages-artifact": ("fc324d3547104276b827a68afc52ff2a11cc49c9", "v5.0.0",
+                                      "public workflows name it as v5.0.0 (it calls upload-artifact v7)"),
+    "actions/deploy-pages": ("cd2ce8fcbc39b97be8ca5fce6e763baed58fa128", "v5.0.0",
+                             "public workflows and pin tables name it as v5.0.0 (Node.js 24)"),
+    # v5: Node.js 24; the cache service of releases before 4.2.0 was shut down in 2025 (actions/cache #1509).
+    "actions/cache": ("27d5ce7f107fe9357f9df03efb73ab90386fccae", "v5.0.5",
+                      "public workflows name it as v5.0.5; two pull requests checked it with the tags API"),
 }
 USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<action>[\w.-]+/[\w.-]+)@(?P<ref>\S+)"
                   r"\s*(?:#\s*(?P<comment>.*))?$")
@@ -292,8 +295,18 @@ def run_workflow(tmp_path: Path, origin: Path, env: Mapping[str, str], shards: i
         (while_committing / "README.md").write_text("edited meanwhile\n")
         git(while_committing, *HUMAN, "commit", "-q", "-am", "docs: edit", env=env)
         git(while_committing, "push", "-q", "origin", "main", env=env)
-    job(committer, env, "commit", *outs)
+    job(committer, env, "commit", str(downloaded(outs, tmp_path / f"{name}-downloads")))
     return committer
+
+
+def downloaded(outs: list[str], path: Path) -> Path:
+    """The shards' folders as actions/download-artifact (v5 on) leaves them in its `path` when a
+    pattern matches them: a lone artifact's files at the top, several in a folder each."""
+    if len(outs) == 1:
+        shutil.copytree(outs[0], path)
+    for index, out in enumerate(outs if len(outs) > 1 else [], start=1):
+        shutil.copytree(out, path / f"capture-shard-{index}")
+    return path
 
 
 def capture_commits(repo: Path, since: str) -> list[tuple[str, str, dict[str, list[str]], list[str]]]:
@@ -442,6 +455,36 @@ def test_commit_refuses_a_tar_with_paths_outside_the_archive_however_long(
                             env=job_env, capture_output=True, text=True, check=False)
     assert result.returncode == 1 and "holds paths outside archive/" in result.stderr
     assert "replaced" not in (committer / "scripts" / "commit_capture.py").read_text()
+
+
+@pytest.mark.parametrize("shards", [1, 2])
+def test_commit_finds_the_shards_however_the_download_laid_them_out(
+        shards: int, tmp_path: Path, origin: Path, job_env: dict[str, str]) -> None:
+    # The workflow hands the commit step the download's path, not folders found in it.
+    steps = load_workflow(ROOT / ".github" / "workflows" / "capture.yml")["jobs"]["commit"]["steps"]
+    download = next(s for s in steps if str(s.get("uses", "")).startswith("actions/download-artifact@"))
+    assert download["with"] == {"pattern": "capture-shard-*", "path": "${{ runner.temp }}/shards"}
+    assert any('capture_job.sh commit "$RUNNER_TEMP/shards"\n' in s.get("run", "") for s in steps)
+    committer = clone(origin, tmp_path / "committer", job_env)
+    outs = []
+    for index in range(1, shards + 1):  # each shard's tar holds a path the commit must refuse
+        out = tmp_path / f"out-{index}"
+        out.mkdir()
+        (out / "stray").write_text("x")
+        subprocess.run(["tar", "--create", "--file", str(out / "archive.tar"), "stray"], cwd=out, check=True)
+        (out / "deleted").write_bytes(b"")
+        outs.append(str(out))
+    folder = downloaded(outs, tmp_path / "downloads")
+    result = subprocess.run(["bash", "scripts/capture_job.sh", "commit", str(folder)], cwd=committer,
+                            env=job_env, capture_output=True, text=True, check=False)
+    first = folder if shards == 1 else folder / "capture-shard-1"
+    assert result.returncode == 1, result.stderr
+    assert f"{first}/archive.tar: holds paths outside archive/" in result.stderr
+    empty = tmp_path / "nothing-downloaded"
+    empty.mkdir()
+    result = subprocess.run(["bash", "scripts/capture_job.sh", "commit", str(empty)], cwd=committer,
+                            env=job_env, capture_output=True, text=True, check=False)
+    assert result.returncode == 1 and "no archive.tar, nor a folder in it with one" in result.stderr
 
 
 def test_a_failed_push_says_why_and_the_token_goes_only_in_a_header(
