@@ -66,10 +66,9 @@ def _version_parts(doc: ArchivedDocument, verified: Callable[[Path], bool]) -> l
             for v in doc.versions]
 
 
-def document_digest(doc: ArchivedDocument, verified: Callable[[Path], bool],
-                    versions: list[str] | None = None) -> str:
-    """`versions`: _version_parts of the document, when the caller has them."""
-    parts: list[str | bytes] = [str(doc.key), *(versions or _version_parts(doc, verified))]
+def document_digest(doc: ArchivedDocument, verified: Callable[[Path], bool], versions: list[str]) -> str:
+    """`versions`: the document's _version_parts."""
+    parts: list[str | bytes] = [str(doc.key), *versions]
     # The document page lists the trackers of the latest capture's raw pages, if they verify.
     parts += [f"{verified(doc.directory / p.file)}" for p in doc.latest.snapshots]
     for name in (CHECKS_FILE, HEAD_FILE):

@@ -304,8 +304,9 @@ def downloaded(outs: list[str], path: Path) -> Path:
     pattern matches them: a lone artifact's files at the top, several in a folder each."""
     if len(outs) == 1:
         shutil.copytree(outs[0], path)
-    for index, out in enumerate(outs if len(outs) > 1 else [], start=1):
-        shutil.copytree(out, path / f"capture-shard-{index}")
+    else:
+        for index, out in enumerate(outs, start=1):
+            shutil.copytree(out, path / f"capture-shard-{index}")
     return path
 
 
