@@ -191,6 +191,19 @@ def test_list_items_are_read_after_their_lead_in_by_rules_that_ask_for_it() -> N
     assert [(f.rule_id, f.lead_in) for f in own] == [("terminate-at-will", "")]  # flagged on its own words
 
 
+def test_a_list_whose_lead_in_carries_the_rule_is_one_provision() -> None:
+    md = ("We may suspend or terminate your account at any time if:\n\n- you breach these Terms;\n"
+          "- we must do so to comply with the law.\n\n"
+          "We may take these measures:\n\n- suspend or close your account;\n- warn you by email.\n")
+    found = [(f.rule_id, f.quote, f.lead_in) for f in analyze_markdown(RULES, "terms-of-service", md)]
+    lead_in = "We may suspend or terminate your account at any time if:"
+    # The lead-in is flagged; its items, which match only as read after it, are not flagged again.
+    assert [(q, lead) for rule, q, lead in found if rule == "terminate-at-will"] == [
+        (lead_in, ""), ("suspend or close your account;", "We may take these measures:")]
+    # Read after the lead-in, the items do match: they are left out for being its provision.
+    assert "terminate-at-will" in [r.id for r in matching_rules(RULES, "you breach these Terms;", lead_in)]
+
+
 def test_validate_names_rule_files_it_would_never_read_and_reports_everything_at_once(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "content", tmp_path / "content")
     content = tmp_path / "content"
