@@ -48,8 +48,8 @@ def change_stats(diff: TextDiff) -> ChangeStats:
 
 
 class _Packer:
-    """Findings as an entry stores them: `texts` (quotes and lead-ins, each once), `rows` (each
-    distinct finding once, its texts by number) and, per version, the numbers of its rows."""
+    """Findings as an entry stores them: `texts` (quotes, lead-ins and list items, each once), `rows`
+    (each distinct finding once, its texts by number) and, per version, the numbers of its rows."""
 
     def __init__(self) -> None:
         self.texts: dict[str, int] = {}
@@ -61,10 +61,12 @@ class _Packer:
     def pack(self, findings: Sequence[Finding]) -> list[int]:
         return [self.rows.setdefault(
                     (f.rule_id, f.severity, f.category, f.clause_id, self._text(f.quote), f.start, f.end,
-                     self._text(f.lead_in)), len(self.rows)) for f in findings]
+                     self._text(f.lead_in), tuple(self._text(i) for i in f.items)), len(self.rows))
+                for f in findings]
 
     def stored(self) -> dict[str, list[Any]]:
-        return {"texts": list(self.texts), "rows": [list(r) for r in self.rows]}
+        # as JSON gives them back (lists), so that an unchanged entry compares equal and is not rewritten
+        return {"texts": list(self.texts), "rows": [[*r[:-1], list(r[-1])] for r in self.rows]}
 
 
 class _Unpacker:
@@ -82,7 +84,7 @@ class _Unpacker:
             if finding is None:
                 r, texts = self._rows[n], self._texts
                 finding = made[n] = Finding(r[0], r[1], r[2], r[3], texts[r[4]], int(r[5]), int(r[6]),
-                                            texts[r[7]])
+                                            texts[r[7]], tuple(texts[i] for i in r[8]))
             found.append(finding)
         return found
 

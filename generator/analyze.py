@@ -197,7 +197,9 @@ class Analyzer:
         collects the wordings of the clauses analysed. `clauses`: the text's split_clauses, when
         the caller has them already."""
         findings = []
-        for clause in split_clauses(markdown) if clauses is None else clauses:
+        clauses = split_clauses(markdown) if clauses is None else clauses
+        items = list_items(markdown, clauses)
+        for clause in clauses:
             if clause.kind in UNANALYSED:
                 continue
             rules = self.matching(clause.text)
@@ -214,8 +216,28 @@ class Analyzer:
                 if rule.applies(doc_type):
                     findings.append(Finding(rule.id, rule.severity, rule.category, clause.id, clause.text,
                                             clause.start, clause.end,
-                                            clause.lead_in if rule in by_lead_in else ""))
+                                            clause.lead_in if rule in by_lead_in else "",
+                                            items.get(clause.id, ())))
         return findings
+
+
+def list_items(markdown: str, clauses: Sequence[Clause]) -> dict[str, tuple[str, ...]]:
+    """The items of each list that a sentence ending with ":" introduces, by that sentence's clause
+    id. The sentences of one item (nothing but spaces between them) make one item."""
+    found: dict[str, list[str]] = {}
+    lead: Clause | None = None
+    previous: Clause | None = None
+    for clause in clauses:
+        if clause.kind != "list-item":
+            lead = clause if clause.kind == "sentence" and clause.text.endswith(":") else None
+        elif lead is not None and clause.lead_in == lead.text:
+            listed = found.setdefault(lead.id, [])
+            if listed and previous is not None and "\n" not in markdown[previous.end:clause.start]:
+                listed[-1] += " " + clause.text
+            else:
+                listed.append(clause.text)
+        previous = clause
+    return {cid: tuple(texts) for cid, texts in found.items()}
 
 
 def analyze_markdown(rules: Sequence[Rule], doc_type: str, markdown: str) -> list[Finding]:

@@ -218,7 +218,8 @@ def _finding_json(data: SiteData, f: Finding, page: str) -> dict[str, Any]:
     rule = data.rule(f.rule_id)
     return {"rule_id": f.rule_id, "rule_title": rule.title if rule else None, "severity": f.severity,
             "category": f.category, "clause_id": f.clause_id, "quote": f.quote, "start": f.start,
-            "end": f.end, "lead_in": f.lead_in or None, "link": data.url(f"{page}#{f.clause_id}"),
+            "end": f.end, "lead_in": f.lead_in or None, "list_items": list(f.items),
+            "link": data.url(f"{page}#{f.clause_id}"),
             "rule": data.url(rule_path(f.rule_id))}
 
 

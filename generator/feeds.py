@@ -210,6 +210,9 @@ def _finding_lines(data: SiteData, label: str, findings: Sequence[Finding]) -> l
         rule = data.rule(f.rule_id)
         title = rule.title if rule else f.rule_id
         context = f" (an item of the list introduced by “{_quote(f.lead_in)}”)" if f.lead_in else ""
+        if f.items:
+            count = len(f.items)
+            context += f" (and the list it introduces: {count} {'item' if count == 1 else 'items'})"
         lines.append(f"{label} [{f.severity}] {title}{context}: “{_quote(f.quote)}”")
     if len(findings) > LISTED_FINDINGS:
         lines.append(f"… and {len(findings) - LISTED_FINDINGS} more {label.lower().rstrip(':')} findings.")

@@ -303,3 +303,6 @@ class Finding(NamedTuple):
     # For a list item flagged only as read after the sentence that introduces its list ("We may
     # terminate your account if:"), that sentence: the quote alone would not say why.
     lead_in: str = ""
+    # For a finding on such a sentence, the items of its list, in order: the provision is the
+    # sentence and its list ("... if:" and the reasons), flagged once (analyze.py).
+    items: tuple[str, ...] = ()

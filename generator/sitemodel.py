@@ -225,7 +225,7 @@ class CategoryEntry:
         are chrome): it keys the page (buildkeys.py) and the row (listingrows.py)."""
         f = self.finding.finding
         return "\0".join((str(self.document.key), self.document.title, self.finding.rule.id, f.clause_id,
-                          f.severity, self.finding.since, f.quote, f.lead_in))
+                          f.severity, self.finding.since, f.quote, f.lead_in, *f.items))
 
     @property
     def context_path(self) -> str:

@@ -395,6 +395,7 @@ def test_data_and_feeds_carry_lead_ins_urls_word_counts_and_distinct_titles(
     summaries = " ".join(_text(e, "summary") or "" for body in feeds.values()
                          for e in ET.fromstring(body).findall(A + "entry"))
     assert "(an item of the list introduced by “" in summaries
+    assert "(and the list it introduces: 5 items): “You agree to indemnify" in summaries
 
 
 def test_the_built_data_gives_word_counts_and_flags_formatting_only_changes(committed_site: Path) -> None:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.analyze import analyze_markdown, check_examples, matching_rules
+from generator.analyze import analyze_markdown, check_examples, list_items, matching_rules
+from generator.clauses import split_clauses
 from generator.content import load_content
 from generator.model import ProblemsError, Rule
 from generator.rewrites import REWRITES
@@ -202,6 +203,23 @@ def test_a_list_whose_lead_in_carries_the_rule_is_one_provision() -> None:
         (lead_in, ""), ("suspend or close your account;", "We may take these measures:")]
     # Read after the lead-in, the items do match: they are left out for being its provision.
     assert "terminate-at-will" in [r.id for r in matching_rules(RULES, "you breach these Terms;", lead_in)]
+    # The lead-in's finding carries its list, so that its card shows the whole provision.
+    lead = next(f for f in analyze_markdown(RULES, "terms-of-service", md) if f.quote == lead_in)
+    assert lead.items == ("you breach these Terms;", "we must do so to comply with the law.")
+
+
+def test_the_items_of_a_list_are_those_after_its_lead_in_each_with_all_its_sentences() -> None:
+    md = ("Intro text.\n\nWe may share your data with:\n\n- our partners. They sign contracts.\n"
+          "- advertisers;\n  - and their agents.\n\nA paragraph ends the list:\n\nMore text.\n\n"
+          "- a list after a paragraph without a colon\n\n## Heading\n\nWe collect:\n\n- your name\n")
+    clauses = split_clauses(md)
+    items = list_items(md, clauses)
+    ids = {c.text: c.id for c in clauses}
+    assert items == {
+        ids["We may share your data with:"]: ("our partners. They sign contracts.", "advertisers;",
+                                              "and their agents."),
+        ids["We collect:"]: ("your name",),
+    }
 
 
 def test_validate_names_rule_files_it_would_never_read_and_reports_everything_at_once(tmp_path: Path) -> None:

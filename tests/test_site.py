@@ -410,3 +410,39 @@ def test_newly_flagged_provisions_are_listed_most_severe_first(committed_site: P
             lists += len(set(severities)) > 1
             assert [order[s] for s in severities] == sorted(order[s] for s in severities), page
     assert lists > 10  # lists that mix severities were checked
+
+
+def test_a_flagged_sentence_that_introduces_a_list_shows_the_list_once(committed_site: Path) -> None:
+    import json
+
+    page = lxml.html.parse(str(committed_site / "bluesky/terms-of-service/index.html")).getroot()
+    quotes = [c.cssselect("blockquote")[0]
+              for c in page.cssselect('li.finding-item[id^="finding-user-indemnifies-company-"]')]
+    quote = next(q for q in quotes if q.text_content().strip().startswith("You agree to indemnify"))
+    items = [li.text_content() for li in quote.cssselect("ul.list-items > li")]
+    assert len(items) == 5 and "Your User Content;" in items
+    # The items are the lead-in's, not provisions of their own: no card quotes one of them.
+    assert not any(c.cssselect("blockquote > p")[0].text_content() == "Your User Content;"
+                   for c in page.cssselect("li.finding-item"))
+    api = json.loads((committed_site / "api/bluesky/terms-of-service.json").read_text())
+    indemnity = [f for f in api["latest"]["findings"] if f["rule_id"] == "user-indemnifies-company"]
+    assert sorted(len(f["list_items"]) for f in indemnity) == [0, 5]
+
+
+def test_a_long_list_is_quoted_in_part_and_the_rest_counted_outside_the_quote() -> None:
+    from generator.render import make_environment
+    from generator.sitefolder import DEFAULT_THEME
+
+    template = make_environment([DEFAULT_THEME]).from_string(
+        '{% from "macros.html" import list_items, more_items %}'
+        "<blockquote>{{ list_items(items, shown) }}</blockquote>{{ more_items(items, shown) }}")
+    items = [f"item {n};" for n in range(1, 15)]
+    html = lxml.html.fromstring(template.render(items=items, shown=12))
+    assert [li.text_content() for li in html.cssselect("blockquote li")] == items[:12]
+    assert [p.text_content() for p in html.cssselect("p.more-items")] == [
+        "… and 2 more items of this list in the full text."]
+    assert not html.cssselect("blockquote p.more-items")
+    one_more = lxml.html.fromstring(template.render(items=["a", "b"], shown=1))
+    assert one_more.cssselect("p.more-items")[0].text_content() == \
+        "… and 1 more item of this list in the full text."
+    assert "more-items" not in template.render(items=["a"], shown=12)
