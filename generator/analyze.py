@@ -225,12 +225,12 @@ def list_items(markdown: str, clauses: Sequence[Clause]) -> dict[str, tuple[str,
     """The items of each list that a sentence ending with ":" introduces, by that sentence's clause
     id. The sentences of one item (nothing but spaces between them) make one item."""
     found: dict[str, list[str]] = {}
-    lead: Clause | None = None
+    lead: Clause | None = None  # the clause before the list: its lead-in, if its items name one
     previous: Clause | None = None
     for clause in clauses:
         if clause.kind != "list-item":
-            lead = clause if clause.kind == "sentence" and clause.text.endswith(":") else None
-        elif lead is not None and clause.lead_in == lead.text:
+            lead = clause
+        elif clause.lead_in and lead is not None:  # split_clauses found its lead-in: that clause
             listed = found.setdefault(lead.id, [])
             if listed and previous is not None and "\n" not in markdown[previous.end:clause.start]:
                 listed[-1] += " " + clause.text
