@@ -166,6 +166,12 @@ def _join(where: str, name: str) -> str:
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
+def _yaml_kind(value: Any) -> str:
+    """What YAML made of a value, in a contributor's words."""
+    kinds = {bool: "true/false value", list: "list", str: "string", int: "number", float: "number"}
+    return kinds.get(type(value), type(value).__name__)
+
+
 def _is_http_url(value: str) -> bool:
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in value
@@ -246,7 +252,10 @@ def parse_service(
     operator = check.text(data, "operator", "", required=False) or None
     documents = data.get("documents")
     declarations: list[Declaration] = []
-    if not isinstance(documents, dict) or not documents:
+    if documents is not None and not isinstance(documents, dict):
+        check.add("documents", f"must be a mapping of document types, not a {_yaml_kind(documents)}",
+                  "write 'documents:' then, indented under it, 'terms-of-service: {url: https://...}'")
+    elif not documents:
         check.add("documents", "missing or empty",
                   "add 'documents:' mapping a document type to at least a 'url'")
     else:
