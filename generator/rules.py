@@ -125,7 +125,8 @@ def _statutes(check: _Check, value: Any) -> tuple[Statute, ...]:
 
 def _examples(check: _Check, value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if not isinstance(value, dict):
-        check.add("examples", "missing", "add 'examples: {match: [...], no_match: [...]}'")
+        found = "missing" if value is None else "must be a mapping with 'match' and 'no_match' lists"
+        check.add("examples", found, "add 'examples: {match: [...], no_match: [...]}'")
         return (), ()
     out: list[tuple[str, ...]] = []
     for name in ("match", "no_match"):
