@@ -33,6 +33,9 @@ PAGE_RE = re.compile(
     rf"^(|about/|methodology/|search/|categories/|rules/|categories/{SLUG}/|rules/{SLUG}/|{SLUG}/|{SLUG}/{SLUG}/"
     rf"|{SLUG}/{SLUG}/history/|{SLUG}/{SLUG}/{VID}/|{SLUG}/{SLUG}/{VID}/changes/)$")
 RAW_RE = re.compile(rf"^({SLUG})/({SLUG})/({VID})\.(md|md\.minisig|json|json\.minisig)$")
+# One test worker runs this module (.ci/run: --dist loadgroup), so the committed archive is
+# analysed once for its fixtures (about 25 s), not once on each worker.
+pytestmark = pytest.mark.xdist_group("feeds-and-api")
 
 
 @pytest.fixture(scope="module")
