@@ -7,8 +7,8 @@ block's language, impossible dates, non-web charset labels."""
 
 from __future__ import annotations
 
-import contextlib
 import copy
+import datetime
 import random
 import re
 from typing import Any
@@ -143,6 +143,7 @@ def test_random_rule_and_service_files_give_problems_not_tracebacks() -> None:
     services = [(p, load_yaml(p.read_text(encoding="utf-8")))
                 for p in sorted((ROOT / "content/services").glob("*.yaml"))]
     categories, doc_types = {p.parent.name for p, _ in rules}, {"terms-of-service", "privacy-policy"}
+    refused = 0
     for case in range(600):
         try:
             if case % 2:
@@ -154,6 +155,8 @@ def test_random_rule_and_service_files_give_problems_not_tracebacks() -> None:
         except ProblemsError as err:
             problems = list(err.problems)
         assert all(isinstance(p, Problem) and p.fix for p in problems)
+        refused += bool(problems)
+    assert refused > 300  # most mutations break the file, and each is named as a problem
 
 
 def test_random_yaml_text_is_read_or_refused_as_yaml() -> None:
@@ -161,11 +164,31 @@ def test_random_yaml_text_is_read_or_refused_as_yaml() -> None:
     sources = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "content").rglob("*.yaml"))]
     edits = [":", "- ", "  ", "\n", '"', "'", "&a", "*a", "!!python/object:os.system", "{", "[", "#", "|",
              "\t", "%YAML 1.1", "---", "? ", "<<: *a", "\x00", "1e999", ".nan", "2024-13-45", "[" * 2000]
+    read = refused = 0
     for _ in range(800):
         text = rng.choice(sources)
         for _ in range(rng.randint(1, 4)):
             at = rng.randrange(len(text) + 1)
             text = text[:at] + rng.choice(edits) + text[at + rng.randint(0, 3):]
-        with contextlib.suppress(yaml.YAMLError):  # anything else escaping is the bug
-            load_yaml(text)
+        try:
+            value = load_yaml(text)
+        except yaml.YAMLError:  # anything else escaping is the bug
+            refused += 1
+            continue
+        read += 1
+        assert _only_plain_data(value), text  # never an object a tag asked for (!!python/object)
+    assert read > 100 and refused > 100
+
+
+def _only_plain_data(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack += [*node.keys(), *node.values()]
+        elif isinstance(node, list | set):
+            stack += node
+        elif not isinstance(node, str | int | float | bool | bytes | datetime.date | None):
+            return False
+    return True
 
