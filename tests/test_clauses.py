@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import statistics
 
 from generator.analyze import analyze_markdown
 from generator.archive import load_archive
@@ -74,17 +74,19 @@ def test_abbreviations_and_numbers_do_not_split() -> None:
 
 
 def test_every_archived_version_splits_and_ids_are_mostly_stable() -> None:
-    archive = load_archive(ROOT / "archive")
-    doc = next(d for d in archive.documents if str(d.key) == "mistral-ai/terms-of-service")
-    previous: set[str] | None = None
-    for version in doc.versions:
-        clauses = split_clauses(version.read_text())
-        assert len(clauses) > 20
-        ids = {c.id for c in clauses}
-        if previous is not None and version.kind == "change":
-            assert len(ids & previous) > 0
-        previous = ids
-    assert Path(doc.directory).is_dir()
+    kept: list[float] = []  # per change: the share of the previous version's clause ids still there
+    for doc in load_archive(ROOT / "archive").documents:
+        previous: set[str] | None = None
+        for version in doc.versions:
+            clauses = split_clauses(version.read_text())
+            assert clauses, f"{doc.key} {version.id}"
+            ids = {c.id for c in clauses}
+            if previous is not None and version.kind == "change":
+                kept.append(len(ids & previous) / len(previous))
+            previous = ids
+    assert len(kept) > 100
+    # Most changes touch a few clauses: the others keep their ids, and so their permalinks.
+    assert statistics.median(kept) > 0.95
 
 
 def test_list_items_know_the_sentence_that_introduces_their_list() -> None:

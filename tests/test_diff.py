@@ -258,11 +258,15 @@ def test_hostile_text_stays_plain_strings() -> None:
 
 def test_both_sides_rebuild_the_texts_of_real_versions() -> None:
     files = sorted(MISTRAL.glob("*.md"))
+    assert len(files) > 10
     for old_file, new_file in itertools.pairwise(files):
         old, new = old_file.read_text(), new_file.read_text()
         diff = diff_texts(old, new, context=None)
         assert [r.old_text for r in rows(diff) if r.old] == _split_like_rows(diff, old, "old"), old_file.name
         assert [r.new_text for r in rows(diff) if r.new] == _split_like_rows(diff, new, "new"), new_file.name
+        # And the rows, in order, hold each side's paragraphs once each, none skipped or repeated.
+        assert "\n\n".join(r.old_text for r in rows(diff) if r.old) == "\n\n".join(split_paragraphs(old))
+        assert "\n\n".join(r.new_text for r in rows(diff) if r.new) == "\n\n".join(split_paragraphs(new))
         for row in rows(diff):
             assert row.changed == any(s.op != "equal" for s in row.inline)
 

@@ -131,6 +131,12 @@ def test_patterns_and_examples_are_not_copied_from_development_sentences(clauses
 def test_matching_is_case_and_quote_insensitive() -> None:
     rules = [r for r in RULES if r.id == "mandatory-arbitration"]
     assert matching_rules(rules, "ALL DISPUTES WILL BE RESOLVED BY BINDING ARBITRATION INSTEAD OF IN COURT.")
+    # Every example with a quote mark or an apostrophe reads the same written with typographic ones.
+    curly = str.maketrans({"'": "\u2019", '"': "\u201c"})
+    quoted = [s for r in RULES for s in (*r.examples_match, *r.examples_no_match) if "'" in s or '"' in s]
+    assert len(quoted) > 20
+    for sentence in quoted:
+        assert matching_rules(RULES, sentence.translate(curly)) == matching_rules(RULES, sentence), sentence
 
 
 @functools.cache
