@@ -145,7 +145,7 @@ class VersionView:
 class FindingView:
     finding: Finding
     rule: Rule
-    since: str  # id of the first version of the unbroken run that has this finding
+    since: str  # id of the first version of the unbroken run that has this finding in this wording
 
 
 @dataclass(frozen=True)
@@ -408,9 +408,17 @@ def _versions(doc: ArchivedDocument, analysis: Analysis,
     return tuple(views)
 
 
-def _since(versions: Sequence[VersionView], keys: Sequence[Set[FindingKey]], key: FindingKey) -> str:
-    """The first version of the run of latest versions that all have the finding; `keys`: each
-    version's finding keys (taken once per document, not once per finding)."""
+Wording = tuple[str, str, tuple[str, ...]]  # (rule id, clause id, items of the list it introduces)
+
+
+def _wording(finding: Finding) -> Wording:
+    return finding.rule_id, finding.clause_id, finding.items
+
+
+def _since(versions: Sequence[VersionView], keys: Sequence[Set[Wording]], key: Wording) -> str:
+    """The first version of the run of latest versions that all have the finding in the same
+    wording: its clause, and the items of the list it introduces, which the finding quotes too;
+    `keys`: each version's wordings (taken once per document, not once per finding)."""
     since = versions[-1].id
     for view, found in zip(reversed(versions), reversed(keys), strict=True):
         if key not in found:
@@ -427,8 +435,8 @@ def _document_view(content: Content, rules: dict[str, Rule], doc: ArchivedDocume
     checks = tuple(analysis.checks.get(doc.key, ()))
     versions = _versions(doc, analysis, checks)
     latest = versions[-1]
-    keys = [{(f.rule_id, f.clause_id) for f in v.findings} for v in versions]
-    findings = tuple(FindingView(f, rules[f.rule_id], _since(versions, keys, (f.rule_id, f.clause_id)))
+    keys = [{_wording(f) for f in v.findings} for v in versions]
+    findings = tuple(FindingView(f, rules[f.rule_id], _since(versions, keys, _wording(f)))
                      for f in latest.findings if f.rule_id in rules)
     type_name = doc_type.name if doc_type else doc.key.doc_type.replace("-", " ").title()
     # An archived document whose declaration was removed keeps its history on the site.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import socket
 import subprocess
 import sys
@@ -448,3 +450,33 @@ def test_a_long_list_is_quoted_in_part_and_the_rest_counted_outside_the_quote() 
     assert one_more.cssselect("p.more-items")[0].text_content() == \
         "… and 1 more item of this list in the full text."
     assert "more-items" not in template.render(items=["a"], shown=12)
+
+
+
+def test_flagged_in_this_wording_since_counts_the_list_a_finding_quotes(committed_site: Path) -> None:
+    """A finding's card dates its wording from the first version of the unbroken run that has it with
+    the same clause and the same list items: Discord kept the sentence that introduces its reasons
+    for termination but changed the reasons, and the card quotes the reasons of today."""
+    api = committed_site / "api" / "discord" / "terms-of-service"
+    documents = load_archive(ROOT / "archive").documents
+    ids = [v.id for v in next(d for d in documents if str(d.key) == "discord/terms-of-service").versions]
+
+    def wordings(version_id: str) -> set[tuple[str, str, tuple[str, ...]]]:
+        data = json.loads((api / f"{version_id}.json").read_text())
+        return {(f["rule_id"], f["clause_id"], tuple(f["list_items"])) for f in data["findings"]}
+
+    runs = [wordings(i) for i in ids]
+    expected = {}
+    for wording in runs[-1]:
+        first = len(runs) - 1
+        while first > 0 and wording in runs[first - 1]:
+            first -= 1
+        expected[wording] = ids[first]
+    card_dates = re.findall(r'flagged in this wording since the version of <a href="[^"]*/([^/"]+)/"',
+                            (committed_site / "discord/terms-of-service/index.html").read_text())
+    assert sorted(card_dates) == sorted(expected.values()) and card_dates
+    # The reasons changed while the sentence that introduces them stayed: dating the clause alone
+    # would have given an earlier version, whose card would quote reasons it did not have.
+    terminate = next(w for w in expected if w[0] == "terminate-at-will" and w[2])
+    before = runs[ids.index(expected[terminate]) - 1]
+    assert terminate not in before and terminate[:2] in {w[:2] for w in before}
