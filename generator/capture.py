@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -24,7 +25,7 @@ from .archive import (
     snapshot_page_names,
 )
 from .charset import decode
-from .checklog import Observation, Outcome, append_check
+from .checklog import Observation, Outcome, append_check, verify_check_log
 from .extract import ExtractionError, denoised_text, extract_page
 from .fetch import FetchRequest, FetchResult, FetchSettings, fetch_all
 from .model import ArchivedDocument, Declaration, DocKey, Problem, ProblemsError, Version
@@ -74,14 +75,25 @@ def _previous_pages(latest: Version | None) -> dict[str, bytes]:
             if page.url and (latest.directory / page.file).is_file()}
 
 
+def _fetched_pages(version: Version | None) -> dict[str, dict[str, Any]]:
+    """What the capture of a version recorded of each page it fetched (headers, status), by URL."""
+    pages = (version.source or {}).get("pages") if version else None
+    listed = pages if isinstance(pages, list) else []
+    return {page["url"]: page for page in listed
+            if isinstance(page, dict) and isinstance(page.get("url"), str)}
+
+
 def _validators(latest: Version | None) -> dict[str, tuple[str | None, str | None]]:
     """ETag / Last-Modified recorded with the latest version, by page URL (for conditional GETs)."""
-    pages = (latest.source or {}).get("pages") if latest else None
-    found: dict[str, tuple[str | None, str | None]] = {}
-    for page in pages if isinstance(pages, list) else []:
-        if isinstance(page, dict) and isinstance(page.get("url"), str):
-            found[page["url"]] = (page.get("etag"), page.get("last_modified"))
-    return found
+    return {url: (page.get("etag"), page.get("last_modified"))
+            for url, page in _fetched_pages(latest).items()}
+
+
+def stored_content_types(version: Version | None) -> dict[str, str]:
+    """The Content-Type each stored page was served with, by URL: a stored page is decoded as it was
+    when fetched (its charset may be named only in that header)."""
+    return {url: page["content_type"] for url, page in _fetched_pages(version).items()
+            if isinstance(page.get("content_type"), str)}
 
 
 @dataclass(frozen=True)
@@ -140,16 +152,21 @@ class Capture:
         if failure:
             return self._log(failure, self._latest(key))
         latest = self._latest(key)
+        stored = _previous_pages(latest)
+        unasked = [r.url for r in results if r.outcome == "not-modified" and r.url not in stored]
+        if unasked:  # a 304 stands for a stored page; to a request that named none, it is an error
+            return self._log(CheckResult(key, "fetch-failed", f"{unasked[0]}: 304 Not Modified to a request "
+                                         "that was not conditional", None, 304), latest)
         if latest is not None and all(r.outcome == "not-modified" for r in results):
             # The server vouches nothing changed: no need to extract again (reextract does that).
             return self._log(CheckResult(key, "unchanged", "not modified since the latest version",
                                          latest.id, results[0].status), latest)
-        stored = _previous_pages(latest)
+        served_as = stored_content_types(latest)
         pages = []
         for result in results:
             if result.outcome == "not-modified":
                 raw = stored[result.url]
-                pages.append(_Page(result.url, result, raw, decode(raw).text))
+                pages.append(_Page(result.url, result, raw, decode(raw, served_as.get(result.url)).text))
             else:
                 pages.append(_Page(result.url, result, result.body, result.text))
         try:
@@ -165,6 +182,10 @@ class Capture:
         if latest is not None and latest.read_text() == text:
             return self._log(CheckResult(key, "unchanged", "text identical to the latest version",
                                          latest.id, status), latest)
+        # The log must take the check of a new version: a version recorded without its check would
+        # be reported as not recorded (archive-error) and go unlogged.
+        if problems := verify_check_log(document_dir(self.root, key), self.writer.signer.public_key()):
+            raise ProblemsError(problems)
         version = self._record(decl, pages, text, latest)
         return self._log(CheckResult(key, "new-version", "text changed" if latest else "first capture",
                                      version.id, status), version)

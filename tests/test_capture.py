@@ -110,6 +110,60 @@ def test_not_modified_is_unchanged(tmp_path: Path, server: LocalServer, corpus: 
     assert len(versions(tmp_path, "commercial-terms")) == 1
 
 
+
+def test_a_304_to_a_request_that_was_not_conditional_is_a_failed_fetch(
+        tmp_path: Path, server: LocalServer, corpus: Path, demo_signer: Signer) -> None:
+    """A 304 stands for the page stored with the latest version: a server (or a cache in front of
+    it) that answers 304 when nothing is stored fails that document, not the run."""
+    good = (corpus / SNAPSHOTS["claude"]).read_bytes()
+    server.route("/first", Reply(304, b"", {"ETag": '"a"'}))
+    server.route("/other", Reply(200, good, {"Content-Type": "text/html"}))
+    write_content(tmp_path, {"commercial-terms": (server.url("/first"), "main"),
+                             "terms-of-service": (server.url("/other"), "main")})
+    checks = run(tmp_path, demo_signer)
+    assert checks["commercial-terms"].outcome == "fetch-failed"
+    assert "304 Not Modified to a request that was not conditional" in checks["commercial-terms"].reason
+    assert versions(tmp_path, "commercial-terms") == []
+    assert last_check(tmp_path, "commercial-terms") == "fetch-failed"
+    assert checks["terms-of-service"].outcome == "new-version"  # the next document was still captured
+
+
+def test_a_page_not_modified_is_read_in_the_charset_it_was_served_in(
+        tmp_path: Path, server: LocalServer, demo_signer: Signer) -> None:
+    """A stored page whose charset was named only in the Content-Type header is decoded in that
+    charset when a 304 stands for it (here: page 2 changed, page 1 did not)."""
+    words = " ".join(["Политика конфиденциальности"] * 40)
+    cyrillic = f"<html><body><main><h1>Политика</h1><p>{words}</p></main></body></html>".encode("cp1251")
+    served = {"Content-Type": "text/html; charset=windows-1251", "ETag": '"a"'}
+    one = server.route("/one", Reply(200, cyrillic, served))
+    two = server.route("/two", html("<main><h1>Terms</h1><p>" + "These are the terms. " * 30 + "</p></main>"))
+    content = write_content(tmp_path, {})
+    (content / "services" / "acme.yaml").write_text(
+        f"name: Acme\ndocuments:\n  terms-of-service:\n    pages:\n    - url: {one}\n      select: [main]\n"
+        f"    - url: {two}\n      select: [main]\n")
+    assert run(tmp_path, demo_signer)["terms-of-service"].outcome == "new-version"
+    server.route("/one", Reply(304, b"", {"ETag": '"a"'}))
+    server.route("/two", html("<main><h1>Terms</h1><p>" + "These are the new terms. " * 30 + "</p></main>"))
+    time.sleep(1.1)
+    assert run(tmp_path, demo_signer)["terms-of-service"].outcome == "new-version"
+    first, second = (load_archive(tmp_path / "archive").documents[0].versions[i].read_text() for i in (0, 1))
+    assert "Политика конфиденциальности" in second and "Ï" not in second
+    assert first.split("Terms")[0] == second.split("Terms")[0]  # page 1 reads as it did
+
+
+def test_no_version_is_recorded_that_its_check_log_cannot_take(tmp_path: Path, server: LocalServer,
+                                                              demo_signer: Signer) -> None:
+    page = server.route("/terms", html("<main><h1>Terms</h1><p>" + "The terms. " * 30 + "</p></main>"))
+    write_content(tmp_path, {"commercial-terms": (page, "main")})
+    run(tmp_path, demo_signer)
+    log = tmp_path / "archive" / "acme" / "commercial-terms" / "checks.jsonl"
+    log.write_bytes(log.read_bytes().replace(b"new-version", b"new-versioN"))  # damaged
+    server.route("/terms", html("<main><h1>Terms</h1><p>" + "The new terms. " * 30 + "</p></main>"))
+    time.sleep(1.1)
+    check = run(tmp_path, demo_signer)["commercial-terms"]
+    assert check.outcome == "archive-error" and check.reason.startswith("not recorded")
+    assert len(versions(tmp_path, "commercial-terms")) == 1  # as the check says: nothing recorded
+
 FAULTS = {
     "server-error": (Reply(500, b"oops"), "http-error"),
     "timeout": (Reply(200, b"<p>late</p>", delay=3.0), "fetch-failed"),
