@@ -89,10 +89,14 @@ def _validators(latest: Version | None) -> dict[str, tuple[str | None, str | Non
             for url, page in _fetched_pages(latest).items()}
 
 
-def stored_content_types(version: Version | None) -> dict[str, str]:
-    """The Content-Type each stored page was served with, by URL: a stored page is decoded as it was
-    when fetched (its charset may be named only in that header)."""
-    return {url: page["content_type"] for url, page in _fetched_pages(version).items()
+def stored_content_types(doc: ArchivedDocument | None) -> dict[str, str]:
+    """The Content-Type each stored page of the latest version was served with, by URL, as the
+    capture that stored it recorded it (a re-extraction cites that capture's pages): a stored page
+    is decoded as it was when fetched, since its charset may be named only in that header."""
+    if doc is None:
+        return {}
+    origin = next((v for v in doc.versions if v.id == doc.latest.snapshot_id), doc.latest)
+    return {url: page["content_type"] for url, page in _fetched_pages(origin).items()
             if isinstance(page.get("content_type"), str)}
 
 
@@ -161,7 +165,7 @@ class Capture:
             # The server vouches nothing changed: no need to extract again (reextract does that).
             return self._log(CheckResult(key, "unchanged", "not modified since the latest version",
                                          latest.id, results[0].status), latest)
-        served_as = stored_content_types(latest)
+        served_as = stored_content_types(self.documents.get(key))
         pages = []
         for result in results:
             if result.outcome == "not-modified":

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from . import GENERATOR
 from .archive import ArchiveWriter, NewVersion
-from .capture import iso, version_id_at
+from .capture import iso, stored_content_types, version_id_at
 from .charset import decode
 from .extract import ExtractionError, denoised_text, extract_page
 from .model import ArchivedDocument, Declaration, Version
@@ -23,12 +23,15 @@ class ReextractResult:
 
 
 def _source_snapshot(doc: ArchivedDocument, decl: Declaration) -> Version | None:
-    """The newest version whose stored pages line up with the declared pages."""
+    """The latest version, when its stored pages line up with the declared pages. Only the latest:
+    an older snapshot would record the text of an older page as today's (a latest version without
+    snapshots, e.g. imported, has nothing to re-extract)."""
+    latest = doc.latest
     urls = [page.url for page in decl.pages]
-    for version in reversed(doc.versions):
-        if len(version.snapshots) == len(urls) and all(
-                (version.directory / page.file).is_file() for page in version.snapshots):
-            return version
+    if len(latest.snapshots) == len(urls) and all(
+            (latest.directory / page.file).is_file() and page.url in (None, url)
+            for page, url in zip(latest.snapshots, urls, strict=True)):
+        return latest
     return None
 
 
@@ -36,9 +39,12 @@ def reextract_document(doc: ArchivedDocument, decl: Declaration, writer: Archive
                        clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> ReextractResult:
     source = _source_snapshot(doc, decl)
     if source is None:
-        return ReextractResult(str(doc.key), "no-snapshot", "no stored snapshot matches the declared pages")
+        return ReextractResult(str(doc.key), "no-snapshot",
+                               "the latest version has no stored snapshot of the declared pages")
+    served_as = stored_content_types(doc)
     try:
-        parts = [extract_page(decode((source.directory / stored.file).read_bytes()).text, page,
+        parts = [extract_page(decode((source.directory / stored.file).read_bytes(),
+                                     served_as.get(stored.url or page.url)).text, page,
                               stored.url or page.url, doc_type=decl.key.doc_type).markdown
                  for stored, page in zip(source.snapshots, decl.pages, strict=True)]
         text = denoised_text(parts, decl.noise)

@@ -9,12 +9,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from generator.archive import ArchiveWriter, load_archive
-from generator.capture import Capture, CheckResult, run_capture
+from generator.archive import ArchiveWriter, NewVersion, load_archive
+from generator.capture import Capture, CheckResult, iso, run_capture, version_id_at
 from generator.checklog import read_checks
 from generator.content import load_content
 from generator.fetch import FetchSettings
@@ -387,6 +388,30 @@ def test_reextract_records_a_technical_version(tmp_path: Path, server: LocalServ
     again = reextract_document(doc, decl, writer)
     assert again.outcome == "unchanged"
 
+
+def test_reextract_never_goes_back_to_an_older_snapshot(tmp_path: Path, server: LocalServer, corpus: Path,
+                                                         demo_signer: Signer) -> None:
+    """A latest version with no stored page (imported from elsewhere) leaves nothing to re-extract:
+    re-extracting the snapshot of an older version would record its old text as today's."""
+    from generator.reextract import reextract_document
+
+    page = server.route("/terms", Reply(200, (corpus / SNAPSHOTS["claude"]).read_bytes(),
+                                        {"Content-Type": "text/html"}))
+    write_content(tmp_path, {"commercial-terms": (page, "main")})
+    run(tmp_path, demo_signer)
+    writer = ArchiveWriter(tmp_path / "archive", demo_signer)
+    first = load_archive(tmp_path / "archive").documents[0].latest
+    time.sleep(1.1)
+    moment = datetime.now(UTC)
+    newer = version_id_at(moment)
+    writer.record(NewVersion(first.key, newer, first.read_text() + "\nA later paragraph.\n", None, (),
+                             {"captured_at": iso(moment), "kind": "change", "technical": False,
+                              "url": page, "urls": [page], "snapshots": []}))
+    time.sleep(1.1)  # a re-extraction now would be recorded after it
+    decl = load_content(tmp_path / "content").services[0].documents[0]
+    result = reextract_document(load_archive(tmp_path / "archive").documents[0], decl, writer)
+    assert (result.outcome, result.version_id) == ("no-snapshot", None)
+    assert [v.id for v in load_archive(tmp_path / "archive").documents[0].versions] == [first.id, newer]
 
 def test_a_capture_of_several_pages_stores_page_one_under_the_contract_name(
         tmp_path: Path, server: LocalServer, corpus: Path, demo_signer: Signer) -> None:
