@@ -49,7 +49,13 @@ def make_environment(themes: list[Path], bytecode: Path | None = None) -> jinja2
     env.globals["generator_version"] = __version__
     env.filters["diff_segments"] = diff_segments
     env.filters["quote_text"] = quote_text
+    env.tests["web_url"] = is_web_url
     return env
+
+
+def is_web_url(value: object) -> bool:
+    """An http(s) address: archived URLs (imported metadata may hold any) are links only then."""
+    return isinstance(value, str) and value.lower().startswith(("https://", "http://"))
 
 
 def relative_root(page_path: str) -> str:

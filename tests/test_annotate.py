@@ -66,3 +66,32 @@ def test_markers_never_land_inside_a_tag(text: str) -> None:
         assert "\ue000" not in html and "\ue001" not in html and "\ue002" not in html
         root = lxml.html.fragment_fromstring(html, create_parent="div")
         assert set(root.xpath("//@id")) == {c.id for c in clauses}
+
+
+def test_marker_characters_in_the_text_cannot_forge_an_anchor_or_a_finding() -> None:
+    """The private-use characters our markers are made of, written in a captured text around a
+    clause id anyone can compute, stay text: no second element with that id, no finding label on
+    words the service chose."""
+    flagged = "We may terminate your account at any time."
+    clause_id = next(c.id for c in split_clauses(flagged))
+    text = f"Welcome! \ue000{clause_id}\ue001Nothing to see here. \ue000main\ue001\n\n{flagged}\n"
+    clauses = split_clauses(text)
+    real = next(c for c in clauses if c.text == flagged)
+    assert real.id == clause_id
+    html = annotate(text, {real.id: [_finding(real.id)]}, BASE, {"terminate-at-will": "Closure"}).html
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    assert root.xpath("//@id").count(clause_id) == 1 and "main" not in root.xpath("//@id")
+    assert [el.tag for el in root.xpath(f'//*[@id="{clause_id}"]')] == ["mark"]
+    assert html.count("finding-label") == 1 and "Nothing to see here." in html
+    assert "\ue000" not in root.text_content() and "\ufffd" in root.text_content()
+
+
+def test_a_line_break_in_a_link_title_stays_in_the_title() -> None:
+    """A `<br>` written in the text is a line break only between tags: in a link's title, turned
+    into a tag it would end the attribute, and the clause markers with it."""
+    text = "See [the link](https://x.example 'One thing. Two<br>things. Three') now.\n"
+    html = annotate(text, {}, BASE, {}).html
+    assert _well_formed(html), html
+    link = lxml.html.fragment_fromstring(html, create_parent="div").xpath("//a")[0]
+    assert link.get("title") == "One thing. Two<br>things. Three"
+    assert link.get("rel") == "nofollow noopener noreferrer" and set(link.attrib) == {"href", "title", "rel"}

@@ -452,6 +452,22 @@ def test_a_long_list_is_quoted_in_part_and_the_rest_counted_outside_the_quote() 
     assert "more-items" not in template.render(items=["a"], shown=12)
 
 
+def test_an_archived_source_url_is_a_link_only_when_it_is_a_web_address() -> None:
+    """Imported metadata may name any URL: the evidence panel links http(s) ones and shows others
+    as text, so no `javascript:` or `data:` address becomes a link of ours."""
+    from generator.render import make_environment
+    from generator.sitefolder import DEFAULT_THEME
+
+    env = make_environment([DEFAULT_THEME])
+    assert 'source_link(v.version.url)' in (DEFAULT_THEME / "templates" / "macros.html").read_text()
+    template = env.from_string('{% from "macros.html" import source_link %}{{ source_link(url) }}')
+    for url in ("https://acme.example/terms", "HTTP://acme.example/terms"):
+        assert lxml.html.fragment_fromstring(template.render(url=url)).get("href") == url
+    for url in ("javascript:alert(document.domain)", " javascript:alert(1)", "data:text/html,<b>x</b>",
+                "//evil.example/terms"):
+        html = template.render(url=url)
+        assert "href" not in html and lxml.html.fragment_fromstring(html).text_content() == url
+
 
 def test_flagged_in_this_wording_since_counts_the_list_a_finding_quotes(committed_site: Path) -> None:
     """A finding's card dates its wording from the first version of the unbroken run that has it with
