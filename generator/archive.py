@@ -164,8 +164,7 @@ class ArchiveWriter:
         if text_path.exists() and text_path.read_bytes() != text_bytes:
             raise ProblemsError([Problem(str(text_path), "", "version exists with other text",
                                         "versions are immutable; record a new version id")])
-        wrote = False
-        snapshots = []
+        snapshots, writes = [], []
         for page in new.pages:
             file = f"{SNAPSHOTS_DIR}/{page.name}"
             page_path = directory / file
@@ -174,22 +173,28 @@ class ArchiveWriter:
                 raise ProblemsError([Problem(str(page_path), "", "snapshot exists with other bytes",
                                             "snapshots are immutable; use a new snapshot id")])
             comment = snapshot_comment(new.key, new.snapshot_id or "", file, raw_digest)
-            wrote |= self._write_signed(page_path, page.data, comment)
+            writes.append((page_path, page.data, comment))
             snapshots.append({"file": file, "sha256": raw_digest, "bytes": len(page.data),
                               "url": page.url, "fetched_at": page.fetched_at})
-        wrote |= self._write_signed(
-            text_path, text_bytes, text_comment(new.key, new.id, f"{VERSIONS_DIR}/{new.id}.md", digest)
-        )
+        text_file = f"{VERSIONS_DIR}/{new.id}.md"
+        writes.append((text_path, text_bytes, text_comment(new.key, new.id, text_file, digest)))
         metadata = dict(new.metadata, document=str(new.key), id=new.id, sha256=digest,
                         bytes=len(text_bytes), snapshot_id=new.snapshot_id,
                         # A re-extraction cites the pages of an earlier snapshot instead of new ones.
                         snapshots=snapshots or new.metadata.get("snapshots", []))
         json_bytes = dump_json(metadata)
         json_path = directory / VERSIONS_DIR / f"{new.id}.json"
-        wrote |= self._write_signed(
-            json_path, json_bytes,
-            text_comment(new.key, new.id, f"{VERSIONS_DIR}/{new.id}.json", sha256_hex(json_bytes)),
-        )
+        try:  # what load_archive would refuse is never written: one such file would stop every load
+            parse_version(directory, new.key, json.loads(json_bytes), str(json_path))
+        except ValueError as err:
+            raise ProblemsError([Problem(str(json_path), "", f"not recorded: {err}",
+                                         "fix the version's source (its kind, capture time, URLs)")]) from err
+        # The metadata, which makes the version exist, is written last.
+        json_comment = text_comment(new.key, new.id, f"{VERSIONS_DIR}/{new.id}.json", sha256_hex(json_bytes))
+        writes.append((json_path, json_bytes, json_comment))
+        wrote = False
+        for path, data, comment in writes:
+            wrote |= self._write_signed(path, data, comment)
         return wrote
 
 

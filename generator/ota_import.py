@@ -7,6 +7,7 @@ re-import after one version was added writes only that version.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,9 @@ def _is_terms(terms: Any) -> bool:
     return "fetch" not in terms or page(terms)
 
 
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
+
+
 def _shape_problems(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """(key, expected shape) for each part of an export's metadata that the import reads and that
     has another shape."""
@@ -78,6 +82,10 @@ def _shape_problems(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
             continue
         if not isinstance(entry.get("file"), str):
             yield f"{where}.file", "a file name"
+        if entry.get("kind") not in ("first", "change", "technical"):
+            yield f"{where}.kind", "first, change or technical"
+        if not (isinstance(entry.get("timestamp"), str) and _TIMESTAMP.fullmatch(entry["timestamp"])):
+            yield f"{where}.timestamp", "a UTC time such as 2024-03-14T12:31:33Z"
         declaration = entry.get("declaration")
         if declaration is not None and not (
                 isinstance(declaration, dict) and isinstance(declaration.get("urls") or [], list)

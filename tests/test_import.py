@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.archive import ArchiveWriter, load_archive
+from generator.archive import ArchiveWriter, NewVersion, RawPage, load_archive
 from generator.content import load_content
 from generator.model import DocKey, ProblemsError
 from generator.normalize import canonical_markdown
@@ -118,6 +118,9 @@ def test_a_file_outside_the_documents_folder_is_refused(small_corpus: Path, tmp_
     (lambda meta: meta["versions"][-1]["declaration"]["terms"].__setitem__("combine", [True]),
      "declaration"),
     (lambda meta: meta.__setitem__("source", "OTA"), "source"),
+    # Found by review: written as given, such a version made every later load of the archive fail.
+    (lambda meta: meta["versions"][0].__setitem__("kind", "major"), "versions[0].kind"),
+    (lambda meta: meta["versions"][1].pop("timestamp"), "versions[1].timestamp"),
 ])
 def test_a_metadata_file_of_another_shape_is_refused_with_its_key(
         edit: Callable[[dict[str, Any]], None], key: str, small_corpus: Path, tmp_path: Path,
@@ -154,3 +157,19 @@ def test_import_cli_needs_a_key(small_corpus: Path, tmp_path: Path, monkeypatch:
     assert main(["import-ota", str(small_corpus), "--archive", str(tmp_path / "a")]) == 1
     assert "no signing key" in capsys.readouterr().err
     assert not (tmp_path / "a").exists()
+
+
+def test_the_writer_never_writes_a_version_the_archive_could_not_load(tmp_path: Path,
+                                                                      demo_signer: Signer) -> None:
+    writer = ArchiveWriter(tmp_path / "archive", demo_signer)
+    key = DocKey("acme", "terms-of-service")
+    page = RawPage("2024-01-01T00-00-00Z.html", b"<p>Terms</p>", "https://acme.example/terms", None)
+    for metadata in ({"captured_at": "2024-01-01T00:00:00Z", "kind": "major"},
+                     {"captured_at": "yesterday", "kind": "first"},
+                     {"captured_at": "2024-01-01T00:00:00Z", "kind": "first", "url": 4}):
+        version = NewVersion(key, "2024-01-01T00-00-00Z", "# Terms\n", "2024-01-01T00-00-00Z", (page,),
+                             {"technical": False, "url": None, **metadata})
+        with pytest.raises(ProblemsError, match="not recorded"):
+            writer.record(version)
+        assert not [p for p in (tmp_path / "archive").rglob("*") if p.is_file() and p.name != "minisign.pub"]
+    assert load_archive(tmp_path / "archive").documents == ()
