@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Literal
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -242,6 +244,8 @@ def _judge(request: FetchRequest, reply: _Reply | _Failure) -> FetchResult | Non
     if 200 <= reply.status < 300:
         if not (reply.text.strip() if reply.charset else reply.body):
             return _result(request, reply, "fetch-failed", "empty body")
+        if failed := error_page(request.url, reply.final_url, reply.text):
+            return _result(request, reply, failed[0], f"{_status_line(reply.status)}, but {failed[1]}")
         return _result(request, reply, "ok", _status_line(reply.status))
     return _result(request, reply, "http-error", _status_line(reply.status))
 
@@ -314,6 +318,28 @@ def bot_wall(status: int, headers: httpx.Headers, text: str) -> str | None:
     markers = _CHALLENGE_MARKERS + (_ERROR_PAGE_MARKERS if status >= 400 else ())
     found = next((marker for marker in markers if marker in lowered), None)
     return f"challenge page ({found!r})" if found else None
+
+
+# A page whose title says it was not found, served as a success (a "soft 404"). Not "404" alone:
+# a service may have it in its name.
+_NOT_FOUND_TITLE = re.compile(r"<title[^>]*>[^<]{0,200}?\b(page not found|not found|error 404|404 error|"
+                              r"404 not found|page (does not|doesn't|no longer) exists?|cannot be found)\b",
+                              re.IGNORECASE)
+# A path where a redirect ends when the page now needs signing in.
+_SIGN_IN = re.compile(r"/(log[-_]?in|sign[-_]?in|servicelogin|sso|auth|authenticate|oauth2?/authorize)"
+                      r"(/|$|\.|;)", re.IGNORECASE)
+
+
+def error_page(requested: str, final: str | None, text: str) -> tuple[Outcome, str] | None:
+    """(outcome, why) when a success response is not the page: a page saying it was not found, or a
+    redirect that ended on a sign-in page; None otherwise."""
+    title = _NOT_FOUND_TITLE.search(text[:_WALL_MAX_CHARS])
+    if title:
+        return "http-error", f"the page's title says it was not found ({title.group(1)!r})"
+    if final and final != requested and _SIGN_IN.search(urlsplit(final).path) \
+            and not _SIGN_IN.search(urlsplit(requested).path):
+        return "blocked", f"it redirected to a sign-in page ({final})"
+    return None
 
 
 def _result(request: FetchRequest, reply: _Reply, outcome: Outcome, reason: str) -> FetchResult:

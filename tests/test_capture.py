@@ -179,7 +179,17 @@ FAULTS = {
 }
 
 
-@pytest.mark.parametrize("fault", [*FAULTS, "redirect-loop"])
+# Pages that answer 200 but are not the policy: the main element holds plenty of words.
+SOFT_404 = html("<title>Page not found | Acme</title><main><h1>Sorry!</h1><p>"
+                + "We looked everywhere for this page but could not find it anywhere at all. " * 5
+                + "</p></main>")
+SIGN_IN = html("<title>Sign in | Acme</title><main><h1>Welcome back</h1><p>"
+               + "Please sign in with your email address and password to continue to your account. " * 5
+               + "</p></main>")
+FAULTS["soft-404"] = (SOFT_404, "http-error")
+
+
+@pytest.mark.parametrize("fault", [*FAULTS, "redirect-loop", "sign-in"])
 def test_failures_are_logged_never_versions(fault: str, tmp_path: Path, server: LocalServer,
                                             corpus: Path, demo_signer: Signer) -> None:
     good = (corpus / SNAPSHOTS["claude"]).read_bytes()
@@ -194,6 +204,10 @@ def test_failures_are_logged_never_versions(fault: str, tmp_path: Path, server: 
         server.route("/victim", redirect(server.url("/victim2")))
         server.route("/victim2", redirect(server.url("/victim")))
         expected = "fetch-failed"
+    elif fault == "sign-in":
+        server.route("/victim", redirect(server.url("/account/signin?next=/victim")))
+        server.route("/account/signin", SIGN_IN)
+        expected = "blocked"
     else:
         reply, expected = FAULTS[fault]
         server.route("/victim", reply)

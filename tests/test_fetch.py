@@ -25,11 +25,13 @@ from generator.fetch import (
     FetchResult,
     FetchSettings,
     bot_wall,
+    error_page,
     fetch_all,
     fetch_many,
     retry_after,
 )
 
+from .conftest import ROOT
 from .localserver import LocalServer, Reply, conditional, flaky, html, large, redirect, reset
 
 FAST = FetchSettings(timeout=2.0, retries=2, backoff_base=0.01, max_retry_after=60.0)
@@ -238,6 +240,28 @@ def test_no_page_of_the_sample_corpus_looks_like_a_bot_wall(corpus: Path) -> Non
     assert len(pages) > 20
     walls = {page.name: bot_wall(200, httpx.Headers(), decode(page.read_bytes()).text) for page in pages}
     assert {name: why for name, why in walls.items() if why} == {}
+
+
+def test_no_real_policy_page_looks_like_an_error_page(corpus: Path) -> None:
+    pages = [*sorted(corpus.glob("*/*/snapshots/*.html")), *sorted(ROOT.glob("archive/*/*/snapshots/*.html"))]
+    assert len(pages) > 100
+    url = "https://service.example/legal/terms"
+    flagged = {page.name: error_page(url, url, decode(page.read_bytes()).text) for page in pages}
+    assert {name: why for name, why in flagged.items() if why} == {}
+
+
+@pytest.mark.parametrize(("requested", "final", "title", "outcome"), [
+    ("https://a.example/terms", "https://a.example/terms", "Page Not Found | Acme", "http-error"),
+    ("https://a.example/terms", "https://a.example/terms", "Error 404 - Acme", "http-error"),
+    ("https://a.example/terms", "https://a.example/terms", "Terms of Service | 404 Media", None),
+    ("https://a.example/terms", "https://login.a.example/signin?next=/terms", "Acme", "blocked"),
+    ("https://a.example/terms", "https://accounts.example/ServiceLogin?continue=x", "Acme", "blocked"),
+    ("https://a.example/terms", "https://a.example/authors/terms", "Terms", None),
+    ("https://a.example/login/terms", "https://a.example/login/terms/", "Terms", None),
+])
+def test_error_pages_served_as_a_success(requested: str, final: str, title: str, outcome: str | None) -> None:
+    found = error_page(requested, final, f"<html><head><title>{title}</title></head><body>x</body></html>")
+    assert (found[0] if found else None) == outcome
 
 
 # Conditional requests
