@@ -161,10 +161,9 @@ class Capture:
         if unasked:  # a 304 stands for a stored page; to a request that named none, it is an error
             return self._log(CheckResult(key, "fetch-failed", f"{unasked[0]}: 304 Not Modified to a request "
                                          "that was not conditional", None, 304), latest)
-        if latest is not None and all(r.outcome == "not-modified" for r in results):
-            # The server vouches nothing changed: no need to extract again (reextract does that).
-            return self._log(CheckResult(key, "unchanged", "not modified since the latest version",
-                                         latest.id, results[0].status), latest)
+        # Pages the server vouches did not change are still extracted from their stored copies: a
+        # declaration edited since (a selector that now matches nothing) shows at once.
+        not_modified = latest is not None and all(r.outcome == "not-modified" for r in results)
         served_as = stored_content_types(self.documents.get(key))
         pages = []
         for result in results:
@@ -184,8 +183,14 @@ class Capture:
             return self._log(CheckResult(key, "extraction-failed", reason, None, status), latest)
         status = pages[0].result.status
         if latest is not None and latest.read_text() == text:
-            return self._log(CheckResult(key, "unchanged", "text identical to the latest version",
-                                         latest.id, status), latest)
+            same = "not modified since" if not_modified else "text identical to"
+            return self._log(CheckResult(key, "unchanged", f"{same} the latest version", latest.id, status),
+                             latest)
+        if not_modified and latest is not None:  # the page is the same: our extraction of it is not
+            reason = ("not modified since the latest version, but it now extracts to other text (the "
+                      f"declaration or the extractor changed): `clausewatch reextract {key}` records it as a "
+                      "technical version")
+            return self._log(CheckResult(key, "unchanged", reason, latest.id, status), latest)
         # The log must take the check of a new version: a version recorded without its check would
         # be reported as not recorded (archive-error) and go unlogged.
         if problems := verify_check_log(document_dir(self.root, key), self.writer.signer.public_key()):

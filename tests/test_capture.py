@@ -165,6 +165,25 @@ def test_no_version_is_recorded_that_its_check_log_cannot_take(tmp_path: Path, s
     assert check.outcome == "archive-error" and check.reason.startswith("not recorded")
     assert len(versions(tmp_path, "commercial-terms")) == 1  # as the check says: nothing recorded
 
+
+def test_a_selector_broken_since_shows_even_when_the_page_is_not_modified(
+        tmp_path: Path, server: LocalServer, corpus: Path, demo_signer: Signer) -> None:
+    """The stored copy of a page the server vouches for is extracted again under today's declaration:
+    a selector edited into one that matches nothing fails now, not at the page's next change."""
+    body = (corpus / SNAPSHOTS["claude"]).read_bytes()
+    page = server.route("/terms", Reply(200, body, {"Content-Type": "text/html", "ETag": '"a"'}))
+    write_content(tmp_path, {"commercial-terms": (page, "main")})
+    run(tmp_path, demo_signer)
+    server.route("/terms", Reply(304, b"", {"ETag": '"a"'}))
+    write_content(tmp_path, {"commercial-terms": (page, "#no-such-id")})
+    time.sleep(1.1)
+    check = run(tmp_path, demo_signer)["commercial-terms"]
+    assert check.outcome == "extraction-failed" and "#no-such-id" in check.reason, check.reason
+    write_content(tmp_path, {"commercial-terms": (page, "main h2 ~ p")})  # matches, other text
+    check = run(tmp_path, demo_signer)["commercial-terms"]
+    assert check.outcome == "unchanged" and "clausewatch reextract acme/commercial-terms" in check.reason
+    assert len(versions(tmp_path, "commercial-terms")) == 1  # the service changed nothing
+
 FAULTS = {
     "server-error": (Reply(500, b"oops"), "http-error"),
     "timeout": (Reply(200, b"<p>late</p>", delay=3.0), "fetch-failed"),
