@@ -325,6 +325,9 @@ def bot_wall(status: int, headers: httpx.Headers, text: str) -> str | None:
 _NOT_FOUND_TITLE = re.compile(r"<title[^>]*>[^<]{0,200}?\b(page not found|not found|error 404|404 error|"
                               r"404 not found|page (does not|doesn't|no longer) exists?|cannot be found)\b",
                               re.IGNORECASE)
+# A page whose title is a wall's, served as a success (the words alone could be a policy's).
+_WALL_TITLE = re.compile(r"<title[^>]*>[^<]{0,200}?\b(captcha|are you a robot|verify you are (a )?human|"
+                         r"access denied|unusual traffic)\b", re.IGNORECASE)
 # A path where a redirect ends when the page now needs signing in.
 _SIGN_IN = re.compile(r"/(log[-_]?in|sign[-_]?in|servicelogin|sso|auth|authenticate|oauth2?/authorize)"
                       r"(/|$|\.|;)", re.IGNORECASE)
@@ -336,6 +339,9 @@ def error_page(requested: str, final: str | None, text: str) -> tuple[Outcome, s
     title = _NOT_FOUND_TITLE.search(text[:_WALL_MAX_CHARS])
     if title:
         return "http-error", f"the page's title says it was not found ({title.group(1)!r})"
+    wall = _WALL_TITLE.search(text[:_WALL_MAX_CHARS])
+    if wall:
+        return "blocked", f"the page's title is a bot wall's ({wall.group(1)!r})"
     if final and final != requested and _SIGN_IN.search(urlsplit(final).path) \
             and not _SIGN_IN.search(urlsplit(requested).path):
         return "blocked", f"it redirected to a sign-in page ({final})"
