@@ -7,12 +7,14 @@ without JSON are leftovers of an interrupted write, which `verify` notes and the
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import re
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,6 +116,27 @@ class NewVersion:
     snapshot_id: str | None
     pages: tuple[RawPage, ...]
     metadata: dict[str, Any]
+
+
+@contextmanager
+def sole_writer(root: Path) -> Iterator[None]:
+    """Hold the archive for one writer (capture, re-extraction, import) until the block ends, or
+    refuse at once: two runs on one archive would each compare with a latest version that the
+    other may have superseded, and a check log rewritten by both would keep one run's entries.
+    The lock is on the archive folder itself (flock, released when the process ends), so no file
+    is added to the archive."""
+    root.mkdir(parents=True, exist_ok=True)
+    folder = os.open(root, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            busy = Problem(str(root), "", "another capture, re-extraction or import is writing this archive",
+                           "wait for it to finish, then run again")
+            raise ProblemsError([busy]) from None
+        yield
+    finally:
+        os.close(folder)  # releases the lock
 
 
 class ArchiveWriter:

@@ -21,7 +21,7 @@ from .analyze import (
     check_examples,
     untested_patterns,
 )
-from .archive import ArchiveWriter, load_archive
+from .archive import ArchiveWriter, load_archive, sole_writer
 from .buildverb import cmd_build
 from .console import EXIT_OK, EXIT_PROBLEMS, say
 from .content import load_content, missing_pages
@@ -240,7 +240,8 @@ def cmd_import_ota(args: argparse.Namespace) -> int:
         say(f"  {r.key}: {r.versions} versions ({r.new_versions} new), {r.snapshots} snapshots")
 
     say(f"importing {args.dir} into {args.archive}")
-    reports = import_corpus(args.dir, writer, progress)
+    with sole_writer(args.archive):
+        reports = import_corpus(args.dir, writer, progress)
     created = write_missing_declarations(args.dir, args.content / "services")
     for path in created:
         say(f"  declared {path}")
@@ -338,7 +339,6 @@ def cmd_capture(args: argparse.Namespace) -> int:
         declarations = in_shard(declarations, args.shard)
     writer = ArchiveWriter(args.archive, load_signer(args.secret_key))
     settings = FetchSettings(timeout=args.timeout, concurrency=args.concurrency, per_host=args.per_host)
-    capture = Capture(args.archive, writer, settings)
     pages = sum(len(d.pages) for d in declarations)
     fetched = 0
     tty = sys.stderr.isatty()
@@ -354,7 +354,9 @@ def cmd_capture(args: argparse.Namespace) -> int:
             say(f"{check.key}: {check.outcome}" + (f" ({check.reason})" if check.outcome in FAILED else ""))
 
     say(f"capturing {len(declarations)} documents ({pages} pages) into {args.archive}")
-    checks = asyncio.run(run_capture(capture, declarations, on_check, on_fetch))
+    with sole_writer(args.archive):  # before the latest versions are read
+        capture = Capture(args.archive, writer, settings)
+        checks = asyncio.run(run_capture(capture, declarations, on_check, on_fetch))
     if tty:
         print(file=sys.stderr)
     print(_summary([(str(c.key), c.outcome, c.version_id or "-", c.reason) for c in checks]))
@@ -370,14 +372,15 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     content = load_content(args.content)
     declarations = select_declarations([d for s in content.services for d in s.documents], args.keys)
     writer = ArchiveWriter(args.archive, load_signer(args.secret_key))
-    documents = {d.key: d for d in load_archive(args.archive).documents}
     rows = []
-    for decl in declarations:
-        if decl.key not in documents:
-            rows.append((str(decl.key), "no-snapshot", "-", "nothing archived yet"))
-            continue
-        result = reextract_document(documents[decl.key], decl, writer)
-        rows.append((result.document, result.outcome, result.version_id or "-", result.reason))
+    with sole_writer(args.archive):
+        documents = {d.key: d for d in load_archive(args.archive).documents}
+        for decl in declarations:
+            if decl.key not in documents:
+                rows.append((str(decl.key), "no-snapshot", "-", "nothing archived yet"))
+                continue
+            result = reextract_document(documents[decl.key], decl, writer)
+            rows.append((result.document, result.outcome, result.version_id or "-", result.reason))
     print(_summary(rows))
     return EXIT_PROBLEMS if any(r[1] == "extraction-failed" for r in rows) else EXIT_OK
 

@@ -315,6 +315,24 @@ def test_cli_capture_summary_and_exit_status(tmp_path: Path, server: LocalServer
     assert "unchanged" in out and "privacy-policy" not in out
 
 
+def test_a_second_capture_of_the_same_archive_is_refused_while_one_runs(
+        tmp_path: Path, server: LocalServer, corpus: Path) -> None:
+    from generator.archive import sole_writer
+
+    page = server.route("/terms", Reply(200, (corpus / SNAPSHOTS["claude"]).read_bytes(),
+                                        {"Content-Type": "text/html"}))
+    write_content(tmp_path, {"commercial-terms": (page, "main")})
+    with sole_writer(tmp_path / "archive"):  # as a capture running in another process holds it
+        process = cli_capture(tmp_path)
+        out, err = process.communicate(timeout=120)
+    assert process.returncode == 1, (out, err)
+    assert "another capture, re-extraction or import is writing this archive" in err
+    assert versions(tmp_path, "commercial-terms") == []
+    assert not (tmp_path / "archive" / "acme").exists()  # not even a check was logged
+    process = cli_capture(tmp_path)  # released: the next run goes ahead
+    process.communicate(timeout=120)
+    assert process.returncode == 0 and len(versions(tmp_path, "commercial-terms")) == 1
+
 @pytest.mark.parametrize("written", [1, 4])
 def test_killed_capture_leaves_a_verifiable_archive(written: int, tmp_path: Path, server: LocalServer,
                                                     corpus: Path) -> None:
