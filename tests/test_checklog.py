@@ -58,9 +58,10 @@ class Killed(BaseException):
 
 
 def record_version(root: Path, signer: Signer, version_id: str) -> None:
+    captured_at = f"{version_id[:13]}:{version_id[14:16]}:{version_id[17:]}"  # 2025-01-01T00:00:00Z
     ArchiveWriter(root, signer).record(NewVersion(
         KEY, version_id, f"Text of {version_id}.\n", None, (),
-        {"captured_at": version_id, "kind": "change", "technical": False, "url": URL,
+        {"captured_at": captured_at, "kind": "change", "technical": False, "url": URL,
          "final_url": URL, "http_status": 200, "source": None}))
 
 
