@@ -334,8 +334,8 @@ _SIGN_IN = re.compile(r"/(log[-_]?in|sign[-_]?in|servicelogin|sso|auth|authentic
 
 
 def error_page(requested: str, final: str | None, text: str) -> tuple[Outcome, str] | None:
-    """(outcome, why) when a success response is not the page: a page saying it was not found, or a
-    redirect that ended on a sign-in page; None otherwise."""
+    """(outcome, why) when a success response is not the page: one whose title says it was not found
+    or is a bot wall's, or a redirect that ended on a sign-in page; None otherwise."""
     title = _NOT_FOUND_TITLE.search(text[:_WALL_MAX_CHARS])
     if title:
         return "http-error", f"the page's title says it was not found ({title.group(1)!r})"

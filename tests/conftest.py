@@ -122,12 +122,26 @@ def tree_state(root: Path) -> dict[str, tuple[bytes, int]]:
 # Helpers and what each fixture gives are in tests/browser.py; tests/test_browser.py uses them.
 
 @pytest.fixture(scope="session")
-def committed_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site built once per session from the committed content/ and archive/."""
+def committed_site(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The site built once per test run from the committed content/ and archive/: with several
+    xdist workers, the first to ask builds it in their run's shared folder and the others wait for
+    it (the tests only read it), instead of each building its own at the same time."""
+    import fcntl
+
     from generator.pipeline import build
 
-    out = tmp_path_factory.mktemp("committed-site") / "site"
-    build(ROOT / "content", ROOT / "archive", out)
+    if worker_id == "master":  # one process: its own folder
+        out = tmp_path_factory.mktemp("committed-site") / "site"
+        build(ROOT / "content", ROOT / "archive", out)
+        return out
+    shared = tmp_path_factory.getbasetemp().parent / "committed-site"  # this run's, all workers'
+    shared.mkdir(exist_ok=True)
+    out, done = shared / "site", shared / "built"
+    with (shared / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            build(ROOT / "content", ROOT / "archive", out)
+            done.touch()
     return out
 
 
