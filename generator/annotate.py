@@ -17,7 +17,7 @@ from html import escape
 
 from .buildcache import digest
 from .clauses import Clause, split_clauses
-from .markup import render_markdown
+from .markup import TAG_OR_TEXT, render_markdown
 from .model import SEVERITIES, Finding
 
 _OPEN, _CLOSE, _END = "\ue000", "\ue001", "\ue002"
@@ -105,15 +105,12 @@ def _out_of_tags(html: str) -> str:
     return _TAG_WITH_MARKER.sub(move, html)
 
 
-_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
-
-
 def _marked_in_parts(region: str, severity: str) -> str:
     """A flagged clause that crosses elements (bold, a link) cannot be one <mark>: each of its runs
     of text between tags gets its own, so all of it is marked."""
     return "".join(part if part.startswith("<") or not part.strip()
                    else f'<mark class="finding finding-part severity-{severity}">{part}</mark>'
-                   for part in _TAG_OR_TEXT.split(region))
+                   for part in TAG_OR_TEXT.split(region))
 
 
 def _resolve(html: str, findings_by_clause: Mapping[str, Sequence[Finding]],

@@ -320,14 +320,14 @@ def bot_wall(status: int, headers: httpx.Headers, text: str) -> str | None:
     return f"challenge page ({found!r})" if found else None
 
 
-# A page whose title says it was not found, served as a success (a "soft 404"). Not "404" alone:
-# a service may have it in its name.
-_NOT_FOUND_TITLE = re.compile(r"<title[^>]*>[^<]{0,200}?\b(page not found|not found|error 404|404 error|"
-                              r"404 not found|page (does not|doesn't|no longer) exists?|cannot be found)\b",
-                              re.IGNORECASE)
-# A page whose title is a wall's, served as a success (the words alone could be a policy's).
-_WALL_TITLE = re.compile(r"<title[^>]*>[^<]{0,200}?\b(captcha|are you a robot|verify you are (a )?human|"
-                         r"access denied|unusual traffic)\b", re.IGNORECASE)
+_TITLE = re.compile(r"<title[^>]*>([^<]*)", re.IGNORECASE)
+# A title saying the page was not found, served as a success (a "soft 404"). Not "404" alone: a
+# service may have it in its name.
+_NOT_FOUND = re.compile(r"\b(page not found|not found|error 404|404 error|404 not found|"
+                        r"page (does not|doesn't|no longer) exists?|cannot be found)\b", re.IGNORECASE)
+# A wall's title, served as a success (the words alone, in a page's body, could be a policy's).
+_WALL = re.compile(r"\b(captcha|are you a robot|verify you are (a )?human|access denied|unusual traffic)\b",
+                   re.IGNORECASE)
 # A path where a redirect ends when the page now needs signing in.
 _SIGN_IN = re.compile(r"/(log[-_]?in|sign[-_]?in|servicelogin|sso|auth|authenticate|oauth2?/authorize)"
                       r"(/|$|\.|;)", re.IGNORECASE)
@@ -336,12 +336,11 @@ _SIGN_IN = re.compile(r"/(log[-_]?in|sign[-_]?in|servicelogin|sso|auth|authentic
 def error_page(requested: str, final: str | None, text: str) -> tuple[Outcome, str] | None:
     """(outcome, why) when a success response is not the page: one whose title says it was not found
     or is a bot wall's, or a redirect that ended on a sign-in page; None otherwise."""
-    title = _NOT_FOUND_TITLE.search(text[:_WALL_MAX_CHARS])
-    if title:
-        return "http-error", f"the page's title says it was not found ({title.group(1)!r})"
-    wall = _WALL_TITLE.search(text[:_WALL_MAX_CHARS])
-    if wall:
-        return "blocked", f"the page's title is a bot wall's ({wall.group(1)!r})"
+    title = _TITLE.search(text, 0, _WALL_MAX_CHARS)
+    if title and (found := _NOT_FOUND.search(title.group(1))):
+        return "http-error", f"the page's title says it was not found ({found.group(1)!r})"
+    if title and (found := _WALL.search(title.group(1))):
+        return "blocked", f"the page's title is a bot wall's ({found.group(1)!r})"
     if final and final != requested and _SIGN_IN.search(urlsplit(final).path) \
             and not _SIGN_IN.search(urlsplit(requested).path):
         return "blocked", f"it redirected to a sign-in page ({final})"

@@ -184,13 +184,14 @@ def _line_breaks(html: str) -> str:
     return "".join(part if i % 2 else _breaks_in_text(part) for i, part in enumerate(parts))
 
 
-_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")  # attribute values have their "<" and ">" escaped
+# Splits HTML the renderer wrote into tags and text: its attribute values have "<" and ">" escaped.
+TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 
 
 def _breaks_in_text(html: str) -> str:
     """Only between tags: inside one (a link's title) a tag would end the attribute it is in."""
     return "".join(piece if piece.startswith("<") else _BREAK.sub("<br>", piece)
-                   for piece in _TAG_OR_TEXT.split(html))
+                   for piece in TAG_OR_TEXT.split(html))
 
 
 def render_markdown(text: str, base_url: str | None = None, heading_base: int | None = None) -> str:
