@@ -29,6 +29,7 @@ from .checklog import Observation, Outcome, append_check, verify_check_log
 from .extract import ExtractionError, denoised_text, extract_page
 from .fetch import FetchRequest, FetchResult, FetchSettings, fetch_all
 from .model import ArchivedDocument, Declaration, DocKey, Problem, ProblemsError, Version
+from .plausible import doubtful_change
 
 FAILED = ("fetch-failed", "http-error", "blocked", "extraction-failed", "archive-error")
 # When pages of one document fail differently, report the most telling outcome.
@@ -122,8 +123,10 @@ class Capture:
 
     def __init__(self, archive_root: Path, writer: ArchiveWriter, settings: FetchSettings,
                  transport: httpx.AsyncBaseTransport | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 accept_change: frozenset[DocKey] = frozenset()) -> None:
         self.root = archive_root
+        self.accept_change = accept_change  # documents whose doubtful new text a maintainer vouched for
         self.writer = writer
         self.settings = settings
         self.transport = transport
@@ -191,6 +194,11 @@ class Capture:
                       f"declaration or the extractor changed): `clausewatch reextract {key}` records it as a "
                       "technical version")
             return self._log(CheckResult(key, "unchanged", reason, latest.id, status), latest)
+        doubt = doubtful_change(latest.read_text(), text) if latest is not None else None
+        if doubt and key not in self.accept_change:
+            reason = (f"held, not recorded: {doubt} (fix: if the page really changed so, record it with "
+                      f"`clausewatch capture {key} --accept-change`)")
+            return self._log(CheckResult(key, "extraction-failed", reason, None, status), latest)
         # The log must take the check of a new version: a version recorded without its check would
         # be reported as not recorded (archive-error) and go unlogged.
         if problems := verify_check_log(document_dir(self.root, key), self.writer.signer.public_key()):

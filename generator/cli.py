@@ -129,6 +129,10 @@ def make_parser() -> argparse.ArgumentParser:
     sub.add_argument("--shard", type=_shard, metavar="I/N",
                      help="capture only shard I of N (1 <= I <= N): the documents whose key hashes to I, "
                           "so N parallel jobs capture each document exactly once")
+    sub.add_argument("--accept-change", action="store_true",
+                     help="record the named documents' new text even when it looks like a failed capture "
+                          "(under a quarter of the latest version's words, or no longer English); "
+                          "needs KEYs, after you have read the page")
 
     sub = verb("reextract", cmd_reextract,
                "rebuild versions from stored snapshots under the current declarations (technical changes)")

@@ -23,7 +23,7 @@ from .analyze import (
 )
 from .archive import ArchiveWriter, load_archive, sole_writer
 from .buildverb import cmd_build
-from .console import EXIT_OK, EXIT_PROBLEMS, say
+from .console import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, say
 from .content import load_content, missing_pages
 from .language import reads_as_english
 from .model import Content, DocKey, Problem, ProblemsError, SourcePage
@@ -333,6 +333,11 @@ def cmd_capture(args: argparse.Namespace) -> int:
     from .fetch import FetchSettings
     from .shards import in_shard
 
+    if args.accept_change and not args.keys:
+        say("error: --accept-change records doubtful texts only for documents named as KEYs (fix: name "
+            "each document whose page you have read, e.g. `clausewatch capture acme/terms-of-service "
+            "--accept-change`)")
+        return EXIT_USAGE
     content = load_content(args.content)
     declarations = select_declarations([d for s in content.services for d in s.documents], args.keys)
     if args.shard:
@@ -355,7 +360,8 @@ def cmd_capture(args: argparse.Namespace) -> int:
 
     say(f"capturing {len(declarations)} documents ({pages} pages) into {args.archive}")
     with sole_writer(args.archive):  # before the latest versions are read
-        capture = Capture(args.archive, writer, settings)
+        accepted = frozenset(d.key for d in declarations) if args.accept_change else frozenset()
+        capture = Capture(args.archive, writer, settings, accept_change=accepted)
         checks = asyncio.run(run_capture(capture, declarations, on_check, on_fetch))
     if tty:
         print(file=sys.stderr)

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -241,6 +242,63 @@ def test_failures_are_logged_never_versions(fault: str, tmp_path: Path, server: 
     assert doc.latest.read_text() == text_before
     assert last_check(tmp_path, "commercial-terms") == expected
     assert results["terms-of-service"].outcome == "new-version"  # the other document is still captured
+    assert verify_archive(tmp_path / "archive").ok
+
+
+# Pages that answer 200 with some text that is not the document: the capture cannot tell from the
+# reply, only from the text (plausible.py). The German text is Telegram's own, as served to OTA.
+STUB = html("<title>Acme</title><main><h1>This page has moved</h1><p>Our terms now live at "
+            "legal.acme.example. You will be redirected there in five seconds; if nothing happens, "
+            "follow this link to the new address of our legal pages.</p></main>")
+GERMAN_VERSION = "telegram/terms-of-service/versions/2024-02-18T12-35-15Z.md"
+
+
+def held_page(served: str, corpus: Path) -> tuple[Reply, str]:
+    """The reply, and a phrase of the text it extracts to."""
+    if served == "stub":
+        return STUB, "Our terms now live at legal.acme.example"
+    lines = (corpus / GERMAN_VERSION).read_text().splitlines()
+    paragraphs = [line.strip("#*> ") for line in lines if len(line.split()) > 6]
+    assert len(paragraphs) > 3
+    # As long as the English terms, so that only the language tells (Telegram's are shorter).
+    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs) * 40
+    return html(f"<title>Telegram</title><main>{body}</main>"), paragraphs[0][:40]
+
+
+@pytest.mark.parametrize("served", ["stub", "german"])
+def test_a_text_that_looks_like_a_failed_capture_is_held_until_a_maintainer_accepts_it(
+        served: str, tmp_path: Path, server: LocalServer, corpus: Path, demo_signer: Signer) -> None:
+    page = server.route("/terms", Reply(200, (corpus / SNAPSHOTS["claude"]).read_bytes(),
+                                        {"Content-Type": "text/html"}))
+    write_content(tmp_path, {"commercial-terms": (page, "main")})
+    run(tmp_path, demo_signer)
+    before = versions(tmp_path, "commercial-terms")
+    text_before = load_archive(tmp_path / "archive").documents[0].latest.read_text()
+    reply, phrase = held_page(served, corpus)
+    server.route("/terms", reply)
+    time.sleep(1.1)
+    held = run(tmp_path, demo_signer)["commercial-terms"]
+    assert (held.outcome, held.version_id) == ("extraction-failed", None)
+    assert held.reason.startswith("held, not recorded: ")
+    assert "`clausewatch capture acme/commercial-terms --accept-change`" in held.reason
+    assert ("shrank to" if served == "stub" else "no longer reads as English") in held.reason
+    assert versions(tmp_path, "commercial-terms") == before
+    assert load_archive(tmp_path / "archive").documents[0].latest.read_text() == text_before
+    checks = read_checks(tmp_path / "archive" / "acme" / "commercial-terms")
+    assert checks[-1].outcome == "extraction-failed" and checks[-1].reason == held.reason
+    # Without a document named, the maintainer's override is refused before anything is fetched.
+    refused = cli_capture(tmp_path, "--accept-change")
+    out, err = refused.communicate(timeout=120)
+    assert refused.returncode == 2
+    assert "--accept-change records doubtful texts only for documents named" in err
+    assert len(read_checks(tmp_path / "archive" / "acme" / "commercial-terms")) == len(checks)
+    time.sleep(1.1)
+    accepted = cli_capture(tmp_path, "acme/commercial-terms", "--accept-change")
+    out, err = accepted.communicate(timeout=120)
+    assert accepted.returncode == 0, err
+    assert "acme/commercial-terms  new-version" in out
+    latest = load_archive(tmp_path / "archive").documents[0].latest
+    assert len(versions(tmp_path, "commercial-terms")) == len(before) + 1 and phrase in latest.read_text()
     assert verify_archive(tmp_path / "archive").ok
 
 
