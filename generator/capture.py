@@ -24,7 +24,7 @@ from .archive import (
     load_document,
     snapshot_page_names,
 )
-from .charset import decode
+from .charset import decode, is_text
 from .checklog import Observation, Outcome, append_check, verify_check_log
 from .extract import ExtractionError, denoised_text, extract_page
 from .fetch import FetchRequest, FetchResult, FetchSettings, fetch_all
@@ -175,6 +175,15 @@ class Capture:
                 pages.append(_Page(result.url, result, raw, decode(raw, served_as.get(result.url)).text))
             else:
                 pages.append(_Page(result.url, result, result.body, result.text))
+        # A file that is not a web page (a PDF) decodes to no text: say so, not "only 0 words".
+        other = next((p for p in pages
+                      if p.result.outcome != "not-modified" and not is_text(p.result.content_type)), None)
+        if other is not None:
+            media = (other.result.content_type or "").split(";", 1)[0].strip()
+            return self._log(CheckResult(
+                key, "extraction-failed", f"{other.url}: served as {media}, not as a web page: only HTML and "
+                "text are extracted (fix: declare the document's HTML page instead)", None,
+                other.result.status), latest)
         try:
             parts = [extract_page(p.text, page, p.result.final_url or p.url, doc_type=key.doc_type).markdown
                      for p, page in zip(pages, decl.pages, strict=True)]

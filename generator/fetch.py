@@ -326,8 +326,8 @@ _TITLE = re.compile(r"<title[^>]*>([^<]*)", re.IGNORECASE)
 _NOT_FOUND = re.compile(r"\b(page not found|not found|error 404|404 error|404 not found|"
                         r"page (does not|doesn't|no longer) exists?|cannot be found)\b", re.IGNORECASE)
 # A wall's title, served as a success (the words alone, in a page's body, could be a policy's).
-_WALL = re.compile(r"\b(captcha|are you a robot|verify you are (a )?human|access denied|unusual traffic)\b",
-                   re.IGNORECASE)
+_WALL = re.compile(r"\b((?:h|re)?captcha|are you a robot|verify you are (a )?human|access denied|"
+                   r"unusual traffic)\b", re.IGNORECASE)
 # A path where a redirect ends when the page now needs signing in.
 _SIGN_IN = re.compile(r"/(log[-_]?in|sign[-_]?in|servicelogin|sso|auth|authenticate|oauth2?/authorize)"
                       r"(/|$|\.|;)", re.IGNORECASE)

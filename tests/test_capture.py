@@ -196,7 +196,11 @@ FAULTS = {
                  "extraction-failed"),
     "oversize": (Reply(200, b"<p>" + b"x" * 3_000_000 + b"</p>", {"Content-Type": "text/html"}),
                  "fetch-failed"),
+    "pdf": (Reply(200, b"%PDF-1.7\n\xe2\xe3\xcf\xd3\n", {"Content-Type": "application/pdf"}),
+            "extraction-failed"),
 }
+# What the log says of some of them, for whoever reads it to fix the declaration.
+REASONS = {"pdf": "served as application/pdf, not as a web page"}
 
 
 # Pages that answer 200 but are not the policy: the main element holds plenty of words.
@@ -236,6 +240,7 @@ def test_failures_are_logged_never_versions(fault: str, tmp_path: Path, server: 
     time.sleep(1.1)
     results = run(tmp_path, demo_signer)
     assert results["commercial-terms"].outcome == expected, results["commercial-terms"].reason
+    assert REASONS.get(fault, "") in results["commercial-terms"].reason
     assert versions(tmp_path, "commercial-terms") == before
     doc = next(d for d in load_archive(tmp_path / "archive").documents
                if d.key.doc_type == "commercial-terms")

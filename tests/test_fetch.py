@@ -256,6 +256,8 @@ def test_no_real_policy_page_looks_like_an_error_page(corpus: Path) -> None:
     ("https://a.example/terms", "https://a.example/terms", "Terms of Service | 404 Media", None),
     ("https://a.example/terms", "https://a.example/terms", "Are you a robot? | Acme", "blocked"),
     ("https://a.example/terms", "https://a.example/terms", "Captcha", "blocked"),
+    ("https://a.example/terms", "https://a.example/terms", "hCaptcha", "blocked"),
+    ("https://a.example/terms", "https://a.example/terms", "reCAPTCHA challenge | Acme", "blocked"),
     ("https://a.example/terms", "https://login.a.example/signin?next=/terms", "Acme", "blocked"),
     ("https://a.example/terms", "https://accounts.example/ServiceLogin?continue=x", "Acme", "blocked"),
     ("https://a.example/terms", "https://a.example/authors/terms", "Terms", None),
