@@ -45,7 +45,7 @@ from .render import (
 from .rules import RULES_DIR, Ruleset, load_ruleset, rule_regexes
 from .searchindex import SearchIndexing
 from .signing import key_id_of, read_public_key
-from .sitemap import build_sitemap
+from .sitemap import sitemap_files
 from .sitemodel import Analysis, DocumentView, VersionView, build_site_view
 from .uptodate import RACY_NS
 from .verify import VerifyReport, verify_archive
@@ -241,7 +241,7 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, pre: Preflight,
     selections = category_selections(data)
     keys = with_category_feeds(keys, selections, data.newest_capture())
     files = {**feed_files(data, selections=selections, kept=CachedEntries(cache, keys)), **api_files(data),
-             "sitemap.xml": (SITE, lambda: build_sitemap(data))}
+             **{path: (SITE, make) for path, make in sitemap_files(data).items()}}
     for path, (group, make) in files.items():
         key = keys.key(group, path)
         if not writer.unchanged(path, key):

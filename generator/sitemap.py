@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from html import escape
 
 from .api import SiteData
@@ -18,7 +19,8 @@ from .urls import (
 )
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
-SITEMAP_MAX_URLS = 50_000  # sitemaps.org: one file holds at most 50,000 URLs
+SITEMAP = "sitemap.xml"
+SITEMAP_MAX_URLS = 50_000  # sitemaps.org: one file holds at most 50,000 URLs (and 50 MB: far from it)
 
 
 @dataclass(frozen=True)
@@ -51,11 +53,26 @@ def site_pages(data: SiteData, extra_pages: Sequence[str] = ()) -> list[SitePage
     return pages
 
 
-def build_sitemap(data: SiteData, extra_pages: Sequence[str] = ()) -> bytes:
+def sitemap_files(data: SiteData, extra_pages: Sequence[str] = (),
+                  max_urls: int = SITEMAP_MAX_URLS) -> dict[str, Callable[[], bytes]]:
+    """sitemap.xml, each file made when called. A site with more pages than one sitemap may list
+    gets sitemap-1.xml, sitemap-2.xml, ... of `max_urls` pages each, and sitemap.xml indexes them:
+    at the site root, since a sitemap may list only URLs under its own folder."""
     pages = site_pages(data, extra_pages)
-    if len(pages) > SITEMAP_MAX_URLS:
-        raise ValueError(f"{len(pages)} pages exceed the {SITEMAP_MAX_URLS} URLs of one sitemap; "
-                         "split it with a sitemap index")
+    if len(pages) <= max_urls:
+        return {SITEMAP: lambda: _urlset(data, pages)}
+    starts = range(0, len(pages), max_urls)
+    parts = {f"sitemap-{n}.xml": pages[i:i + max_urls] for n, i in enumerate(starts, 1)}
+    made = {name: partial(_urlset, data, part) for name, part in parts.items()}
+    return {SITEMAP: lambda: _index(data, parts), **made}
+
+
+def build_sitemap(data: SiteData, extra_pages: Sequence[str] = ()) -> bytes:
+    """sitemap.xml: the pages, or the index of the sitemaps that list them (sitemap_files)."""
+    return sitemap_files(data, extra_pages)[SITEMAP]()
+
+
+def _urlset(data: SiteData, pages: Sequence[SitePage]) -> bytes:
     # Written out directly (a few thousand URLs): the same bytes as an ElementTree written with
     # feeds.xml_bytes, at a tenth of its cost. escape(quote=False) escapes text as ElementTree does.
     lines = ["<?xml version='1.0' encoding='utf-8'?>", f'<urlset xmlns="{SITEMAP_NS}">']
@@ -65,4 +82,15 @@ def build_sitemap(data: SiteData, extra_pages: Sequence[str] = ()) -> bytes:
             lines.append(f"    <lastmod>{escape(page.lastmod, quote=False)}</lastmod>")
         lines.append("  </url>")
     lines.append("</urlset>\n")
+    return "\n".join(lines).encode()
+
+
+def _index(data: SiteData, parts: Mapping[str, Sequence[SitePage]]) -> bytes:
+    lines = ["<?xml version='1.0' encoding='utf-8'?>", f'<sitemapindex xmlns="{SITEMAP_NS}">']
+    for name, pages in parts.items():
+        lines += ["  <sitemap>", f"    <loc>{escape(data.url(name), quote=False)}</loc>"]
+        if newest := max((p.lastmod for p in pages if p.lastmod), default=None):  # one format: sorts as text
+            lines.append(f"    <lastmod>{escape(newest, quote=False)}</lastmod>")
+        lines.append("  </sitemap>")
+    lines.append("</sitemapindex>\n")
     return "\n".join(lines).encode()

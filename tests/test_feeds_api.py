@@ -19,7 +19,7 @@ from generator.content import load_content
 from generator.feeds import FEED_LIMIT, build_feeds, feed_files, xml_bytes, xml_text
 from generator.model import Archive, ArchivedDocument, DocKey, Finding
 from generator.rules import load_ruleset
-from generator.sitemap import build_sitemap
+from generator.sitemap import build_sitemap, sitemap_files
 
 from .conftest import ROOT
 
@@ -273,6 +273,27 @@ def test_sitemap_lists_every_page_once_with_absolute_urls(data: SiteData) -> Non
     assert lastmods[f"{data.base_url}{doc.key}/"] == latest.captured_at
     assert lastmods[data.base_url + "about/"] is None
     assert len(build_sitemap(data, extra_pages=("faq/",)).split(b"<url>")) == expected + 2
+
+
+def test_a_site_too_big_for_one_sitemap_gets_an_index_of_several(data: SiteData) -> None:
+    whole = ET.fromstring(build_sitemap(data))
+    listed = [(u.findtext(SM + "loc"), u.findtext(SM + "lastmod")) for u in whole.findall(SM + "url")]
+    assert len(listed) > 250
+    files = {path: make() for path, make in sitemap_files(data, max_urls=100).items()}
+    parts = sorted(path for path in files if path != "sitemap.xml")
+    assert len(parts) == -(-len(listed) // 100) and parts[0] == "sitemap-1.xml"
+    index = ET.fromstring(files["sitemap.xml"])
+    assert index.tag == SM + "sitemapindex"
+    entries = [(s.findtext(SM + "loc"), s.findtext(SM + "lastmod")) for s in index.findall(SM + "sitemap")]
+    assert sorted(loc or "" for loc, _ in entries) == sorted(data.base_url + p for p in parts)  # at the root
+    together = []
+    for loc, lastmod in entries:
+        part = ET.fromstring(files[(loc or "").removeprefix(data.base_url)])
+        urls = [(u.findtext(SM + "loc"), u.findtext(SM + "lastmod")) for u in part.findall(SM + "url")]
+        assert 0 < len(urls) <= 100 and lastmod == max(m for _, m in urls if m)
+        together += urls
+    assert together == listed  # every page once, in order, with its lastmod
+    assert set(sitemap_files(data)) == {"sitemap.xml"}  # 50,000 by default: the committed archive fits one
 
 
 def test_outputs_are_deterministic(data: SiteData, feeds: dict[str, bytes], api: dict[str, bytes]) -> None:
