@@ -5,6 +5,7 @@ JavaScript, and a print stylesheet that drops the navigation."""
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from collections import Counter
 from pathlib import Path
@@ -226,6 +227,20 @@ def test_a_quote_is_checked_against_the_version_in_the_browser(new_page: NewPage
     assert check(changed).startswith("Not found in this version.")
     # A finding's label inside the text is not part of the text it labels.
     assert check("[high: Disputes are sent to arbitration instead of a court]").startswith("Not found")
+    assert not log.problems(())
+    # A sentence that occurs twice has a numbered anchor the second time (c-…-2): a quote that starts
+    # there is found in that clause, not in the one before it.
+    plain = re.compile(r"[\w ,.’'()-]{30,}")
+    repeat = next((doc, clauses[i], clauses[i + 1]) for doc in load_archive(ROOT / "archive").documents
+                  for clauses in [split_clauses(doc.latest.read_text())] for i in range(len(clauses) - 1)
+                  if re.fullmatch(r"c-[0-9a-f]{12}-\d+", clauses[i].id) and plain.fullmatch(clauses[i].text)
+                  and plain.fullmatch(clauses[i + 1].text)
+                  and [(a.text, b.text) for a, b in itertools.pairwise(clauses)].count(
+                      (clauses[i].text, clauses[i + 1].text)) == 1)
+    doc, twice, after = repeat
+    page.goto(served_site.url(f"{doc.key}/{doc.latest.id}/"))
+    assert check(f"{twice.text} {after.text}") == f"Found in this version, in the clause {twice.id}."
+    assert status.locator("a").get_attribute("href") == f"#{twice.id}"
     assert not log.problems(())
     off, _ = new_page(java_script_enabled=False)
     off.goto(served_site.url(f"{doc.key}/{doc.latest.id}/"))

@@ -47,7 +47,7 @@
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       if (node.nodeType === Node.TEXT_NODE) {
         norm.add(node.data);
-      } else if (/^c-[0-9a-f]+$/.test(node.id || "")) {
+      } else if (/^c-[0-9a-f]{12}(-\d+)?$/.test(node.id || "")) {  // a repeated sentence: c-…-2
         starts.push([norm.text.length, node.id]);
       } else if (/^(P|LI|H[1-6]|TD|TH|BR|TR|PRE|BLOCKQUOTE)$/.test(node.tagName)) {
         norm.add(" ");
