@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Callable
 from dataclasses import replace
@@ -28,6 +29,8 @@ from generator.checklog import (
 )
 from generator.model import DocKey, ProblemsError
 from generator.signing import Signer, load_signer
+
+from .conftest import ROOT
 
 KEY = DocKey("acme", "privacy-policy")
 V1, V2 = "2025-01-01T00-00-00Z", "2025-01-07T00-00-00Z"
@@ -127,6 +130,35 @@ def test_stock_minisign_accepts_the_head_and_each_line(doc: Path, root: Path, tm
     result = minisign_verify(tmp_path / "entry", tmp_path / "entry.minisig", root / "minisign.pub")
     assert result.returncode == 0, result.stderr
     assert "seq:3" in result.stdout
+
+
+def test_the_methodology_pages_commands_verify_a_version_and_the_log_as_written(
+        doc: Path, root: Path, tmp_path: Path) -> None:
+    # What a reader downloads from the site: a version's files, named as the site names them, the
+    # key, the log and its signature. Then every command block of the page's "verify" section, run
+    # as written (only the example version id replaced).
+    page = (ROOT / "content" / "pages" / "methodology.md").read_text()
+    section = page.split("{#verify}", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"^```\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
+    example = re.search(r"minisign -Vm (\S+)\.md", section)
+    assert len(blocks) == 3 and example is not None
+    download = tmp_path / "download"
+    download.mkdir()
+    versions = doc / "versions"
+    for suffix in (".md", ".md.minisig", ".json", ".json.minisig"):
+        (download / f"{V2}{suffix}").write_bytes((versions / f"{V2}{suffix}").read_bytes())
+    for name in (CHECKS_FILE, HEAD_FILE):
+        (download / name).write_bytes((doc / name).read_bytes())
+    (download / "minisign.pub").write_bytes((root / "minisign.pub").read_bytes())
+    said = []
+    for block in blocks:
+        run = subprocess.run(["bash", "-euo", "pipefail", "-c", block.replace(example.group(1), V2)],
+                             cwd=download, capture_output=True, text=True, check=False)
+        assert run.returncode == 0, (block, run.stdout, run.stderr)
+        assert run.stdout.count("Signature and comment signature verified") == block.count("minisign -Vm")
+        said.append(run.stdout)
+    assert f"version:{V2}" in said[0] and f"file:versions/{V2}.json" in said[0]
+    assert f"entries:7\thead:{sha256_hex(lines_of(doc)[-1])}" in said[1] and "seq:3" in said[2]
 
 
 def rewrite(doc: Path, change: Callable[[list[bytes]], list[bytes]]) -> None:
