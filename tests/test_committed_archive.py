@@ -66,3 +66,25 @@ def test_one_byte_change_is_detected_by_both_verifiers(tmp_path: Path) -> None:
     assert result.returncode != 0
     report = verify_archive(copy)
     assert [Path(p.file).name for p in report.problems] == [victim.name]
+
+
+def test_the_evidence_panel_says_where_each_raw_page_is_and_when_it_was_fetched(committed_site: Path) -> None:
+    # Raw pages are not served by the site (their scripts would run there): the panel names the
+    # signed file in the archive, and the time it was fetched when that is not the version's own.
+    import lxml.html
+
+    archive = load_archive(ROOT / "archive")
+    named = later = 0
+    for doc in archive.documents:
+        for v in doc.versions:
+            panel = lxml.html.fromstring((committed_site / str(doc.key) / v.id / "index.html").read_bytes())
+            evidence = " ".join(panel.xpath("string(//section[@class='evidence'])").split())
+            for page in v.snapshots:
+                path = f"archive/{doc.key}/{page.file}"
+                assert f"in the archive repository as {path}" in evidence
+                assert (ROOT / path).is_file() and (ROOT / f"{path}.minisig").is_file()
+                named += 1
+                if page.fetched_at and page.fetched_at != v.captured_at:
+                    assert f"fetched {page.fetched_at}" in evidence, (doc.key, v.id)
+                    later += 1
+    assert named > 60 and later > 5
