@@ -185,8 +185,9 @@ def entry_title(data: SiteData, v: Version) -> str:
     """Distinct for each version of a document: its kind and its date."""
     title, day = data.title(v.key), v.captured_at[:16].replace("T", " ") + " UTC"  # two a day happen
     if data.formatting_only(v):
-        return f"{title}: formatting changed on {day}"
-    return {"first": f"{title}: first capture, {day}", "change": f"{title} changed on {day}",
+        return f"{title}: formatting change captured {day}"
+    # "captured", not "changed on": a service may have changed the page any time since the last check.
+    return {"first": f"{title}: first capture, {day}", "change": f"{title}: change captured {day}",
             "technical": f"{title}: technical re-extraction, {day}"}[v.kind]
 
 

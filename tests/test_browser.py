@@ -225,8 +225,14 @@ def test_a_quote_is_checked_against_the_version_in_the_browser(new_page: NewPage
     assert status.locator("a").get_attribute("href") == f"#{expected}"
     changed = "You're responsible for all applicable fees, and we'll charge tax when required."
     assert check(changed).startswith("Not found in this version.")
-    # A finding's label inside the text is not part of the text it labels.
+    # A finding's label inside the text is not part of the text it labels, nor of what a reader copies.
     assert check("[high: Disputes are sent to arbitration instead of a court]").startswith("Not found")
+    assert page.locator(".policy-text .finding-label").count() > 0
+    copied = page.evaluate("""() => { const range = document.createRange();
+        range.selectNodeContents(document.querySelector('.policy-text'));
+        getSelection().removeAllRanges(); getSelection().addRange(range);
+        return getSelection().toString(); }""")
+    assert "applicable taxes" in copied and "[high:" not in copied and "[medium:" not in copied
     assert not log.problems(())
     # A sentence that occurs twice has a numbered anchor the second time (c-…-2): a quote that starts
     # there is found in that clause, not in the one before it.

@@ -125,9 +125,9 @@ def test_archive_feed_holds_the_newest_versions_labelled(data: SiteData, feeds: 
         v, title = by_id[_text(entry, "id")], _text(entry, "title")
         kinds.add(v.kind)
         day = v.captured_at[:16].replace("T", " ") + " UTC"  # each title names its capture time
-        suffix = {"first": f": first capture, {day}", "change": f" changed on {day}",
+        suffix = {"first": f": first capture, {day}", "change": f": change captured {day}",
                   "technical": f": technical re-extraction, {day}"}
-        assert title.endswith(suffix[v.kind]) or title.endswith(f": formatting changed on {day}"), title
+        assert title.endswith(suffix[v.kind]) or title.endswith(f": formatting change captured {day}"), title
         assert title.startswith(data.service_name(v.key.service))
         assert v.kind in {c.get("term") for c in entry.findall(A + "category")}
         link = next(x.get("href") for x in entry.findall(A + "link") if x.get("rel") == "alternate")
@@ -430,7 +430,7 @@ def test_the_built_data_gives_word_counts_and_flags_formatting_only_changes(comm
                         .read_text())
     assert switch["words"]["removed"] > 1000 and switch["formatting_only"] is False  # into German
     feed = (committed_site / "feeds/chatgpt/privacy-policy.xml").read_text()
-    assert "ChatGPT Privacy Policy: formatting changed on 2026-07-21 07:00 UTC" in feed
+    assert "ChatGPT Privacy Policy: formatting change captured 2026-07-21 07:00 UTC" in feed
 
 
 def test_feed_text_keeps_exactly_the_characters_xml_allows() -> None:

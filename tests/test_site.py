@@ -491,6 +491,16 @@ def test_flagged_in_this_wording_since_counts_the_list_a_finding_quotes(committe
     card_dates = re.findall(r'flagged in this wording since the version of <a href="[^"]*/([^/"]+)/"',
                             (committed_site / "discord/terms-of-service/index.html").read_text())
     assert sorted(card_dates) == sorted(expected.values()) and card_dates
+    # A wording seen since the first archived version may be older than the archive: said so, only there.
+    said = []
+    card = re.compile(r'in this wording since the version of <a href="[^"]*/([^/"]+)/">[^<]*</a>'
+                      r'( \(the first archived: it may be older\))?')
+    for doc in documents:
+        first = doc.versions[0].id
+        for since, note in card.findall((committed_site / str(doc.key) / "index.html").read_text()):
+            assert bool(note) == (since == first), (doc.key, since)
+            said.append(bool(note))
+    assert True in said and False in said
     # The reasons changed while the sentence that introduces them stayed: dating the clause alone
     # would have given an earlier version, whose card would quote reasons it did not have.
     terminate = next(w for w in expected if w[0] == "terminate-at-will" and w[2])
