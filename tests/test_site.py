@@ -496,9 +496,9 @@ def test_flagged_in_this_wording_since_counts_the_list_a_finding_quotes(committe
     card = re.compile(r'in this wording since the version of <a href="[^"]*/([^/"]+)/">[^<]*</a>'
                       r'( \(the first archived: it may be older\))?')
     for doc in documents:
-        first = doc.versions[0].id
+        oldest = doc.versions[0].id
         for since, note in card.findall((committed_site / str(doc.key) / "index.html").read_text()):
-            assert bool(note) == (since == first), (doc.key, since)
+            assert bool(note) == (since == oldest), (doc.key, since)
             said.append(bool(note))
     assert True in said and False in said
     # The reasons changed while the sentence that introduces them stayed: dating the clause alone
