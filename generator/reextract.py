@@ -6,12 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import minisign
+
 from . import GENERATOR
-from .archive import ArchiveWriter, NewVersion
+from .archive import ArchiveWriter, NewVersion, sha256_hex
 from .capture import iso, stored_content_types, version_id_at
 from .charset import decode
 from .extract import ExtractionError, denoised_text, extract_page
 from .model import ArchivedDocument, Declaration, Version
+from .signing import SIGNATURE_SUFFIX, verify_signature
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,26 @@ def _source_snapshot(doc: ArchivedDocument, decl: Declaration) -> Version | None
     return None
 
 
+def _tampered(source: Version, raw: list[bytes], writer: ArchiveWriter) -> str | None:
+    """Why a stored page may not be re-extracted: its bytes are not those recorded and signed (a
+    new version signed from them would vouch for whatever was put there)."""
+    for stored, data in zip(source.snapshots, raw, strict=True):
+        path = source.directory / stored.file
+        problem = None
+        if sha256_hex(data) != stored.sha256:
+            problem = "its SHA-256 is not the one recorded in the version's metadata"
+        else:
+            try:
+                verify_signature(writer.signer.public_key(),
+                                 data, path.with_name(path.name + SIGNATURE_SUFFIX).read_bytes())
+            except (OSError, minisign.Error, ValueError, IndexError) as err:
+                problem = f"its signature does not verify ({err})"
+        if problem:
+            return (f"{path}: {problem}; nothing re-extracted (fix: run `clausewatch verify`, and restore "
+                    "the file from the archive's git history)")
+    return None
+
+
 def reextract_document(doc: ArchivedDocument, decl: Declaration, writer: ArchiveWriter,
                        clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> ReextractResult:
     source = _source_snapshot(doc, decl)
@@ -42,11 +65,13 @@ def reextract_document(doc: ArchivedDocument, decl: Declaration, writer: Archive
         return ReextractResult(str(doc.key), "no-snapshot",
                                "the latest version has no stored snapshot of the declared pages")
     served_as = stored_content_types(doc)
+    raw = [(source.directory / stored.file).read_bytes() for stored in source.snapshots]
+    if problem := _tampered(source, raw, writer):
+        return ReextractResult(str(doc.key), "extraction-failed", problem)
     try:
-        parts = [extract_page(decode((source.directory / stored.file).read_bytes(),
-                                     served_as.get(stored.url or page.url)).text, page,
+        parts = [extract_page(decode(page_bytes, served_as.get(stored.url or page.url)).text, page,
                               stored.url or page.url, doc_type=decl.key.doc_type).markdown
-                 for stored, page in zip(source.snapshots, decl.pages, strict=True)]
+                 for page_bytes, stored, page in zip(raw, source.snapshots, decl.pages, strict=True)]
         text = denoised_text(parts, decl.noise)
     except ExtractionError as err:
         return ReextractResult(str(doc.key), "extraction-failed", str(err))

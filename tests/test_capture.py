@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import signal
 import subprocess
@@ -501,6 +502,40 @@ def test_reextract_records_a_technical_version(tmp_path: Path, server: LocalServ
     assert verify_archive(tmp_path / "archive").ok
     again = reextract_document(doc, decl, writer)
     assert again.outcome == "unchanged"
+
+
+@pytest.mark.parametrize("damage", ["edited", "edited and hash recorded", "signature removed"])
+def test_reextract_refuses_a_stored_page_that_is_not_the_one_signed(
+        damage: str, tmp_path: Path, server: LocalServer, corpus: Path, demo_signer: Signer) -> None:
+    # A new version signed from an edited page would vouch for whatever was put in it.
+    import json
+
+    from generator.reextract import reextract_document
+
+    page = server.route("/terms", Reply(200, (corpus / SNAPSHOTS["claude"]).read_bytes(),
+                                        {"Content-Type": "text/html"}))
+    write_content(tmp_path, {"commercial-terms": (page, "main")})
+    run(tmp_path, demo_signer)
+    doc = load_archive(tmp_path / "archive").documents[0]
+    stored = doc.latest.directory / doc.latest.snapshots[0].file
+    if damage == "signature removed":
+        stored.with_name(stored.name + ".minisig").unlink()
+    else:
+        edited = stored.read_bytes().replace(b"<main", b"<main><p>We sell your data to anyone.</p", 1)
+        assert edited != stored.read_bytes()
+        stored.write_bytes(edited)
+        if damage == "edited and hash recorded":  # the metadata then fails its own signature
+            metadata = doc.latest.directory / "versions" / f"{doc.latest.id}.json"
+            record = json.loads(metadata.read_text())
+            record["snapshots"][0]["sha256"] = hashlib.sha256(edited).hexdigest()
+            metadata.write_text(json.dumps(record))
+    decl = load_content(tmp_path / "content").services[0].documents[0]
+    doc = load_archive(tmp_path / "archive").documents[0]
+    time.sleep(1.1)
+    result = reextract_document(doc, decl, ArchiveWriter(tmp_path / "archive", demo_signer))
+    assert (result.outcome, result.version_id) == ("extraction-failed", None)
+    assert str(stored) in result.reason and "`clausewatch verify`" in result.reason
+    assert versions(tmp_path, "commercial-terms") == [doc.latest.id]
 
 
 def test_reextract_never_goes_back_to_an_older_snapshot(tmp_path: Path, server: LocalServer, corpus: Path,
