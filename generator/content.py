@@ -129,8 +129,12 @@ class _Checker:
             return ()
         patterns = []
         for i, item in enumerate(value):
+            if not isinstance(item, str):  # str() would make a regex of a list's or a number's repr
+                self.add(f"{key}[{i}]", f"must be a regular expression, not {type(item).__name__}",
+                         "write the pattern as a quoted string, e.g. '- \"Session id: [0-9a-f]+\"'")
+                continue
             try:
-                patterns.append(checked_noise(str(item)))
+                patterns.append(checked_noise(item))
             except NoiseError as err:
                 self.add(f"{key}[{i}]", str(err), err.fix)
         return tuple(patterns)
