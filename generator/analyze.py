@@ -114,12 +114,26 @@ def _slow_regex(rule: Rule, sentences: Sequence[str]) -> str:
     return "patterns"
 
 
+class SlowExamples(Exception):
+    """A rule's regex ran out of time on its examples; `key` names it (patterns[i].all[j], unless[k])."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
 def untested_patterns(rule: Rule) -> list[int]:
     """Indexes of the rule's patterns that none of its 'match' examples matches: untested, or dead
-    (a regex in double quotes, where YAML turned \\b into a backspace, can never match)."""
+    (a regex in double quotes, where YAML turned \\b into a backspace, can never match). Every
+    pattern meets every example here, so a regex that backtracks raises SlowExamples even when the
+    rule as a whole matched each example through another pattern first."""
     prepared = [prepare(s) for s in rule.examples_match]
-    return [i for i, pattern in enumerate(rule.patterns)
-            if not any(pattern_matches(pattern, sentence) for sentence in prepared)]
+    try:
+        with time_limit(EXAMPLES_TIME_LIMIT_S):
+            return [i for i, pattern in enumerate(rule.patterns)
+                    if not any(pattern_matches(pattern, sentence) for sentence in prepared)]
+    except TimeLimitExceeded:
+        raise SlowExamples(_slow_regex(rule, rule.examples_match)) from None
 
 
 def check_examples(rules: Sequence[Rule]) -> list[ExampleFailure]:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from .analyze import (
     EXAMPLES_TIME_LIMIT_S,
     ExampleFailure,
+    SlowExamples,
     analyze_markdown,
     check_examples,
     untested_patterns,
@@ -68,12 +69,22 @@ def _example_problem(f: ExampleFailure) -> Problem:
 
 
 def _example_problems(ruleset: Ruleset) -> list[Problem]:
-    problems = [_example_problem(f) for f in check_examples(ruleset.rules)]
+    failures = check_examples(ruleset.rules)
+    problems = [_example_problem(f) for f in failures]
+    slow = {f.rule.file for f in failures if f.slow_regex}  # reported already
     # A pattern no example matches is untested, or dead (in double quotes YAML turns \b into a
     # backspace): a change that breaks it would go unseen.
-    problems += [Problem(rule.file, f"patterns[{i}]", "no 'match' example matches this pattern",
-                         "add an example it matches (in single quotes YAML keeps a regex's backslashes)")
-                 for rule in ruleset.rules for i in untested_patterns(rule)]
+    for rule in ruleset.rules:
+        if rule.file in slow:
+            continue
+        try:
+            untested = untested_patterns(rule)
+        except SlowExamples as err:
+            problems.append(_example_problem(ExampleFailure(rule, "", True, err.key)))
+            continue
+        problems += [Problem(rule.file, f"patterns[{i}]", "no 'match' example matches this pattern",
+                             "add an example it matches (in single quotes YAML keeps a regex's backslashes)")
+                     for i in untested]
     return problems
 
 

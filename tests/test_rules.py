@@ -82,6 +82,22 @@ def test_a_regex_that_backtracks_without_end_fails_naming_it(verb: list[str], tm
     assert "mandatory-arbitration.yaml: unless[0]: takes over 2 s on the rule's examples" in result.stderr
 
 
+@pytest.mark.parametrize("verb", [["validate"], ["rules", "test"]])
+def test_a_pattern_that_backtracks_on_a_match_example_fails_naming_it(verb: list[str],
+                                                                      tmp_path: Path) -> None:
+    # Each pattern also meets each 'match' example on its own (is any pattern untested?): that check
+    # has the same time limit as the examples'.
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    rule = tmp_path / "content/rules/arbitration/mandatory-arbitration.yaml"
+    text = rule.read_text().replace("patterns:\n", "patterns:\n  - all: ['(a+)+$']\n", 1)
+    rule.write_text(text.replace("  match:\n", "  match:\n    - " + "a" * 44 + "b\n", 1))
+    command = [sys.executable, "-m", "generator", *verb, "--content", str(tmp_path / "content")]
+    result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+    assert result.returncode == 1
+    assert "mandatory-arbitration.yaml: patterns[0].all[0]: takes over 2 s on the rule's examples" \
+        in result.stderr
+
+
 def test_rules_test_cli_passes() -> None:
     result = subprocess.run([sys.executable, "-m", "generator", "rules", "test"], cwd=ROOT,
                             capture_output=True, text=True, check=False)
