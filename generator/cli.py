@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,33 @@ def _shard(text: str) -> tuple[int, int]:
         return parse_shard(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from err
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {text}")
+    return value
+
+
+def _revision(text: str) -> str:
+    # git reads an argument that starts with '-' as an option (`--output=FILE` writes a file)
+    if not text or text.startswith("-"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a revision: name a commit, branch or tag")
+    return text
 
 
 Command = Callable[[argparse.Namespace], int]
@@ -123,9 +151,11 @@ def make_parser() -> argparse.ArgumentParser:
                "fetch, extract, compare, record and sign declared documents; log every check")
     sub.add_argument("keys", nargs="*", metavar="KEY", help=KEY_HELP)
     _add_secret_key(sub)
-    sub.add_argument("--concurrency", type=int, default=16, help="pages fetched at once (default: 16)")
-    sub.add_argument("--per-host", type=int, default=2, help="pages fetched at once per host (default: 2)")
-    sub.add_argument("--timeout", type=float, default=30.0, help="seconds per attempt (default: 30)")
+    sub.add_argument("--concurrency", type=_positive_int, default=16,
+                     help="pages fetched at once (default: 16)")
+    sub.add_argument("--per-host", type=_positive_int, default=2,
+                     help="pages fetched at once per host (default: 2)")
+    sub.add_argument("--timeout", type=_seconds, default=30.0, help="seconds per attempt (default: 30)")
     sub.add_argument("--shard", type=_shard, metavar="I/N",
                      help="capture only shard I of N (1 <= I <= N): the documents whose key hashes to I, "
                           "so N parallel jobs capture each document exactly once")
@@ -173,7 +203,8 @@ def make_parser() -> argparse.ArgumentParser:
                           + ", ".join(sorted(REWRITES)) + " (a check that rules generalize)")
     sub = rule_verb("impact", cmd_rules_impact,
                     "Markdown report of the findings a rule change adds and removes across the archive")
-    sub.add_argument("--base", required=True, metavar="REV", help="git revision to compare against")
+    sub.add_argument("--base", required=True, metavar="REV", type=_revision,
+                     help="git revision to compare against")
     return parser
 
 

@@ -577,3 +577,20 @@ def test_a_capture_of_several_pages_stores_page_one_under_the_contract_name(
                                                    f"snapshots/{version.id}.2.html"]
     assert [p.url for p in version.snapshots] == urls
     assert verify_archive(tmp_path / "archive").ok
+
+
+@pytest.mark.parametrize(("option", "value", "said"), [
+    ("--concurrency", "0", "must be at least 1, not 0"), ("--per-host", "-1", "must be at least 1, not -1"),
+    ("--timeout", "0", "must be a number of seconds above 0, not 0"),
+    ("--timeout", "nan", "must be a number of seconds above 0, not nan"),
+    ("--concurrency", "two", "'two' is not a whole number"),
+])
+def test_capture_settings_out_of_range_are_usage_errors(option: str, value: str, said: str, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from generator.cli import main
+
+    with pytest.raises(SystemExit) as usage:  # found by trying the verbs: these were tracebacks
+        main(["capture", "--archive", str(tmp_path / "archive"), option, value])
+    assert usage.value.code == 2
+    assert f"argument {option}: {said}" in capsys.readouterr().err
+    assert not (tmp_path / "archive").exists()

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -115,3 +117,16 @@ def test_impact_report_quotes_captured_text_as_inert_markdown_and_fits_a_step_su
     many = [DocumentImpact(f"acme/doc-{i}", "2026-01-01T00-00-00Z", (finding,) * 50, ()) for i in range(400)]
     big = format_markdown(many, "HEAD", 400)
     assert len(big.encode()) <= SUMMARY_LIMIT + 200 and big.rstrip().endswith("for the whole report.")
+
+
+def test_a_base_that_git_would_read_as_an_option_is_refused(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from generator.cli import main
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("important\n")
+    with pytest.raises(SystemExit) as usage:  # `git archive --output=FILE` would have emptied the file
+        main(["rules", "impact", f"--base=--output={victim}"])
+    assert usage.value.code == 2
+    assert "is not a revision: name a commit, branch or tag" in capsys.readouterr().err
+    assert victim.read_text() == "important\n"
