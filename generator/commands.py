@@ -150,6 +150,10 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
 def cmd_rules_eval(args: argparse.Namespace) -> int:
     from .evaluate import evaluate, format_table, read_sentences, write_predictions
 
+    if args.predictions and args.predictions.resolve() == args.file.resolve():
+        say(f"error: --predictions {args.predictions} is the input file: writing it would erase the "
+            "sentences (fix: name another file)")
+        return EXIT_USAGE
     ruleset = _ruleset(args.content)
     sentences = read_sentences(args.file)
     if args.rewrite:

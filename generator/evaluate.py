@@ -82,13 +82,24 @@ def read_sentences(path: Path) -> list[Sentence]:
     except OSError as err:
         problem = Problem(str(path), "", f"cannot read: {err.strerror}", "check the path")
         raise ProblemsError([problem]) from err
+    except UnicodeDecodeError as err:
+        problem = Problem(str(path), "", f"not UTF-8 (byte {err.start})", "save the file as UTF-8 JSON lines")
+        raise ProblemsError([problem]) from err
     for number, line in enumerate(lines, 1):
         try:
             row = json.loads(line)
-            rows.append({**row, "text": str(row["text"]), "labels": frozenset(str(x) for x in row["labels"])})
+            text, labels = row["text"], row["labels"]
+            # str() of a string of labels would score each of its letters as a label
+            if not isinstance(text, str) or not isinstance(labels, list) or \
+                    not all(isinstance(label, str) for label in labels):
+                raise TypeError("'text' must be a string and 'labels' a list of strings")
+            rows.append({**row, "text": text, "labels": frozenset(labels)})
         except (ValueError, KeyError, TypeError) as err:
             raise ProblemsError([Problem(str(path), f"line {number}", f"not a labelled sentence ({err})",
                                          'each line needs {"text": ..., "labels": [...]}')]) from err
+    if not rows:
+        raise ProblemsError([Problem(str(path), "", "no sentence in the file",
+                                     "give a file of labelled sentences")])
     return [Sentence(row["text"], row["labels"], lead)
             for row, lead in zip(rows, _lead_ins(rows), strict=True)]
 

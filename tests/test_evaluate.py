@@ -120,3 +120,31 @@ def test_eval_warns_about_a_mapping_typo(tmp_path: Path, clauses_dir: Path) -> N
     assert "did you mean 'arbitration'?" in typo.stderr
     fine = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     assert fine.returncode == 0 and "warning" not in fine.stderr
+
+
+@pytest.mark.parametrize(("content", "said"), [
+    (b'{"text": "We may end it.", "labels": "arbitration"}\n', "line 1: not a labelled sentence"),
+    (b'{"text": null, "labels": []}\n', "line 1: not a labelled sentence"),
+    (b'\xff\xfe{"text": "x", "labels": []}\n', "not UTF-8"),
+    (b"", "no sentence in the file"),
+])
+def test_eval_refuses_a_file_it_would_misread(content: bytes, said: str, tmp_path: Path) -> None:
+    # A string of labels was scored letter by letter, null became the sentence "None", and an empty
+    # file scored 0 without a word; a file that is not UTF-8 ended in a traceback.
+    path = tmp_path / "sentences.jsonl"
+    path.write_bytes(content)
+    command = [sys.executable, "-m", "generator", "rules", "eval", str(path), "--format", "json"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 1 and said in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_eval_refuses_to_write_its_predictions_over_its_input(tmp_path: Path) -> None:
+    path = tmp_path / "sentences.jsonl"
+    original = json.dumps({"text": "We may end your account at any time.", "labels": []}) + "\n"
+    path.write_text(original)
+    command = [sys.executable, "-m", "generator", "rules", "eval", str(path), "--predictions",
+               str(tmp_path / "." / "sentences.jsonl")]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 2 and "is the input file" in result.stderr
+    assert path.read_text() == original
