@@ -256,19 +256,33 @@ _TYPE_NAMES: dict[type | tuple[type, ...], str] = {
 _CAPTURED_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 
 
+def _size(value: Any, name: str) -> int:
+    # int() of a float would round it, of 1e999 overflow, of a numeric string convert it
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"field {name!r} is {value!r}, not a number of bytes")
+    return value
+
+
+def _snapshot(i: int, s: Any) -> SnapshotPage:
+    if not isinstance(s, dict):
+        raise ValueError(f"snapshots[{i}] is {s!r}, not an object")
+    for name, wanted in (("file", str), ("sha256", str), ("url", (str, type(None))),
+                         ("fetched_at", (str, type(None)))):
+        if not isinstance(s.get(name), wanted):
+            raise ValueError(f"field 'snapshots[{i}].{name}' is {s.get(name)!r}, not {_TYPE_NAMES[wanted]}")
+    return SnapshotPage(file=s["file"], url=s.get("url"), fetched_at=s.get("fetched_at"), sha256=s["sha256"],
+                        bytes=_size(s.get("bytes"), f"snapshots[{i}].bytes"))
+
+
 def parse_version(directory: Path, key: DocKey, data: Any, file: str) -> Version:
     """Turn one version's metadata JSON into a Version; ValueError names what is wrong."""
     if not isinstance(data, dict):
         raise ValueError("metadata must be a JSON object")
     try:
-        snapshots = tuple(
-            SnapshotPage(file=s["file"], url=s.get("url"), fetched_at=s.get("fetched_at"),
-                         sha256=s["sha256"], bytes=int(s["bytes"]))
-            for s in data.get("snapshots") or ()
-        )
+        snapshots = tuple(_snapshot(i, s) for i, s in enumerate(data.get("snapshots") or ()))
         version = Version(
             key=key, id=data["id"], captured_at=data["captured_at"], kind=data["kind"],
-            sha256=data["sha256"], bytes=int(data["bytes"]), url=data.get("url"),
+            sha256=data["sha256"], bytes=_size(data["bytes"], "bytes"), url=data.get("url"),
             final_url=data.get("final_url"), http_status=data.get("http_status"),
             snapshot_id=data.get("snapshot_id"), snapshots=snapshots, source=data.get("source"),
             directory=directory, metadata=data,
@@ -307,7 +321,7 @@ def _read_versions(directory: Path, key: DocKey, problems: list[Problem]) -> lis
         try:
             with open(path, "rb") as file:
                 versions.append(parse_version(directory, key, json.loads(file.read()), name))
-        except (ValueError, UnicodeDecodeError) as err:
+        except (ValueError, UnicodeDecodeError, RecursionError) as err:  # (nested past the parser's depth)
             problems.append(Problem(path, "", f"unreadable version metadata: {err}",
                                     "restore the file from git history"))
     return versions

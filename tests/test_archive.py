@@ -91,12 +91,29 @@ def test_malformed_metadata_is_reported_by_file(tmp_path: Path, demo_signer: Sig
         load_archive(tmp_path)
 
 
+def test_metadata_nested_past_the_parsers_depth_is_reported_by_file(tmp_path: Path,
+                                                                   demo_signer: Signer) -> None:
+    ArchiveWriter(tmp_path, demo_signer).record(new_version())
+    path = tmp_path / "acme/privacy-policy/versions/2025-01-02T03-04-05Z.json"
+    path.write_text("[" * 200_000 + "]" * 200_000)
+    with pytest.raises(ProblemsError, match=r"2025-01-02T03-04-05Z\.json: unreadable version metadata"):
+        load_archive(tmp_path)
+
+
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("captured_at", -1, "field 'captured_at' is -1, not a string"),
     ("captured_at", "yesterday", "not a UTC time"),
     ("final_url", 7, "field 'final_url' is 7, not a string or null"),
     ("http_status", "200", "field 'http_status' is '200', not a number or null"),
     ("source", "OTA", "field 'source' is 'OTA', not an object or null"),
+    # found by trying the verbs: a traceback in stats, in the trackers of the build, in every load
+    ("bytes", 1e999, "field 'bytes' is inf, not a number of bytes"),
+    ("bytes", "120", "field 'bytes' is '120', not a number of bytes"),
+    ("snapshots", [{"file": 5, "sha256": "0" * 64, "bytes": 1}],
+     "field 'snapshots[0].file' is 5, not a string"),
+    ("snapshots", [{"file": "snapshots/x.html", "sha256": "0" * 64, "bytes": 2.5}],
+     "field 'snapshots[0].bytes' is 2.5, not a number of bytes"),
+    ("snapshots", ["snapshots/x.html"], "snapshots[0] is 'snapshots/x.html', not an object"),
 ])
 def test_a_field_of_another_type_is_reported_by_file_and_name(
         tmp_path: Path, demo_signer: Signer, field: str, value: object, message: str) -> None:
