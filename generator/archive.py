@@ -221,14 +221,28 @@ class ArchiveWriter:
         return wrote
 
 
-def remove_leftovers(directory: Path) -> list[Path]:
-    """Delete files an interrupted write left behind: those of a version id without metadata."""
+def leftover_id(directory: Path) -> str | None:
+    """The version id whose files an interrupted write left: files are written before the metadata
+    that makes a version exist, so that is a single id without metadata, later than every recorded
+    one (each write first removes what the last one left). Anything else without metadata (several
+    such ids, or an older one: metadata deleted, a folder lost) is not a leftover but damage, and is
+    kept for `verify` to report."""
     recorded = {p.stem for p in (directory / VERSIONS_DIR).glob("*.json")}
+    found = {path.name.split(".")[0] for folder in (directory / VERSIONS_DIR, directory / SNAPSHOTS_DIR)
+             for path in (folder.glob("*") if folder.is_dir() else ())}
+    pending = {i for i in found - recorded if VERSION_ID_RE.match(i)}
+    if len(pending) == 1 and (only := next(iter(pending))) > max(recorded, default=""):
+        return only
+    return None
+
+
+def remove_leftovers(directory: Path) -> list[Path]:
+    """Delete the files an interrupted write left behind (leftover_id) and temporary files."""
+    leftover = leftover_id(directory)
     removed = []
     for folder in (directory / VERSIONS_DIR, directory / SNAPSHOTS_DIR):
         for path in sorted(folder.glob("*")) if folder.is_dir() else ():
-            version_id = path.name.split(".")[0]
-            if VERSION_ID_RE.match(version_id) and version_id not in recorded:
+            if leftover is not None and path.name.split(".")[0] == leftover:
                 path.unlink()
                 removed.append(path)
         for temp in sorted(folder.glob(".*.tmp")) if folder.is_dir() else ():

@@ -17,11 +17,12 @@ from .archive import (
     VERSIONS_DIR,
     archive_folder_problem,
     document_dirs,
+    leftover_id,
     parse_version,
     sha256_hex,
 )
 from .checklog import CHECKS_FILE, HEAD_FILE, verify_check_log
-from .model import VERSION_ID_RE, DocKey, Problem
+from .model import DocKey, Problem
 from .signing import SIGNATURE_SUFFIX, SigningError, key_id_of, parse_trusted_comment, read_public_key
 from .workers import can_fork, fork_map
 
@@ -228,7 +229,7 @@ class _Verifier:
                               "restore it from git history")
         self.report.problems += verify_check_log(directory, self.public_key)
         self.report.signatures += (directory / HEAD_FILE).is_file()  # the log's signed head
-        recorded = {p.stem for p in versions_dir.glob("*.json")}
+        leftover = leftover_id(directory)
         for folder in (versions_dir, directory / SNAPSHOTS_DIR):
             for path in sorted(folder.glob("*")) if folder.is_dir() else ():
                 base = path.with_name(path.name.removesuffix(SIGNATURE_SUFFIX))
@@ -236,7 +237,7 @@ class _Verifier:
                 if base in known or version_id in unverified:
                     continue
                 temp = path.name.startswith(".") and path.name.endswith(".tmp")  # write cut short
-                if temp or (VERSION_ID_RE.match(version_id) and version_id not in recorded):
+                if temp or version_id == leftover:
                     # Written before its metadata when a capture died: never part of history.
                     note = Problem(str(path), "", LEFTOVER, "the next capture removes it")
                     self.report.warnings.append(note)
@@ -295,7 +296,10 @@ def verify_archive(root: Path, public_key_path: Path | None = None,
     verifier = _Verifier(public_key, report, known_good, known_files or {}, known_documents or {})
     # A document whose every check failed so far has a check log but no versions yet.
     logged = {p.parent for p in root.glob(f"*/*/{CHECKS_FILE}")}
-    directories = sorted(set(document_dirs(root)) | logged)
+    # A document whose versions/ folder is gone still has its raw pages: its files are then strays
+    # (were it left out, its whole history could vanish and the archive still verify).
+    stored = {p.parent for p in root.glob(f"*/*/{SNAPSHOTS_DIR}") if p.is_dir()}
+    directories = sorted(set(document_dirs(root)) | logged | stored)
     # An incremental build takes most documents over from its last check: workers only pay where
     # many have no earlier clean check to take over.
     unchecked = sum(str(d) not in verifier.known_documents for d in directories)

@@ -71,6 +71,31 @@ def test_missing_signature_and_stray_files(archive: Path) -> None:
     assert [Path(w.file).name for w in report.warnings] == [leftover.name]
 
 
+@pytest.mark.parametrize("lost", ["the versions folder", "an older version's metadata"])
+def test_history_that_lost_its_metadata_is_damage_not_leftovers(lost: str, archive: Path) -> None:
+    # Only one version id without metadata, later than every recorded one, is what an interrupted
+    # write leaves. Files of other such ids are reported, and the next write keeps them.
+    from generator.archive import remove_leftovers
+
+    doc = next(d.parent for d in sorted(archive.glob("*/*/snapshots")) if len(list(d.glob("*.html"))) > 1)
+    versions = doc / "versions"
+    if lost == "the versions folder":
+        shutil.rmtree(versions)
+        raw = sorted((doc / "snapshots").iterdir())
+    else:
+        oldest = next(p for p in sorted(versions.glob("*.json"))
+                      if list((doc / "snapshots").glob(f"{p.stem}.*")))  # one with a raw page
+        oldest.unlink()
+        raw = sorted((doc / "snapshots").glob(f"{oldest.stem}.*"))
+    assert raw
+    report = verify_archive(archive)
+    failed = {Path(p.file) for p in report.problems if "stray file" in p.message}
+    assert not report.ok and not report.warnings
+    assert set(raw) <= failed
+    kept = sorted((doc / "snapshots").iterdir())
+    assert remove_leftovers(doc) == [] and sorted((doc / "snapshots").iterdir()) == kept
+
+
 def test_pinned_public_key_of_another_signer_fails(archive: Path, key_pair: tuple[Path, Path]) -> None:
     report = verify_archive(archive, key_pair[1])
     assert not report.ok and all("signature does not verify" in p.message for p in report.problems)
