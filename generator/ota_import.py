@@ -40,6 +40,9 @@ def _load_metadata(path: Path) -> dict[str, Any]:
         data = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as err:
         raise ProblemsError([Problem(str(path), "", f"unreadable: {err}", "check the file")]) from err
+    except UnicodeDecodeError as err:
+        raise ProblemsError([Problem(str(path), "", f"not UTF-8 (byte {err.start})",
+                                     "the export is corrupt or was edited; re-export it")]) from err
     if not isinstance(data, dict) or not isinstance(data.get("versions"), list):
         raise ProblemsError([Problem(str(path), "versions", "missing version list",
                                      "is this an Open Terms Archive export folder?")])
@@ -86,6 +89,9 @@ def _shape_problems(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
             yield f"{where}.kind", "first, change or technical"
         if not (isinstance(entry.get("timestamp"), str) and _TIMESTAMP.fullmatch(entry["timestamp"])):
             yield f"{where}.timestamp", "a UTC time such as 2024-03-14T12:31:33Z"
+        elif isinstance(entry.get("file"), str) and \
+                Path(entry["file"]).stem != entry["timestamp"].replace(":", "-"):  # the id is the file's name
+            yield f"{where}.timestamp", f"the time its file is named after ({Path(entry['file']).stem})"
         declaration = entry.get("declaration")
         if declaration is not None and not (
                 isinstance(declaration, dict) and isinstance(declaration.get("urls") or [], list)
@@ -159,8 +165,14 @@ def _new_version(doc_dir: Path, meta: dict[str, Any], key: DocKey, entry: dict[s
     )
     urls = (entry.get("declaration") or {}).get("urls") or []
     kind = entry.get("kind")
+    try:
+        text = raw_text.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ProblemsError([Problem(where, f"versions[{entry.get('timestamp')}].file",
+                                     f"{file!r} is not UTF-8 (byte {err.start})",
+                                     "the export is corrupt or was edited; re-export it")]) from err
     return NewVersion(
-        key=key, id=version_id, text=canonical_markdown(raw_text.decode("utf-8")),
+        key=key, id=version_id, text=canonical_markdown(text),
         snapshot_id=version_id if pages else None, pages=pages,
         metadata={
             "captured_at": entry.get("timestamp"), "kind": kind, "technical": kind == "technical",

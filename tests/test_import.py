@@ -99,12 +99,35 @@ def test_corrupt_source_is_refused(small_corpus: Path, tmp_path: Path, demo_sign
         import_corpus(small_corpus, ArchiveWriter(tmp_path / "a", demo_signer))
 
 
+@pytest.mark.parametrize("which", ["metadata.yaml", "a version's text"])
+def test_a_file_that_is_not_utf8_is_refused_naming_it(which: str, small_corpus: Path, tmp_path: Path,
+                                                       demo_signer: Signer) -> None:
+    # Found by trying the verbs: both were UnicodeDecodeError tracebacks.
+    folder = small_corpus / "firefox/privacy-policy"
+    metadata = folder / "metadata.yaml"
+    if which == "metadata.yaml":
+        metadata.write_bytes(metadata.read_bytes() + b"\xff")
+        said = "metadata.yaml: not UTF-8"
+    else:
+        victim = sorted((folder / "versions").glob("*.md"))[1]
+        data = victim.read_bytes() + b"\xff\xfe"
+        victim.write_bytes(data)
+        old_sha = yaml.safe_load(metadata.read_text(encoding="utf-8"))["versions"][1]["sha256"]
+        new_sha = hashlib.sha256(data).hexdigest()
+        metadata.write_text(metadata.read_text(encoding="utf-8").replace(old_sha, new_sha), encoding="utf-8")
+        said = f"{victim.name}' is not UTF-8"
+    with pytest.raises(ProblemsError) as caught:
+        import_corpus(small_corpus, ArchiveWriter(tmp_path / "a", demo_signer))
+    problems = caught.value.problems
+    assert any(said in f"{p.file}: {p.message}" and p.fix for p in problems), problems
+
+
 def test_a_file_outside_the_documents_folder_is_refused(small_corpus: Path, tmp_path: Path,
                                                         demo_signer: Signer) -> None:
-    outside = tmp_path / "2020-01-01T00-00-00Z.md"
-    outside.write_text("Not part of the export.\n", encoding="utf-8")
     metadata = small_corpus / "firefox/privacy-policy/metadata.yaml"
     first = sorted((small_corpus / "firefox/privacy-policy/versions").glob("*.md"))[0].name
+    outside = tmp_path / first  # named as the version it stands for: only its place is wrong
+    outside.write_text("Not part of the export.\n", encoding="utf-8")
     traversal = "../" * len(metadata.parent.relative_to(tmp_path).parts) + outside.name
     metadata.write_text(metadata.read_text(encoding="utf-8").replace(f"versions/{first}", traversal),
                         encoding="utf-8")
@@ -121,6 +144,9 @@ def test_a_file_outside_the_documents_folder_is_refused(small_corpus: Path, tmp_
     # Found by review: written as given, such a version made every later load of the archive fail.
     (lambda meta: meta["versions"][0].__setitem__("kind", "major"), "versions[0].kind"),
     (lambda meta: meta["versions"][1].pop("timestamp"), "versions[1].timestamp"),
+    # Found by trying the verbs: imported with its id from the file's name and its time from here.
+    (lambda meta: meta["versions"][1].__setitem__("timestamp", "2019-01-01T00:00:00Z"),
+     "versions[1].timestamp"),
 ])
 def test_a_metadata_file_of_another_shape_is_refused_with_its_key(
         edit: Callable[[dict[str, Any]], None], key: str, small_corpus: Path, tmp_path: Path,
