@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import jinja2
+
 from . import search
 from .analysis import (
     Annotations,
@@ -41,6 +43,7 @@ from .render import (
     copy_raw_files,
     render_site,
     rule_titles,
+    template_problem,
 )
 from .rules import RULES_DIR, Ruleset, load_ruleset, rule_regexes
 from .searchindex import SearchIndexing
@@ -229,8 +232,11 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, pre: Preflight,
     progress(f"rendering {len(site.documents)} documents, {site.version_count} versions")
     text_html = _text_html_cached(cache, rule_titles(site), verified_sha)
     started: list[SearchIndexing] = []  # Pagefind starts once the pages it reads are written
-    pages = render_site(site, writer, themes, keys, text_html, workers, cache.folder / "templates",
-                        lambda: started.append(SearchIndexing(site, writer, workers, progress)), cache)
+    try:
+        pages = render_site(site, writer, themes, keys, text_html, workers, cache.folder / "templates",
+                            lambda: started.append(SearchIndexing(site, writer, workers, progress)), cache)
+    except jinja2.TemplateError as err:  # a site's own theme
+        raise ProblemsError([template_problem(err)]) from err
     watch.lap("pages")
     indexing = started[0]
     copy_raw_files(site, writer)  # not searched: copied while Pagefind indexes the pages

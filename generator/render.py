@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -23,7 +25,7 @@ from .checklog import CHECKS_FILE, HEAD_FILE
 from .diffhtml import diff_segments
 from .listingrows import KeptRows
 from .markup import quote_text
-from .model import DocKey
+from .model import DocKey, Problem
 from .sitefolder import BUILD_MARKER, DEFAULT_THEME, check_output_folder
 from .sitemodel import DocumentView, ServiceView, SiteView, VersionView
 from .uptodate import OutputScan, scan_output
@@ -377,6 +379,22 @@ def _render_chunk(out: Path, previous: Mapping[str, ManifestEntry], indices: lis
     writer = SiteWriter(out, previous, worker=True)
     _renderer.render(writer, indices)
     return writer.result()
+
+
+_TEMPLATE_LINE = re.compile(r'File "([^"]+\.(?:html|xml|txt))", line (\d+)')
+
+
+def template_problem(err: jinja2.TemplateError) -> Problem:
+    """A template that does not compile or render, as a problem naming its file and line (a site's
+    own theme: the default one is tested). A worker process's error carries its traceback as text."""
+    if isinstance(err, jinja2.TemplateSyntaxError):
+        file, line = err.filename or err.name or "a template", err.lineno
+    else:
+        text = "".join(traceback.format_tb(err.__traceback__)) + str(err.__cause__ or "")
+        found = _TEMPLATE_LINE.findall(text)
+        file, line = (found[-1][0], int(found[-1][1])) if found else ("a template", 0)
+    return Problem(file, f"line {line}" if line else "", f"{type(err).__name__}: {err.message or err}",
+                   "correct the template; the default theme's templates show what each page is given")
 
 
 def render_site(site: SiteView, writer: SiteWriter, themes: list[Path], keys: BuildKeys | None = None,

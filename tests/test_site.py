@@ -506,3 +506,29 @@ def test_flagged_in_this_wording_since_counts_the_list_a_finding_quotes(committe
     terminate = next(w for w in expected if w[0] == "terminate-at-will" and w[2])
     before = runs[ids.index(expected[terminate]) - 1]
     assert terminate not in before and terminate[:2] in {w[:2] for w in before}
+
+
+@pytest.mark.parametrize(("template", "edit", "said"), [
+    ("base.html", lambda text: "{% if %}\n" + text, "line 1: TemplateSyntaxError: Expected an expression"),
+    ("rule.html", lambda text: text.replace("{% block main %}", "{% block main %}\n{{ no_such_thing.attr }}"),
+     "UndefinedError: 'no_such_thing' is undefined"),
+])
+def test_a_theme_template_that_fails_is_named_with_its_line(template: str, edit: object, said: str,
+                                                            project: Path, tmp_path: Path) -> None:
+    # Found by trying the verbs: a site's own theme with a mistake ended the build in a Jinja2 traceback.
+    from generator.model import ProblemsError
+
+    theme = tmp_path / "theme"
+    (theme / "templates").mkdir(parents=True)
+    text = (ROOT / "themes/default/templates" / template).read_text()
+    assert callable(edit)
+    (theme / "templates" / template).write_text(edit(text))
+    with pytest.raises(ProblemsError) as caught:
+        build(project / "content", project / "archive", tmp_path / "site", theme=theme,
+              cache_dir=tmp_path / "cache")
+    [problem] = caught.value.problems
+    assert problem.file == str(theme / "templates" / template) and problem.fix
+    assert said in f"{problem.key}: {problem.message}"
+    if template == "rule.html":  # the line the mistake is on
+        line = edit(text).splitlines().index("{{ no_such_thing.attr }}") + 1
+        assert problem.key == f"line {line}"
