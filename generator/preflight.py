@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .buildcache import BuildCache, cache_root, check_location, code_digest, digest
-from .sitefolder import DEFAULT_THEME, check_output_folder
+from .sitefolder import DEFAULT_THEME, check_output_folder, check_output_place
 from .uptodate import InputStamp, input_stamp, output_intact
 
 
@@ -42,6 +42,7 @@ class Preflight:
 def preflight(content_dir: Path, archive_dir: Path, out: Path, theme: Path | None, cache_dir: Path | None,
               documents_per_shard: int) -> Preflight:
     check_output_folder(out)  # before minutes of work, not after
+    check_output_place(out, content_dir, archive_dir)
     root = cache_dir or cache_root()
     check_location(root, content_dir, archive_dir)
     code = code_digest()

@@ -28,3 +28,13 @@ def check_output_folder(out: Path) -> None:
     if out.exists() and any(out.iterdir()) and not (out / BUILD_MARKER).exists():
         raise SiteOutputError(f"{out} is not empty and was not made by clausewatch; "
                               "choose an empty or new folder for --out")
+
+
+def check_output_place(out: Path, *inputs: Path) -> None:
+    """Refuse an output folder inside an input folder: the site would become part of the archive or
+    the content it is built from (and be committed, verified and loaded with them)."""
+    where = out.resolve()
+    for folder in inputs:
+        if where.is_relative_to(folder.resolve()):
+            raise SiteOutputError(f"{out} is inside {folder}, which the site is built from; "
+                                  "choose a folder outside it for --out")

@@ -187,6 +187,15 @@ def test_build_refuses_a_foreign_non_empty_folder(project: Path) -> None:
     assert (out / "thesis.tex").read_text() == "precious"
 
 
+@pytest.mark.parametrize("inside", ["archive/site", "content/pages/site"])
+def test_build_refuses_an_output_folder_inside_its_inputs(inside: str, project: Path) -> None:
+    # Found by trying the verbs: the site then sat in the archive, and verify still said OK.
+    out = project / inside
+    with pytest.raises(SiteOutputError, match=f"is inside {project / inside.split('/')[0]}, which the site"):
+        build(project / "content", project / "archive", out, cache_dir=project / "cache")
+    assert not out.exists()
+
+
 def test_full_build_of_the_committed_archive(tmp_path: Path) -> None:
     out = tmp_path / "site"
     result = subprocess.run([sys.executable, "-m", "generator", "build", "--out", str(out)],
