@@ -196,6 +196,15 @@ def _read_yaml(path: Path, display: str, problems: list[Problem]) -> Any:
     return None
 
 
+def _base_url(check: _Checker, value: Any) -> str:
+    """The site's address, ending in '/': every page's URL is made by appending to it."""
+    url = check.url(value, "base_url")
+    if urlsplit(url).query or urlsplit(url).fragment:
+        check.add("base_url", f"{url!r} has a query or fragment: page URLs are appended to it",
+                  "write the address of the site's folder, e.g. https://example.org/archive/")
+    return url.rstrip("/") + "/"
+
+
 def parse_settings(data: Any, file: str) -> tuple[SiteSettings | None, list[Problem]]:
     check = _Checker(file)
     if not isinstance(data, dict):
@@ -204,7 +213,7 @@ def parse_settings(data: Any, file: str) -> tuple[SiteSettings | None, list[Prob
     check.unknown_keys(data, SETTINGS_KEYS, "")
     settings = SiteSettings(
         title=check.text(data, "title", ""),
-        base_url=check.url(data.get("base_url"), "base_url").rstrip("/") + "/",
+        base_url=_base_url(check, data.get("base_url")),
         description=check.text(data, "description", "", required=False),
         language=check.text(data, "language", "", required=False) or "en",
         attribution=check.text(data, "attribution", ""),

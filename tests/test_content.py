@@ -105,6 +105,10 @@ def test_settings_problems_name_the_key(tmp_path: Path) -> None:
     found = problems_of(content)
     assert any("language: 'English' is not a language tag (fix: write a BCP 47" in p for p in found)
     assert any("site.yaml: repository: not an http(s) URL" in p for p in found)
+    # Found by trying the verbs: the sitemap then listed https://a.example/site?x=1#top/about/.
+    (content / "site.yaml").write_text("title: T\nbase_url: https://a.example/site?x=1#top\nattribution: A\n")
+    assert any("site.yaml: base_url: 'https://a.example/site?x=1#top' has a query or fragment" in p
+               for p in problems_of(content))
 
 
 def test_missing_document_types_file(tmp_path: Path) -> None:
