@@ -60,6 +60,13 @@ def _tampered(source: Version, raw: list[bytes], writer: ArchiveWriter) -> str |
 
 def reextract_document(doc: ArchivedDocument, decl: Declaration, writer: ArchiveWriter,
                        clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> ReextractResult:
+    missing = [doc.latest.directory / p.file for p in doc.latest.snapshots
+               if not (doc.latest.directory / p.file).is_file()]
+    if missing:  # the metadata names it: the archive is damaged, not without a snapshot
+        return ReextractResult(str(doc.key), "extraction-failed",
+                               f"{missing[0]}: the latest version's stored page is missing; nothing "
+                               "re-extracted (fix: run `clausewatch verify`, and restore the file from the "
+                               "archive's git history)")
     source = _source_snapshot(doc, decl)
     if source is None:
         return ReextractResult(str(doc.key), "no-snapshot",

@@ -504,7 +504,8 @@ def test_reextract_records_a_technical_version(tmp_path: Path, server: LocalServ
     assert again.outcome == "unchanged"
 
 
-@pytest.mark.parametrize("damage", ["edited", "edited and hash recorded", "signature removed"])
+@pytest.mark.parametrize("damage", ["edited", "edited and hash recorded", "signature removed",
+                                    "page removed"])
 def test_reextract_refuses_a_stored_page_that_is_not_the_one_signed(
         damage: str, tmp_path: Path, server: LocalServer, corpus: Path, demo_signer: Signer) -> None:
     # A new version signed from an edited page would vouch for whatever was put in it.
@@ -520,6 +521,8 @@ def test_reextract_refuses_a_stored_page_that_is_not_the_one_signed(
     stored = doc.latest.directory / doc.latest.snapshots[0].file
     if damage == "signature removed":
         stored.with_name(stored.name + ".minisig").unlink()
+    elif damage == "page removed":  # it said "no-snapshot", as if the archive had never stored one
+        stored.unlink()
     else:
         edited = stored.read_bytes().replace(b"<main", b"<main><p>We sell your data to anyone.</p", 1)
         assert edited != stored.read_bytes()
