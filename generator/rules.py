@@ -149,7 +149,7 @@ def _examples(check: _Check, value: Any) -> tuple[tuple[str, ...], tuple[str, ..
     return out[0], out[1]
 
 
-def parse_rule(data: Any, path: Path, categories: set[str], doc_types: set[str] | None,
+def parse_rule(data: Any, path: Path, categories: set[str] | None, doc_types: set[str] | None,
                lazy: bool = False) -> tuple[Rule | None, list[Problem]]:
     file = display_path(path)
     check = _Check(file, lazy)
@@ -169,7 +169,7 @@ def parse_rule(data: Any, path: Path, categories: set[str], doc_types: set[str] 
     if category != path.parent.name:
         check.add("category", f"{category!r} does not match the folder {path.parent.name!r}",
                   "move the file to content/rules/<category>/ or fix 'category'")
-    elif category not in categories:
+    elif categories is not None and category not in categories:  # None: that file has problems of its own
         check.add("category", f"unknown category {category!r}",
                   f"add it to content/rules/{CATEGORIES_FILE}")
     severity = data.get("severity")
@@ -232,7 +232,12 @@ def load_ruleset(content_dir: Path, doc_types: set[str] | None = None, lazy: boo
     problems: list[Problem] = []
     raw_categories = _load_yaml(root / CATEGORIES_FILE, problems) or {}
     categories = []
-    if isinstance(raw_categories, dict):
+    if not isinstance(raw_categories, dict):
+        shape = type(raw_categories).__name__
+        problems.append(Problem(display_path(root / CATEGORIES_FILE), "",
+                                f"must map category slugs to their names, not be a {shape}",
+                                "write '<slug>: {name: ..., description: ...}' entries"))
+    else:
         for slug, entry in raw_categories.items():
             entry = entry if isinstance(entry, dict) else {}
             if not SLUG_RE.match(str(slug)) or not entry.get("name"):
@@ -263,7 +268,8 @@ def load_ruleset(content_dir: Path, doc_types: set[str] | None = None, lazy: boo
             problems.append(Problem(display_path(path), "", "empty file, no rule in it",
                                     "write the rule's keys (see any other rule file), or delete the file"))
             continue
-        rule, found = parse_rule(data, path, slugs, doc_types, lazy)
+        known = slugs if isinstance(raw_categories, dict) else None  # else its own problem says why
+        rule, found = parse_rule(data, path, known, doc_types, lazy)
         problems += found
         if rule:
             rules.append(rule)

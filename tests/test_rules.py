@@ -98,6 +98,19 @@ def test_a_pattern_that_backtracks_on_a_match_example_fails_naming_it(verb: list
         in result.stderr
 
 
+def test_a_categories_file_of_another_shape_is_reported_once(tmp_path: Path) -> None:
+    # Found by trying the verbs: written as a list, it gave one "unknown category" per rule file and
+    # not a word about the file itself.
+    shutil.copytree(ROOT / "content" / "rules", tmp_path / "content" / "rules")
+    (tmp_path / "content/rules/categories.yaml").write_text("- arbitration\n- jurisdiction\n")
+    with pytest.raises(ProblemsError) as caught:
+        load_ruleset(tmp_path / "content", {"terms-of-service", "privacy-policy"})
+    problems = [str(p) for p in caught.value.problems]
+    said = "categories.yaml: must map category slugs to their names, not be a list"
+    assert any(said in p for p in problems)
+    assert not [p for p in problems if "unknown category" in p and "label-mapping" not in p], problems
+
+
 def test_rules_test_cli_passes() -> None:
     result = subprocess.run([sys.executable, "-m", "generator", "rules", "test"], cwd=ROOT,
                             capture_output=True, text=True, check=False)
