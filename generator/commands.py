@@ -424,6 +424,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
         problems.append(Problem(str(args.file), "", f"cannot read: {err.strerror}", "check the path"))
     if problems:
         raise ProblemsError(problems)
+    # A PDF, an image, an archive: capture refuses them by their type; a file has only its bytes.
+    if data.startswith(b"%PDF-") or b"\0" in data[:8192]:
+        say(f"error: {args.file}: not a web page (binary data): only HTML and text are extracted")
+        return EXIT_PROBLEMS
     page = SourcePage(args.url or args.file.resolve().as_uri(), tuple(args.select), tuple(args.remove))
     try:
         extraction = extract_page(decode(data).text, page, args.url, doc_type=args.doc_type)

@@ -584,3 +584,15 @@ def test_a_redesigned_real_page_is_refused_not_emptied(corpus: Path) -> None:
     html, page, _ = corpus_pair(corpus, "perplexity/privacy-policy", "2026-08-15T10-34-30Z")
     with pytest.raises(ExtractionError, match=r"^select '\[data-framer-name=Post\]': matched nothing$"):
         extract_page(html, page)
+
+
+@pytest.mark.parametrize("data", [b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
+                                  b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"])
+def test_the_extract_command_refuses_a_file_that_is_not_a_web_page(
+        data: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Found by trying the verbs: its bytes were printed as text, where capture refuses such a file.
+    page = tmp_path / "terms.pdf"
+    page.write_bytes(data)
+    assert main(["extract", str(page)]) == 1
+    printed, said = capsys.readouterr()
+    assert printed == "" and f"{page}: not a web page" in said
