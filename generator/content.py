@@ -186,6 +186,9 @@ def _read_yaml(path: Path, display: str, problems: list[Problem]) -> Any:
         return load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         problems.append(Problem(display, "", "file not found", "create it (see README.md, 'Content')"))
+    except OSError as err:  # a folder in its place, a symlink loop, no permission: said for this file
+        problems.append(Problem(display, "", f"cannot read: {err.strerror}",
+                                "make it a readable YAML file, or remove it"))
     except UnicodeDecodeError:
         problems.append(Problem(display, "", "not UTF-8 text", "save the file as UTF-8"))
     except yaml.YAMLError as err:

@@ -206,7 +206,7 @@ def display_path(path: Path) -> str:
     """A path as a contributor types it: relative to the working folder when inside it."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):  # outside it; or a symlink loop, which its reader reports
         return str(path)
 
 

@@ -215,6 +215,9 @@ def _load_yaml(path: Path, problems: list[Problem]) -> Any:
         return load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         problems.append(Problem(display_path(path), "", "file not found", "create it"))
+    except OSError as err:  # a folder in its place, a symlink loop, no permission: said for this file
+        problems.append(Problem(display_path(path), "", f"cannot read: {err.strerror}",
+                                "make it a readable YAML file, or remove it"))
     except UnicodeDecodeError:
         problems.append(Problem(display_path(path), "", "not UTF-8 text", "save the file as UTF-8"))
     except yaml.YAMLError as err:

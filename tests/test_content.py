@@ -248,3 +248,14 @@ def test_validate_warns_about_archived_documents_no_longer_declared(tmp_path: Pa
     assert "but not declared" in result.stderr and "mistral-ai/terms-of-service" in result.stderr
     quiet = subprocess.run(validate, cwd=ROOT, capture_output=True, text=True, check=False)
     assert quiet.returncode == 0 and "not declared" not in quiet.stderr
+
+
+def test_a_file_that_cannot_be_read_is_a_problem_of_its_own(tmp_path: Path) -> None:
+    # Found by trying the verbs: a symlink loop was a traceback, and a folder in a file's place
+    # stopped validation at once with "Is a directory" and no fix.
+    content = make_content(tmp_path, {"acme": "name: Acme\ndocuments:\n  privacy-policy:\n    url: https://a.b/\n"})
+    (content / "services" / "loop.yaml").symlink_to("loop.yaml")
+    (content / "services" / "folder.yaml").mkdir()
+    found = problems_of(content)
+    assert any("loop.yaml: cannot read: Too many levels of symbolic links (fix: " in p for p in found), found
+    assert any("folder.yaml: cannot read: Is a directory (fix: " in p for p in found), found
