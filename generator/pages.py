@@ -26,7 +26,7 @@ REQUIRED_PAGES = ("about", "methodology")  # the site's navigation and footer li
 REQUIRED_ANCHORS = {"methodology": ("capture", "verify", "rules", "sources")}
 PAGE_KEYS = ("title",)
 PLACEHOLDERS = ("title", "description", "attribution", "key_id")  # site.yaml's, and the key id
-_FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+_FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---(?:\n|\Z)", re.S)  # a page may be its front matter alone
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]*)\s*\}\}")
 _HEADING_ID = re.compile(r"<h([1-6])>(.*?)\s*\{#([a-z][a-z0-9-]*)\}</h\1>")
 _ANCHOR_ID = re.compile(r"[a-z][a-z0-9-]*")
@@ -70,7 +70,9 @@ def parse_page(slug: str, text: str, file: str) -> tuple[ContentPage | None, lis
     problems += [Problem(file, str(k), "unknown key", f"use only {', '.join(PAGE_KEYS)}")
                  for k in meta if k not in PAGE_KEYS]
     title = meta.get("title")
-    if not isinstance(title, str) or not title.strip():
+    if title is not None and not isinstance(title, str):  # YAML reads `title: 2024` as a number
+        problems.append(Problem(file, "title", f"{title!r} is not text", f"quote it: title: \"{title}\""))
+    elif not isinstance(title, str) or not title.strip():
         problems.append(Problem(file, "title", "missing or empty",
                                 "add 'title: <title>' to the front matter"))
     for name in sorted({m.group(1) for m in _PLACEHOLDER.finditer(f"{title} {body}")} - set(PLACEHOLDERS)):

@@ -172,6 +172,7 @@ def test_committed_pages_render_with_fixed_anchors_and_the_builds_values() -> No
     ("---\n- a list\n---\nx\n", "press.md: front matter: must be a mapping"),
     ("---\ntitle: Press\nmenu: main\n---\nx\n", "press.md: menu: unknown key (fix: use only title)"),
     ("---\ntitle: ''\n---\nx\n", "press.md: title: missing or empty"),
+    ("---\ntitle: 2024\n---\nx\n", 'press.md: title: 2024 is not text (fix: quote it: title: "2024")'),
     ("---\ntitle: Press\n---\nKey {{ secret_key }}\n",
      "press.md: {{ secret_key }}: unknown placeholder (fix: use one of"),
 ])
@@ -179,6 +180,13 @@ def test_a_broken_page_names_file_key_and_fix(tmp_path: Path, text: str, message
     content = make_content(tmp_path, ACME)
     write_pages(content, {"press": text})
     assert any(message in p for p in problems_of(content))
+
+
+def test_a_page_that_is_its_front_matter_alone_is_read(tmp_path: Path) -> None:
+    # Found by trying the verbs: without a line break after the closing '---' it had "no front matter".
+    content = make_content(tmp_path, ACME)
+    write_pages(content, {"press": "---\ntitle: Press\n---"})
+    assert {p.slug: p.title for p in load_content(content).pages}["press"] == "Press"
 
 
 @pytest.mark.parametrize(("edit", "message"), [
