@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import reprlib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -56,6 +57,12 @@ RANGE_STARTS = ("start_before", "start_after")
 RANGE_ENDS = ("end_before", "end_after")
 
 
+# How a value that is not what a key wants is shown: a list of YAML aliases nested ten deep has
+# billions of items once printed in full.
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring, _SHORT.maxother = 2, 4, 4, 120, 120
+
+
 class _Checker:
     """Collects problems for one file while its values are converted to model records."""
 
@@ -86,7 +93,8 @@ class _Checker:
 
     def url(self, value: Any, key: str) -> str:
         if not isinstance(value, str) or not _is_http_url(value):
-            self.add(key, f"not an http(s) URL: {value!r}", "write an absolute URL such as https://example.com/terms")
+            self.add(key, f"not an http(s) URL: {_SHORT.repr(value)}",
+                     "write an absolute URL such as https://example.com/terms")
             return ""
         return value
 

@@ -267,3 +267,17 @@ def test_a_file_that_cannot_be_read_is_a_problem_of_its_own(tmp_path: Path) -> N
     found = problems_of(content)
     assert any("loop.yaml: cannot read: Too many levels of symbolic links (fix: " in p for p in found), found
     assert any("folder.yaml: cannot read: Is a directory (fix: " in p for p in found), found
+
+
+def test_a_url_made_of_nested_yaml_aliases_is_reported_without_expanding_them(tmp_path: Path) -> None:
+    # Found by trying the verbs: ten levels of nine aliases each is 9^10 items once printed in full,
+    # and validate spun for minutes writing the message.
+    levels = [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    bomb = "\n".join(["name: Acme", "a0: &a0 [l, l, l, l, l, l, l, l, l]", *levels, "documents:",
+                      "  terms-of-service:", "    url: *a9", ""])
+    content = make_content(tmp_path, {"acme": bomb})
+    result = subprocess.run([sys.executable, "-m", "generator", "validate", "--content", str(content)],
+                            capture_output=True, text=True, check=False, timeout=60)
+    assert result.returncode == 1
+    assert "acme.yaml: documents.terms-of-service.url: not an http(s) URL: [[[...], [...]" in result.stderr
+    assert len(result.stderr) < 5000
