@@ -194,7 +194,8 @@ class Capture:
             status = next((p.result.status for p in pages if p.result.status), None)
             return self._log(CheckResult(key, "extraction-failed", reason, None, status), latest)
         status = pages[0].result.status
-        if latest is not None and latest.read_text() == text:
+        latest_text = latest.read_text() if latest is not None else None
+        if latest is not None and latest_text == text:
             same = "not modified since" if not_modified else "text identical to"
             return self._log(CheckResult(key, "unchanged", f"{same} the latest version", latest.id, status),
                              latest)
@@ -203,7 +204,7 @@ class Capture:
                       f"declaration or the extractor changed): `clausewatch reextract {key}` records it as a "
                       "technical version")
             return self._log(CheckResult(key, "unchanged", reason, latest.id, status), latest)
-        doubt = doubtful_change(latest.read_text(), text) if latest is not None else None
+        doubt = doubtful_change(latest_text, text) if latest_text is not None else None
         if doubt and key not in self.accept_change:
             reason = (f"held, not recorded: {doubt} (fix: if the page really changed so, record it with "
                       f"`clausewatch capture {key} --accept-change`)")

@@ -210,7 +210,8 @@ def _read_yaml(path: Path, display: str, problems: list[Problem]) -> Any:
 def _base_url(check: _Checker, value: Any) -> str:
     """The site's address, ending in '/': every page's URL is made by appending to it."""
     url = check.url(value, "base_url")
-    if urlsplit(url).query or urlsplit(url).fragment:
+    parts = urlsplit(url)
+    if parts.query or parts.fragment:
         check.add("base_url", f"{url!r} has a query or fragment: page URLs are appended to it",
                   "write the address of the site's folder, e.g. https://example.org/archive/")
     return url.rstrip("/") + "/"

@@ -31,9 +31,8 @@ def _source_snapshot(doc: ArchivedDocument, decl: Declaration) -> Version | None
     snapshots, e.g. imported, has nothing to re-extract)."""
     latest = doc.latest
     urls = [page.url for page in decl.pages]
-    if len(latest.snapshots) == len(urls) and all(
-            (latest.directory / page.file).is_file() and page.url in (None, url)
-            for page, url in zip(latest.snapshots, urls, strict=True)):
+    if len(latest.snapshots) == len(urls) and all(  # (their files are there: reextract_document checked)
+            page.url in (None, url) for page, url in zip(latest.snapshots, urls, strict=True)):
         return latest
     return None
 
