@@ -338,6 +338,9 @@ def _read_versions(directory: Path, key: DocKey, problems: list[Problem]) -> lis
         except (ValueError, UnicodeDecodeError, RecursionError) as err:  # (nested past the parser's depth)
             problems.append(Problem(path, "", f"unreadable version metadata: {err}",
                                     "restore the file from git history"))
+        except OSError as err:  # a folder in its place, or no permission
+            problems.append(Problem(path, "", f"unreadable version metadata ({err.strerror or err})",
+                                    "restore the file from git history"))
     return versions
 
 

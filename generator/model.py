@@ -169,11 +169,12 @@ class Version:
 
 
 def read_version_text(path: Path) -> str:
-    """A version's text. A file that is missing or not UTF-8 reads as what is left of it: the build
-    shows that version as failing verification (which reports the file) instead of stopping."""
+    """A version's text. A file that is missing, unreadable (a folder in its place) or not UTF-8
+    reads as what is left of it: the build shows that version as failing verification (which
+    reports the file) instead of stopping."""
     try:
         return path.read_bytes().decode("utf-8", errors="replace")
-    except FileNotFoundError:
+    except OSError:
         return ""
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -159,7 +160,8 @@ class SiteWriter:
         """The file `source` at `relative`, as a hard link where the file system allows (a version's
         files are thousands of copies otherwise), else as a copy. Archive files are immutable and
         write() replaces a file instead of writing into it, so a link never changes its source.
-        A source that is gone (a damaged archive, which verification reports) is left out."""
+        A source that is gone or not a file (a damaged archive, which verification reports) is left
+        out."""
         known = self.sources.get(os.fspath(source))
         try:
             if known is None:
@@ -170,6 +172,8 @@ class SiteWriter:
                 return
             stat = os.stat(source)
         except FileNotFoundError:
+            return
+        if not S_ISREG(stat.st_mode):
             return
         path = self.out / relative
         self._folder(path)

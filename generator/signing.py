@@ -100,6 +100,8 @@ def read_public_key(path: Path) -> minisign.PublicKey:
         return minisign.PublicKey.from_file(path)
     except FileNotFoundError as err:
         raise SigningError(f"{path}: public key not found") from err
+    except OSError as err:  # a folder in its place, or no permission
+        raise SigningError(f"{path}: cannot read the public key ({err.strerror or err})") from err
     except (minisign.Error, ValueError, IndexError) as err:
         raise SigningError(f"{path}: not a minisign public key ({err})") from err
 

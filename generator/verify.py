@@ -87,6 +87,13 @@ def document_files(directory: Path) -> list[list[Any]]:
     return sorted(found)
 
 
+def unreadable(err: OSError) -> str:
+    """How a file that cannot be read is reported: missing, or there but not a readable file."""
+    if isinstance(err, FileNotFoundError):
+        return "missing"
+    return f"unreadable ({err.strerror or err})"
+
+
 def _memo_key(public_key: bytes, data_sha: str, signature: bytes) -> str:
     return sha256_hex(public_key + b"\0" + data_sha.encode() + b"\0" + signature)
 
@@ -159,8 +166,8 @@ class _Verifier:
         sig_path = path.with_name(path.name + SIGNATURE_SUFFIX)
         try:
             data_sha, size, data = self._read(path, need_bytes)
-        except OSError:
-            self.fail(path, "missing", "restore it from git history")
+        except OSError as err:
+            self.fail(path, unreadable(err), "restore it from git history")
             return None
         try:
             raw_signature = sig_path.read_bytes()
@@ -172,8 +179,8 @@ class _Verifier:
                     data_sha = sha256_hex(data)
                 self.public_key.verify(data, signature)
             self.report.good_signatures.add(memo)
-        except FileNotFoundError:
-            self.fail(sig_path, "signature missing", "restore it from git history")
+        except OSError as err:
+            self.fail(sig_path, f"signature {unreadable(err)}", "restore it from git history")
             return None
         except (minisign.Error, ValueError, IndexError) as err:
             self.fail(path, f"signature does not verify ({err})",
@@ -289,8 +296,10 @@ def verify_archive(root: Path, public_key_path: Path | None = None,
     try:
         public_key = read_public_key(key_path)
     except SigningError as err:
-        report.problems.append(Problem(str(key_path), "", str(err).removeprefix(f"{key_path}: "),
-                                       "restore the archive's minisign.pub"))
+        fix = ("pass the minisign public key file (minisign.pub) you trust" if public_key_path
+               else "restore the archive's minisign.pub")
+        report.problems.append(Problem(str(key_path), "--public-key" if public_key_path else "",
+                                       str(err).removeprefix(f"{key_path}: "), fix))
         return report
     report.key_id = key_id_of(public_key)
     verifier = _Verifier(public_key, report, known_good, known_files or {}, known_documents or {})

@@ -91,6 +91,15 @@ def test_malformed_metadata_is_reported_by_file(tmp_path: Path, demo_signer: Sig
         load_archive(tmp_path)
 
 
+def test_a_folder_in_place_of_metadata_is_reported_by_file(tmp_path: Path, demo_signer: Signer) -> None:
+    ArchiveWriter(tmp_path, demo_signer).record(new_version())
+    path = tmp_path / "acme/privacy-policy/versions/2025-01-02T03-04-05Z.json"
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(ProblemsError, match=r"05Z\.json: unreadable version metadata \(Is a directory\)"):
+        load_archive(tmp_path)
+
+
 def test_metadata_nested_past_the_parsers_depth_is_reported_by_file(tmp_path: Path,
                                                                    demo_signer: Signer) -> None:
     ArchiveWriter(tmp_path, demo_signer).record(new_version())

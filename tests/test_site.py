@@ -152,12 +152,20 @@ def test_hostile_version_text_stays_inert(project: Path) -> None:
     assert "<script>" not in page and "&lt;script&gt;" in page and 'href="javascript' not in page
 
 
-@pytest.mark.parametrize("damage", ["not UTF-8", "missing"])
+@pytest.mark.parametrize("damage", ["not UTF-8", "missing", "a folder", "its signature a folder"])
 def test_a_damaged_version_text_is_shown_as_failing_verification(project: Path, damage: str) -> None:
-    # Found by fuzzing the archive: the build stopped on a text that was not UTF-8 or was gone.
+    # Found by fuzzing the archive: the build stopped on a text that was not UTF-8 or was gone,
+    # or a folder in place of a text or its signature ("Is a directory").
     victim = sorted((project / "archive").glob("openai/terms-of-service/versions/*.md"))[1]
     if damage == "missing":
         victim.unlink()
+    elif damage == "a folder":
+        victim.unlink()
+        victim.mkdir()
+    elif damage == "its signature a folder":
+        signature = victim.with_name(victim.name + ".minisig")
+        signature.unlink()
+        signature.mkdir()
     else:
         victim.write_bytes(b"We may close your account.\n\xc3")
     messages: list[str] = []

@@ -96,6 +96,30 @@ def test_history_that_lost_its_metadata_is_damage_not_leftovers(lost: str, archi
     assert remove_leftovers(doc) == [] and sorted((doc / "snapshots").iterdir()) == kept
 
 
+@pytest.mark.parametrize("pattern", ["*/*/versions/*.md", "*/*/versions/*.md.minisig", "*/*/versions/*.json"])
+def test_a_folder_in_place_of_a_file_is_reported_not_raised(pattern: str, archive: Path) -> None:
+    victim = first(archive, pattern)
+    victim.unlink()
+    victim.mkdir()
+    report = verify_archive(archive)
+    assert [(p.file, p.message) for p in report.problems
+            if "Is a directory" in p.message] == [(str(victim), "unreadable (Is a directory)")
+                                                  if not victim.name.endswith(".minisig") else
+                                                  (str(victim), "signature unreadable (Is a directory)")]
+
+
+@pytest.mark.parametrize("pinned", [False, True])
+def test_a_public_key_that_is_a_folder_is_reported_with_its_fix(pinned: bool, archive: Path) -> None:
+    key = archive / "minisign.pub"
+    if not pinned:
+        key.unlink()
+        key.mkdir()
+    report = verify_archive(archive, archive if pinned else None)
+    [problem] = report.problems
+    assert "cannot read the public key (Is a directory)" in problem.message
+    assert ("you trust" if pinned else "restore the archive's minisign.pub") in problem.fix
+
+
 def test_pinned_public_key_of_another_signer_fails(archive: Path, key_pair: tuple[Path, Path]) -> None:
     report = verify_archive(archive, key_pair[1])
     assert not report.ok and all("signature does not verify" in p.message for p in report.problems)
