@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import yaml
@@ -30,7 +31,7 @@ _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---(?:\n|\Z)", re.S)  # a page may be
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]*)\s*\}\}")
 _HEADING_ID = re.compile(r"<h([1-6])>(.*?)\s*\{#([a-z][a-z0-9-]*)\}</h\1>")
 _ANCHOR_ID = re.compile(r"[a-z][a-z0-9-]*")
-_WRITTEN_ANCHOR = re.compile(r"^#{1,6} .*?\{#([^{}]*)\}\s*$", re.M)  # "## Verifying {#verify}"
+_WRITTEN_ANCHOR = re.compile(r"\{#([^{}]*)\}\s*$")  # "## Verifying {#verify}"
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 
 
@@ -78,7 +79,7 @@ def parse_page(slug: str, text: str, file: str) -> tuple[ContentPage | None, lis
     for name in sorted({m.group(1) for m in _PLACEHOLDER.finditer(f"{title} {body}")} - set(PLACEHOLDERS)):
         problems.append(Problem(file, f"{{{{ {name} }}}}", "unknown placeholder",
                                 f"use one of {', '.join(PLACEHOLDERS)}"))
-    anchors = [m.group(1) for m in _WRITTEN_ANCHOR.finditer(body)]
+    anchors = _written_anchors(body)
     problems += [Problem(file, f"{{#{a}}}", "not a valid anchor", "use lower-case letters, digits and '-'")
                  for a in anchors if not _ANCHOR_ID.fullmatch(a)]
     problems += [Problem(file, f"{{#{a}}}", "anchor used twice", "give each heading its own anchor")
@@ -89,6 +90,14 @@ def parse_page(slug: str, text: str, file: str) -> tuple[ContentPage | None, lis
     if problems:
         return None, problems
     return ContentPage(slug, " ".join(str(title).split()), body), []
+
+
+def _written_anchors(body: str) -> list[str]:
+    """The `{#id}` ending each heading, as the renderer sees headings: one written in a code block
+    is text, not an anchor (a line-by-line search took it for one, and the link broke)."""
+    tokens = _MARKDOWN.parse(body)
+    return [m.group(1) for opening, inline in pairwise(tokens)
+            if opening.type == "heading_open" and (m := _WRITTEN_ANCHOR.search(inline.content))]
 
 
 def _fill(text: str, values: Mapping[str, str]) -> str:

@@ -194,6 +194,9 @@ def test_a_page_that_is_its_front_matter_alone_is_read(tmp_path: Path) -> None:
      "methodology.md: {#verify}: missing: other pages link to methodology/#verify (fix: end the heading"),
     (lambda t: t.replace("{#verify}", "{#Verify}"), "methodology.md: {#Verify}: not a valid anchor"),
     (lambda t: t.replace("{#sources}", "{#verify}"), "methodology.md: {#verify}: anchor used twice"),
+    # Found by trying the verbs: a heading written inside a code block passed for the anchor.
+    (lambda t: t.replace(" {#verify}", "") + "\n```\n## Verify {#verify}\n```\n",
+     "methodology.md: {#verify}: missing: other pages link to methodology/#verify"),
 ])
 def test_the_anchors_other_pages_link_to_are_checked(tmp_path: Path, edit: Callable[[str], str],
                                                       message: str) -> None:
