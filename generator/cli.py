@@ -177,8 +177,8 @@ def make_parser() -> argparse.ArgumentParser:
                      help="a noise pattern to delete, as in a declaration's 'noise:' (repeatable)")
     sub.add_argument("--url", help="the page's URL, to resolve relative links")
     sub.add_argument("--doc-type", metavar="SLUG",
-                     help="the document's type (e.g. privacy-policy): without --select, keep only that "
-                          "document when the page holds several")
+                     help="the document's type (e.g. privacy-policy), one declared in content/: without "
+                          "--select, keep only that document when the page holds several")
 
     sub = verb("analyze", cmd_analyze, "print the findings of the rules on the latest version of documents")
     sub.add_argument("keys", nargs="+", metavar="KEY", help="<service>/<doc-type> or <service>")

@@ -408,6 +408,7 @@ def cmd_reextract(args: argparse.Namespace) -> int:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     from .charset import decode
+    from .content import DOCUMENT_TYPES_FILE, declared_document_types
     from .extract import ExtractionError, denoised_text, extract_page
     from .noise import NoiseError, checked_noise
     from .pagewords import words_of
@@ -422,6 +423,13 @@ def cmd_extract(args: argparse.Namespace) -> int:
         data = args.file.read_bytes()
     except OSError as err:
         problems.append(Problem(str(args.file), "", f"cannot read: {err.strerror}", "check the path"))
+    declared = declared_document_types(args.content) if args.doc_type else None
+    if declared is not None and args.doc_type not in declared:
+        # Silently unknown, it would pick no document and keep the whole page.
+        close = difflib.get_close_matches(args.doc_type, declared, n=1)
+        say(f"error: --doc-type {args.doc_type!r} is not declared in {args.content / DOCUMENT_TYPES_FILE} "
+            f"(fix: {f'did you mean {close[0]!r}? ' if close else ''}use one of {', '.join(declared)})")
+        return EXIT_USAGE
     if problems:
         raise ProblemsError(problems)
     # A PDF, an image, an archive: capture refuses them by their type; a file has only its bytes.

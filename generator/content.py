@@ -258,6 +258,16 @@ def parse_document_types(data: Any, file: str) -> tuple[list[DocumentType], list
     return types, check.problems
 
 
+def declared_document_types(root: Path) -> list[str] | None:
+    """The document-type slugs content/ declares, or None when its file cannot be read as such
+    (outside a project: then nothing can be checked against it)."""
+    problems: list[Problem] = []
+    path = root / DOCUMENT_TYPES_FILE
+    data = _read_yaml(path, display_path(path), problems)
+    types, found = parse_document_types(data, display_path(path)) if not problems else ([], problems)
+    return [t.slug for t in types] if types and not found else None
+
+
 def parse_service(
     data: Any, slug: str, file: str, doc_types: set[str]
 ) -> tuple[Service | None, list[Problem]]:

@@ -405,6 +405,18 @@ def test_the_extract_command_takes_the_document_type(capsys: pytest.CaptureFixtu
     assert capsys.readouterr().out == expected and expected.startswith("Privacy Policy\n")
 
 
+def test_the_extract_command_refuses_a_document_type_content_does_not_declare(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # Found by trying the verbs: a mistyped type picked no document and kept the whole page, silently.
+    content = Path(__file__).resolve().parents[1] / "content"
+    args = ["extract", str(DATA / "several-documents.html"), "--content", str(content), "--doc-type"]
+    assert main([*args, "privacy-polcy"]) == 2
+    said = capsys.readouterr()
+    assert said.out == "" and "--doc-type 'privacy-polcy' is not declared in" in said.err
+    assert "did you mean 'privacy-policy'?" in said.err
+    assert main([*args, "privacy-policy"]) == 0
+
+
 def test_the_extract_command_prints_what_capture_records(tmp_path: Path,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     # A contributor tries a declaration's select and noise on a saved page before a capture.
