@@ -94,9 +94,11 @@ def _shape_problems(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
             yield f"{where}.timestamp", f"the time its file is named after ({Path(entry['file']).stem})"
         declaration = entry.get("declaration")
         if declaration is not None and not (
-                isinstance(declaration, dict) and isinstance(declaration.get("urls") or [], list)
-                and _is_terms(declaration.get("terms") or {})):
+                isinstance(declaration, dict) and _is_terms(declaration.get("terms") or {})):
             yield f"{where}.declaration", "a mapping with 'terms' (as Open Terms Archive writes them)"
+        elif declaration is not None and not (isinstance(urls := declaration.get("urls") or [], list)
+                                              and all(isinstance(u, str) for u in urls)):
+            yield f"{where}.declaration.urls", "a list of the pages' URLs, as text"
         snapshots = entry.get("snapshots") or []
         if not isinstance(snapshots, list) or not all(
                 isinstance(s, dict) and isinstance(s.get("stored_as") or "", str) for s in snapshots):

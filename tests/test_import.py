@@ -141,6 +141,9 @@ def test_a_file_outside_the_documents_folder_is_refused(small_corpus: Path, tmp_
     (lambda meta: meta["versions"][-1]["declaration"]["terms"].__setitem__("combine", [True]),
      "declaration"),
     (lambda meta: meta.__setitem__("source", "OTA"), "source"),
+    # Found by trying the verbs: the problem named the archive's file, not the export's key.
+    (lambda meta: meta["versions"][-1]["declaration"].__setitem__("urls", [5]),
+     ".declaration.urls"),
     # Found by review: written as given, such a version made every later load of the archive fail.
     (lambda meta: meta["versions"][0].__setitem__("kind", "major"), "versions[0].kind"),
     (lambda meta: meta["versions"][1].pop("timestamp"), "versions[1].timestamp"),
