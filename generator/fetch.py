@@ -11,7 +11,8 @@ import asyncio
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -98,12 +99,17 @@ async def fetch_all(requests: Sequence[FetchRequest], settings: FetchSettings,
     fetcher = _Fetcher(settings, asyncio.Semaphore(settings.concurrency), {}, sleep)
     limits = httpx.Limits(max_connections=settings.concurrency,
                           max_keepalive_connections=settings.concurrency)
-    headers = {"User-Agent": settings.user_agent, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    headers = {"User-Agent": settings.user_agent, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+               "Accept-Encoding": ACCEPT_ENCODING}
     async with httpx.AsyncClient(transport=transport, limits=limits, headers=headers,
                                  timeout=settings.timeout, follow_redirects=False) as client:
 
         async def one(request: FetchRequest) -> FetchResult:
-            result = await fetcher.fetch(client, request)
+            try:
+                result = await fetcher.fetch(client, request)
+            except Exception as exc:
+                result = FetchResult(request.url, None, None, "fetch-failed",
+                                     f"unexpected error: {type(exc).__name__}: {exc}")
             if on_result:
                 on_result(result)
             return result
@@ -211,15 +217,60 @@ async def _follow(client: httpx.AsyncClient, request: FetchRequest, settings: Fe
         chain.append(target)
 
 
+# The codings we ask for and undo ourselves, a bounded step at a time: httpx would undo a whole
+# network chunk at once, and "gzip, gzip" nests a bomb: 7 KB that unpack to gigabytes in one step.
+ACCEPT_ENCODING = "gzip, deflate"
+_CODINGS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
+
+
+class _Unpacker:
+    """One body's decompression, each step producing at most the bytes asked for."""
+
+    def __init__(self, coding: str) -> None:
+        self.coding = coding
+        self.unpack = zlib.decompressobj(_CODINGS[coding])
+        self.started = False
+
+    def step(self, data: bytes, at_most: int) -> bytes:
+        first, self.started = not self.started, True
+        try:
+            return self.unpack.decompress(data, at_most)
+        except zlib.error:
+            if not (first and self.coding == "deflate"):
+                raise
+            # Some servers send "deflate" without its zlib header (as httpx, try raw deflate).
+            self.unpack = zlib.decompressobj(-zlib.MAX_WBITS)
+            return self.unpack.decompress(data, at_most)
+
+
 async def _read_capped(response: httpx.Response, limit: int) -> bytes:
+    """The body, undone from its Content-Encoding, refused once it would exceed `limit` bytes."""
+    coding = response.headers.get("Content-Encoding", "").strip().lower()
+    if coding not in ("", "identity", *_CODINGS):
+        raise _Failure(f"unsupported Content-Encoding {coding!r} (we ask for {ACCEPT_ENCODING})",
+                       transient=False, response=response)
+    unpacker = _Unpacker(coding) if coding in _CODINGS else None
+    if response.is_stream_consumed:  # built with its body in memory, already undone (MockTransport)
+        unpacker, stream = None, _at_once(response.content)
+    else:
+        stream = response.aiter_raw()
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_bytes():
+    async for raw in stream:
+        try:
+            chunk = unpacker.step(raw, limit - size + 1) if unpacker else raw
+        except zlib.error as exc:
+            raise _Failure(f"body is not valid {coding} data ({exc})", transient=False,
+                           response=response) from exc
         size += len(chunk)
         if size > limit:
             raise _Failure(f"body larger than {limit} bytes", transient=False, response=response)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def _at_once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 def _reply(response: httpx.Response, body: bytes) -> _Reply:

@@ -6,8 +6,10 @@ Retry waits go through an injected sleep that records the delays instead of wait
 from __future__ import annotations
 
 import asyncio
+import gzip
 import socket
 import time
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -200,6 +202,62 @@ def test_body_over_the_cap_is_abandoned(server: LocalServer) -> None:
     assert (result.outcome, result.status, result.body) == ("fetch-failed", 200, b"")
     assert result.reason == "body larger than 100000 bytes"
     assert server.hits["/huge"] == 1
+
+
+PAGE = b"<html><head><title>Terms</title></head><body><p>" + b"We may change these terms. " * 400 + b"</p>"
+
+
+@pytest.mark.parametrize(("coding", "packed"), [
+    ("gzip", gzip.compress(PAGE)), ("deflate", zlib.compress(PAGE)),
+    ("deflate", (lambda d: d.compress(PAGE) + d.flush())(zlib.compressobj(wbits=-zlib.MAX_WBITS))),  # bare
+    ("identity", PAGE),
+])
+def test_compressed_bodies_are_undone(server: LocalServer, coding: str, packed: bytes) -> None:
+    headers = {"Content-Type": "text/html", "Content-Encoding": coding}
+    url = server.route("/packed", Reply(200, packed, headers))
+    result = fetch(url)
+    assert (result.outcome, result.body) == ("ok", PAGE)
+    assert server.requests_to("/packed")[-1].headers["accept-encoding"] == "gzip, deflate"
+
+
+def test_a_compression_bomb_is_abandoned_at_the_cap(server: LocalServer) -> None:
+    bomb = gzip.compress(b" " * 50_000_000, 9)  # 49 KB
+    url = server.route("/bomb", Reply(200, bomb, {"Content-Type": "text/html", "Content-Encoding": "gzip"}))
+    result = fetch(url, FetchSettings(max_body_bytes=1_000_000))
+    assert (result.outcome, result.reason) == ("fetch-failed", "body larger than 1000000 bytes")
+
+
+@pytest.mark.parametrize(("coding", "said"), [
+    # Found by review: httpx undid both layers of a network chunk at once, and 7 KB of "gzip, gzip"
+    # made gigabytes: the MemoryError ended the capture of every document.
+    ("gzip, gzip", "unsupported Content-Encoding 'gzip, gzip' (we ask for gzip, deflate)"),
+    ("br", "unsupported Content-Encoding 'br' (we ask for gzip, deflate)"),
+])
+def test_codings_we_did_not_ask_for_are_refused(server: LocalServer, coding: str, said: str) -> None:
+    twice = gzip.compress(gzip.compress(b" " * 20_000_000, 9), 9)
+    url = server.route("/twice", Reply(200, twice, {"Content-Type": "text/html", "Content-Encoding": coding}))
+    result = fetch(url, FetchSettings(max_body_bytes=30_000_000))
+    assert (result.outcome, result.reason) == ("fetch-failed", said)
+
+
+def test_a_body_that_is_not_what_its_coding_says_is_a_fetch_failure(server: LocalServer) -> None:
+    url = server.route("/bad", Reply(200, PAGE, {"Content-Type": "text/html", "Content-Encoding": "gzip"}))
+    result = fetch(url)
+    assert result.outcome == "fetch-failed" and result.reason.startswith("body is not valid gzip data")
+
+
+def test_an_unexpected_error_fails_that_request_only() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/odd":
+            raise MemoryError("Unable to allocate output buffer")
+        return httpx.Response(200, html=PAGE.decode())
+
+    transport = httpx.MockTransport(answer)
+    odd, fine = fetch_many([FetchRequest("http://example.org/odd"), FetchRequest("http://example.org/ok")],
+                           FAST, transport)
+    assert (odd.outcome, odd.reason) == ("fetch-failed", "unexpected error: MemoryError: Unable to allocate "
+                                                         "output buffer")
+    assert fine.outcome == "ok"
 
 
 def test_body_at_the_cap_is_accepted(server: LocalServer) -> None:
