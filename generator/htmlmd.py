@@ -39,6 +39,9 @@ HEADINGS = {f"h{n}": n for n in range(1, 7)}
 EMPHASIS = {"em": "*", "i": "*", "cite": "*", "dfn": "*", "var": "*",
             "strong": "**", "b": "**", "del": "~~", "s": "~~", "strike": "~~"}
 LISTS = frozenset({"ul", "ol", "menu", "dir"})
+# Every row of a Markdown table is padded to the widest: one row of N cells over M rows of one made
+# N x M cells (30 KB of HTML, a million cells). Real policy tables hold under a hundred.
+MAX_TABLE_CELLS = 10_000
 CODE = frozenset({"code", "kbd", "samp", "tt"})
 LINK_SCHEMES = frozenset({"", "http", "https", "mailto", "tel", "ftp"})
 
@@ -238,14 +241,15 @@ class _Converter:
 
     def table(self, el: Element) -> list[str]:
         grid = cell_grid(el)
-        if el.get("role") in ("presentation", "none") or el.find(".//table") is not None \
-                or max((len(row) for row in grid), default=0) < 2:
+        width = max((len(row) for row in grid), default=0)
+        if el.get("role") in ("presentation", "none") or el.find(".//table") is not None or width < 2 \
+                or width * len(grid) > MAX_TABLE_CELLS:
             return [block for cell in cells(el) for block in self.blocks(cell)]  # a layout table
         rows = [[self.flat_text(cell) if cell is not None else "" for cell in row] for row in grid]
         rows = [r for r in rows if any(r)]
         if not rows:
             return []
-        width = max(len(r) for r in rows)
+        width = max(len(r) for r in rows)  # (empty rows left out)
         lines = ["| " + " | ".join(c.replace("|", "\\|") for c in r + [""] * (width - len(r))) + " |"
                  for r in rows]
         lines.insert(1, "|" + " --- |" * width)

@@ -196,6 +196,24 @@ def test_a_layout_table_is_read_as_blocks() -> None:
     assert html_to_markdown(html) == "## Terms\n\nFirst.\n\nSecond.\n"
 
 
+def test_a_table_too_large_to_pad_is_read_as_blocks() -> None:
+    # Found by review: one row of N cells over N rows of one was padded to N x N cells, and 87 KB of
+    # HTML took 3 GB and two minutes to extract.
+    n = 3000
+    html = "<table><tr>" + "<td>a</td>" * n + "</tr>" + "<tr><td>b</td></tr>" * n + "</table>"
+    assert html_to_markdown(html) == "\n\n".join(["a"] * n + ["b"] * n) + "\n"
+    small = "<table><tr>" + "<td>a</td>" * 90 + "</tr>" + "<tr><td>b</td></tr>" * 90 + "</table>"
+    assert html_to_markdown(small).startswith("| a | a |")
+
+
+def test_an_extraction_over_its_time_limit_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found by review: a megabyte of deeply nested lists took 48 s of every capture.
+    monkeypatch.setattr(generator.extract, "EXTRACTION_TIME_LIMIT_S", 0.2)
+    nested = "<ul><li>x" * 100 + "".join(f"<li>item {i}</li>" for i in range(5000)) + "</li></ul>" * 100
+    with pytest.raises(ExtractionError, match=r"extraction took over 0.2 s .* declare `select:`"):
+        extract_page(doc(f"<main>{nested}</main>"), SourcePage(URL, ("main",)))
+
+
 def test_links_are_absolute_and_only_navigation() -> None:
     html = ("<p><a href='../privacy'>Privacy</a> <a href='#s2'>Section 2</a> "
             "<a href='//cdn.example.org/a (1).pdf'>PDF</a> <a href='mailto:legal@example.com'>mail</a> "
