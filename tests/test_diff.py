@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import lxml.html
 import pytest
 
+import generator.diff
 from generator.diff import diff_texts, heading, split_paragraphs, tokenize
 from generator.diffmodel import Change, Context, Gap, Row, Segment, TextDiff
 from generator.render import make_environment
@@ -304,23 +306,33 @@ def test_long_texts_are_cut_before_word_alignment(monkeypatch: pytest.MonkeyPatc
     pairs: list[int] = []
     compiled = wordalign.SequenceMatcher
 
-    def recording(isjunk: None, a: Any, b: Any, autojunk: bool) -> Any:
-        pairs.append(len(a) * len(b))
-        return compiled(isjunk, a, b, autojunk=autojunk)
+    def recording(limit: int) -> Callable[..., Any]:
+        def matcher(isjunk: None, a: Any, b: Any, autojunk: bool) -> Any:
+            pairs.append(len(a) * len(b))
+            assert pairs[-1] <= limit, "given too many pairs: it could run for minutes"
+            return compiled(isjunk, a, b, autojunk=autojunk)
+        return matcher
 
-    monkeypatch.setattr("generator.wordalign.SequenceMatcher", recording)
+    monkeypatch.setattr("generator.wordalign.SequenceMatcher", recording(wordalign.DIRECT_LIMIT))
+    # Paragraphs are aligned before their words.
+    monkeypatch.setattr("generator.diff.SequenceMatcher", recording(generator.diff.PARAGRAPH_PAIRS_LIMIT))
     base = paragraphs(4200)
     old = "\n\n".join(base)
     scattered = "\n\n".join(p.replace("your", "all your") if i % 37 == 0 else p for i, p in enumerate(base))
     rewrite = "\n\n".join(f"Section {i}: we keep the logs of item {i * 7} for {i % 90} days."
                            for i in range(5000))
-    for new in (scattered, rewrite):
+    # Found by review: 6,000 paragraphs of two repeated lines, then of three, had the paragraphs'
+    # SequenceMatcher run for minutes at every build (it is cubic on such input).
+    repeated = ("\n\n".join(f"The {i % 2} of it." for i in range(6000)),
+                "\n\n".join(f"The {i % 3} of it." for i in range(6000)))
+    for before, new in ((old, scattered), (old, rewrite), repeated):
         pairs.clear()
-        diff = diff_texts(old, new)
+        diff = diff_texts(before, new)
         assert diff.summary.changes >= 1
-        assert pairs and max(pairs) <= wordalign.DIRECT_LIMIT
-    # The rewrite is one changed run of about 59,000 x 70,000 token pairs: it was cut into small ones.
-    assert sum(pairs) < 59_000 * 70_000 // 100
+        assert pairs
+        if new is rewrite:
+            # One changed run of about 59,000 x 70,000 token pairs: it was cut into small ones.
+            assert sum(pairs) < 59_000 * 70_000 // 100
 
 
 # -- the changes page --------------------------------------------------------------------------
