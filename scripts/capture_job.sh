@@ -53,6 +53,11 @@ shard() {
   failed=$(awk 'found && $1 ~ /\// && !($2 == "new-version" || $2 == "unchanged") {n++} /^document  *outcome/ {found=1} END {print n+0}' "$report")
   all_failed=false
   if [ "$captured" -eq 0 ] && [ "$failed" -gt 0 ]; then all_failed=true; fi
+  # A run where some documents failed stays green: an annotation per failure makes them seen. Only
+  # the key and outcome (our own words), never a reason quoting a server, go into the command.
+  awk 'found && $1 ~ /^[a-z0-9-]+\/[a-z0-9-]+$/ && !($2 == "new-version" || $2 == "unchanged") && $2 ~ /^[a-z-]+$/ {
+         print "::warning title=Capture failed::" $1 ": " $2 "; see the table above" }
+       /^document  *outcome/ {found=1}' "$report"
   # What changed under archive/: new and modified files in a tar, deleted ones in a NUL list.
   git ls-files -z --deleted -- archive >"$out/deleted"
   git ls-files -z --modified --others --exclude-standard -- archive \

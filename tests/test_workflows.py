@@ -433,11 +433,18 @@ def test_a_shard_whose_every_document_failed_is_red_but_its_checks_are_packed(
                             env=job_env, capture_output=True, text=True, check=False)
     assert result.returncode == 1 and "every document of shard 1/1 failed" in result.stderr
     assert "::error title=Every capture failed::all 3 documents" in result.stdout
+    warnings = [line for line in result.stdout.splitlines() if line.startswith("::warning")]
+    assert warnings == [f"::warning title=Capture failed::acme/{d}: http-error; see the table above"
+                        for d in ("terms-of-service", "privacy-policy", "cookie-policy")], result.stdout
     packed = subprocess.run(["tar", "--list", "--file", str(out / "archive.tar")], capture_output=True,
                             text=True, check=True).stdout.split()
     documents = ("terms-of-service", "privacy-policy", "cookie-policy")
     logs = [f"archive/acme/{d}/checks.jsonl{suffix}" for d in documents for suffix in ("", ".minisig")]
     assert sorted(packed) == sorted([*logs, "archive/minisign.pub"])  # a new archive's key comes too
+    # Found by review: the upload step then was skipped with the failed step, and the checks lost.
+    steps = load_workflow(ROOT / ".github/workflows/capture.yml")["jobs"]["capture"]["steps"]
+    after = steps[[s.get("name") for s in steps].index("Capture") + 1:]
+    assert after and all(s.get("if") == "${{ !cancelled() }}" for s in after), after
 
 
 def test_commit_refuses_a_tar_with_paths_outside_the_archive_however_long(
