@@ -6,6 +6,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import yaml
+
 from generator.archive import load_archive
 from generator.verify import verify_archive
 
@@ -14,21 +16,27 @@ from .conftest import ROOT
 ARCHIVE = ROOT / "archive"
 
 
-def test_archive_holds_the_whole_sample_corpus() -> None:
+def test_archive_holds_the_whole_sample_corpus(corpus: Path) -> None:
+    # Compared with the corpus, not counted: captures add to the archive (a pull request's check of
+    # exact counts went red after the first one).
+    imported = set()
+    for metadata in corpus.glob("*/*/metadata.yaml"):
+        meta = yaml.safe_load(metadata.read_text(encoding="utf-8"))
+        key = f"{meta['service_slug']}/{meta['document_type_slug']}"
+        imported |= {(key, Path(v["file"]).stem) for v in meta["versions"]}
     archive = load_archive(ARCHIVE)
-    assert len(archive.documents) == 25
-    assert archive.version_count == 247
-    assert archive.snapshot_count == 63  # captures; 7 of them span two pages, so 70 raw files
-    assert len(list(ARCHIVE.glob("*/*/snapshots/*.html"))) == 70
+    recorded = {(str(d.key), v.id) for d in archive.documents for v in d.versions}
+    assert len(imported) == 247 and imported <= recorded
+    assert archive.snapshot_count >= 63  # captures; 7 of them span two pages, so 70 raw files
     kinds = [v.kind for d in archive.documents for v in d.versions]
-    assert kinds.count("first") == 25 and kinds.count("technical") == 34
+    assert kinds.count("first") == len(archive.documents)
 
 
 def test_every_snapshot_has_its_raw_page_under_the_contract_name() -> None:
     # snapshots/<snapshot-id>.html, also for a capture of several pages (its page 1): a check that
     # knows only the contract finds the raw page from snapshot_id alone.
     versions = [v for d in load_archive(ARCHIVE).documents for v in d.versions if v.snapshot_id]
-    assert len(versions) == 63
+    assert versions
     missing = [f"{d}: {name}" for d, name in
                ((v.text_path.parent.parent, f"snapshots/{v.snapshot_id}.html") for v in versions)
                if not (d / name).is_file()]
@@ -39,7 +47,8 @@ def test_every_snapshot_has_its_raw_page_under_the_contract_name() -> None:
 def test_archive_verifies() -> None:
     report = verify_archive(ARCHIVE)
     assert report.ok, report.problems[:5]
-    assert report.signatures == 2 * 247 + 70
+    archive = load_archive(ARCHIVE)
+    assert report.signatures == 2 * archive.version_count + len(list(ARCHIVE.glob("*/*/snapshots/*.html")))
 
 
 def test_stock_minisign_accepts_every_signed_file() -> None:
@@ -47,7 +56,8 @@ def test_stock_minisign_accepts_every_signed_file() -> None:
     assert minisign, "the stock minisign binary is required (apt-get install minisign)"
     files = sorted(ARCHIVE.glob("*/*/versions/*.md")) + sorted(ARCHIVE.glob("*/*/versions/*.json")) \
         + sorted(ARCHIVE.glob("*/*/snapshots/*.html"))
-    assert len(files) == 247 * 2 + 70
+    raw = len(list(ARCHIVE.glob("*/*/snapshots/*.html")))
+    assert raw >= 70 and len(files) == 2 * load_archive(ARCHIVE).version_count + raw
     failed = [f for f in files if subprocess.run(
         [minisign, "-Vqm", str(f), "-p", str(ARCHIVE / "minisign.pub")],
         capture_output=True, check=False).returncode != 0]
