@@ -162,6 +162,9 @@ def test_pull_requests_run_every_test_that_needs_nothing_outside_the_repository(
     pull = load_workflow(ROOT / ".github" / "workflows" / "pull-request.yml")
     runs = [step.get("run", "") for step in pull["jobs"]["checks"]["steps"]]
     assert 'bash .ci/run -m "not needs_shared"' in runs
+    # Found by review: .ci/run installs Debian's `chromium`, which Ubuntu runners do not have.
+    assert pull["jobs"]["checks"]["container"]["image"].startswith("debian:")
+    assert any('git diff --name-only "origin/$BASE_REF...HEAD" -- archive/' in run for run in runs)
     ways_out = ['"' + 'shared"', "ROOT" + ".parent"]  # spelt apart: this file would hold them
     for test_file in sorted((ROOT / "tests").glob("*.py")):
         if test_file.name != "conftest.py":
