@@ -8,6 +8,7 @@ one FetchResult whose `outcome` the check log records; no failure stops the othe
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import random
 import re
 import time
@@ -212,6 +213,11 @@ async def _follow(client: httpx.AsyncClient, request: FetchRequest, settings: Fe
             raise _Failure(f"redirected from HTTPS to plain HTTP: {chain[-1]} -> {target}", False, response)
         if target in chain:
             raise _Failure("redirect loop: " + " -> ".join([*chain, target]), False, response)
+        if await _is_internal(outgoing.url.host) and not await _is_internal(httpx.URL(chain[0]).host):
+            # A public page must not lead us into the runner's own network (a cloud's metadata
+            # address, a service on loopback), whose answer we would sign and publish.
+            raise _Failure(f"redirected from a public address to an internal one: {chain[-1]} -> {target}",
+                           False, response)
         if len(chain) > settings.max_redirects:
             raise _Failure(f"more than {settings.max_redirects} redirects", False, response)
         chain.append(target)
@@ -241,6 +247,20 @@ class _Unpacker:
             # Some servers send "deflate" without its zlib header (as httpx, try raw deflate).
             self.unpack = zlib.decompressobj(-zlib.MAX_WBITS)
             return self.unpack.decompress(data, at_most)
+
+
+async def _is_internal(host: str) -> bool:
+    """Whether a host is, or resolves to, a loopback, private, link-local or otherwise non-public
+    address. A name that does not resolve is not internal: the request fails on its own."""
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        try:
+            found = await asyncio.get_running_loop().getaddrinfo(host, None)
+        except OSError:
+            return False
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
+    return any(not address.is_global for address in addresses)
 
 
 async def _read_capped(response: httpx.Response, limit: int) -> bytes:

@@ -260,6 +260,29 @@ def test_an_unexpected_error_fails_that_request_only() -> None:
     assert fine.outcome == "ok"
 
 
+@pytest.mark.parametrize("inside", ["http://127.0.0.1:8080/admin", "http://[::1]/admin",
+                                    "http://169.254.169.254/latest/meta-data/", "http://10.0.0.7/wiki",
+                                    "http://localhost/admin"])
+def test_a_public_page_may_not_redirect_into_internal_addresses(inside: str) -> None:
+    # Found by review: the internal page was captured, signed and would have been published.
+    public = "http://93.184.215.14/terms"  # a global address: no lookup, no connection (MockTransport)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if str(request.url) == public:
+            return httpx.Response(302, headers={"Location": inside})
+        return httpx.Response(200, html="<p>internal secret</p>")
+
+    [result] = fetch_many([FetchRequest(public)], FAST, httpx.MockTransport(answer))
+    assert (result.outcome, result.reason, result.text) == (
+        "fetch-failed", f"redirected from a public address to an internal one: {public} -> {inside}", "")
+
+
+def test_a_local_page_may_redirect_locally(server: LocalServer) -> None:
+    server.route("/old", redirect("/new"))  # declared on an internal address: its redirects stay there
+    server.route("/new", html("<p>Terms</p>"))
+    assert fetch(server.url("/old")).outcome == "ok"
+
+
 def test_body_at_the_cap_is_accepted(server: LocalServer) -> None:
     url = server.route("/exact", Reply(200, b"x" * 1000, {"Content-Type": "text/plain"}))
     assert fetch(url, FetchSettings(max_body_bytes=1000)).outcome == "ok"
