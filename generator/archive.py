@@ -277,6 +277,9 @@ def _size(value: Any, name: str) -> int:
     return value
 
 
+_SNAPSHOT_FILE = re.compile(r"snapshots/\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z(\.[1-9][0-9]*)?\.html")
+
+
 def _snapshot(i: int, s: Any) -> SnapshotPage:
     if not isinstance(s, dict):
         raise ValueError(f"snapshots[{i}] is {s!r}, not an object")
@@ -284,6 +287,9 @@ def _snapshot(i: int, s: Any) -> SnapshotPage:
                          ("fetched_at", (str, type(None)))):
         if not isinstance(s.get(name), wanted):
             raise ValueError(f"field 'snapshots[{i}].{name}' is {s.get(name)!r}, not {_TYPE_NAMES[wanted]}")
+    if not _SNAPSHOT_FILE.fullmatch(s["file"]):  # read by capture and build: never outside snapshots/
+        raise ValueError(f"field 'snapshots[{i}].file' is {s['file']!r}, not a raw page's name such as "
+                         "snapshots/2024-03-14T12-31-33Z.html")
     return SnapshotPage(file=s["file"], url=s.get("url"), fetched_at=s.get("fetched_at"), sha256=s["sha256"],
                         bytes=_size(s.get("bytes"), f"snapshots[{i}].bytes"))
 
@@ -311,6 +317,9 @@ def parse_version(directory: Path, key: DocKey, data: Any, file: str) -> Version
         value = getattr(version, name)
         if not isinstance(value, wanted) or isinstance(value, bool):  # (True is an int)
             raise ValueError(f"field {name!r} is {value!r}, not {_TYPE_NAMES[wanted]}")
+    if version.snapshot_id is not None and not VERSION_ID_RE.match(version.snapshot_id):
+        raise ValueError(f"field 'snapshot_id' is {version.snapshot_id!r}, not a version id such as "
+                         "2024-03-14T12-31-33Z")
     if not _CAPTURED_AT.fullmatch(version.captured_at):
         raise ValueError(f"field 'captured_at' is {version.captured_at!r}, not a UTC time such as "
                          "2024-03-14T12:31:33Z")

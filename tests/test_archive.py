@@ -120,8 +120,14 @@ def test_metadata_nested_past_the_parsers_depth_is_reported_by_file(tmp_path: Pa
     ("bytes", "120", "field 'bytes' is '120', not a number of bytes"),
     ("snapshots", [{"file": 5, "sha256": "0" * 64, "bytes": 1}],
      "field 'snapshots[0].file' is 5, not a string"),
-    ("snapshots", [{"file": "snapshots/x.html", "sha256": "0" * 64, "bytes": 2.5}],
+    ("snapshots", [{"file": "snapshots/2025-01-02T03-04-05Z.html", "sha256": "0" * 64, "bytes": 2.5}],
      "field 'snapshots[0].bytes' is 2.5, not a number of bytes"),
+    # Found by review: capture reads the latest version's raw pages by these names, unchecked.
+    ("snapshots", [{"file": "/proc/self/environ", "sha256": "0" * 64, "bytes": 1}],
+     "field 'snapshots[0].file' is '/proc/self/environ', not a raw page's name"),
+    ("snapshots", [{"file": "snapshots/../../../x.html", "sha256": "0" * 64, "bytes": 1}],
+     "field 'snapshots[0].file' is 'snapshots/../../../x.html', not a raw page's name"),
+    ("snapshot_id", "../../x", "field 'snapshot_id' is '../../x', not a version id"),
     ("snapshots", ["snapshots/x.html"], "snapshots[0] is 'snapshots/x.html', not an object"),
 ])
 def test_a_field_of_another_type_is_reported_by_file_and_name(
