@@ -114,7 +114,9 @@ commit() {
   fi
   # Verify runs the project's dependencies: never with the push token in its environment.
   env -u CAPTURE_PUSH_TOKEN clausewatch verify "${pinned[@]}"
-  python3 scripts/commit_capture.py --push ${CAPTURE_BRANCH:+--branch "$CAPTURE_BRANCH"}
+  # The push holds the token: -I -S keeps out the environment's and the packages' code (a .pth file
+  # of the venv whose python3 this is runs at start-up otherwise); the script needs only the stdlib.
+  python3 -I -S scripts/commit_capture.py --push ${CAPTURE_BRANCH:+--branch "$CAPTURE_BRANCH"}
 }
 
 [ $# -gt 0 ] || die "usage: capture_job.sh plan N | shard I/N OUT | commit DIR..."
