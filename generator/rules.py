@@ -22,6 +22,7 @@ CATEGORIES_FILE = "categories.yaml"
 LABELS_FILE = "label-mapping.yaml"
 RULE_KEYS = ("id", "title", "category", "severity", "explanation", "statutes", "applies_to",
              "patterns", "unless", "lead_in", "examples")
+EXAMPLE_KEYS = ("match", "no_match")
 MIN_EXAMPLES = 3
 REGEX_FLAGS = re.IGNORECASE
 
@@ -51,6 +52,13 @@ class _Check:
 
     def add(self, key: str, message: str, fix: str) -> None:
         self.problems.append(Problem(self.file, key, message, fix))
+
+    def unknown_keys(self, mapping: dict[Any, Any], allowed: tuple[str, ...], where: str = "") -> None:
+        for name in mapping:
+            if name not in allowed:
+                close = difflib.get_close_matches(str(name), allowed, n=1)
+                self.add(f"{where}.{name}" if where else str(name), "unknown key",
+                         f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}")
 
     def regex(self, value: Any, key: str) -> LazyRegex | None:
         if not isinstance(value, str) or not value:
@@ -128,8 +136,10 @@ def _examples(check: _Check, value: Any) -> tuple[tuple[str, ...], tuple[str, ..
         found = "missing" if value is None else "must be a mapping with 'match' and 'no_match' lists"
         check.add("examples", found, "add 'examples: {match: [...], no_match: [...]}'")
         return (), ()
+    # A misspelt list ('nomatch:') would otherwise only show as the right one missing.
+    check.unknown_keys(value, EXAMPLE_KEYS, "examples")
     out: list[tuple[str, ...]] = []
-    for name in ("match", "no_match"):
+    for name in EXAMPLE_KEYS:
         items = value.get(name)
         # A sentence with ": " in it, unquoted, is read by YAML as a mapping: say so.
         listed = items if isinstance(items, list) else []
@@ -156,11 +166,7 @@ def parse_rule(data: Any, path: Path, categories: set[str] | None, doc_types: se
     if not isinstance(data, dict):
         check.add("", "must be a mapping", "see content/rules/*/*.yaml for examples")
         return None, check.problems
-    for name in data:
-        if name not in RULE_KEYS:
-            close = difflib.get_close_matches(str(name), RULE_KEYS, n=1)
-            check.add(str(name), "unknown key", f"did you mean '{close[0]}'?" if close else
-                      f"allowed keys: {', '.join(RULE_KEYS)}")
+    check.unknown_keys(data, RULE_KEYS)
     rule_id, category = data.get("id"), data.get("category")
     if rule_id != path.stem:
         check.add("id", f"{rule_id!r} does not match the file name", f"set 'id: {path.stem}'")
