@@ -282,11 +282,15 @@ def load_ruleset(content_dir: Path, doc_types: set[str] | None = None, lazy: boo
         problems += found
         if rule:
             rules.append(rule)
-    seen: set[str] = set()
+    # The id is the file name, so a duplicate is the same name in two category folders: name the
+    # other file, which is not beside this one.
+    first: dict[str, str] = {}
     for rule in rules:
-        if rule.id in seen:
-            problems.append(Problem(rule.file, "id", f"duplicate rule id {rule.id!r}", "rename one"))
-        seen.add(rule.id)
+        if rule.id in first:
+            problems.append(Problem(rule.file, "id",
+                                    f"duplicate rule id {rule.id!r}, also the id of {first[rule.id]}",
+                                    "rename one of the two, file name and 'id' alike, or delete the copy"))
+        first.setdefault(rule.id, rule.file)
     if problems:
         raise ProblemsError(problems)
     return Ruleset(tuple(categories), tuple(rules), {str(k): str(v) for k, v in mapping.items()})

@@ -111,6 +111,22 @@ def test_a_categories_file_of_another_shape_is_reported_once(tmp_path: Path) -> 
     assert not [p for p in problems if "unknown category" in p and "label-mapping" not in p], problems
 
 
+def test_a_duplicate_rule_id_names_both_files(tmp_path: Path) -> None:
+    # The id must be the file name, so a duplicate is the same file name in two category folders:
+    # naming only one of them left the contributor to search for the other.
+    shutil.copytree(ROOT / "content" / "rules", tmp_path / "content" / "rules")
+    rules = tmp_path / "content" / "rules"
+    original = rules / "unilateral-termination" / "terminate-at-will.yaml"
+    text = original.read_text().replace("category: unilateral-termination", "category: jurisdiction", 1)
+    (rules / "jurisdiction" / "terminate-at-will.yaml").write_text(text)
+    with pytest.raises(ProblemsError) as caught:
+        load_ruleset(tmp_path / "content")
+    problems = [str(p) for p in caught.value.problems]
+    said = (f"{original}: id: duplicate rule id 'terminate-at-will', also the id of "
+            f"{rules / 'jurisdiction' / 'terminate-at-will.yaml'} (fix: ")
+    assert len(problems) == 1 and said in problems[0], problems
+
+
 def test_rules_test_cli_passes() -> None:
     result = subprocess.run([sys.executable, "-m", "generator", "rules", "test"], cwd=ROOT,
                             capture_output=True, text=True, check=False)
