@@ -34,7 +34,7 @@ from .model import (
 from .noise import NoiseError, checked_noise
 from .pages import PAGES_DIR, REQUIRED_PAGES, parse_page
 from .strayfiles import stray_files
-from .yamlload import load_yaml
+from .yamlload import load_yaml, syntax_fix
 
 SETTINGS_FILE = "site.yaml"
 DOCUMENT_TYPES_FILE = "document-types.yaml"
@@ -203,7 +203,7 @@ def _read_yaml(path: Path, display: str, problems: list[Problem]) -> Any:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else ""
         problems.append(Problem(display, where, f"not valid YAML: {getattr(err, 'problem', err)}",
-                                "fix the YAML syntax (indentation, quotes, colons)"))
+                                syntax_fix(err, "fix the YAML syntax (indentation, quotes, colons)")))
     return None
 
 

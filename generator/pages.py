@@ -19,7 +19,7 @@ import yaml
 from markdown_it import MarkdownIt
 
 from .model import SLUG_RE, ContentPage, Problem
-from .yamlload import load_yaml
+from .yamlload import load_yaml, syntax_fix
 
 PAGES_DIR = "pages"
 REQUIRED_PAGES = ("about", "methodology")  # the site's navigation and footer link to them
@@ -52,7 +52,7 @@ def _front_matter(text: str, file: str) -> tuple[dict[str, Any] | None, str, lis
         meta = load_yaml(found.group(1))
     except yaml.YAMLError as err:
         return None, text, [Problem(file, "front matter", f"not valid YAML: {err}",
-                                    "fix the YAML between the '---' lines")]
+                                    syntax_fix(err, "fix the YAML between the '---' lines"))]
     if not isinstance(meta, dict):
         return None, text, [Problem(file, "front matter", "must be a mapping", "write 'title: <title>'")]
     return meta, text[found.end():], []

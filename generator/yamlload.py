@@ -55,3 +55,12 @@ def load_yaml(text: str) -> Any:
         # The constructors raise these themselves for some values that parse ("2024-13-01" read as
         # a date) and for nesting too deep to build: YAML errors all the same, for every caller.
         raise yaml.constructor.ConstructorError(problem=f"a value cannot be read ({err})") from err
+
+
+TAB_FIX = "replace the tab with spaces: YAML indents with spaces only"
+
+
+def syntax_fix(err: yaml.YAMLError, fix: str) -> str:
+    """The fix to print for a YAML error: `fix`, unless the problem is a tab, which an editor shows
+    as spaces, so that the generic advice about indentation would not find it."""
+    return TAB_FIX if "'\\t'" in str(getattr(err, "problem", "") or "") else fix

@@ -182,6 +182,13 @@ def test_a_broken_page_names_file_key_and_fix(tmp_path: Path, text: str, message
     assert any(message in p for p in problems_of(content))
 
 
+def test_a_tab_in_a_pages_front_matter_is_named_in_the_fix(tmp_path: Path) -> None:
+    # An editor shows a tab as spaces: "fix the YAML" did not say what to look for.
+    content = make_content(tmp_path, ACME)
+    write_pages(content, {"press": "---\ntitle: Press\n\tmenu: main\n---\nx\n"})
+    found = [p for p in problems_of(content) if "press.md: front matter: not valid YAML" in p]
+    assert found and found[0].endswith("(fix: replace the tab with spaces: YAML indents with spaces only)")
+
 def test_a_page_that_is_its_front_matter_alone_is_read(tmp_path: Path) -> None:
     # Found by trying the verbs: without a line break after the closing '---' it had "no front matter".
     content = make_content(tmp_path, ACME)
