@@ -42,6 +42,13 @@ class NoiseError(ValueError):
         self.fix = fix
 
 
+def written(pattern: str) -> str:
+    """A pattern quoted as it is written in YAML's single quotes: repr() would double every
+    backslash ('(\\\\d+)?'). A character one cannot see (a tab, or the backspace that "\\b" is in
+    double quotes) is shown escaped, which reads the same to re."""
+    return "'" + "".join(c if c.isprintable() else repr(c)[1:-1] for c in pattern) + "'"
+
+
 def checked_noise(pattern: str) -> re.Pattern[str]:
     """The compiled pattern, or NoiseError when it is not a regex or could delete text anywhere."""
     try:
@@ -51,7 +58,7 @@ def checked_noise(pattern: str) -> re.Pattern[str]:
         raise NoiseError(f"invalid regular expression: {err}", fix) from err
     if compiled.search("") is not None:
         # '.*' or '(\d+)?' would delete text anywhere, down to an empty "version".
-        raise NoiseError(f"{pattern!r} matches the empty string",
+        raise NoiseError(f"{written(pattern)} matches the empty string",
                          "make it match at least one character: '+' instead of '*', no optional whole")
     return compiled
 

@@ -74,6 +74,17 @@ def test_invalid_declaration_reports_file_key_and_fix(fixture: Path, tmp_path: P
     assert any(wanted in problem for problem in found), found
 
 
+def test_a_noise_pattern_is_quoted_as_written(tmp_path: Path) -> None:
+    # repr() doubled every backslash: '(\\d+)?' is not what the contributor wrote. A character one
+    # cannot see (a tab, from "\t" in double quotes) is still shown escaped.
+    declaration = ("name: Acme\ndocuments:\n  terms-of-service:\n    url: https://a.example/t\n"
+                   "    noise: ['(\\d+)?', \"\\t*\"]\n")
+    found = problems_of(make_content(tmp_path, {"acme": declaration}))
+    assert any(r"acme.yaml: documents.terms-of-service.noise[0]: '(\d+)?' matches the empty string" in p
+               for p in found), found
+    assert any(r"acme.yaml: documents.terms-of-service.noise[1]: '\t*' matches the empty string" in p
+               for p in found), found
+
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     content = make_content(tmp_path, {
         "one": "name: One\ndocuments:\n  privacy-policy:\n    url: nope\n",
