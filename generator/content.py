@@ -139,7 +139,9 @@ class _Checker:
         for i, item in enumerate(value):
             if not isinstance(item, str):  # str() would make a regex of a list's or a number's repr
                 self.add(f"{key}[{i}]", f"must be a regular expression, not {type(item).__name__}",
-                         "write the pattern as a quoted string, e.g. '- \"Session id: [0-9a-f]+\"'")
+                         # Single quotes, as CONTRIBUTING.md says: in double quotes "\b" is a backspace.
+                         "write the pattern in single quotes, which keep its backslashes: "
+                         "- 'Session id: [0-9a-f]+'")
                 continue
             try:
                 patterns.append(checked_noise(item))
