@@ -179,7 +179,10 @@ def parse_rule(data: Any, path: Path, categories: set[str] | None, doc_types: se
         check.add("category", f"unknown category {category!r}",
                   f"add it to content/rules/{CATEGORIES_FILE}")
     severity = data.get("severity")
-    if severity not in SEVERITIES:
+    if severity is None:  # not "None is not one of ...": the key is absent, or has no value
+        check.add("severity", "missing" if "severity" not in data else "empty",
+                  "set 'severity:' to the consumer impact: high, medium or low")
+    elif severity not in SEVERITIES:
         check.add("severity", f"{severity!r} is not one of high, medium, low",
                   "pick the consumer impact: high, medium or low")
     applies_to = data.get("applies_to") or []
