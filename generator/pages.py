@@ -51,7 +51,10 @@ def _front_matter(text: str, file: str) -> tuple[dict[str, Any] | None, str, lis
     try:
         meta = load_yaml(found.group(1))
     except yaml.YAMLError as err:
-        return None, text, [Problem(file, "front matter", f"not valid YAML: {err}",
+        # One line, at the file's line (the front matter starts on line 2), not PyYAML's whole report.
+        mark = getattr(err, "problem_mark", None)
+        where = f"front matter, line {mark.line + 2}" if mark else "front matter"
+        return None, text, [Problem(file, where, f"not valid YAML: {getattr(err, 'problem', None) or err}",
                                     syntax_fix(err, "fix the YAML between the '---' lines"))]
     if not isinstance(meta, dict):
         return None, text, [Problem(file, "front matter", "must be a mapping", "write 'title: <title>'")]

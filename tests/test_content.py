@@ -179,7 +179,7 @@ def test_committed_pages_render_with_fixed_anchors_and_the_builds_values() -> No
 
 @pytest.mark.parametrize(("text", "message"), [
     ("No front matter.\n", "press.md: no front matter (fix: start the file with '---'"),
-    ("---\ntitle: [unclosed\n---\nx\n", "press.md: front matter: not valid YAML"),
+    ("---\ntitle: [unclosed\n---\nx\n", "press.md: front matter, line 2: not valid YAML: expected ',' or ']'"),
     ("---\n- a list\n---\nx\n", "press.md: front matter: must be a mapping"),
     ("---\ntitle: Press\nmenu: main\n---\nx\n", "press.md: menu: unknown key (fix: use only title)"),
     ("---\ntitle: ''\n---\nx\n", "press.md: title: missing or empty"),
@@ -197,8 +197,11 @@ def test_a_tab_in_a_pages_front_matter_is_named_in_the_fix(tmp_path: Path) -> No
     # An editor shows a tab as spaces: "fix the YAML" did not say what to look for.
     content = make_content(tmp_path, ACME)
     write_pages(content, {"press": "---\ntitle: Press\n\tmenu: main\n---\nx\n"})
-    found = [p for p in problems_of(content) if "press.md: front matter: not valid YAML" in p]
+    found = [p for p in problems_of(content) if "press.md: front matter, line 3: not valid YAML" in p]
     assert found and found[0].endswith("(fix: replace the tab with spaces: YAML indents with spaces only)")
+    assert "\n" not in found[0]  # one line, not PyYAML's report with its marks
+
+
 
 def test_a_page_that_is_its_front_matter_alone_is_read(tmp_path: Path) -> None:
     # Found by trying the verbs: without a line break after the closing '---' it had "no front matter".
