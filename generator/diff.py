@@ -37,8 +37,8 @@ from dataclasses import replace
 from .diffmodel import Block, Change, Context, Gap, Op, Row, RowKind, Segment, Summary, TextDiff
 from .wordalign import BREAK, SequenceMatcher, fold_short_equalities, token_opcodes
 
-__all__ = ["Block", "Change", "Context", "Gap", "Op", "Row", "RowKind", "Segment", "Summary", "TextDiff",
-           "count_words", "diff_texts", "heading", "split_paragraphs", "tokenize"]
+__all__ = ["SECTION_NAME_CHARS", "Block", "Change", "Context", "Gap", "Op", "Row", "RowKind", "Segment",
+           "Summary", "TextDiff", "count_words", "diff_texts", "heading", "split_paragraphs", "tokenize"]
 
 _PARAGRAPH_SPLIT = re.compile(r"\n[ \t]*\n")
 _WORD = r"\w+(?:[’'.,\-]\w+)*"
@@ -77,16 +77,33 @@ def _paragraph_key(paragraph: str) -> str:
     return " ".join(paragraph.split())
 
 
+# A section name is quoted in a change's heading and the list of changes: a longer heading line
+# (captured texts have some) is cut at a word, so that the name stays a name.
+SECTION_NAME_CHARS = 80
+# A link in a heading reads as its text; captured headings often open with an empty anchor link.
+_LINK = re.compile(r"\[([^\]]*)\]\([^)\s]*\)")
+
+
+def _cap(title: str) -> str:
+    if len(title) <= SECTION_NAME_CHARS:
+        return title
+    space = title.rfind(" ", 0, SECTION_NAME_CHARS + 1)
+    return (title[:space] if space > 0 else title[:SECTION_NAME_CHARS]) + "…"
+
+
 def heading(paragraph: str) -> str | None:
-    """The text of a Markdown heading paragraph (ATX ``## x`` or setext ``x`` over ``---``), else None."""
+    """The text of a Markdown heading paragraph (ATX ``## x`` or setext ``x`` over ``---``), else None;
+    at most SECTION_NAME_CHARS characters and an ellipsis. Setext: only the line over the rule, as
+    captured texts run body lines into it."""
     lines = paragraph.split("\n")
     if match := _ATX.fullmatch(lines[0]):
         title = match.group(1)
     elif len(lines) >= 2 and _SETEXT_RULE.fullmatch(lines[-1]):
-        title = " ".join(lines[:-1])
+        title = lines[-2]
     else:
         return None
-    return " ".join(title.replace("**", "").replace("\\", "").split()) or None
+    title = _LINK.sub(r"\1", title.replace("**", "").replace("\\", ""))
+    return _cap(" ".join(title.split())) or None
 
 
 # A heading that only dates the document ("Last updated: August 29, 2025", "Effective: 1 May 2024")
@@ -98,6 +115,12 @@ _DATE_HEADING = re.compile(
 def section_name(paragraph: str) -> str | None:
     title = heading(paragraph)
     return None if title is None or _DATE_HEADING.match(title) else title
+
+
+def _row_paragraphs(row: Row) -> list[str]:
+    # A changed row may hold several paragraphs (joined by a blank line): each is read on its own,
+    # or a heading's rule at the end would make all of them one "heading".
+    return (row.new_text or row.old_text).split(BREAK)
 
 
 class _Side:
@@ -294,7 +317,7 @@ def _blocks(rows: Sequence[Row], context: int | None) -> list[Block]:
         run = tuple(rows[start:end])
         if run[0].changed:
             number += 1
-            blocks.append(Change(number, run, heading(run[0].new_text or run[0].old_text) or section))
+            blocks.append(Change(number, run, heading(_row_paragraphs(run[0])[0]) or section))
         else:
             before = 0 if start == 0 else context
             after = 0 if end == len(rows) else context
@@ -305,7 +328,8 @@ def _blocks(rows: Sequence[Row], context: int | None) -> list[Block]:
                 blocks.append(Gap(run[before:len(run) - after]))
                 blocks.extend([Context(run[len(run) - after:])] if after else [])
         for row in run:
-            section = section_name(row.new_text or row.old_text) or section
+            for paragraph in _row_paragraphs(row):
+                section = section_name(paragraph) or section
         start = end
     return blocks
 

@@ -118,6 +118,24 @@ def test_no_horizontal_scrolling_on_a_phone(kind: str, new_page: NewPage, served
     assert overflow <= 1, f"{site_pages[kind]} is {overflow}px too wide: {overflowing_elements(page)}"
 
 
+# Changes under headings of captured text with no blank line before them (their section names
+# were once up to 6,441 characters long).
+LONG_SECTION_CHANGES = ("openai/terms-of-service/2023-11-14T18-30-25Z/changes/",
+                        "le-chat/privacy-policy/2025-12-31T23-35-29Z/changes/",
+                        "bluesky/privacy-policy/2025-08-15T00-30-30Z/changes/")
+
+
+@pytest.mark.parametrize("path", LONG_SECTION_CHANGES)
+def test_changes_pages_name_sections_briefly_and_fit_a_phone(path: str, new_page: NewPage,
+                                                             served_site: ServedSite) -> None:
+    page, _ = new_page(viewport=PHONE)
+    page.goto(served_site.url(path))
+    names = page.locator(".diff-change h3 .diff-section, .diff-toc li").all_inner_texts()
+    assert names and max(map(len, names)) < 150, max(names, key=len)[:300]
+    overflow = horizontal_overflow(page)
+    assert overflow <= 1, f"{path} is {overflow}px too wide: {overflowing_elements(page)}"
+
+
 def test_long_tables_read_as_cards_on_a_phone(new_page: NewPage, served_site: ServedSite) -> None:
     # The comparison of a category squeezed its quotes to three letters a line (50,000 px tall).
     page, _ = new_page(viewport=PHONE)

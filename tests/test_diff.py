@@ -18,7 +18,7 @@ import lxml.html
 import pytest
 
 import generator.diff
-from generator.diff import diff_texts, heading, split_paragraphs, tokenize
+from generator.diff import SECTION_NAME_CHARS, diff_texts, heading, split_paragraphs, tokenize
 from generator.diffmodel import Change, Context, Gap, Row, Segment, TextDiff
 from generator.render import make_environment
 
@@ -69,6 +69,17 @@ def test_headings_are_recognised() -> None:
     assert heading("5\\. Our Services\n----------------") == "5. Our Services"
     assert heading("Plain text\nwith two lines") is None
     assert heading("#hashtag is not a heading") is None
+    # Only the line over a setext rule: captured texts run body lines into it.
+    assert heading("We may end it.\n**Dispute Resolution**\n---") == "Dispute Resolution"
+    assert heading("## [](#fees)Fees and [payment](https://example.com/pay)") == "Fees and payment"
+
+
+def test_a_long_heading_is_cut_at_a_word() -> None:
+    # A 6,000-character "section name" was read out in full by screen readers, in every change.
+    title = heading("## " + "Word " * 40)
+    assert title is not None and title.endswith("…") and len(title) <= SECTION_NAME_CHARS + 1
+    assert title == " ".join(["Word"] * 16) + "…"
+    assert heading("# " + "x" * 200) == "x" * SECTION_NAME_CHARS + "…"
 
 
 # -- the diff ----------------------------------------------------------------------------------
@@ -208,6 +219,21 @@ def test_changes_know_their_section() -> None:
     new = old.replace("monthly", "yearly").replace("We are liable.", "We are never liable.")
     diff = diff_texts(old, new)
     assert [c.section for c in diff.changes] == ["3. Payment", "4. Liability"]
+
+
+# Body text and the next section's heading, changed together, are one row: its paragraphs were read
+# as one setext "heading" (the row ends in a rule) and named the section of every change after it.
+BODY_THEN_HEADING = (
+    ("## Fees\n\nYou pay monthly by card, and these terms apply to you.\n\n"
+     "One.\n\nTwo.\n\nThree.\n\nCourts of Paris decide."),
+    ("## Fees\n\nYou pay yearly by card, and these terms apply to you.\n\n"
+     "Dispute Resolution\n------------------\n\nOne.\n\nTwo.\n\nThree.\n\nArbitrators in Geneva decide."))
+
+
+def test_a_section_is_named_by_its_heading_line_only() -> None:
+    first, second = diff_texts(*BODY_THEN_HEADING).changes
+    assert first.rows[0].new_first != first.rows[0].new_last  # one row, two paragraphs
+    assert (first.section, second.section) == ("Fees", "Dispute Resolution")
 
 
 def test_summary_figures() -> None:
@@ -495,6 +521,9 @@ def test_compare_js_agrees_with_the_python_diff() -> None:
         ("\n\n".join(paragraphs(30)), "\n\n".join(paragraphs(30)).replace("number 15.", "number fifteen.")),
         ("# Terms\n\n#### Last updated: 1 May 2024\n\nWe may end it.\n\n## Fees\n\nDue monthly.",
          "# Terms\n\n#### Last updated: 1 May 2024\n\nWe may end or pause it.\n\n## Fees\n\nDue yearly."),
+        BODY_THEN_HEADING,
+        ("## " + "Long heading " * 20 + "\n\nOld.", "## " + "Long heading " * 20 + "\n\nNew."),
+        ("## [](#a)A [b](https://b.example/) c\n\nOld.", "## [](#a)A [b](https://b.example/) c\n\nNew."),
     ]
     for (old, new), js in zip(cases, run_node(cases), strict=True):
         diff = diff_texts(old, new)

@@ -41,6 +41,19 @@
     return paragraph.trim().split(/\s+/).join(" ");
   }
 
+  // A section name is cut at a word after SECTION_NAME_CHARS characters (diff.py's heading).
+  var SECTION_NAME_CHARS = 80;
+
+  function cap(title) {
+    var chars = Array.from(title);  // characters, as Python counts them
+    if (chars.length <= SECTION_NAME_CHARS) {
+      return title;
+    }
+    var head = chars.slice(0, SECTION_NAME_CHARS + 1).join("");
+    var space = head.lastIndexOf(" ");
+    return (space > 0 ? head.slice(0, space) : chars.slice(0, SECTION_NAME_CHARS).join("")) + "…";
+  }
+
   function heading(paragraph) {
     var lines = paragraph.split("\n");
     var atx = /^#{1,6}\s+(.*?)(?:\s+#+)?\s*$/.exec(lines[0]);
@@ -48,12 +61,18 @@
     if (atx) {
       title = atx[1];
     } else if (lines.length >= 2 && /^(?:=+|-+)\s*$/.test(lines[lines.length - 1])) {
-      title = lines.slice(0, -1).join(" ");
+      title = lines[lines.length - 2];  // only the line over the rule
     } else {
       return null;
     }
-    title = paragraphKey(title.split("**").join("").split("\\").join(""));
+    title = title.split("**").join("").split("\\").join("").replace(/\[([^\]]*)\]\([^)\s]*\)/g, "$1");
+    title = cap(paragraphKey(title));
     return title || null;
+  }
+
+  // A changed row may hold several paragraphs: each is read on its own (diff.py's _row_paragraphs).
+  function rowParagraphs(row) {
+    return (sideText(row.new) || sideText(row.old)).split(BREAK);
   }
 
   // A heading that only dates the text names no section (diff.py's section_name).
@@ -447,7 +466,7 @@
         number++;
         rows.slice(start, end).forEach(function (row) { row.change = number; });
         out.push({ kind: "change", number: number, rows: run,
-                   section: heading(sideText(run[0].new) || sideText(run[0].old)) || section });
+                   section: heading(rowParagraphs(run[0])[0]) || section });
       } else {
         var before = start === 0 ? 0 : context;
         var after = end === rows.length ? 0 : context;
@@ -464,7 +483,9 @@
         }
       }
       run.forEach(function (row) {
-        section = sectionName(sideText(row.new) || sideText(row.old)) || section;
+        rowParagraphs(row).forEach(function (paragraph) {
+          section = sectionName(paragraph) || section;
+        });
       });
       start = end;
     }
