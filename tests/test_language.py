@@ -32,6 +32,11 @@ def test_the_site_says_not_analysed_instead_of_showing_a_clean_record(committed_
     assert home.count("not analysed: not in English") == 1
     matrix = (committed_site / "categories/index.html").read_text()
     assert "not analysed: its documents are not in English" in matrix
+    # Nor a count of zero in the tables of the history and service pages.
+    history = (committed_site / "telegram/terms-of-service/history/index.html").read_text()
+    assert history.count("not analysed (not in English)") == 7 and "0 (0 / 0 / 0)" not in history
+    service = (committed_site / "telegram/index.html").read_text()
+    assert "not analysed (not in English)" in service and "0 (0 / 0 / 0)" not in service
     # The switch to German is not "10 provisions no longer flagged": the rules just stopped reading.
     switch = committed_site / "telegram/terms-of-service/2023-10-19T00-34-30Z/changes/index.html"
     assert "No longer flagged" not in switch.read_text()
