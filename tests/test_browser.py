@@ -109,7 +109,7 @@ def test_nu_html_checker_accepts_the_whole_site(committed_site: Path) -> None:
         + "\n".join(result.messages[:20]))
 
 
-@pytest.mark.parametrize("kind", ["document", "version", "history"])
+@pytest.mark.parametrize("kind", ["document", "version", "history", "changes", "about", "methodology"])
 def test_no_horizontal_scrolling_on_a_phone(kind: str, new_page: NewPage, served_site: ServedSite,
                                             site_pages: dict[str, str]) -> None:
     page, _ = new_page(viewport=PHONE)
@@ -134,6 +134,16 @@ def test_changes_pages_name_sections_briefly_and_fit_a_phone(path: str, new_page
     assert names and max(map(len, names)) < 150, max(names, key=len)[:300]
     overflow = horizontal_overflow(page)
     assert overflow <= 1, f"{path} is {overflow}px too wide: {overflowing_elements(page)}"
+
+
+@pytest.mark.parametrize("kind", ["about", "methodology"])
+def test_written_pages_pass_axe_on_a_phone(kind: str, new_page: NewPage, served_site: ServedSite,
+                                           site_pages: dict[str, str]) -> None:
+    # A command in a pre scrolled sideways at 360 px, out of reach of the keyboard.
+    page, _ = new_page(viewport=PHONE)
+    open_page(page, served_site, site_pages[kind], kind)
+    violations = axe_violations(page)
+    assert not violations, f"axe, {site_pages[kind]} at 360 px:\n" + "\n".join(violations)
 
 
 def test_long_tables_read_as_cards_on_a_phone(new_page: NewPage, served_site: ServedSite) -> None:
