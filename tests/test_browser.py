@@ -158,6 +158,23 @@ def test_long_tables_read_as_cards_on_a_phone(new_page: NewPage, served_site: Se
     assert horizontal_overflow(page) <= 1
 
 
+def test_the_trackers_table_reads_as_cards_on_a_phone(new_page: NewPage, served_site: ServedSite) -> None:
+    # Squeezed into four columns, host names broke mid-word and the category ran off the screen.
+    page, _ = new_page(viewport=PHONE)
+    page.goto(served_site.url("openai/terms-of-service/"))
+    table = page.locator("section[aria-labelledby=trackers] table")
+    hosts = table.locator("td:nth-child(1)")
+    assert hosts.count() >= 3
+    lines = hosts.evaluate_all("""cells => cells.map(c => {
+        const range = document.createRange(); range.selectNodeContents(c);
+        return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size; })""")
+    assert lines == [1] * hosts.count(), "host names broken across lines"
+    for category in table.locator("td:nth-child(4)").all():
+        box = category.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    assert horizontal_overflow(page) <= 1
+
+
 def test_the_comparison_matrix_keeps_the_services_in_view_when_scrolled(new_page: NewPage,
                                                                         served_site: ServedSite) -> None:
     page, _ = new_page(viewport=PHONE)
