@@ -322,3 +322,13 @@ def test_a_clause_permalink_highlights_its_clause(new_page: NewPage, served_site
     page.wait_for_function("() => CSS.highlights.get('cited-clause') && "
                            f"[...CSS.highlights.get('cited-clause')][0].toString().includes({other.text[:20]!r})")
     assert not log.problems(())
+
+
+@pytest.mark.parametrize("target", ["c-f0859300f7fb", "c-bf632b0c64c0"])  # a flagged clause, a plain one
+def test_a_clause_link_lands_below_the_top_with_its_outline_in_view(target: str, new_page: NewPage,
+                                                                   served_site: ServedSite) -> None:
+    page, _ = new_page()
+    page.goto(served_site.url(f"openai/terms-of-service/2024-02-10T00-30-28Z/#{target}"))
+    box = page.locator(f"#{target}").bounding_box()
+    assert box and box["y"] >= 100, box  # what precedes it, and the outline, stay in view
+
