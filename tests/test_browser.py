@@ -225,6 +225,18 @@ def test_print_stylesheet_hides_the_site_navigation(kind: str, page: Page, serve
     assert page.locator("main h1").first.is_visible()
 
 
+def test_the_comparison_matrix_prints_every_column(new_page: NewPage, served_site: ServedSite) -> None:
+    # Its scrolling wrapper clipped 18 of its 20 categories on paper. 688 px: an A4 sheet's width
+    # inside the page margins.
+    page, _ = new_page(viewport={"width": 688, "height": 1000})
+    page.goto(served_site.url("categories/"))
+    page.emulate_media(media="print")
+    wrap = page.locator(".table-wrap").bounding_box()
+    last = page.locator(".matrix thead th").last.bounding_box()
+    assert wrap and last and last["x"] + last["width"] <= wrap["x"] + wrap["width"] + 1, (wrap, last)
+    assert page.locator(".matrix thead th").count() >= 21
+
+
 @pytest.mark.parametrize("kind", ["version", "changes"])
 def test_every_printed_sheet_names_its_source(kind: str, page: Page, served_site: ServedSite,
                                               site_pages: dict[str, str]) -> None:
