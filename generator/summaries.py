@@ -36,7 +36,7 @@ def summarize(title: str, findings: Sequence[Finding], rules: dict[str, Rule],
               analysed: bool = True) -> Summary:
     if not analysed:
         return Summary((f"The rules did not read the {title}: its text is not in English, the only "
-                        "language they read. No flag here says nothing about what it allows.",), ())
+                        "language they read. Having no flags says nothing about what it allows.",), ())
     if not findings:
         return Summary((f"Our rules flag no provision of the {title}. That is not a clean bill of "
                         "health: rules only find what they were written to find.",), ())

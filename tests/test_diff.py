@@ -476,6 +476,11 @@ def test_changes_page_labels_technical_changes(first_two: tuple[str, str]) -> No
 def test_changes_page_when_nothing_changed_in_words() -> None:
     html = render_changes("One clause.\n\nTwo.", "One  clause.\nTwo.")
     assert "differ only in spacing and paragraph breaks" in html and 'id="change-1"' not in html
+    said = " ".join(render_changes("We may end it.", "We may end it!").split())
+    assert "No word was added or removed: only punctuation or formatting changed." in said
+    moved = " ".join(render_changes("Alpha one.\n\nBeta two.\n\nGamma.",
+                                    "Beta two.\n\nAlpha one.\n\nGamma!").split())
+    assert "only punctuation, formatting or the order of paragraphs changed." in moved
 
 
 # -- compare.js: the same diff in the browser ---------------------------------------------------

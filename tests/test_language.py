@@ -26,6 +26,8 @@ def test_every_english_version_of_the_archive_reads_as_english_and_the_german_on
 def test_the_site_says_not_analysed_instead_of_showing_a_clean_record(committed_site: Path) -> None:
     telegram = (committed_site / "telegram/terms-of-service/index.html").read_text()
     assert "Not analysed: this text is not in English" in telegram
+    assert "Having no flags says nothing about what it allows." in telegram
+    assert "No count here" not in telegram
     assert "The rules did not read the Telegram Terms of Service" in telegram
     assert "None flagged." not in telegram and "Our rules flag no provision" not in telegram
     home = (committed_site / "index.html").read_text()
