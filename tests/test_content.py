@@ -179,7 +179,8 @@ def test_committed_pages_render_with_fixed_anchors_and_the_builds_values() -> No
 
 @pytest.mark.parametrize(("text", "message"), [
     ("No front matter.\n", "press.md: no front matter (fix: start the file with '---'"),
-    ("---\ntitle: [unclosed\n---\nx\n", "press.md: front matter, line 2: not valid YAML: expected ',' or ']'"),
+    ("---\ntitle: [unclosed\n---\nx\n",
+     "press.md: front matter, line 2: not valid YAML: expected ',' or ']'"),
     ("---\n- a list\n---\nx\n", "press.md: front matter: must be a mapping"),
     ("---\ntitle: Press\nmenu: main\n---\nx\n", "press.md: menu: unknown key (fix: use only title)"),
     ("---\ntitle: ''\n---\nx\n", "press.md: title: missing or empty"),
