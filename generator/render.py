@@ -268,9 +268,10 @@ class Page:
     rows: bool = False  # a listing page: its template is given `rows` (listingrows.KeptRows)
 
 
-# The default theme's templates that mark pages for the search index (`data-pagefind-body`): every
-# document page, and the page of each document's latest version (pages flagged `searched`).
-SEARCHED_TEMPLATES = frozenset({"document.html", "version.html"})
+# The default theme's templates that mark pages for the search index (`data-pagefind-body`): the
+# page of each document's latest version (pages flagged `searched`). One page per document: with
+# its document page too, every search listed each document twice, and indexing cost twice as much.
+SEARCHED_TEMPLATES = frozenset({"version.html"})
 
 
 def only_searched_pages_marked(themes: list[Path]) -> bool:
@@ -330,7 +331,7 @@ def site_pages(site: SiteView, text_html: TextHtml, changes_apart: bool = False)
 def _document_pages(site: SiteView, service: ServiceView, doc: DocumentView,
                     text_html: TextHtml, changes_apart: bool) -> Iterator[Page]:
     group = doc_group(doc.key)
-    yield _page(doc.path, "document.html", group, searched=True, service=service, doc=doc, v=doc.latest)
+    yield _page(doc.path, "document.html", group, service=service, doc=doc, v=doc.latest)
     yield _page(doc.history_path, "history.html", group, service=service, doc=doc)
     for version in doc.versions:
         common = {"service": service, "doc": doc, "v": version}

@@ -243,6 +243,8 @@ def test_search_finds_filters_and_finds_nothing(layout: str, new_page: NewPage, 
     assert any(link.startswith(document) for link in links), (
         f"searching {case.term!r} (in the latest version of {case.doc_path}) listed no link to "
         f"{document}: {links}")
+    documents = ["/".join(served_site.path_of(link).split("/")[:2]) for link in links]
+    assert len(documents) == len(set(documents)), f"a document listed twice: {links}"
     others = [s for s in case.services_with_term if s != case.service_slug]
     assert any(link.startswith(served_site.url(f"{s}/")) for link in links for s in others), (
         f"{case.term!r} is in the latest versions of {case.services_with_term}, results: {links}")

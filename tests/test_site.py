@@ -218,6 +218,11 @@ def test_full_build_of_the_committed_archive(tmp_path: Path) -> None:
     changes = next(out.glob("claude-ai/terms-of-service/*/changes/index.html")).read_text()
     assert "Flagged provisions added and removed by this change" in changes
     assert len(list(out.glob("*/*/history/index.html"))) == documents
+    # Search takes one page per document, its latest version's (with the document page too, every
+    # search listed each document twice).
+    searched = sorted(str(p.parent.relative_to(out)) for p in out.rglob("index.html")
+                      if b"data-pagefind-body" in p.read_bytes())
+    assert searched == sorted(f"{d.key}/{d.latest.id}" for d in archive.documents)
     assert len(list(out.glob("*/index.html"))) >= 22 + 1  # services + about
     assert broken_links(out, "/clausewatch/") == []
 
