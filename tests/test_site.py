@@ -17,11 +17,13 @@ import lxml.html
 import pytest
 
 from generator.archive import ArchiveWriter, load_archive
+from generator.checklog import Observation, append_check
 from generator.cli import main
+from generator.model import ArchivedDocument
 from generator.ota_import import import_corpus
 from generator.pipeline import build
 from generator.serve import make_server
-from generator.signing import load_signer
+from generator.signing import Signer, load_signer
 from generator.sitefolder import SiteOutputError
 from generator.verify import verify_archive
 
@@ -173,6 +175,23 @@ def test_a_damaged_version_text_is_shown_as_failing_verification(project: Path, 
     assert any(m.startswith("warning: ") and "clausewatch verify" in m for m in messages), messages
     page = (project / "site/openai/terms-of-service" / victim.stem / "index.html").read_text()
     assert "verification FAILED" in page
+
+
+def test_a_document_page_says_when_it_was_last_checked_next_to_its_title(project: Path,
+                                                                        demo_signer: Signer) -> None:
+    # Found by review: a latest version years old read as current; the check date was screens down.
+    checked, unchecked = load_archive(project / "archive").documents[:2]
+    append_check(project / "archive", demo_signer, checked.key, Observation(
+        checked_at="2030-01-01T00:00:00Z", outcome="http-error", reason="Service Unavailable",
+        http_status=503, version_id=checked.versions[-1].id))
+    build(project / "content", project / "archive", project / "site")
+
+    def header(doc: ArchivedDocument) -> str:
+        page = lxml.html.fromstring((project / "site" / f"{doc.key}/index.html").read_bytes())
+        return " ".join(page.xpath("//header[@class='doc-header']")[0].text_content().split())
+
+    assert "last checked 2030-01-01: http-error" in header(checked)
+    assert "not checked by us yet (history imported)" in header(unchecked)
 
 
 def test_rebuild_rewrites_nothing_and_removes_stale_files(project: Path, built: Path) -> None:
