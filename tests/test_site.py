@@ -237,6 +237,11 @@ def test_full_build_of_the_committed_archive(tmp_path: Path) -> None:
     changes = next(out.glob("claude-ai/terms-of-service/*/changes/index.html")).read_text()
     assert "Flagged provisions added and removed by this change" in changes
     assert len(list(out.glob("*/*/history/index.html"))) == documents
+    # A link repeated on a page says, to a screen reader's list of links, which finding it is for.
+    page = lxml.html.fromstring((out / "openai/terms-of-service/index.html").read_bytes())
+    repeated = page.xpath("//a[normalize-space()='See it in the full text']")
+    assert len(repeated) > 1 and all(a.get("aria-label", "").startswith("See it in the full text: ")
+                                     for a in repeated)
     # Search takes one page per document, its latest version's (with the document page too, every
     # search listed each document twice).
     searched = sorted(str(p.parent.relative_to(out)) for p in out.rglob("index.html")
