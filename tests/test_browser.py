@@ -198,6 +198,19 @@ def test_the_comparison_matrix_keeps_the_services_in_view_when_scrolled(new_page
     assert before and after and abs(after["x"] - before["x"]) <= 1 and after["width"] < PHONE["width"] / 2
 
 
+def test_the_comparison_matrix_caption_stays_readable_on_a_phone(new_page: NewPage,
+                                                                 served_site: ServedSite) -> None:
+    # The caption was as wide as the 4,000 px matrix: one line cut off at the screen's edge, and
+    # it scrolled away with the categories.
+    page, _ = new_page(viewport=PHONE)
+    page.goto(served_site.url("categories/"))
+    caption = page.locator(".matrix caption")
+    for scrolled in (0, 300):
+        page.locator(".matrix").evaluate(f"table => {{ table.scrollLeft = {scrolled}; }}")
+        box = caption.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (scrolled, box)
+
+
 def test_no_document_or_history_page_scrolls_sideways_on_a_phone(
         new_page: NewPage, served_site: ServedSite, committed_site: Path) -> None:
     """Every document's latest version and history: captured text varies (tables, long URLs)."""
