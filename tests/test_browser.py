@@ -136,6 +136,22 @@ def test_changes_pages_name_sections_briefly_and_fit_a_phone(path: str, new_page
     assert overflow <= 1, f"{path} is {overflow}px too wide: {overflowing_elements(page)}"
 
 
+def test_side_by_side_changes_stack_on_a_phone(new_page: NewPage, served_site: ServedSite) -> None:
+    # Two 160 px columns made a long deletion a very tall narrow strip: on a phone the previous
+    # text sits above the new one, each cell named by its column.
+    page, _ = new_page(viewport=PHONE)
+    page.goto(served_site.url(LONG_SECTION_CHANGES[0]))
+    page.locator("label[for=diff-view-side]").click()
+    row = page.locator(".diff-change .diff-side tr.diff-row-replace").first
+    old, new = (row.locator("td").nth(i) for i in (0, 1))
+    old_box, new_box = old.bounding_box(), new.bounding_box()
+    assert old_box and new_box and new_box["y"] >= old_box["y"] + old_box["height"] - 1, (old_box, new_box)
+    assert old_box["width"] > PHONE["width"] * 0.8, old_box
+    labels = [cell.evaluate("e => getComputedStyle(e, '::before').content") for cell in (old, new)]
+    assert labels == ['"Previous version"', '"This version"'], labels
+    assert horizontal_overflow(page) <= 1
+
+
 @pytest.mark.parametrize("kind", ["about", "methodology"])
 def test_written_pages_pass_axe_on_a_phone(kind: str, new_page: NewPage, served_site: ServedSite,
                                            site_pages: dict[str, str]) -> None:
