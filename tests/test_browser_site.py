@@ -360,6 +360,23 @@ def test_search_with_results_passes_axe(scheme: str, layout: str, new_page: NewP
     assert not violations, f"axe, search/ with results ({scheme}):\n" + "\n".join(violations)
 
 
+def test_search_excerpts_are_readable_on_a_phone(new_page: NewPage, served_site: ServedSite,
+                                                search_case: SearchCase) -> None:
+    # Pagefind's excerpts were 13 px text cut to one line: a few words at 360 px.
+    page, _ = new_page(viewport={"width": 360, "height": 740})
+    page.goto(served_site.url("search/"))
+    page.get_by_role("searchbox").fill(search_case.term)
+    settled_count(page, search_case.term)
+    excerpts = page.locator("pagefind-results .pf-result-excerpt")
+    expect(excerpts.first).not_to_be_empty()
+    sizes = excerpts.evaluate_all("""es => es.map(e => {
+        const style = getComputedStyle(e);
+        return [parseFloat(style.fontSize), e.getBoundingClientRect().height / parseFloat(style.lineHeight)];
+    })""")
+    assert all(size >= 15 for size, _ in sizes), sizes
+    assert all(lines < 3.1 for _, lines in sizes) and any(lines > 1.9 for _, lines in sizes), sizes
+
+
 def test_search_term_is_really_in_the_archive(search_case: SearchCase, committed_site: Path) -> None:
     """The term is in what the search indexes of its document's built latest version (the page's
     search body, read from the built site, not from the archive the term was chosen from), and
