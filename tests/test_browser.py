@@ -377,6 +377,24 @@ def test_a_clause_permalink_highlights_its_clause(new_page: NewPage, served_site
     assert not log.problems(())
 
 
+def test_a_flagged_clause_permalink_is_marked_like_any_cited_clause(new_page: NewPage,
+                                                                    served_site: ServedSite) -> None:
+    # A flagged clause's anchor is its own <mark>: it got the outline only, no ▶ nor highlight.
+    page, log = new_page()
+    page.goto(served_site.url("openai/terms-of-service/2024-02-10T00-30-28Z/#c-f0859300f7fb"))
+    flagged = page.locator("#c-f0859300f7fb")
+    assert flagged.evaluate("e => e.matches('.policy-text mark.finding')")
+    assert "▶" in flagged.evaluate("e => getComputedStyle(e, '::before').content")
+    highlighted = page.evaluate("""() => {
+        const h = CSS.highlights.get("cited-clause");
+        return h ? [...h].map(r => r.toString()).join("") : null;
+    }""")
+    label = flagged.locator(".finding-label").inner_text()
+    assert highlighted is not None and " ".join(highlighted.split()) == " ".join(
+        flagged.inner_text().replace(label, "", 1).split()), highlighted
+    assert not log.problems(())
+
+
 @pytest.mark.parametrize("target", ["c-f0859300f7fb", "c-bf632b0c64c0"])  # a flagged clause, a plain one
 def test_a_clause_link_lands_below_the_top_with_its_outline_in_view(target: str, new_page: NewPage,
                                                                    served_site: ServedSite) -> None:
