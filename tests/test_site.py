@@ -237,6 +237,8 @@ def test_full_build_of_the_committed_archive(tmp_path: Path) -> None:
     changes = next(out.glob("claude-ai/terms-of-service/*/changes/index.html")).read_text()
     assert "Flagged provisions added and removed by this change" in changes
     assert len(list(out.glob("*/*/history/index.html"))) == documents
+    history = (out / "openai/terms-of-service/history/index.html").read_text()
+    assert "<td data-label=\"Checks before it\">—</td>" in history and "“—”: none was logged" in history
     # A link repeated on a page says, to a screen reader's list of links, which finding it is for.
     page = lxml.html.fromstring((out / "openai/terms-of-service/index.html").read_bytes())
     repeated = page.xpath("//a[normalize-space()='See it in the full text']")
