@@ -241,6 +241,9 @@ def test_full_build_of_the_committed_archive(tmp_path: Path) -> None:
     assert "<td data-label=\"Checks before it\">—</td>" in history and "“—”: none was logged" in history
     # A link repeated on a page says, to a screen reader's list of links, which finding it is for.
     page = lxml.html.fromstring((out / "openai/terms-of-service/index.html").read_bytes())
+    # The document page leads past its summary to each of its sections (a phone scrolled screens).
+    jumps = page.xpath("//nav[@aria-label='On this page']//a/@href")
+    assert jumps and all(page.xpath(f"//*[@id='{href[1:]}']") for href in jumps), jumps
     repeated = page.xpath("//a[normalize-space()='See it in the full text']")
     assert len(repeated) > 1 and all(a.get("aria-label", "").startswith("See it in the full text: ")
                                      for a in repeated)
