@@ -25,6 +25,7 @@ from generator.pipeline import build
 from generator.serve import make_server
 from generator.signing import Signer, load_signer
 from generator.sitefolder import SiteOutputError
+from generator.sitemodel import format_time
 from generator.verify import verify_archive
 
 from .conftest import ROOT, tree_state
@@ -241,6 +242,11 @@ def test_full_build_of_the_committed_archive(tmp_path: Path) -> None:
     assert "<td data-label=\"Checks before it\">—</td>" in history and "“—”: none was logged" in history
     # A link repeated on a page says, to a screen reader's list of links, which finding it is for.
     page = lxml.html.fromstring((out / "openai/terms-of-service/index.html").read_bytes())
+    # A version page's breadcrumb names it by its capture time, as its changes page does, not its id.
+    latest = load_archive(ROOT / "archive").documents[0].latest
+    version = lxml.html.fromstring((out / f"{latest.key}/{latest.id}/index.html").read_bytes())
+    [here] = version.xpath("//nav[@aria-label='Breadcrumb']//li[last()]")
+    assert here.text_content().strip() == format_time(latest.captured_at)
     # The document page leads past its summary to each of its sections (a phone scrolled screens).
     jumps = page.xpath("//nav[@aria-label='On this page']//a/@href")
     assert jumps and all(page.xpath(f"//*[@id='{href[1:]}']") for href in jumps), jumps
