@@ -34,7 +34,7 @@ from .model import (
 from .noise import NoiseError, checked_noise
 from .pages import PAGES_DIR, REQUIRED_PAGES, parse_page
 from .strayfiles import stray_files
-from .yamlload import load_yaml, syntax_fix
+from .yamlload import load_yaml, yaml_problem
 
 SETTINGS_FILE = "site.yaml"
 DOCUMENT_TYPES_FILE = "document-types.yaml"
@@ -202,10 +202,7 @@ def _read_yaml(path: Path, display: str, problems: list[Problem]) -> Any:
     except UnicodeDecodeError:
         problems.append(Problem(display, "", "not UTF-8 text", "save the file as UTF-8"))
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else ""
-        problems.append(Problem(display, where, f"not valid YAML: {getattr(err, 'problem', err)}",
-                                syntax_fix(err, "fix the YAML syntax (indentation, quotes, colons)")))
+        problems.append(yaml_problem(display, err, "fix the YAML syntax (indentation, quotes, colons)"))
     return None
 
 

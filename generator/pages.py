@@ -19,7 +19,7 @@ import yaml
 from markdown_it import MarkdownIt
 
 from .model import SLUG_RE, ContentPage, Problem
-from .yamlload import load_yaml, syntax_fix
+from .yamlload import load_yaml, yaml_problem
 
 PAGES_DIR = "pages"
 REQUIRED_PAGES = ("about", "methodology")  # the site's navigation and footer link to them
@@ -52,10 +52,8 @@ def _front_matter(text: str, file: str) -> tuple[dict[str, Any] | None, str, lis
         meta = load_yaml(found.group(1))
     except yaml.YAMLError as err:
         # One line, at the file's line (the front matter starts on line 2), not PyYAML's whole report.
-        mark = getattr(err, "problem_mark", None)
-        where = f"front matter, line {mark.line + 2}" if mark else "front matter"
-        return None, text, [Problem(file, where, f"not valid YAML: {getattr(err, 'problem', None) or err}",
-                                    syntax_fix(err, "fix the YAML between the '---' lines"))]
+        return None, text, [yaml_problem(file, err, "fix the YAML between the '---' lines",
+                                         where="front matter", first_line=2)]
     if not isinstance(meta, dict):
         return None, text, [Problem(file, "front matter", "must be a mapping", "write 'title: <title>'")]
     return meta, text[found.end():], []

@@ -15,7 +15,7 @@ import yaml
 from .lazyregex import LazyRegex
 from .model import SEVERITIES, SLUG_RE, Pattern, Problem, ProblemsError, Rule, Statute, display_path
 from .strayfiles import stray_files
-from .yamlload import load_yaml, syntax_fix
+from .yamlload import load_yaml, yaml_problem
 
 RULES_DIR = "rules"
 CATEGORIES_FILE = "categories.yaml"
@@ -230,10 +230,7 @@ def _load_yaml(path: Path, problems: list[Problem]) -> Any:
     except UnicodeDecodeError:
         problems.append(Problem(display_path(path), "", "not UTF-8 text", "save the file as UTF-8"))
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        problems.append(Problem(display_path(path), f"line {mark.line + 1}" if mark else "",
-                                f"not valid YAML: {getattr(err, 'problem', err)}",
-                                syntax_fix(err, "fix the YAML syntax")))
+        problems.append(yaml_problem(display_path(path), err, "fix the YAML syntax"))
     return None
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from .model import Problem
+
 
 def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
     """A mapping, refusing a key written twice: YAML keeps the last one in silence, so a second
@@ -60,7 +62,11 @@ def load_yaml(text: str) -> Any:
 TAB_FIX = "replace the tab with spaces: YAML indents with spaces only"
 
 
-def syntax_fix(err: yaml.YAMLError, fix: str) -> str:
-    """The fix to print for a YAML error: `fix`, unless the problem is a tab, which an editor shows
-    as spaces, so that the generic advice about indentation would not find it."""
-    return TAB_FIX if "'\\t'" in str(getattr(err, "problem", "") or "") else fix
+def yaml_problem(file: str, err: yaml.YAMLError, fix: str, where: str = "", first_line: int = 1) -> Problem:
+    """A YAML error as one problem: `where` and the file's line (`first_line`: the line the YAML
+    starts on), PyYAML's one-line reason, and `fix`, unless the problem is a tab, which an editor
+    shows as spaces, so that advice about indentation would not find it."""
+    mark = getattr(err, "problem_mark", None)
+    key = ", ".join(part for part in (where, f"line {mark.line + first_line}" if mark else "") if part)
+    reason = getattr(err, "problem", None) or err
+    return Problem(file, key, f"not valid YAML: {reason}", TAB_FIX if "'\\t'" in str(reason) else fix)
