@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -24,7 +24,7 @@ from .clauses import split_clauses
 from .diff import diff_texts
 from .diffcodec import diff_from_json, diff_to_json
 from .diffmodel import TextDiff
-from .language import reads_as_english
+from .language import text_language
 from .lazyregex import compile_all
 from .model import Archive, ArchivedDocument, ChangeStats, DocKey, Finding, Rule, Version, read_version_text
 from .prefilter import KnownGates
@@ -39,7 +39,8 @@ PARALLEL_MIN_VERSIONS = 100  # below this, starting workers costs more than it s
 class DocumentResults:
     findings: dict[str, list[Finding]]  # version id → findings
     changes: dict[str, ChangeStats]  # version id → change against the previous version
-    unread: frozenset[str] = frozenset()  # version ids not analysed: not in English (language.py)
+    # version ids not analysed, not being in English, with the language each reads as ("" unknown)
+    unread: Mapping[str, str] = field(default_factory=dict)
 
 
 def change_stats(diff: TextDiff) -> ChangeStats:
@@ -162,7 +163,8 @@ class _Worker:
         return DocumentResults(
             findings,
             {v.id: ChangeStats(*changed[p]) for v, p in zip(versions[1:], pairs, strict=True)},
-            frozenset(v.id for v, h in zip(versions, shas, strict=True) if h in stored["unread"]))
+            {v.id: _language(stored["unread"][h]) for v, h in zip(versions, shas, strict=True)
+             if h in stored["unread"]})
 
     def compute(self, job: _Job) -> DocumentResults:
         findings: dict[str, list[Finding]] = {}
@@ -170,7 +172,7 @@ class _Worker:
         stored = self._stored(job)
         unpacked, packer = _Unpacker(stored), _Packer()
         keep: dict[str, dict[str, Any]] = {"findings": {}, "changes": {}, "unread": {}}  # verified texts only
-        unread: set[str] = set()
+        unread: dict[str, str] = {}
         # What this document's clause wordings matched last time: a new version shares most of them.
         memo = self.cache.get("clause-matches", self._key(job)) if self.cache else None
         if isinstance(memo, dict):
@@ -179,11 +181,12 @@ class _Worker:
         previous: tuple[str, str | None] | None = None  # (text, sha if verified)
         for version, known in zip(job.doc.versions, job.hashes, strict=True):
             text = version.read_text()
-            english = reads_as_english(text)
+            language = text_language(text)
+            english = language == "en"
             if not english:
-                unread.add(version.id)
+                unread[version.id] = language
                 if known:
-                    keep["unread"][known] = True
+                    keep["unread"][known] = language
             numbers = stored["findings"].get(known) if known else None
             try:
                 found = unpacked.findings(numbers) if numbers is not None else None
@@ -212,7 +215,7 @@ class _Worker:
         entry = {**packer.stored(), **keep}
         if self.cache and entry != stored:
             self.cache.put("results", self._key(job), entry)
-        return DocumentResults(findings, changes, frozenset(unread))
+        return DocumentResults(findings, changes, unread)
 
 
 _worker: _Worker | None = None  # set before the pool forks: workers inherit it
@@ -270,9 +273,14 @@ def changes_by_version(results: Mapping[DocKey, DocumentResults]) -> dict[Versio
     return {(key, vid): s for key, r in results.items() for vid, s in r.changes.items()}
 
 
-def unread_versions(results: Mapping[DocKey, DocumentResults]) -> frozenset[VersionKey]:
-    """The versions the rules did not read (not in English)."""
-    return frozenset((key, vid) for key, r in results.items() for vid in r.unread)
+def unread_versions(results: Mapping[DocKey, DocumentResults]) -> dict[VersionKey, str]:
+    """The versions the rules did not read (not in English), with the language each reads as."""
+    return {(key, vid): language for key, r in results.items() for vid, language in r.unread.items()}
+
+
+def _language(stored: object) -> str:
+    """A language tag as an entry keeps it; anything else (a damaged entry) is not known."""
+    return stored if isinstance(stored, str) and (stored == "" or stored.isalpha()) else ""
 
 
 class LazyDiffs(Mapping[VersionKey, TextDiff]):

@@ -31,7 +31,7 @@ from .archive import PUBLIC_KEY_FILE
 from .buildkeys import SITE, doc_group
 from .checklog import Check, read_checks
 from .language import SAMPLE as LANGUAGE_SAMPLE
-from .language import reads_as_english
+from .language import reads_as_english, text_language
 from .model import SEVERITIES, Archive, ArchivedDocument, ChangeStats, Content, DocKey, Finding, Rule, Version
 from .rules import Ruleset
 from .urls import (
@@ -75,7 +75,8 @@ class SiteData:
     ruleset: Ruleset
     findings: Mapping[VersionRef, Sequence[Finding]] = field(default_factory=dict)
     checks: Mapping[DocKey, Sequence[Check]] = field(default_factory=dict)
-    unread: frozenset[VersionRef] = frozenset()  # versions not analysed: not in English (language.py)
+    # versions not analysed, not being in English, with the language each reads as ("" unknown)
+    unread: Mapping[VersionRef, str] = field(default_factory=dict)
     changes: Mapping[VersionRef, ChangeStats] = field(default_factory=dict)  # against the previous one
 
     @property
@@ -95,6 +96,10 @@ class SiteData:
 
     def analysed(self, version: Version) -> bool:
         return (version.key, version.id) not in self.unread
+
+    def language(self, version: Version) -> str | None:
+        """The language the text reads as (a BCP 47 tag), None when not known (language.py)."""
+        return self.unread.get((version.key, version.id), "en") or None
 
     def counts_of(self, version: Version) -> dict[str, int] | None:
         """Severity counts, or None for a version the rules did not read (never a clean record)."""
@@ -170,10 +175,11 @@ def _head(version: Version) -> str:
         return ""
 
 
-def unread_versions(archive: Archive, read: Callable[[Version], str] = _head) -> frozenset[VersionRef]:
-    """The versions the rules cannot read (not in English); reads only the start of each text."""
-    return frozenset((v.key, v.id) for doc in archive.documents for v in doc.versions
-                     if not reads_as_english(read(v)))
+def unread_versions(archive: Archive, read: Callable[[Version], str] = _head) -> dict[VersionRef, str]:
+    """The versions the rules cannot read (not in English), with the language each reads as; reads
+    only the start of each text."""
+    languages = ((v.key, v.id, text_language(read(v))) for doc in archive.documents for v in doc.versions)
+    return {(key, vid): language for key, vid, language in languages if language != "en"}
 
 
 def load_site_data(content: Content, archive: Archive, ruleset: Ruleset,
@@ -244,7 +250,7 @@ def _version_summary(data: SiteData, doc: ArchivedDocument, i: int) -> dict[str,
             "words": None if change is None else {
                 "added": change.words_added, "removed": change.words_removed, "moved": change.words_moved,
                 "percent_changed": change.percent_changed},
-            "analysed": data.analysed(v), "severity_counts": data.counts_of(v),
+            "language": data.language(v), "analysed": data.analysed(v), "severity_counts": data.counts_of(v),
             "links": _version_links(data, v, first=i == 0)}
 
 
@@ -304,7 +310,8 @@ def document_json(data: SiteData, doc: ArchivedDocument) -> dict[str, Any]:
             "version_count": len(doc.versions),
             "versions": [_version_summary(data, doc, i) for i in range(len(doc.versions))],
             "latest": {"id": latest.id, "captured_at": latest.captured_at,
-                       "analysed": data.analysed(latest), "severity_counts": data.counts_of(latest),
+                       "language": data.language(latest), "analysed": data.analysed(latest),
+                       "severity_counts": data.counts_of(latest),
                        "findings": [_finding_json(data, f, page) for f in data.findings_of(latest)]},
             "checks": _checks_json(data, key, data.checks.get(key, ())),
             "links": {"self": data.url(document_api_path(key)), "page": data.url(document_path(key)),
@@ -319,7 +326,8 @@ def index_json(data: SiteData) -> dict[str, Any]:
         documents.append({
             **_names(data, doc.key), "latest_version": doc.latest.id,
             "latest_captured_at": doc.latest.captured_at, "version_count": len(doc.versions),
-            "analysed": data.analysed(doc.latest), "severity_counts": data.counts_of(doc.latest),
+            "language": data.language(doc.latest), "analysed": data.analysed(doc.latest),
+            "severity_counts": data.counts_of(doc.latest),
             "links": {"api": data.url(document_api_path(doc.key)),
                       "page": data.url(document_path(doc.key)), "history": data.url(history_path(doc.key)),
                       "feed": data.url(document_feed_path(doc.key))}})

@@ -11,18 +11,24 @@ from markupsafe import Markup, escape
 
 from .diffmodel import Segment
 
-_WRAP = {
-    "insert": ('<ins><span class="diff-vh">inserted: </span>', "</ins>"),
-    "delete": ('<del><span class="diff-vh">deleted: </span>', "</del>"),
-}
+_PREFIX = {"insert": ("ins", "inserted: "), "delete": ("del", "deleted: ")}
 
 
-def diff_segments(segments: Iterable[Segment]) -> Markup:
+def _lang(tag: str | None) -> str:
+    return "" if tag is None else f' lang="{escape(tag)}"'
+
+
+def diff_segments(segments: Iterable[Segment], ui: str | None = None, old: str | None = None) -> Markup:
     """Inserted text in <ins>, deleted in <del>, each with a visually hidden prefix for screen
-    readers; unchanged text as it is."""
+    readers; unchanged text as it is. Languages (language.py), for a text not in the site's: `ui`
+    marks the prefixes as the site's language, `old` the deleted text as the previous version's
+    when it differs from the text around it."""
+    wraps = {op: (f'<{tag}{_lang(old) if op == "delete" else ""}>'
+                  f'<span class="diff-vh"{_lang(ui)}>{prefix}</span>', f"</{tag}>")
+             for op, (tag, prefix) in _PREFIX.items()}
     parts = []
     for segment in segments:
         text = escape(segment.text)
-        wrap = _WRAP.get(segment.op)
+        wrap = wraps.get(segment.op)
         parts.append(f"{wrap[0]}{text}{wrap[1]}" if wrap else str(text))
     return Markup("".join(parts))

@@ -54,6 +54,7 @@ class VersionView:
     checks_before: tuple[Check, ...] = ()  # checks after the previous version, up to this one
     trackers: PageTrackers = NO_RAW_PAGE  # found at build time; for the latest version only
     analysed: bool = True  # False: not in English, so the rules did not read it (language.py)
+    language: str = "en"  # what the text reads as, a BCP 47 tag; "" when not known (language.py)
     same_text_as: str | None = None  # an earlier version (not the previous one) with this very text
 
     @property
@@ -363,7 +364,8 @@ class Analysis:
     human_summaries: Mapping[DocKey, str] = field(default_factory=dict)  # rendered HTML
     diffs: Mapping[tuple[DocKey, str], Any] = field(default_factory=dict)  # diff.TextDiff per version
     trackers: Mapping[DocKey, PageTrackers] = field(default_factory=dict)  # of each latest version
-    unread: frozenset[tuple[DocKey, str]] = frozenset()  # versions not analysed: not in English
+    # versions not analysed, not being in English, with the language each reads as ("" unknown)
+    unread: Mapping[tuple[DocKey, str], str] = field(default_factory=dict)
 
 
 def _most_severe_first(findings: Iterable[Finding]) -> tuple[Finding, ...]:
@@ -387,7 +389,8 @@ def _versions(doc: ArchivedDocument, analysis: Analysis,
         current = _finding_keys(findings)
         after = doc.versions[i - 1].captured_at if i else ""
         between = tuple(c for c in checks if after < c.checked_at <= v.captured_at)
-        read = (doc.key, v.id) not in analysis.unread
+        language = analysis.unread.get((doc.key, v.id), "en")
+        read = language == "en"
         compared = read and previous_read  # flags are compared only between versions the rules read
         added = sorted(current.keys() - previous.keys()) if compared else []
         removed = sorted(previous.keys() - current.keys()) if compared else []
@@ -399,7 +402,7 @@ def _versions(doc: ArchivedDocument, analysis: Analysis,
             findings_removed=_most_severe_first(previous[k] for k in removed),
             checks_before=between,
             trackers=analysis.trackers.get(doc.key, NO_RAW_PAGE) if i == len(ids) - 1 else NO_RAW_PAGE,
-            analysed=read,
+            analysed=read, language=language,
             same_text_as=first_with_text.get(v.sha256) if i and v.sha256 != doc.versions[i - 1].sha256
             else None,
         ))

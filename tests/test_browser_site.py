@@ -795,3 +795,19 @@ def test_permalinks_survive_a_new_version(project: Path, demo_signer: Signer, ne
         assert page.url == served.url(f"{path}{new_id}/"), page.url
         expect(page.get_by_text(NEW_PARAGRAPH)).to_be_visible()
         assert not log.problems() and not log.offsite_requests(), log
+
+
+def test_compare_form_marks_a_text_in_another_language(new_page: NewPage, served_site: ServedSite) -> None:
+    """Telegram switched to German: compared across the switch, the German text is marked `lang="de"`,
+    the English it deleted `lang="en"`, as on the changes pages (test_language.py)."""
+    doc = "telegram/terms-of-service/"
+    page, log = new_page()
+    page.goto(served_site.url(f"{doc}history/"))
+    compare_versions(page, "2022-07-11T15-00-22Z", "2024-02-18T12-35-15Z")
+    assert page.locator('#compare-result .diff-text[lang="de"]').count() >= 1
+    assert page.locator('#compare-result del[lang="en"]').count() >= 1
+    assert page.locator('#compare-result .diff-text[lang="de"] .diff-vh:not([lang="en"])').count() == 0
+    compare_versions(page, "2024-02-18T12-35-15Z", "2026-02-18T00-53-42Z")  # German to German
+    assert page.locator('#compare-result .diff-text[lang="de"]').count() >= 1
+    assert page.locator("#compare-result del[lang]").count() == 0
+    assert not log.problems(), log

@@ -378,7 +378,7 @@ def version_view(versions: list[Path], index: int, kind: str) -> SimpleNamespace
         version=SimpleNamespace(kind=kind, captured_at=vid, sha256=f"sha256-of-{vid}"),
         previous_id=versions[index - 1].stem if index else None,
         next_id=versions[index + 1].stem if index + 1 < len(versions) else None,
-        findings_added=(), findings_removed=(),
+        findings_added=(), findings_removed=(), language="en",
     )
 
 
@@ -392,7 +392,7 @@ def render_changes(old: str, new: str, kind: str = "change", index: int = 1) -> 
         "doc": doc, "v": version_view(versions, index, kind),
         "prev": version_view(versions, index - 1, "first"),
         "diff": diff_texts(old, new), "root": "../../../../", "page_path": "x/changes/",
-        "settings": Anything(), "site": Anything(),
+        "settings": Anything(language="en"), "site": Anything(),
     }
     return env.get_template("changes.html").render(context)
 

@@ -611,22 +611,34 @@
     return texts.get(id);
   }
 
-  function segments(list) {
+  // Languages, as the changes pages mark them (diffmacros.html): a text in another language than the
+  // page's carries it (the option's data-lang); its "inserted:"/"deleted:" prefixes keep the page's.
+  function segments(list, tag, langs, oldInside) {
     var holder = element("div", "diff-text");
+    if (tag !== langs.ui) {
+      holder.lang = tag;
+    }
     list.forEach(function (s) {
       if (s.op === "equal") {
         holder.appendChild(document.createTextNode(s.text));
         return;
       }
       var mark = element(s.op === "insert" ? "ins" : "del");
-      mark.appendChild(element("span", "diff-vh", s.op === "insert" ? "inserted: " : "deleted: "));
+      if (s.op === "delete" && oldInside && langs.old !== tag) {
+        mark.lang = langs.old;
+      }
+      var prefix = element("span", "diff-vh", s.op === "insert" ? "inserted: " : "deleted: ");
+      if (tag !== langs.ui) {
+        prefix.lang = langs.ui;
+      }
+      mark.appendChild(prefix);
       mark.appendChild(document.createTextNode(s.text));
       holder.appendChild(mark);
     });
     return holder;
   }
 
-  function rowsView(rows) {
+  function rowsView(rows, langs) {
     var holder = element("div", "diff-inline");
     rows.forEach(function (row) {
       var box = element("div", "diff-row diff-row-" + row.kind);
@@ -636,7 +648,8 @@
         note.appendChild(document.createTextNode("."));
         box.appendChild(note);
       }
-      box.appendChild(segments(row.inline));
+      var old = row.kind === "delete";
+      box.appendChild(segments(row.inline, old ? langs.old : langs.new, langs, !old));
       holder.appendChild(box);
     });
     return holder;
@@ -650,6 +663,8 @@
   }
 
   function render(diff, from, to) {
+    var ui = document.documentElement.lang;
+    var langs = { ui: ui, old: from.lang === null ? ui : from.lang, new: to.lang === null ? ui : to.lang };
     var fromLabel = from.label;
     var toLabel = to.label;
     var frag = document.createDocumentFragment();
@@ -697,17 +712,17 @@
           nav.appendChild(link("#compare-change-" + (block.number + 1), "↓ next change"));
         }
         section.appendChild(nav);
-        section.appendChild(rowsView(block.rows));
+        section.appendChild(rowsView(block.rows, langs));
         body.appendChild(section);
       } else if (block.kind === "gap") {
         var details = element("details", "diff-gap");
         var n = block.rows.length;
         details.appendChild(element("summary", null, n + " unchanged paragraph" + (n === 1 ? "" : "s")));
-        details.appendChild(rowsView(block.rows));
+        details.appendChild(rowsView(block.rows, langs));
         body.appendChild(details);
       } else {
         var context = element("div", "diff-context");
-        context.appendChild(rowsView(block.rows));
+        context.appendChild(rowsView(block.rows, langs));
         body.appendChild(context);
       }
     });
@@ -721,7 +736,8 @@
   function option(select, id) {
     for (var i = 0; i < select.options.length; i++) {
       if (select.options[i].value === id) {
-        return { id: id, label: select.options[i].textContent.trim() || id };
+        return { id: id, label: select.options[i].textContent.trim() || id,
+          lang: select.options[i].getAttribute("data-lang") };
       }
     }
     return null;
