@@ -1,5 +1,7 @@
 // Check a quote against the text of this version, in the reader's browser: found word for word
-// (spacing, quote marks, dashes and letter case aside) and in which clause, or not found.
+// (spacing, quote marks, dashes and letter case aside) and in which clause, or not found. A quote
+// must begin and end at whole words: "refundable" is not in "non-refundable", nor "limited" in
+// "unlimited".
 // The form stays hidden without JavaScript; nothing leaves the page.
 (function () {
   "use strict";
@@ -56,6 +58,22 @@
     return { text: norm.text, starts };
   }
 
+  const WORD = /[\p{L}\p{N}_]/u;
+
+  // Where the quote occurs as whole words: not starting or ending inside a word of the text.
+  function occurrences(haystack, quote) {
+    const found = [];
+    const opensWord = WORD.test(quote[0]);
+    const closesWord = WORD.test(quote[quote.length - 1]);
+    for (let at = haystack.indexOf(quote); at >= 0; at = haystack.indexOf(quote, at + 1)) {
+      const end = at + quote.length;
+      if (opensWord && at > 0 && WORD.test(haystack[at - 1])) continue;
+      if (closesWord && end < haystack.length && WORD.test(haystack[end])) continue;
+      found.push(at);
+    }
+    return found;
+  }
+
   let page = null;
   form.hidden = false;
   form.addEventListener("submit", (event) => {
@@ -69,13 +87,16 @@
       return;
     }
     page = page || index();
-    const at = page.text.indexOf(quote);
-    if (at < 0) {
-      result.textContent = "Not found in this version. Every word must match; spacing, quote marks, " +
-        "dashes and capitals are ignored. Another version may hold it: see the history.";
+    const found = occurrences(page.text, quote);
+    if (!found.length) {
+      const inWord = page.text.indexOf(quote) >= 0;
+      result.textContent = "Not found in this version. Every word must match, whole; spacing, quote marks, " +
+        "dashes and capitals are ignored. " + (inWord ? "These letters occur only as part of longer words." :
+        "Another version may hold it: see the history.");
       return;
     }
-    const again = page.text.indexOf(quote, at + 1) >= 0;
+    const at = found[0];
+    const again = found.length > 1;
     let clause = null;
     for (const [start, id] of page.starts) {
       if (start > at) break;
