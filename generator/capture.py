@@ -204,7 +204,12 @@ class Capture:
                       f"declaration or the extractor changed): `clausewatch reextract {key}` records it as a "
                       "technical version")
             return self._log(CheckResult(key, "unchanged", reason, latest.id, status), latest)
-        doubt = doubtful_change(latest_text, text) if latest_text is not None else None
+        # Which changed, the page or our extraction of it (a declaration or the extractor edited
+        # since, or a document imported with another tool's text)? The latest version's stored pages,
+        # extracted now, tell: only a difference between those and the new text is the service's.
+        again = self._extract_stored(decl, latest_text)
+        recorded = again if again is not None and again != text else text
+        doubt = doubtful_change(latest_text, recorded) if latest_text is not None else None
         if doubt and key not in self.accept_change:
             reason = (f"held, not recorded: {doubt} (fix: if the page really changed so, record it with "
                       f"`clausewatch capture {key} --accept-change`)")
@@ -213,12 +218,44 @@ class Capture:
         # be reported as not recorded (archive-error) and go unlogged.
         if problems := verify_check_log(document_dir(self.root, key), self.writer.signer.public_key()):
             raise ProblemsError(problems)
-        version = self._record(decl, pages, text, latest)
-        return self._log(CheckResult(key, "new-version", "text changed" if latest else "first capture",
-                                     version.id, status), version)
+        if again is not None and again == text:
+            version = self._record(decl, pages, text, latest, technical=True)
+            reason = ("technical: the page reads as the latest version's did; only its extraction changed "
+                      "(the declaration or the extractor)")
+        elif again is not None:  # both: the extraction's part first, the page's at the next check
+            version = self._reextract(decl)
+            reason = ("technical: the latest version's stored page now extracts to other text (the "
+                      "declaration or the extractor changed), recorded first; the page also changed, "
+                      "which the next check records as the service's change")
+        else:
+            version = self._record(decl, pages, text, latest)
+            reason = "text changed" if latest else "first capture"
+        return self._log(CheckResult(key, "new-version", reason, version.id, status), version)
+
+    def _extract_stored(self, decl: Declaration, latest_text: str | None) -> str | None:
+        """The latest version's stored pages extracted now, when that differs from its text; None
+        when it does not (or there is nothing to tell by: no stored pages, or they fail)."""
+        from .reextract import extract_stored  # (reextract builds on this module)
+
+        doc = self.documents.get(decl.key)
+        if doc is None or latest_text is None:
+            return None
+        again = extract_stored(doc, decl, self.writer)
+        return again if isinstance(again, str) and again != latest_text else None
+
+    def _reextract(self, decl: Declaration) -> Version:
+        """A technical version of the latest version's stored pages, extracted now."""
+        from .reextract import reextract_document
+
+        result = reextract_document(self.documents[decl.key], decl, self.writer, self.clock)
+        if result.outcome != "new-technical-version":
+            raise ProblemsError([Problem(str(decl.key), "", f"not re-extracted: {result.reason}",
+                                         "run `clausewatch reextract` to see why")])
+        self.documents[decl.key] = load_document(document_dir(self.root, decl.key), decl.key)
+        return self.documents[decl.key].latest
 
     def _record(self, decl: Declaration, pages: Sequence[_Page], text: str,
-                latest: Version | None) -> Version:
+                latest: Version | None, technical: bool = False) -> Version:
         now = self.clock()
         version_id = version_id_at(now)
         if latest is not None and version_id <= latest.id:
@@ -227,8 +264,8 @@ class Capture:
         names = snapshot_page_names(version_id, len(pages))
         metadata = {
             "captured_at": iso(now),
-            "kind": "change" if latest else "first",
-            "technical": False,
+            "kind": "technical" if technical else "change" if latest else "first",
+            "technical": technical,
             "url": decl.pages[0].url if len(decl.pages) == 1 else None,
             "urls": [page.url for page in decl.pages],
             "final_url": pages[0].result.final_url,

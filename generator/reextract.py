@@ -57,8 +57,9 @@ def _tampered(source: Version, raw: list[bytes], writer: ArchiveWriter) -> str |
     return None
 
 
-def reextract_document(doc: ArchivedDocument, decl: Declaration, writer: ArchiveWriter,
-                       clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> ReextractResult:
+def extract_stored(doc: ArchivedDocument, decl: Declaration, writer: ArchiveWriter) -> str | ReextractResult:
+    """The text of the latest version's stored pages extracted under today's declaration and
+    extractor, or why there is none (a result that is not "new-technical-version")."""
     missing = [doc.latest.directory / p.file for p in doc.latest.snapshots
                if not (doc.latest.directory / p.file).is_file()]
     if missing:  # the metadata names it: the archive is damaged, not without a snapshot
@@ -78,10 +79,17 @@ def reextract_document(doc: ArchivedDocument, decl: Declaration, writer: Archive
         parts = [extract_page(decode(page_bytes, served_as.get(stored.url or page.url)).text, page,
                               stored.url or page.url, doc_type=decl.key.doc_type).markdown
                  for page_bytes, stored, page in zip(raw, source.snapshots, decl.pages, strict=True)]
-        text = denoised_text(parts, decl.noise)
+        return denoised_text(parts, decl.noise)
     except ExtractionError as err:
         return ReextractResult(str(doc.key), "extraction-failed", str(err))
-    latest = doc.latest
+
+
+def reextract_document(doc: ArchivedDocument, decl: Declaration, writer: ArchiveWriter,
+                       clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> ReextractResult:
+    text = extract_stored(doc, decl, writer)
+    if isinstance(text, ReextractResult):
+        return text
+    source = latest = doc.latest  # (the one _source_snapshot gives: extract_stored found it)
     if latest.read_text() == text:
         return ReextractResult(str(doc.key), "unchanged", f"same text as {latest.id}", latest.id)
     now = clock()

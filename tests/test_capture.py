@@ -186,6 +186,82 @@ def test_a_selector_broken_since_shows_even_when_the_page_is_not_modified(
     assert check.outcome == "unchanged" and "clausewatch reextract acme/commercial-terms" in check.reason
     assert len(versions(tmp_path, "commercial-terms")) == 1  # the service changed nothing
 
+def test_a_page_that_reads_as_before_but_extracts_otherwise_is_a_technical_version(
+        tmp_path: Path, server: LocalServer, corpus: Path, demo_signer: Signer) -> None:
+    """A declaration edited since the last version (or an extractor fixed, or a document imported with
+    another tool's text): the same page now gives other text. That is no change by the service."""
+    page = server.route("/terms", Reply(200, (corpus / SNAPSHOTS["claude"]).read_bytes(),
+                                        {"Content-Type": "text/html"}))  # no validators: always a 200
+    write_content(tmp_path, {"commercial-terms": (page, "main")})
+    run(tmp_path, demo_signer)
+    write_content(tmp_path, {"commercial-terms": (page, "body")})  # other text, same page
+    time.sleep(1.1)
+    check = run(tmp_path, demo_signer)["commercial-terms"]
+    assert check.outcome == "new-version" and check.reason.startswith("technical: the page reads as"), check
+    latest = load_archive(tmp_path / "archive").documents[0].latest
+    assert (latest.kind, latest.technical) == ("technical", True) and latest.snapshot_id == latest.id
+    time.sleep(1.1)
+    assert run(tmp_path, demo_signer)["commercial-terms"].outcome == "unchanged"
+    assert verify_archive(tmp_path / "archive").ok
+
+
+def test_a_changed_page_under_a_changed_declaration_is_recorded_in_two_versions(
+        tmp_path: Path, server: LocalServer, corpus: Path, demo_signer: Signer) -> None:
+    """Both changed: the extraction's part is a technical version of the stored page, the page's part
+    a change at the next check, so that the change shows only what the service changed."""
+    from generator.extract import denoised_text, extract_page
+    from generator.model import SourcePage
+
+    old, new = ((corpus / SNAPSHOTS[name]).read_bytes() for name in ("claude", "claude-new"))
+    page = server.route("/terms", Reply(200, old, {"Content-Type": "text/html"}))
+    write_content(tmp_path, {"commercial-terms": (page, "main")})
+    run(tmp_path, demo_signer)
+    write_content(tmp_path, {"commercial-terms": (page, "body")})
+    server.route("/terms", Reply(200, new, {"Content-Type": "text/html"}))
+    time.sleep(1.1)
+    check = run(tmp_path, demo_signer)["commercial-terms"]
+    assert check.outcome == "new-version" and "the next check records" in check.reason, check.reason
+    time.sleep(1.1)
+    check = run(tmp_path, demo_signer)["commercial-terms"]
+    assert (check.outcome, check.reason) == ("new-version", "text changed")
+    first, technical, change = load_archive(tmp_path / "archive").documents[0].versions
+    assert [v.kind for v in (first, technical, change)] == ["first", "technical", "change"]
+    declared = SourcePage(page, ("body",))
+    for version, body in ((technical, old), (change, new)):
+        extracted = extract_page(body.decode(), declared, page).markdown
+        assert version.read_text() == denoised_text([extracted], ())
+    assert technical.snapshot_id == first.id  # made from the stored page, not from the new one
+    assert verify_archive(tmp_path / "archive").ok
+
+
+def test_the_first_capture_of_an_imported_document_records_no_change_the_service_did_not_make(
+        tmp_path: Path, server: LocalServer, corpus: Path, demo_signer: Signer) -> None:
+    """An imported document's text is Open Terms Archive's extraction (headings underlined with ===,
+    ...): its page fetched again, unchanged, is a technical version, not a change by the service."""
+    from generator.ota_import import import_corpus, write_missing_declarations
+
+    from .conftest import copy_documents
+
+    source = copy_documents(corpus, ("claude-ai/commercial-terms",), tmp_path / "corpus")
+    metadata = source / "claude-ai/commercial-terms/metadata.yaml"
+    real = "https://www.anthropic.com/legal/commercial-terms"
+    latest_page = sorted((source / "claude-ai/commercial-terms/snapshots").glob("*.html"))[-1]
+    page = server.route("/commercial-terms",
+                        Reply(200, latest_page.read_bytes(), {"Content-Type": "text/html"}))
+    metadata.write_text(metadata.read_text().replace(real, page))  # served here, as it was there
+    import_corpus(source, ArchiveWriter(tmp_path / "archive", demo_signer))
+    write_content(tmp_path, {})
+    (tmp_path / "content/services/acme.yaml").unlink()
+    write_missing_declarations(source, tmp_path / "content/services")
+    imported = load_archive(tmp_path / "archive").documents[0].latest
+    check = run(tmp_path, demo_signer)["commercial-terms"]
+    assert check.outcome == "new-version" and check.reason.startswith("technical:"), check
+    latest = load_archive(tmp_path / "archive").documents[0].latest
+    assert latest.kind == "technical" and latest.read_text() != imported.read_text()
+    time.sleep(1.1)
+    assert run(tmp_path, demo_signer)["commercial-terms"].outcome == "unchanged"
+
+
 FAULTS = {
     "server-error": (Reply(500, b"oops"), "http-error"),
     "timeout": (Reply(200, b"<p>late</p>", delay=3.0), "fetch-failed"),
