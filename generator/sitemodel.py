@@ -121,17 +121,32 @@ class VersionView:
 
     @property
     def source_urls(self) -> list[str]:
-        """The address(es) the text was captured from: the final URL after redirects when recorded,
-        else each declared page's."""
-        if self.version.final_url or self.version.url:
-            return [str(self.version.final_url or self.version.url)]
+        """The address(es) the text was captured from: each page's final URL after redirects when
+        recorded, else its declared URL (a version's `final_url` is its first page's)."""
         urls = (self.version.metadata or {}).get("urls")
-        return [str(u) for u in urls if isinstance(u, str)] if isinstance(urls, list) else []
+        declared = [str(u) for u in urls if isinstance(u, str)] if isinstance(urls, list) else []
+        first = self.version.final_url or self.version.url
+        if not first:
+            return declared
+        return [str(first), *declared[1:]]
+
+    @property
+    def fetched(self) -> str | None:
+        """For a text extracted again from pages fetched earlier (a technical version), when those
+        were fetched: its capture time is the extraction's, not the page's. None otherwise."""
+        if self.version.kind != "technical":
+            return None
+        times = sorted({p.fetched_at for p in self.version.snapshots if p.fetched_at})
+        if not times or times == [self.version.captured_at]:
+            return None
+        return " and ".join(format_time(t) for t in times)
 
     @property
     def wayback_urls(self) -> list[tuple[str, str]]:
-        """(source URL, the Wayback Machine's copy nearest the capture time), one per page."""
-        stamp = self.version.captured_at.replace("-", "").replace(":", "").replace("T", "")[:14]
+        """(source URL, the Wayback Machine's copy nearest the time the page was fetched), one per page."""
+        fetched = [p.fetched_at for p in self.version.snapshots if p.fetched_at]
+        when = min(fetched) if self.fetched and fetched else self.version.captured_at
+        stamp = when.replace("-", "").replace(":", "").replace("T", "")[:14]
         return [(url, f"https://web.archive.org/web/{stamp}/{url}") for url in self.source_urls]
 
     def checks_summary(self) -> dict[str, int]:

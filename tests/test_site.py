@@ -437,6 +437,35 @@ def test_the_citation_names_the_source_addresses_and_each_page_has_its_wayback_l
         "OpenAI, “Terms of Service”, https://openai.com/policies/terms-of-use, as captured")
 
 
+def test_a_technical_version_is_cited_by_the_time_its_page_was_fetched(committed_site: Path) -> None:
+    """A re-extraction's capture time is when the text was made again; a citation must give when the
+    page was read (found by a reader review: "as captured" four months after the fetch)."""
+    import html as html_lib
+    import re
+
+    page = (committed_site / "deepseek/privacy-policy/2025-12-10T15-55-01Z/index.html").read_text()
+    found = re.search(r'<textarea id="cite-text"[^>]*>(.*?)</textarea>', page, re.S)
+    assert found
+    citation = html_lib.unescape(found.group(1))
+    assert "as fetched 2025-08-14 12:33:13 UTC (text extracted again 2025-12-10 15:55:01 UTC)" in citation
+    assert "<dt>Page fetched</dt><dd>2025-08-14 12:33:13 UTC</dd>" in page
+    assert "web.archive.org/web/20250814123313/" in page and "web.archive.org/web/20251210" not in page
+
+
+def test_a_document_of_several_pages_is_cited_by_each_page() -> None:
+    """A live capture records its first page's final URL: the others are cited by their declared URLs
+    (before, only the first was named)."""
+    from generator.model import DocKey, Version
+    from generator.sitemodel import VersionView
+
+    pages = ["https://acme.example/terms", "https://acme.example/terms/eu"]
+    version = Version(key=DocKey("acme", "terms-of-service"), id="2026-01-01T00-00-00Z",
+                      captured_at="2026-01-01T00:00:00Z", kind="first", sha256="0" * 64, bytes=1, url=None,
+                      final_url="https://www.acme.example/terms", http_status=200, snapshot_id=None,
+                      snapshots=(), source=None, directory=Path("."), metadata={"urls": pages})
+    assert VersionView(version, 1, None, None).source_urls == ["https://www.acme.example/terms", pages[1]]
+
+
 def test_line_breaks_written_in_table_cells_show_as_breaks_not_markup(committed_site: Path) -> None:
     # 48 archived texts break lines in table cells with <br>; only diffs, which show the text as
     # archived, may show it as written.
