@@ -426,16 +426,18 @@ def _versions(doc: ArchivedDocument, analysis: Analysis,
     return tuple(views)
 
 
-Wording = tuple[str, str, tuple[str, ...]]  # (rule id, clause id, items of the list it introduces)
+# (rule id, clause id, quote, items of the list it introduces): a clause keeps its id through changes
+# of punctuation and symbols ("$100" and "€100" are the same words), its wording does not.
+Wording = tuple[str, str, str, tuple[str, ...]]
 
 
 def _wording(finding: Finding) -> Wording:
-    return finding.rule_id, finding.clause_id, finding.items
+    return finding.rule_id, finding.clause_id, finding.quote, finding.items
 
 
 def _since(versions: Sequence[VersionView], keys: Sequence[Set[Wording]], key: Wording) -> str:
     """The first version of the run of latest versions that all have the finding in the same
-    wording: its clause, and the items of the list it introduces, which the finding quotes too;
+    wording: its clause as quoted, and the items of the list it introduces, which it quotes too;
     `keys`: each version's wordings (taken once per document, not once per finding)."""
     since = versions[-1].id
     for view, found in zip(reversed(versions), reversed(keys), strict=True):

@@ -557,6 +557,25 @@ def test_an_archived_source_url_is_a_link_only_when_it_is_a_web_address() -> Non
         assert "href" not in html and lxml.html.fragment_fromstring(html).text_content() == url
 
 
+def test_flagged_in_this_wording_since_means_the_quote_too(committed_site: Path) -> None:
+    """A clause keeps its id when only punctuation or symbols change ("(as applicable)" for ", as
+    applicable"; "$100" for "€100"): the version a card dates the wording from quotes it as the card
+    does (found by a reader review: Claude.ai's card quoted words its "since" version did not have)."""
+    card = re.compile(r'id="finding-([a-z0-9-]+)-(c-[0-9a-f]{12}(?:-\d+)?)".*?'
+                      r'in this wording since the version of <a href="[^"]*/([^/"]+)/"', re.S)
+    checked = 0
+    for doc in load_archive(ROOT / "archive").documents:
+        api = committed_site / "api" / str(doc.key)
+        quotes = {(f["rule_id"], f["clause_id"]): f["quote"]
+                  for f in json.loads((api / f"{doc.latest.id}.json").read_text())["findings"]}
+        for rule, clause, since in card.findall((committed_site / str(doc.key) / "index.html").read_text()):
+            then = {(f["rule_id"], f["clause_id"]): f["quote"]
+                    for f in json.loads((api / f"{since}.json").read_text())["findings"]}
+            assert then.get((rule, clause)) == quotes[rule, clause], (doc.key, rule, clause, since)
+            checked += 1
+    assert checked > 400
+
+
 def test_flagged_in_this_wording_since_counts_the_list_a_finding_quotes(committed_site: Path) -> None:
     """A finding's card dates its wording from the first version of the unbroken run that has it with
     the same clause and the same list items: Discord kept the sentence that introduces its reasons
