@@ -1,11 +1,16 @@
-"""Docs that cannot drift: every CLI verb and option is documented in the README."""
+"""Docs that cannot drift: every CLI verb and option is documented in the README; the sample rule
+of CONTRIBUTING.md passes `clausewatch rules test`."""
 
 from __future__ import annotations
 
 import argparse
 import re
+import shutil
+from pathlib import Path
 
-from generator.cli import make_parser
+import pytest
+
+from generator.cli import main, make_parser
 
 from .conftest import ROOT
 
@@ -42,3 +47,22 @@ def test_readme_opens_with_the_two_commands() -> None:
     commands = [line for line in first_block.group(1).splitlines() if line.strip()]
     assert len(commands) == 2
     assert "clausewatch serve" in commands[0] and ".ci/run" in commands[1]
+
+
+def test_the_sample_rule_of_contributing_passes_rules_test(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A contributor pastes it to start a rule: its examples must agree with its patterns.
+    contributing = (ROOT / "CONTRIBUTING.md").read_text()
+    sample = next(block for block in re.findall(r"```yaml\n(.*?)```", contributing, re.S)
+                  if block.startswith("id: "))
+    rule_id = sample.split(None, 2)[1]
+    category = re.search(r"^category: (\S+)", sample, re.M)
+    assert category
+    rules = tmp_path / "content" / "rules"
+    (rules / category.group(1)).mkdir(parents=True)
+    for name in ("categories.yaml", "label-mapping.yaml"):
+        shutil.copy(ROOT / "content" / "rules" / name, rules / name)
+    (rules / category.group(1) / f"{rule_id}.yaml").write_text(sample)
+    # No services in this content folder: the rule is checked without the declared document types.
+    assert main(["rules", "test", "--content", str(tmp_path / "content")]) == 0, capsys.readouterr().err
+    assert "0 failed" in capsys.readouterr().out
