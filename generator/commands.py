@@ -116,17 +116,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
         problems += _example_problems(ruleset)
     except ProblemsError as err:
         problems += err.problems
+    if content is not None:
+        # A renamed service or document type leaves its history behind, never captured again. Said
+        # before any errors too: a rename often comes with some, and fixing them would not recall it.
+        archived = sorted(f"{folder.parent.name}/{folder.name}"
+                          for folder in args.archive.glob("*/*") if (folder / "versions").is_dir())
+        orphans = [key for key in archived if content.declaration(DocKey(*key.split("/"))) is None]
+        if orphans:
+            say(f"warning: archived in {args.archive} but not declared (history is kept and shown, the "
+                "document is no longer captured; a renamed service or document type needs its archive "
+                "folder renamed too): " + ", ".join(orphans))
     if problems or content is None or ruleset is None:
         raise ProblemsError(problems)
     documents = sum(len(s.documents) for s in content.services)
-    # A renamed service or document type leaves its history behind, never captured again.
-    archived = sorted(f"{folder.parent.name}/{folder.name}"
-                      for folder in args.archive.glob("*/*") if (folder / "versions").is_dir())
-    orphans = [key for key in archived if content.declaration(DocKey(*key.split("/"))) is None]
-    if orphans:
-        say(f"warning: archived in {args.archive} but not declared (history is kept and shown, the "
-            "document is no longer captured; a renamed service or document type needs its archive "
-            "folder renamed too): " + ", ".join(orphans))
     print(f"{args.content}: OK ({len(content.services)} services, {documents} documents, "
           f"{len(content.document_types)} document types, {len(content.pages)} pages, "
           f"{len(ruleset.rules)} rules in {len(ruleset.categories)} categories, all rule examples pass)")

@@ -279,6 +279,12 @@ def test_validate_warns_about_archived_documents_no_longer_declared(tmp_path: Pa
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert "but not declared" in result.stderr and "mistral-ai/terms-of-service" in result.stderr
+    # ... and when there are errors as well, before them (it was said only once they were fixed).
+    (tmp_path / "content/rules/arbitration/empty.yaml").write_text("# to do\n")
+    failed = subprocess.run([*validate, "--content", str(tmp_path / "content")],
+                            capture_output=True, text=True, check=False)
+    assert failed.returncode == 1 and "empty.yaml: empty file" in failed.stderr, failed.stderr
+    assert "mistral-ai/terms-of-service" in failed.stderr.split("empty.yaml: empty file")[0]
     quiet = subprocess.run(validate, cwd=ROOT, capture_output=True, text=True, check=False)
     assert quiet.returncode == 0 and "not declared" not in quiet.stderr
 
