@@ -27,9 +27,9 @@ from .buildverb import cmd_build
 from .console import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, say
 from .content import load_content, missing_pages
 from .language import reads_as_english
-from .model import Content, DocKey, Problem, ProblemsError, SourcePage
+from .model import Content, DocKey, Problem, ProblemsError, Rule, SourcePage
 from .rewrites import REWRITES
-from .robustness import flips
+from .robustness import Flip, flips
 from .rules import Ruleset, load_ruleset
 from .signing import PUBLISHED_KEY_IDS, generate_key_pair, load_signer
 from .verify import verify_archive
@@ -68,33 +68,59 @@ def _example_problem(f: ExampleFailure) -> Problem:
                    "adjust the patterns or 'unless' so every example behaves as declared")
 
 
-def _example_problems(ruleset: Ruleset) -> list[Problem]:
+@dataclasses.dataclass
+class _ExampleCheck:
+    """A ruleset's examples checked: the problems found, and what they leave unproven (for the
+    summary of `rules test`)."""
+
+    problems: list[Problem]
+    failed: set[tuple[str, str]]  # (rule file, example) misbehaving, as written or rewritten
+    slow: set[str]  # files of the rules whose examples ran out of time: none of them is known to pass
+    unmatched: int = 0  # patterns no 'match' example matches, or not known to (their rule is slow)
+
+    def failed_examples(self, rules: Sequence[Rule]) -> int:
+        slow = sum(len(r.examples_match) + len(r.examples_no_match) for r in rules if r.file in self.slow)
+        return slow + sum(1 for file, _ in self.failed if file not in self.slow)
+
+
+def _check_examples(ruleset: Ruleset, rewritten: bool = False) -> _ExampleCheck:
+    """Every rule's examples as written, and with `rewritten` as other companies write them too."""
     failures = check_examples(ruleset.rules)
-    problems = [_example_problem(f) for f in failures]
-    slow = {f.rule.file for f in failures if f.slow_regex}  # reported already
+    check = _ExampleCheck([_example_problem(f) for f in failures],
+                          {(f.rule.file, f.sentence) for f in failures if not f.slow_regex},
+                          {f.rule.file for f in failures if f.slow_regex})
     # A pattern no example matches is untested, or dead (in double quotes YAML turns \b into a
     # backspace): a change that breaks it would go unseen.
     for rule in ruleset.rules:
-        if rule.file in slow:
+        if rule.file in check.slow:  # reported already
             continue
         try:
             untested = untested_patterns(rule)
         except SlowExamples as err:
-            problems.append(_example_problem(ExampleFailure(rule, "", True, err.key)))
+            check.problems.append(_example_problem(ExampleFailure(rule, "", True, err.key)))
+            check.slow.add(rule.file)
             continue
-        problems += [Problem(rule.file, f"patterns[{i}]", "no 'match' example matches this pattern",
-                             "add an example it matches (in single quotes YAML keeps a regex's backslashes)")
-                     for i in untested]
-    return problems
+        check.problems += [Problem(rule.file, f"patterns[{i}]", "no 'match' example matches this pattern",
+                                   "add an example it matches (in single quotes YAML keeps a regex's "
+                                   "backslashes)")
+                           for i in untested]
+        check.unmatched += len(untested)
+    check.unmatched += sum(len(r.patterns) for r in ruleset.rules if r.file in check.slow)
+    if rewritten:
+        # Rewrites of an example that already fails would say nothing new; a slow rule would stall.
+        written = set(check.failed)
+        for f in flips([r for r in ruleset.rules if r.file not in check.slow]):
+            if (f.rule.file, f.sentence) not in written:
+                check.problems.append(_flip_problem(f))
+                check.failed.add((f.rule.file, f.sentence))
+    return check
 
 
-def _flip_problems(ruleset: Ruleset) -> list[Problem]:
-    """Examples a rule reads otherwise once rewritten as other companies write them (robustness.py)."""
-    return [Problem(f.rule.file,
-                    "examples.match" if f.sentence in f.rule.examples_match else "examples.no_match",
-                    f"reads otherwise {_HOW.get(f.how, f'with {f.how}')}: {f.rewritten!r}",
-                    "make the patterns read both ways the same (the sentence means the same)")
-            for f in flips(ruleset.rules)]
+def _flip_problem(f: Flip) -> Problem:
+    """An example its rule reads otherwise once rewritten as other companies write it (robustness.py)."""
+    key = "examples.match" if f.sentence in f.rule.examples_match else "examples.no_match"
+    return Problem(f.rule.file, key, f"reads otherwise {_HOW.get(f.how, f'with {f.how}')}: {f.rewritten!r}",
+                   "make the patterns read both ways the same (the sentence means the same)")
 
 
 _HOW = {"capitals": "in capitals", "contractions": "with contractions", "third-person": "in the third person"}
@@ -113,7 +139,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         problems += err.problems
     try:
         ruleset = load_ruleset(args.content, {t.slug for t in content.document_types} if content else None)
-        problems += _example_problems(ruleset)
+        problems += _check_examples(ruleset).problems
     except ProblemsError as err:
         problems += err.problems
     if content is not None:
@@ -137,16 +163,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_rules_test(args: argparse.Namespace) -> int:
     ruleset = _ruleset(args.content)
-    problems = _example_problems(ruleset)
-    if not problems:  # rewrites of an example that already fails would say nothing new
-        problems = _flip_problems(ruleset)
-    for problem in problems:
+    check = _check_examples(ruleset, rewritten=True)
+    for problem in check.problems:
         say(f"FAIL {problem}")
     examples = sum(len(r.examples_match) + len(r.examples_no_match) for r in ruleset.rules)
+    failed = check.failed_examples(ruleset.rules)
     patterns = sum(len(r.patterns) for r in ruleset.rules)
-    print(f"{examples - len(problems)} passed, {len(problems)} failed "
-          f"({len(ruleset.rules)} rules, each of their {patterns} patterns matched by an example)")
-    return EXIT_PROBLEMS if problems else EXIT_OK
+    print(f"{examples - failed} passed, {failed} failed (the examples of {len(ruleset.rules)} rules, as "
+          f"written and rewritten; {patterns - check.unmatched} of their {patterns} patterns matched by "
+          "an example)")
+    return EXIT_PROBLEMS if check.problems else EXIT_OK
 
 
 def cmd_rules_eval(args: argparse.Namespace) -> int:

@@ -24,6 +24,8 @@ from .conftest import DATA, ROOT
 
 RULESET = load_ruleset(ROOT / "content", {t.slug for t in load_content(ROOT / "content").document_types})
 RULES = RULESET.rules
+EXAMPLES = sum(len(r.examples_match) + len(r.examples_no_match) for r in RULES)
+PATTERNS = sum(len(r.patterns) for r in RULES)
 INVALID = sorted((DATA / "invalid-rules").glob("*.yaml"))
 
 
@@ -80,6 +82,11 @@ def test_a_regex_that_backtracks_without_end_fails_naming_it(verb: list[str], tm
     result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
     assert result.returncode == 1
     assert "mandatory-arbitration.yaml: unless[0]: takes over 2 s on the rule's examples" in result.stderr
+    if verb == ["rules", "test"]:  # none of the rule's examples, nor of its patterns, is known to pass
+        rule_of = next(r for r in RULES if r.id == "mandatory-arbitration")
+        failed = len(rule_of.examples_match) + len(rule_of.examples_no_match)
+        assert result.stdout.startswith(f"{EXAMPLES - failed} passed, {failed} failed")
+        assert f"; {PATTERNS - len(rule_of.patterns)} of their {PATTERNS} patterns" in result.stdout
 
 
 @pytest.mark.parametrize("verb", [["validate"], ["rules", "test"]])
@@ -131,7 +138,8 @@ def test_rules_test_cli_passes() -> None:
     result = subprocess.run([sys.executable, "-m", "generator", "rules", "test"], cwd=ROOT,
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
-    assert re.search(r"^\d+ passed, 0 failed", result.stdout, re.M)
+    assert result.stdout.startswith(f"{EXAMPLES} passed, 0 failed (the examples of {len(RULES)} rules")
+    assert f"; {PATTERNS} of their {PATTERNS} patterns matched by an example)" in result.stdout
 
 
 def test_rules_test_names_a_pattern_no_example_matches(tmp_path: Path) -> None:
@@ -144,6 +152,9 @@ def test_rules_test_names_a_pattern_no_example_matches(tmp_path: Path) -> None:
                              str(tmp_path / "content")], capture_output=True, text=True, check=False)
     assert result.returncode == 1
     assert "mandatory-arbitration.yaml: patterns[0]: no 'match' example matches this pattern" in result.stderr
+    # The summary said every pattern was matched, and counted the pattern as a failed example.
+    assert result.stdout.startswith(f"{EXAMPLES} passed, 0 failed")
+    assert f"; {PATTERNS} of their {PATTERNS + 1} patterns matched by an example)" in result.stdout
 
 
 WINDOW = 8  # words: a shared run this long means text was copied, not written
@@ -210,12 +221,18 @@ def test_rules_test_reports_a_rule_that_reads_a_rewritten_example_otherwise(tmp_
     rule = tmp_path / "content/rules/arbitration/mandatory-arbitration.yaml"
     text = rule.read_text().replace("patterns:\n", "patterns:\n  - all: ['(?-i:\\bumpire\\b)']\n", 1)
     example = "    - Every dispute goes to an umpire chosen by Acme.\n"
-    rule.write_text(text.replace("  match:\n", "  match:\n" + example, 1))
+    text = text.replace("  match:\n", "  match:\n" + example, 1)
+    # ... also when another example fails as written (the rewrites were then not read at all).
+    wrong = "    - All disputes between you and Acme go to binding arbitration in Zurich.\n"
+    rule.write_text(text.replace("  no_match:\n", "  no_match:\n" + wrong, 1))
     result = subprocess.run([sys.executable, "-m", "generator", "rules", "test", "--content",
                              str(tmp_path / "content")], capture_output=True, text=True, check=False)
     assert result.returncode == 1
     assert "mandatory-arbitration.yaml: examples.match: reads otherwise in capitals: 'EVERY DISPUTE GOES TO" \
         in result.stderr
+    assert "no_match: matches: 'All disputes between you and Acme go to binding arbitration in Zurich.'" \
+        in result.stderr
+    assert result.stdout.startswith(f"{EXAMPLES} passed, 2 failed")
 
 
 def test_list_items_are_read_after_their_lead_in_by_rules_that_ask_for_it() -> None:
