@@ -31,7 +31,8 @@ plan() {
 
 shard() {
   local shard=$1 out=$2
-  [ -n "${CLAUSEWATCH_SECRET_KEY:-}" ] || die "CLAUSEWATCH_SECRET_KEY is empty: set the repository secret"
+  [ -n "${CLAUSEWATCH_SECRET_KEY:-}" ] || die "CLAUSEWATCH_SECRET_KEY is empty: set it as a secret of the" \
+    "'capture' environment (a repository secret would bypass the environment's branch rule)"
   mkdir -p "$out"
   local report status=0
   report=$(mktemp)

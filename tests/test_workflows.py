@@ -389,7 +389,8 @@ def test_capture_workflow_end_to_end(tmp_path: Path, origin: Path, server: Local
     # A shard job without the key, or with another key than the archive's, fails: no silent run.
     runner = clone(origin, tmp_path / "wrong-key", job_env)
     other_key = generate_key_pair(tmp_path / "other")[0].read_text()
-    for key, error in (("", "CLAUSEWATCH_SECRET_KEY is empty"), (other_key, "capture failed")):
+    empty = "CLAUSEWATCH_SECRET_KEY is empty: set it as a secret of the 'capture' environment"
+    for key, error in (("", empty), (other_key, "capture failed")):
         result = subprocess.run(["bash", "scripts/capture_job.sh", "shard", "1/1", str(tmp_path / "out")],
                                 cwd=runner, env={**job_env, "CLAUSEWATCH_SECRET_KEY": key},
                                 capture_output=True, text=True, check=False)
