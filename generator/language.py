@@ -5,7 +5,8 @@ A policy in another language (a service that starts serving its German terms to 
 would otherwise pass for one the rules found nothing wrong with. English legal text is about a
 third function words ("the", "you", "may", ...); the sample archive's English versions hold 30% to
 51% of the words below (of their first SAMPLE characters), its German ones 0.1% at most. Short texts
-(under MIN_WORDS words) are not judged.
+(under MIN_WORDS words, and under MIN_LETTERS letters for scripts written without spaces) are not
+judged.
 """
 
 from __future__ import annotations
