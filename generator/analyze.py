@@ -94,6 +94,7 @@ class ExampleFailure:
     sentence: str
     expected: bool
     slow_regex: str = ""  # set when the rule's examples ran out of time: the key of the regex to blame
+    graded: str = ""  # set for an example of `milder`: the severity it was given instead
 
 
 EXAMPLES_TIME_LIMIT_S = 2.0  # a rule's examples take milliseconds; a regex that backtracks, forever
@@ -147,9 +148,26 @@ def check_examples(rules: Sequence[Rule]) -> list[ExampleFailure]:
             with time_limit(EXAMPLES_TIME_LIMIT_S):
                 failures += [ExampleFailure(rule, s, expected) for expected, s in examples
                              if rule_matches(rule, prepare(s)) != expected]
+                failures += _grade_failures(rule)
         except TimeLimitExceeded:
             sentences = [s for _, s in examples]
             failures.append(ExampleFailure(rule, "", True, _slow_regex(rule, sentences)))
+    return failures
+
+
+def _grade_failures(rule: Rule) -> list[ExampleFailure]:
+    """The examples of a rule's milder grade: each must match the rule and be graded as declared."""
+    if rule.milder is None:
+        return []
+    failures = []
+    for milder, sentences in ((True, rule.milder.examples_milder), (False, rule.milder.examples_full)):
+        wanted = rule.milder.severity if milder else rule.severity
+        for sentence in sentences:
+            text = prepare(sentence)
+            if not rule_matches(rule, text):
+                failures.append(ExampleFailure(rule, sentence, milder, graded="unmatched"))
+            elif (graded := rule.severity_of(text)) != wanted:
+                failures.append(ExampleFailure(rule, sentence, milder, graded=graded))
     return failures
 
 
@@ -226,13 +244,22 @@ class Analyzer:
                 by_lead_in = tuple(r for r in found if r not in rules and r not in carried)
             if seen is not None:
                 seen.add(clause.text)
+            listed = items.get(clause.id, ())
             for rule in rules + by_lead_in:
                 if rule.applies(doc_type):
-                    findings.append(Finding(rule.id, rule.severity, rule.category, clause.id, clause.text,
+                    severity = rule.severity if rule.milder is None else rule.severity_of(
+                        _as_read(clause, listed, rule in by_lead_in))
+                    findings.append(Finding(rule.id, severity, rule.category, clause.id, clause.text,
                                             clause.start, clause.end,
-                                            clause.lead_in if rule in by_lead_in else "",
-                                            items.get(clause.id, ())))
+                                            clause.lead_in if rule in by_lead_in else "", listed))
         return findings
+
+
+def _as_read(clause: Clause, items: Sequence[str], after_lead_in: bool) -> str:
+    """A provision as the reader sees it, prepared for a rule's milder grade: the clause with the
+    items of the list it introduces (and its lead-in, when it was read after it)."""
+    parts = (clause.lead_in, clause.text, *items) if after_lead_in else (clause.text, *items)
+    return prepare(" ".join(parts))
 
 
 def list_items(markdown: str, clauses: Sequence[Clause]) -> dict[str, tuple[str, ...]]:

@@ -359,6 +359,8 @@ def rules_json(data: SiteData) -> dict[str, Any]:
         where.setdefault(f.rule_id, set()).add(doc.key)
     rules = [{"id": r.id, "title": r.title, "category": r.category, "severity": r.severity,
               "explanation": r.explanation, "applies_to": list(r.applies_to),
+              "milder": {"severity": r.milder.severity, "explanation": r.milder.explanation}
+              if r.milder else None,
               "statutes": [{"name": s.name, "article": s.article, "url": s.url} for s in r.statutes],
               "documents": [str(k) for k in sorted(where.get(r.id, ()))],
               "links": {"page": data.url(rule_path(r.id)), "category": data.url(category_path(r.category))}}

@@ -63,6 +63,12 @@ def _example_problem(f: ExampleFailure) -> Problem:
                        f"takes over {EXAMPLES_TIME_LIMIT_S:g} s on the rule's examples: the regex backtracks "
                        "without end (a repetition inside a repetition, such as (\\w+\\s?)+)",
                        "rewrite it so no part can be repeated in two ways, e.g. [\\w\\s]+ for (\\w+\\s?)+")
+    if f.graded:
+        key = "milder.examples.milder" if f.expected else "milder.examples.full"
+        said = "does not match the rule" if f.graded == "unmatched" else f"is graded {f.graded}"
+        return Problem(f.rule.file, key, f"{said}: {f.sentence!r}",
+                       "adjust 'milder.when' and 'milder.unless' (or the patterns) so the example is graded "
+                       "as listed")
     return Problem(f.rule.file, "examples.match" if f.expected else "examples.no_match",
                    f"{'does not match' if f.expected else 'matches'}: {f.sentence!r}",
                    "adjust the patterns or 'unless' so every example behaves as declared")
@@ -79,7 +85,7 @@ class _ExampleCheck:
     unmatched: int = 0  # patterns no 'match' example matches, or not known to (their rule is slow)
 
     def failed_examples(self, rules: Sequence[Rule]) -> int:
-        slow = sum(len(r.examples_match) + len(r.examples_no_match) for r in rules if r.file in self.slow)
+        slow = sum(example_count(r) for r in rules if r.file in self.slow)
         return slow + sum(1 for file, _ in self.failed if file not in self.slow)
 
 
@@ -114,6 +120,12 @@ def _check_examples(ruleset: Ruleset, rewritten: bool = False) -> _ExampleCheck:
                 check.problems.append(_flip_problem(f))
                 check.failed.add((f.rule.file, f.sentence))
     return check
+
+
+def example_count(rule: Rule) -> int:
+    """A rule's example sentences: what must match, what must not, and how a milder grade reads."""
+    milder = len(rule.milder.examples_milder) + len(rule.milder.examples_full) if rule.milder else 0
+    return len(rule.examples_match) + len(rule.examples_no_match) + milder
 
 
 def _flip_problem(f: Flip) -> Problem:
@@ -166,7 +178,7 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
     check = _check_examples(ruleset, rewritten=True)
     for problem in check.problems:
         say(f"FAIL {problem}")
-    examples = sum(len(r.examples_match) + len(r.examples_no_match) for r in ruleset.rules)
+    examples = sum(example_count(r) for r in ruleset.rules)
     failed = check.failed_examples(ruleset.rules)
     patterns = sum(len(r.patterns) for r in ruleset.rules)
     print(f"{examples - failed} passed, {failed} failed (the examples of {len(ruleset.rules)} rules, as "

@@ -254,6 +254,23 @@ class Pattern:
 
 
 @dataclass(frozen=True)
+class Milder:
+    """A lower grade for the rule's clauses that say what makes them less severe (a stated reason, a
+    notice period; a notice announcing a section rather than the section itself), unless they
+    also say what makes them severe ("for any reason")."""
+
+    severity: Severity
+    explanation: str  # for readers: when the lower grade applies, and why
+    when: tuple[LazyRegex, ...]  # any of them
+    unless: tuple[LazyRegex, ...]  # none of them
+    examples_milder: tuple[str, ...]  # match the rule and are graded `severity`
+    examples_full: tuple[str, ...]  # match the rule and keep its severity
+
+    def applies(self, text: str) -> bool:
+        return any(r.search(text) for r in self.when) and not any(r.search(text) for r in self.unless)
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     title: str
@@ -270,9 +287,15 @@ class Rule:
     # A list item is also read after the sentence that introduces its list ("We are not liable
     # for:" then "(b) any loss of data"), for rules whose lists are enumerations of the clause.
     lead_in: bool = False
+    milder: Milder | None = None
 
     def applies(self, doc_type: str) -> bool:
         return not self.applies_to or doc_type in self.applies_to
+
+    def severity_of(self, text: str) -> Severity:
+        """The grade of a clause this rule matched: `text` as the reader sees the provision (prepared
+        as analyze.prepare does, with its lead-in and the items of the list it introduces)."""
+        return self.milder.severity if self.milder and self.milder.applies(text) else self.severity
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from .lazyregex import LazyRegex
-from .model import SEVERITIES, SLUG_RE, Pattern, Problem, ProblemsError, Rule, Statute, display_path
+from .model import SEVERITIES, SLUG_RE, Milder, Pattern, Problem, ProblemsError, Rule, Statute, display_path
 from .strayfiles import stray_files
 from .yamlload import load_yaml, yaml_problem
 
@@ -21,8 +21,10 @@ RULES_DIR = "rules"
 CATEGORIES_FILE = "categories.yaml"
 LABELS_FILE = "label-mapping.yaml"
 RULE_KEYS = ("id", "title", "category", "severity", "explanation", "statutes", "applies_to",
-             "patterns", "unless", "lead_in", "examples")
+             "patterns", "unless", "lead_in", "examples", "milder")
 EXAMPLE_KEYS = ("match", "no_match")
+MILDER_KEYS = ("severity", "explanation", "when", "unless", "examples")
+MILDER_EXAMPLE_KEYS = ("milder", "full")
 MIN_EXAMPLES = 3
 REGEX_FLAGS = re.IGNORECASE
 
@@ -131,32 +133,74 @@ def _statutes(check: _Check, value: Any) -> tuple[Statute, ...]:
     return tuple(statutes)
 
 
-def _examples(check: _Check, value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _examples(check: _Check, value: Any, where: str = "examples",
+              names: tuple[str, str] = EXAMPLE_KEYS) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if not isinstance(value, dict):
-        found = "missing" if value is None else "must be a mapping with 'match' and 'no_match' lists"
-        check.add("examples", found, "add 'examples: {match: [...], no_match: [...]}'")
+        found = "missing" if value is None else f"must be a mapping with '{names[0]}' and '{names[1]}' lists"
+        check.add(where, found, f"add '{where.rsplit('.', 1)[-1]}: {{{names[0]}: [...], {names[1]}: [...]}}'")
         return (), ()
     # A misspelt list ('nomatch:') would otherwise only show as the right one missing.
-    check.unknown_keys(value, EXAMPLE_KEYS, "examples")
+    check.unknown_keys(value, names, where)
     out: list[tuple[str, ...]] = []
-    for name in EXAMPLE_KEYS:
+    for name in names:
         items = value.get(name)
         # A sentence with ": " in it, unquoted, is read by YAML as a mapping: say so.
         listed = items if isinstance(items, list) else []
         odd = [i for i, s in enumerate(listed) if not (isinstance(s, str) and s.strip())]
         for i in odd:
             found = f"{type(listed[i]).__name__} {listed[i]!r}"
-            check.add(f"examples.{name}[{i}]", f"is not a sentence but {found}",
+            check.add(f"{where}.{name}[{i}]", f"is not a sentence but {found}",
                       "write it as a quoted string (YAML reads an unquoted ': ' as a key and its value)")
         if not isinstance(items, list) or len(items) < MIN_EXAMPLES:
-            check.add(f"examples.{name}", f"needs at least {MIN_EXAMPLES} example sentences",
-                      f"add sentences that must {'not ' if name == 'no_match' else ''}match")
+            check.add(f"{where}.{name}", f"needs at least {MIN_EXAMPLES} example sentences",
+                      _EXAMPLES_FIX[name])
             out.append(())
         elif odd:
             out.append(())
         else:
             out.append(tuple(" ".join(s.split()) for s in items))
     return out[0], out[1]
+
+
+_EXAMPLES_FIX = {"match": "add sentences that must match", "no_match": "add sentences that must not match",
+                 "milder": "add sentences the rule matches and grades milder",
+                 "full": "add sentences the rule matches and keeps at its severity"}
+
+
+def _milder(check: _Check, value: Any, severity: Any) -> Milder | None:
+    """The optional lower grade: `milder: {severity, explanation, when: [regex], unless: [regex],
+    examples: {milder: [...], full: [...]}}`."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        check.add("milder", "must be a mapping", "write 'milder: {severity: medium, when: [regex], "
+                  "examples: {milder: [...], full: [...]}}'")
+        return None
+    check.unknown_keys(value, MILDER_KEYS, "milder")
+    grade = value.get("severity")
+    known = grade in SEVERITIES and severity in SEVERITIES
+    if grade not in SEVERITIES or (known and SEVERITIES.index(grade) <= SEVERITIES.index(severity)):
+        check.add("milder.severity", f"{grade!r} is not a severity below the rule's {severity!r}",
+                  "pick a lower one of high, medium, low")
+    regexes: dict[str, tuple[LazyRegex, ...]] = {}
+    for name in ("when", "unless"):
+        raw = value.get(name) or []
+        if not isinstance(raw, list) or (name == "when" and not raw):
+            check.add(f"milder.{name}", "must be a list of regular expressions" + (" (at least one)"
+                      if name == "when" else ""), "write '- regex'")
+            raw = []
+        found = (check.regex(x, f"milder.{name}[{i}]") for i, x in enumerate(raw))
+        regexes[name] = tuple(r for r in found if r)
+    explanation = value.get("explanation")
+    if not isinstance(explanation, str) or not explanation.strip():
+        check.add("milder.explanation", "missing or empty",
+                  "add 'explanation: <when the lower grade applies, for readers>'")
+        explanation = ""
+    milder, full = _examples(check, value.get("examples"), "milder.examples", MILDER_EXAMPLE_KEYS)
+    if grade not in SEVERITIES:
+        return None
+    return Milder(SEVERITIES[SEVERITIES.index(grade)], " ".join(explanation.split()), regexes["when"],
+                  regexes["unless"], milder, full)
 
 
 def parse_rule(data: Any, path: Path, categories: set[str] | None, doc_types: set[str] | None,
@@ -206,16 +250,19 @@ def parse_rule(data: Any, path: Path, categories: set[str] | None, doc_types: se
         check.add("lead_in", f"{lead_in!r} is not true or false",
                   "write 'lead_in: true' (list items read after their lead-in) or remove the key")
     matches, no_matches = _examples(check, data.get("examples"))
+    milder = _milder(check, data.get("milder"), severity)
     if check.problems:
         return None, check.problems
     return Rule(str(rule_id), title, str(category), SEVERITIES[SEVERITIES.index(severity)], explanation,
                 statutes,
-                tuple(applies_to), patterns, unless, matches, no_matches, file, bool(lead_in)), []
+                tuple(applies_to), patterns, unless, matches, no_matches, file, bool(lead_in), milder), []
 
 
 def rule_regexes(rules: Iterable[Rule]) -> list[LazyRegex]:
-    """Every regex of the rules: their patterns' and their exceptions'."""
-    return [regex for rule in rules for regexes in (*(p.all for p in rule.patterns), rule.unless)
+    """Every regex of the rules: their patterns', their exceptions' and their milder grades'."""
+    return [regex for rule in rules
+            for regexes in (*(p.all for p in rule.patterns), rule.unless,
+                            *((rule.milder.when, rule.milder.unless) if rule.milder else ()))
             for regex in regexes]
 
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.analyze import analyze_markdown, check_examples, list_items, matching_rules
+from generator.analyze import Analyzer, analyze_markdown, check_examples, list_items, matching_rules
 from generator.clauses import split_clauses
+from generator.commands import example_count
 from generator.content import load_content
 from generator.model import ProblemsError, Rule
 from generator.rewrites import REWRITES
@@ -24,7 +25,7 @@ from .conftest import DATA, ROOT
 
 RULESET = load_ruleset(ROOT / "content", {t.slug for t in load_content(ROOT / "content").document_types})
 RULES = RULESET.rules
-EXAMPLES = sum(len(r.examples_match) + len(r.examples_no_match) for r in RULES)
+EXAMPLES = sum(example_count(r) for r in RULES)
 PATTERNS = sum(len(r.patterns) for r in RULES)
 INVALID = sorted((DATA / "invalid-rules").glob("*.yaml"))
 
@@ -84,7 +85,7 @@ def test_a_regex_that_backtracks_without_end_fails_naming_it(verb: list[str], tm
     assert "mandatory-arbitration.yaml: unless[0]: takes over 2 s on the rule's examples" in result.stderr
     if verb == ["rules", "test"]:  # none of the rule's examples, nor of its patterns, is known to pass
         rule_of = next(r for r in RULES if r.id == "mandatory-arbitration")
-        failed = len(rule_of.examples_match) + len(rule_of.examples_no_match)
+        failed = example_count(rule_of)
         assert result.stdout.startswith(f"{EXAMPLES - failed} passed, {failed} failed")
         assert f"; {PATTERNS - len(rule_of.patterns)} of their {PATTERNS} patterns" in result.stdout
 
@@ -307,3 +308,33 @@ def test_validate_names_rule_files_it_would_never_read_and_reports_everything_at
                      "rules/loose.yaml: never read",
                      "latin.yaml: not UTF-8 text (fix: save the file as UTF-8)", "openai.yaml: "):
         assert expected in result.stderr
+
+
+def test_a_milder_grade_follows_what_the_clause_states(tmp_path: Path) -> None:
+    """A termination for a stated reason or after notice is graded medium; one at will stays high; a
+    notice announcing the arbitration section is graded low, the section itself high."""
+    analyzer = Analyzer(RULES)
+    graded = {f.quote: (f.rule_id, f.severity) for sentence in (
+        "We may suspend your account if you do not pay the fees you owe.",
+        "We may close your account at any time, for any reason, without telling you.",
+        "Please read these terms carefully: they include an arbitration agreement.",
+        "Any dispute between you and us will be resolved by binding arbitration.",
+    ) for f in analyzer.analyze("terms-of-service", sentence)}
+    assert list(graded.values()) == [("terminate-at-will", "medium"), ("terminate-at-will", "high"),
+                                     ("mandatory-arbitration", "low"), ("mandatory-arbitration", "high")]
+    # A list's lead-in is graded with its items: the reasons are stated there.
+    lead_in = ("We may suspend or terminate your account and your access to the services if:\n\n"
+               "- you break these terms;\n- the law requires it.\n")
+    assert [(f.rule_id, f.severity) for f in analyzer.analyze("terms-of-service", lead_in)] == [
+        ("terminate-at-will", "medium")]
+    # An example of the milder grade graded otherwise fails `rules test`, naming it.
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    rule = tmp_path / "content/rules/unilateral-termination/terminate-at-will.yaml"
+    wrong = "      - We may close your account at our sole discretion if you break these terms.\n"
+    rule.write_text(rule.read_text().replace("    milder:\n", "    milder:\n" + wrong, 1))
+    result = subprocess.run([sys.executable, "-m", "generator", "rules", "test", "--content",
+                             str(tmp_path / "content")], capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert ("terminate-at-will.yaml: milder.examples.milder: is graded high: 'We may close your account at "
+            "our sole discretion if you break these terms.'") in result.stderr
+    assert result.stdout.startswith(f"{EXAMPLES} passed, 1 failed")

@@ -639,3 +639,20 @@ def test_a_theme_template_that_fails_is_named_with_its_line(template: str, edit:
     if template == "rule.html":  # the line the mistake is on
         line = edit(text).splitlines().index("{{ no_such_thing.attr }}") + 1
         assert problem.key == f"line {line}"
+
+
+def test_a_milder_grade_shows_on_the_finding_and_is_explained_on_its_rule_page(committed_site: Path) -> None:
+    """xAI suspends access until a failed payment is made: a stated reason, graded medium where a
+    termination "for any reason" is high; the rule's page says when, and so does the rules JSON."""
+    api = json.loads((committed_site / "api/xai/terms-of-service.json").read_text())
+    graded = {f["quote"][:40]: f["severity"] for f in api["latest"]["findings"]
+              if f["rule_id"] == "terminate-at-will"}
+    assert graded["If your payment is not successful, we ma"] == "medium"
+    assert "high" in graded.values()  # ("... at any time without notice ..., at our sole discretion")
+    page = (committed_site / "rules/terminate-at-will/index.html").read_text()
+    assert "instead when: the clause states the reason for the measure" in page
+    assert "<h3>Graded medium</h3>" in page
+    rules = {r["id"]: r for r in json.loads((committed_site / "api/rules.json").read_text())["rules"]}
+    assert rules["terminate-at-will"]["milder"]["severity"] == "medium"
+    assert rules["mandatory-arbitration"]["milder"]["severity"] == "low"
+    assert rules["exclusive-forum"]["milder"] is None
