@@ -143,14 +143,20 @@ def test_rules_test_cli_passes() -> None:
     assert f"; {PATTERNS} of their {PATTERNS} patterns matched by an example)" in result.stdout
 
 
+def rules_test_with(tmp_path: Path, rule_file: str, old: str, new: str) -> subprocess.CompletedProcess[str]:
+    """`rules test` over a copy of content/ in which one rule file has `old` replaced by `new` once."""
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    rule = tmp_path / "content/rules" / rule_file
+    rule.write_text(rule.read_text().replace(old, new, 1))
+    return subprocess.run([sys.executable, "-m", "generator", "rules", "test", "--content",
+                           str(tmp_path / "content")], capture_output=True, text=True, check=False)
+
+
 def test_rules_test_names_a_pattern_no_example_matches(tmp_path: Path) -> None:
     # In double quotes YAML turns \b into a backspace: the pattern can never match, and no check failed.
-    shutil.copytree(ROOT / "content", tmp_path / "content")
-    rule = tmp_path / "content/rules/arbitration/mandatory-arbitration.yaml"
     dead = '  - all: ["\\barbitral award\\b"]\n'
-    rule.write_text(rule.read_text().replace("patterns:\n", "patterns:\n" + dead, 1))
-    result = subprocess.run([sys.executable, "-m", "generator", "rules", "test", "--content",
-                             str(tmp_path / "content")], capture_output=True, text=True, check=False)
+    result = rules_test_with(tmp_path, "arbitration/mandatory-arbitration.yaml", "patterns:\n",
+                             "patterns:\n" + dead)
     assert result.returncode == 1
     assert "mandatory-arbitration.yaml: patterns[0]: no 'match' example matches this pattern" in result.stderr
     # The summary said every pattern was matched, and counted the pattern as a failed example.
@@ -328,12 +334,9 @@ def test_a_milder_grade_follows_what_the_clause_states(tmp_path: Path) -> None:
     assert [(f.rule_id, f.severity) for f in analyzer.analyze("terms-of-service", lead_in)] == [
         ("terminate-at-will", "medium")]
     # An example of the milder grade graded otherwise fails `rules test`, naming it.
-    shutil.copytree(ROOT / "content", tmp_path / "content")
-    rule = tmp_path / "content/rules/unilateral-termination/terminate-at-will.yaml"
     wrong = "      - We may close your account at our sole discretion if you break these terms.\n"
-    rule.write_text(rule.read_text().replace("    milder:\n", "    milder:\n" + wrong, 1))
-    result = subprocess.run([sys.executable, "-m", "generator", "rules", "test", "--content",
-                             str(tmp_path / "content")], capture_output=True, text=True, check=False)
+    result = rules_test_with(tmp_path, "unilateral-termination/terminate-at-will.yaml", "    milder:\n",
+                             "    milder:\n" + wrong)
     assert result.returncode == 1
     assert ("terminate-at-will.yaml: milder.examples.milder: is graded high: 'We may close your account at "
             "our sole discretion if you break these terms.'") in result.stderr
