@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from generator.archive import load_archive
+from generator.signing import Signer
 from generator.verify import verify_archive
 
 from .conftest import ROOT
@@ -98,3 +99,23 @@ def test_the_evidence_panel_says_where_each_raw_page_is_and_when_it_was_fetched(
                     assert f"fetched {page.fetched_at}" in evidence, (doc.key, v.id)
                     later += 1
     assert named > 60 and later > 5
+
+
+def test_every_declaration_extracts_its_documents_latest_stored_page(demo_signer: Signer) -> None:
+    """A selector gone stale (a page redesigned since, as Perplexity's left Framer) fails every capture;
+    the latest stored page shows it before a scheduled run does. (Documents imported without a stored
+    page of their latest version cannot be checked so.)"""
+    from generator.archive import ArchiveWriter
+    from generator.content import load_content
+    from generator.reextract import ReextractResult, extract_stored
+
+    content = load_content(ROOT / "content")
+    writer = ArchiveWriter(ROOT / "archive", demo_signer)  # only reads: its key checks the stored pages
+    outcomes = {}
+    for doc in load_archive(ROOT / "archive").documents:
+        declaration = content.declaration(doc.key)
+        assert declaration is not None, doc.key
+        text = extract_stored(doc, declaration, writer)
+        outcomes[str(doc.key)] = text.outcome if isinstance(text, ReextractResult) else "extracted"
+    failed = {key: result for key, result in outcomes.items() if result not in ("extracted", "no-snapshot")}
+    assert not failed and list(outcomes.values()).count("extracted") >= 10, outcomes
