@@ -207,6 +207,18 @@ def _auth() -> list[str]:
     return ["-c", f"http.https://github.com/.extraheader=AUTHORIZATION: basic {basic}"]
 
 
+def _keep_unmerged(remote: str) -> str:
+    """Push the capture commits, as they are, to a branch of their own: the run's versions and checks
+    are not left in its short-lived artifacts only. Says where they went, or that they could not."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    kept = f"capture-unmerged/{stamp}-{os.getpid()}"
+    pushed = git(*_auth(), "push", "--quiet", remote, f"HEAD:refs/heads/{kept}", check=False)
+    if pushed.returncode != 0:
+        return f"nor could they be kept on a branch of their own ({pushed.stderr.strip()})"
+    return (f"they are kept on the branch {kept} of {remote}: merge it by hand, and run `clausewatch verify` "
+            "on the result")
+
+
 def push(remote: str, branch: str, attempts: int = 4) -> None:
     """Push HEAD to remote/branch; if the branch moved meanwhile, rebase the capture commits onto it."""
     last = ""
@@ -223,7 +235,7 @@ def push(remote: str, branch: str, attempts: int = 4) -> None:
         if rebase.returncode != 0:
             git("rebase", "--abort", check=False)
             raise CommitError(f"cannot rebase the capture commits onto {remote}/{branch}: "
-                              f"{rebase.stderr.strip()}")
+                              f"{rebase.stderr.strip()}; {_keep_unmerged(remote)}")
         time.sleep(attempt)
     raise CommitError(f"push to {remote} {branch} failed {attempts} times; the last answer: {last}")
 

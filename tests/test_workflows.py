@@ -518,6 +518,40 @@ def test_a_failed_push_says_why_and_the_token_goes_only_in_a_header(
         commit_capture.push(str(tmp_path / "nowhere.git"), "main", attempts=1)
 
 
+def test_capture_commits_that_cannot_be_rebased_are_kept_on_a_branch_of_their_own(
+        tmp_path: Path, job_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by review: a conflict (a maintainer's commit to the same check log) aborted the push, and
+    the run's versions and checks were left in its artifacts, kept three days."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import commit_capture
+    finally:
+        sys.path.pop(0)
+    monkeypatch.delenv("CAPTURE_PUSH_TOKEN", raising=False)
+    log = "archive/acme/terms-of-service/checks.jsonl"
+    repo = fake_repo(tmp_path, job_env, {log: "first\n"})
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(repo), str(origin), env=job_env)
+    maintainer = tmp_path / "maintainer"
+    git(tmp_path, "clone", "-q", str(origin), str(maintainer), env=job_env)
+    (maintainer / log).write_text("first\nby hand\n")
+    git(maintainer, *HUMAN, "commit", "-q", "-am", "a check by hand", env=job_env)
+    git(maintainer, "push", "-q", "origin", "main", env=job_env)
+    (repo / log).write_text("first\ncaptured\n")
+    git(repo, *HUMAN, "commit", "-q", "-am", "capture: checks", env=job_env)
+    captured = git(repo, "rev-parse", "HEAD").strip()
+    monkeypatch.chdir(repo)
+    for name, value in job_env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(commit_capture.CommitError, match=r"(?s)cannot rebase .* kept on the branch "
+                       r"capture-unmerged/\d{8}T\d{6}Z-\d+ of .*origin\.git: merge it by hand"):
+        commit_capture.push(str(origin), "main", attempts=2)
+    kept = git(origin, "for-each-ref", "--format=%(refname:short) %(objectname)",
+               "refs/heads/capture-unmerged")
+    assert kept.split()[1] == captured, kept
+    assert git(repo, "status", "--porcelain") == ""  # the rebase was aborted, nothing left half-done
+
+
 # commit_capture.py refuses what must never be committed.
 
 
