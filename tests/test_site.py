@@ -656,3 +656,19 @@ def test_a_milder_grade_shows_on_the_finding_and_is_explained_on_its_rule_page(c
     assert rules["terminate-at-will"]["milder"]["severity"] == "medium"
     assert rules["mandatory-arbitration"]["milder"]["severity"] == "low"
     assert rules["exclusive-forum"]["milder"] is None
+
+
+def test_search_indexes_the_texts_not_the_panels_every_page_has(committed_site: Path) -> None:
+    """The cite box and the evidence panel say "Permalink", "minisign" and "Cryptographically signed"
+    on every version page: indexed, they matched every document (and crowded the excerpts)."""
+    import gzip
+
+    fragments = [json.loads(text[text.index("{"):])
+                 for path in committed_site.glob("pagefind/**/*.pf_fragment")
+                 for text in [gzip.decompress(path.read_bytes()).decode()]]
+    documents = load_archive(ROOT / "archive").documents
+    assert len(fragments) == len(documents)  # one searched page per document: its latest version's
+    panels = ("Permalink", "minisign", "Cryptographically signed", "permanent anchor")
+    for fragment in fragments:
+        assert not [w for w in panels if w in fragment["content"]], fragment["url"]
+        assert fragment["word_count"] > 100  # the text itself is there
