@@ -94,11 +94,23 @@ def stored_content_types(doc: ArchivedDocument | None) -> dict[str, str]:
     """The Content-Type each stored page of the latest version was served with, by URL, as the
     capture that stored it recorded it (a re-extraction cites that capture's pages): a stored page
     is decoded as it was when fetched, since its charset may be named only in that header."""
+    return {url: page["content_type"] for url, page in _stored_pages(doc).items()
+            if isinstance(page.get("content_type"), str)}
+
+
+def stored_final_urls(doc: ArchivedDocument | None) -> dict[str, str]:
+    """The address each stored page of the latest version ended at after redirects, by requested
+    URL, as the capture that stored it recorded it: its relative links resolve against that one."""
+    return {url: page["final_url"] for url, page in _stored_pages(doc).items()
+            if isinstance(page.get("final_url"), str)}
+
+
+def _stored_pages(doc: ArchivedDocument | None) -> dict[str, dict[str, Any]]:
+    """What the capture that stored the latest version's pages recorded of each (by URL)."""
     if doc is None:
         return {}
     origin = next((v for v in doc.versions if v.id == doc.latest.snapshot_id), doc.latest)
-    return {url: page["content_type"] for url, page in _fetched_pages(origin).items()
-            if isinstance(page.get("content_type"), str)}
+    return _fetched_pages(origin)
 
 
 @dataclass(frozen=True)

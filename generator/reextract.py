@@ -10,7 +10,7 @@ import minisign
 
 from . import GENERATOR
 from .archive import ArchiveWriter, NewVersion, sha256_hex
-from .capture import iso, stored_content_types, version_id_at
+from .capture import iso, stored_content_types, stored_final_urls, version_id_at
 from .charset import decode
 from .extract import ExtractionError, denoised_text, extract_page
 from .model import ArchivedDocument, Declaration, Version
@@ -71,13 +71,15 @@ def extract_stored(doc: ArchivedDocument, decl: Declaration, writer: ArchiveWrit
     if source is None:
         return ReextractResult(str(doc.key), "no-snapshot",
                                "the latest version has no stored snapshot of the declared pages")
-    served_as = stored_content_types(doc)
+    served_as, ended_at = stored_content_types(doc), stored_final_urls(doc)
     raw = [(source.directory / stored.file).read_bytes() for stored in source.snapshots]
     if problem := _tampered(source, raw, writer):
         return ReextractResult(str(doc.key), "extraction-failed", problem)
     try:
+        # Links resolve against where the page ended up after redirects, as when it was captured.
         parts = [extract_page(decode(page_bytes, served_as.get(stored.url or page.url)).text, page,
-                              stored.url or page.url, doc_type=decl.key.doc_type).markdown
+                              ended_at.get(stored.url or page.url) or stored.url or page.url,
+                              doc_type=decl.key.doc_type).markdown
                  for page_bytes, stored, page in zip(raw, source.snapshots, decl.pages, strict=True)]
         return denoised_text(parts, decl.noise)
     except ExtractionError as err:

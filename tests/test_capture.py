@@ -234,6 +234,26 @@ def test_a_changed_page_under_a_changed_declaration_is_recorded_in_two_versions(
     assert verify_archive(tmp_path / "archive").ok
 
 
+def test_a_redirected_page_is_extracted_again_against_where_it_ended(
+        tmp_path: Path, server: LocalServer, demo_signer: Signer) -> None:
+    """Its relative links resolve against the address after redirects, as when it was captured: read
+    against the requested one, the stored page gave other links, so every change of the page was
+    recorded late, after a technical version with wrong links (found by review)."""
+    terms = ("<html><body><main><h1>Terms</h1><p>We may end your account; see <a href='privacy'>our "
+             "privacy policy</a>.</p><p>{0} of these terms applies to everyone who uses the service.</p>"
+             "</main></body></html>")
+    target = server.route("/legal/terms", html(terms.format("Version one")))
+    start = server.route("/terms", redirect(target))
+    write_content(tmp_path, {"commercial-terms": (start, "main")})
+    run(tmp_path, demo_signer)
+    server.route("/legal/terms", html(terms.format("Version two")))
+    time.sleep(1.1)
+    check = run(tmp_path, demo_signer)["commercial-terms"]
+    assert (check.outcome, check.reason) == ("new-version", "text changed"), check
+    latest = load_archive(tmp_path / "archive").documents[0].latest
+    assert latest.kind == "change" and "/legal/privacy" in latest.read_text()
+
+
 def test_the_first_capture_of_an_imported_document_records_no_change_the_service_did_not_make(
         tmp_path: Path, server: LocalServer, corpus: Path, demo_signer: Signer) -> None:
     """An imported document's text is Open Terms Archive's extraction (headings underlined with ===,
