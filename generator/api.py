@@ -57,7 +57,9 @@ RAW_SUFFIXES = {"md": ".md", "md_minisig": ".md.minisig", "json": ".json", "json
 KIND_LABELS = {"first": "first capture", "change": "change", "technical": "technical re-extraction"}
 
 VersionRef = tuple[DocKey, str]  # (document, version id)
-FindingKey = tuple[str, str]  # (rule id, clause id): what identifies a finding across versions
+# (rule id, clause id, severity): what identifies a finding across versions. With the severity, a
+# clause re-graded (its rule's milder grade: the list it introduces changed) is one removed and one added.
+FindingKey = tuple[str, str, str]
 
 
 @dataclass(frozen=True)
@@ -200,14 +202,14 @@ def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
 
 def finding_changes(previous: Sequence[Finding] | None, current: Sequence[Finding],
                     category: str | None = None) -> tuple[list[Finding], list[Finding]]:
-    """(added, removed) findings, one per (rule, clause), optionally of one category only.
+    """(added, removed) findings, one per (rule, clause, severity), optionally of one category only.
 
     `previous` is None for a first version: everything it has is added."""
     def index(findings: Sequence[Finding]) -> dict[FindingKey, Finding]:
         out: dict[FindingKey, Finding] = {}
         for f in findings:
             if category is None or f.category == category:
-                out.setdefault((f.rule_id, f.clause_id), f)
+                out.setdefault((f.rule_id, f.clause_id, f.severity), f)
         return out
     before, after = index(previous or ()), index(current)
     added = [f for k, f in after.items() if k not in before]

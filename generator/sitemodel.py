@@ -21,7 +21,7 @@ from .signing import PUBLISHED_KEY_IDS
 from .summaries import Summary, summarize
 from .trackers import NO_RAW_PAGE, PageTrackers
 
-FindingKey = tuple[str, str]  # (rule id, clause id)
+FindingKey = tuple[str, str, str]  # (rule id, clause id, severity), as api.FindingKey
 
 
 def format_time(iso: str) -> str:
@@ -389,7 +389,7 @@ def _most_severe_first(findings: Iterable[Finding]) -> tuple[Finding, ...]:
 
 
 def _finding_keys(findings: Sequence[Finding]) -> dict[FindingKey, Finding]:
-    return {(f.rule_id, f.clause_id): f for f in findings}
+    return {(f.rule_id, f.clause_id, f.severity): f for f in findings}
 
 
 def _versions(doc: ArchivedDocument, analysis: Analysis,

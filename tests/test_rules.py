@@ -341,3 +341,21 @@ def test_a_milder_grade_follows_what_the_clause_states(tmp_path: Path) -> None:
     assert ("terminate-at-will.yaml: milder.examples.milder: is graded high: 'We may close your account at "
             "our sole discretion if you break these terms.'") in result.stderr
     assert result.stdout.startswith(f"{EXAMPLES} passed, 1 failed")
+
+
+def test_a_clause_re_graded_between_versions_is_a_change_of_its_flags() -> None:
+    """The list a lead-in introduces changed from stated reasons to "for any reason": the same clause,
+    now graded high, is one flag removed (medium) and one added (high), not no change (found by review)."""
+    from generator.api import finding_changes
+    from generator.sitemodel import _finding_keys
+
+    analyzer = Analyzer(RULES)
+    lead_in = "We may suspend or terminate your account and your access to the services:\n\n"
+    reasons = "- if you fail to pay the fees you owe;\n- if the law requires it.\n"
+    before = analyzer.analyze("terms-of-service", lead_in + reasons)
+    after = analyzer.analyze("terms-of-service", lead_in + "- for any reason;\n- at any time.\n")
+    assert [(f.clause_id, f.severity) for f in before] == [(after[0].clause_id, "medium")]
+    assert [f.severity for f in after] == ["high"]
+    added, removed = finding_changes(before, after)
+    assert ([f.severity for f in added], [f.severity for f in removed]) == (["high"], ["medium"])
+    assert _finding_keys(before).keys() != _finding_keys(after).keys()
