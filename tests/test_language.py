@@ -131,3 +131,18 @@ def test_a_text_not_in_english_is_marked_with_its_language_for_screen_readers(co
     # No page of an English document is marked with another language.
     others = [p for p in committed_site.glob("*/*/*/index.html") if "telegram" not in str(p)]
     assert len(others) > 200 and not [p for p in others if ' lang="' in p.read_text().split("<body", 1)[1]]
+
+
+def test_the_read_out_prefixes_keep_the_site_language_inside_text_marked_otherwise() -> None:
+    """From German back to English: the deleted German text is marked `de`, and its "deleted:" prefix
+    `en` (it was read in German, found by review)."""
+    from generator.diff import diff_texts
+    from generator.render import make_environment
+
+    macros = make_environment([ROOT / "themes" / "default"]).from_string(
+        '{% import "diffmacros.html" as dm %}{{ dm.inline_rows(rows, langs) }}')
+    diff = diff_texts("Wir dürfen Ihr Konto schließen.\n\nGleich.", "We may close your account.\n\nGleich.")
+    rows = [row for block in diff.blocks for row in block.rows]
+    html = macros.render(rows=rows, langs={"ui": "en", "old": "de", "new": "en"})
+    assert '<del lang="de"><span class="diff-vh" lang="en">deleted: </span>' in html
+    assert '<div class="diff-text" lang=' not in html  # the rows are the site's language

@@ -628,7 +628,7 @@
         mark.lang = langs.old;
       }
       var prefix = element("span", "diff-vh", s.op === "insert" ? "inserted: " : "deleted: ");
-      if (tag !== langs.ui) {
+      if (tag !== langs.ui || (mark.lang && mark.lang !== langs.ui)) {
         prefix.lang = langs.ui;
       }
       mark.appendChild(prefix);
