@@ -105,6 +105,10 @@ def _slow_regex(rule: Rule, sentences: Sequence[str]) -> str:
     regexes = [(f"patterns[{i}].all[{j}]", regex)
                for i, pattern in enumerate(rule.patterns) for j, regex in enumerate(pattern.all)]
     regexes += [(f"unless[{k}]", u) for k, u in enumerate(rule.unless)]
+    if rule.milder:
+        regexes += [(f"milder.{name}[{k}]", r) for name, listed in (("when", rule.milder.when),
+                                                                    ("unless", rule.milder.unless))
+                    for k, r in enumerate(listed)]
     for key, regex in regexes:
         try:
             with time_limit(EXAMPLES_TIME_LIMIT_S / 4):
@@ -150,9 +154,13 @@ def check_examples(rules: Sequence[Rule]) -> list[ExampleFailure]:
                              if rule_matches(rule, prepare(s)) != expected]
                 failures += _grade_failures(rule)
         except TimeLimitExceeded:
-            sentences = [s for _, s in examples]
+            sentences = [s for _, s in examples] + _milder_examples(rule)
             failures.append(ExampleFailure(rule, "", True, _slow_regex(rule, sentences)))
     return failures
+
+
+def _milder_examples(rule: Rule) -> list[str]:
+    return [*rule.milder.examples_milder, *rule.milder.examples_full] if rule.milder else []
 
 
 def _grade_failures(rule: Rule) -> list[ExampleFailure]:

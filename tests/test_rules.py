@@ -359,3 +359,11 @@ def test_a_clause_re_graded_between_versions_is_a_change_of_its_flags() -> None:
     added, removed = finding_changes(before, after)
     assert ([f.severity for f in added], [f.severity for f in removed]) == (["high"], ["medium"])
     assert _finding_keys(before).keys() != _finding_keys(after).keys()
+
+
+def test_a_milder_regex_that_backtracks_without_end_is_named(tmp_path: Path) -> None:
+    """It was blamed on the patterns (found by review)."""
+    result = rules_test_with(tmp_path, "unilateral-termination/terminate-at-will.yaml", "  unless:\n",
+                             "  unless:\n    - '^(\\w+\\s?)+$'\n")
+    assert result.returncode == 1
+    assert "terminate-at-will.yaml: milder.unless[0]: takes over 2 s on the rule's examples" in result.stderr
