@@ -125,10 +125,15 @@ class VersionView:
         recorded, else its declared URL (a version's `final_url` is its first page's)."""
         urls = (self.version.metadata or {}).get("urls")
         declared = [str(u) for u in urls if isinstance(u, str)] if isinstance(urls, list) else []
+        # Each page's final URL, where the capture that made the version recorded it.
+        pages = (self.version.source or {}).get("pages")
+        ended = {p["url"]: p["final_url"] for p in pages if isinstance(p, dict)
+                 and isinstance(p.get("url"), str) and isinstance(p.get("final_url"), str)} \
+            if isinstance(pages, list) else {}
         first = self.version.final_url or self.version.url
         if not first:
-            return declared
-        return [str(first), *declared[1:]]
+            return [ended.get(url, url) for url in declared]
+        return [str(first), *(ended.get(url, url) for url in declared[1:])]
 
     @property
     def fetched(self) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import socket
@@ -453,8 +454,8 @@ def test_a_technical_version_is_cited_by_the_time_its_page_was_fetched(committed
 
 
 def test_a_document_of_several_pages_is_cited_by_each_page() -> None:
-    """A live capture records its first page's final URL: the others are cited by their declared URLs
-    (before, only the first was named)."""
+    """A live capture's version records its first page's final URL, and each page's in its source:
+    every page is cited (before, only the first was named)."""
     from generator.model import DocKey, Version
     from generator.sitemodel import VersionView
 
@@ -464,6 +465,12 @@ def test_a_document_of_several_pages_is_cited_by_each_page() -> None:
                       final_url="https://www.acme.example/terms", http_status=200, snapshot_id=None,
                       snapshots=(), source=None, directory=Path("."), metadata={"urls": pages})
     assert VersionView(version, 1, None, None).source_urls == ["https://www.acme.example/terms", pages[1]]
+    # Where the capture recorded each page's final URL, the others are cited by theirs.
+    recorded = {"pages": [{"url": pages[0], "final_url": "https://www.acme.example/terms"},
+                          {"url": pages[1], "final_url": "https://www.acme.example/terms/eu/2026"}]}
+    captured = dataclasses.replace(version, source=recorded)
+    assert VersionView(captured, 1, None, None).source_urls == [
+        "https://www.acme.example/terms", "https://www.acme.example/terms/eu/2026"]
 
 
 def test_line_breaks_written_in_table_cells_show_as_breaks_not_markup(committed_site: Path) -> None:
