@@ -237,7 +237,8 @@ def push(remote: str, branch: str, attempts: int = 4) -> None:
             raise CommitError(f"cannot rebase the capture commits onto {remote}/{branch}: "
                               f"{rebase.stderr.strip()}; {_keep_unmerged(remote)}")
         time.sleep(attempt)
-    raise CommitError(f"push to {remote} {branch} failed {attempts} times; the last answer: {last}")
+    raise CommitError(f"push to {remote} {branch} failed {attempts} times; the last answer: {last}; "
+                      f"{_keep_unmerged(remote)}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -550,6 +550,18 @@ def test_capture_commits_that_cannot_be_rebased_are_kept_on_a_branch_of_their_ow
                "refs/heads/capture-unmerged")
     assert kept.split()[1] == captured, kept
     assert git(repo, "status", "--porcelain") == ""  # the rebase was aborted, nothing left half-done
+    # Pushes refused for another reason (a protected branch) keep them too, once the attempts run out.
+    hook = origin / "hooks" / "pre-receive"
+    hook.write_text('#!/bin/sh\nwhile read old new ref; do [ "$ref" = refs/heads/main ] && exit 1; done\n'
+                    'exit 0\n')
+    hook.chmod(0o755)
+    (repo / log).write_text("first\ncaptured\ncaptured again\n")
+    git(repo, *HUMAN, "commit", "-q", "-am", "capture: checks again", env=job_env)
+    again = git(repo, "rev-parse", "HEAD").strip()
+    with pytest.raises(commit_capture.CommitError, match=r"(?s)failed 1 times.*kept on the branch "):
+        commit_capture.push(str(origin), "main", attempts=1)
+    tips = git(origin, "for-each-ref", "--format=%(objectname)", "refs/heads/capture-unmerged").split()
+    assert again in tips, tips
 
 
 # commit_capture.py refuses what must never be committed.
