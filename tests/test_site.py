@@ -466,8 +466,9 @@ def test_a_document_of_several_pages_is_cited_by_each_page() -> None:
                       snapshots=(), source=None, directory=Path("."), metadata={"urls": pages})
     assert VersionView(version, 1, None, None).source_urls == ["https://www.acme.example/terms", pages[1]]
     # Where the capture recorded each page's final URL, the others are cited by theirs.
-    recorded = {"pages": [{"url": pages[0], "final_url": "https://www.acme.example/terms"},
-                          {"url": pages[1], "final_url": "https://www.acme.example/terms/eu/2026"}]}
+    recorded: dict[str, object] = {"pages": [
+        {"url": pages[0], "final_url": "https://www.acme.example/terms"},
+        {"url": pages[1], "final_url": "https://www.acme.example/terms/eu/2026"}]}
     captured = dataclasses.replace(version, source=recorded)
     assert VersionView(captured, 1, None, None).source_urls == [
         "https://www.acme.example/terms", "https://www.acme.example/terms/eu/2026"]
