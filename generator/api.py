@@ -32,7 +32,18 @@ from .buildkeys import SITE, doc_group
 from .checklog import Check, read_checks
 from .language import SAMPLE as LANGUAGE_SAMPLE
 from .language import reads_as_english, text_language
-from .model import SEVERITIES, Archive, ArchivedDocument, ChangeStats, Content, DocKey, Finding, Rule, Version
+from .model import (
+    SEVERITIES,
+    Archive,
+    ArchivedDocument,
+    ChangeStats,
+    Content,
+    DocKey,
+    Finding,
+    FindingKey,
+    Rule,
+    Version,
+)
 from .rules import Ruleset
 from .urls import (
     ALL_FEED_PATH,
@@ -57,11 +68,6 @@ RAW_SUFFIXES = {"md": ".md", "md_minisig": ".md.minisig", "json": ".json", "json
 KIND_LABELS = {"first": "first capture", "change": "change", "technical": "technical re-extraction"}
 
 VersionRef = tuple[DocKey, str]  # (document, version id)
-# (rule id, clause id, severity): what identifies a finding across versions. With the severity, a
-# clause re-graded (its rule's milder grade: the list it introduces changed) is one removed and one added.
-FindingKey = tuple[str, str, str]
-
-
 @dataclass(frozen=True)
 class SiteData:
     """The inputs of the feeds, the JSON API and the sitemap.
@@ -209,7 +215,7 @@ def finding_changes(previous: Sequence[Finding] | None, current: Sequence[Findin
         out: dict[FindingKey, Finding] = {}
         for f in findings:
             if category is None or f.category == category:
-                out.setdefault((f.rule_id, f.clause_id, f.severity), f)
+                out.setdefault(f.key, f)
         return out
     before, after = index(previous or ()), index(current)
     added = [f for k, f in after.items() if k not in before]

@@ -76,18 +76,10 @@ def _previous_pages(latest: Version | None) -> dict[str, bytes]:
             if page.url and (latest.directory / page.file).is_file()}
 
 
-def _fetched_pages(version: Version | None) -> dict[str, dict[str, Any]]:
-    """What the capture of a version recorded of each page it fetched (headers, status), by URL."""
-    pages = (version.source or {}).get("pages") if version else None
-    listed = pages if isinstance(pages, list) else []
-    return {page["url"]: page for page in listed
-            if isinstance(page, dict) and isinstance(page.get("url"), str)}
-
-
 def _validators(latest: Version | None) -> dict[str, tuple[str | None, str | None]]:
     """ETag / Last-Modified recorded with the latest version, by page URL (for conditional GETs)."""
     return {url: (page.get("etag"), page.get("last_modified"))
-            for url, page in _fetched_pages(latest).items()}
+            for url, page in (latest.fetched_pages() if latest else {}).items()}
 
 
 def stored_content_types(doc: ArchivedDocument | None) -> dict[str, str]:
@@ -110,7 +102,7 @@ def _stored_pages(doc: ArchivedDocument | None) -> dict[str, dict[str, Any]]:
     if doc is None:
         return {}
     origin = next((v for v in doc.versions if v.id == doc.latest.snapshot_id), doc.latest)
-    return _fetched_pages(origin)
+    return origin.fetched_pages()
 
 
 @dataclass(frozen=True)

@@ -30,9 +30,17 @@ SAMPLE = 6000  # characters read: a policy keeps to one language, and a build re
 def reads_as_english(text: str) -> bool:
     """False only for a text long enough to judge whose words (of its first SAMPLE characters) are
     almost never common English ones, or whose letters are mostly of a script other than Latin."""
+    return _reads_as_english(*_sample(text))
+
+
+def _sample(text: str) -> tuple[str, list[str], int]:
+    """The start of a text that is judged (lower-cased), its words and how many letters they hold."""
     sample = text[:SAMPLE].lower()
     words = _WORD.findall(sample)
-    letters = sum(map(len, words))
+    return sample, words, sum(map(len, words))
+
+
+def _reads_as_english(sample: str, words: list[str], letters: int) -> bool:
     if letters >= MIN_LETTERS and len(_BEYOND_LATIN.findall(sample)) * 2 > letters:
         return False
     if len(words) < MIN_WORDS:
@@ -70,14 +78,12 @@ MIN_SCRIPT_SHARE = 0.2  # of the sample's letters
 def text_language(text: str) -> str:
     """The language a text reads as, as a BCP 47 tag: "en" whenever reads_as_english holds, else one
     of the languages above or of the scripts above, else "" (not known: an empty `lang` says so)."""
-    if reads_as_english(text):
+    sample, words, letters = _sample(text)
+    if _reads_as_english(sample, words, letters):
         return "en"
-    sample = text[:SAMPLE].lower()
-    letters = sum(len(w) for w in _WORD.findall(sample)) or 1
     for script, code in ((_KANA, "ja"), (_HANGUL, "ko"), (_HAN, "zh")):
-        if len(script.findall(sample)) / letters >= MIN_SCRIPT_SHARE:
+        if len(script.findall(sample)) >= MIN_SCRIPT_SHARE * letters:
             return code
-    words = _WORD.findall(sample)
     shares = {code: sum(w in common for w in words) / len(words) for code, common in _WORDS_OF.items()}
     best = max(shares, key=lambda code: shares[code])
     return best if shares[best] >= MIN_SHARE else ""

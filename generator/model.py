@@ -167,6 +167,14 @@ class Version:
     def read_text(self) -> str:
         return read_version_text(self.text_path)
 
+    def fetched_pages(self) -> dict[str, dict[str, Any]]:
+        """What the capture of this version recorded of each page it fetched (final URL, headers,
+        status), by requested URL; empty for a version not captured live (imported, re-extracted)."""
+        pages = (self.source or {}).get("pages")
+        listed = pages if isinstance(pages, list) else []
+        return {page["url"]: page for page in listed
+                if isinstance(page, dict) and isinstance(page.get("url"), str)}
+
 
 def read_version_text(path: Path) -> str:
     """A version's text. A file that is missing, unreadable (a folder in its place) or not UTF-8
@@ -330,3 +338,12 @@ class Finding(NamedTuple):
     # For a finding on such a sentence, the items of its list, in order: the provision is the
     # sentence and its list ("... if:" and the reasons), flagged once (analyze.py).
     items: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> FindingKey:
+        """What identifies a finding across versions. With the severity, a clause re-graded (its
+        rule's milder grade: the list it introduces changed) is one flag removed and one added."""
+        return self.rule_id, self.clause_id, self.severity
+
+
+FindingKey = tuple[str, str, str]  # (rule id, clause id, severity): Finding.key

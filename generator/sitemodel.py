@@ -14,14 +14,23 @@ from typing import Any
 
 from . import search, urls
 from .checklog import Check
-from .model import SEVERITIES, Archive, ArchivedDocument, ChangeStats, Content, DocKey, Finding, Rule, Version
+from .model import (
+    SEVERITIES,
+    Archive,
+    ArchivedDocument,
+    ChangeStats,
+    Content,
+    DocKey,
+    Finding,
+    FindingKey,
+    Rule,
+    Version,
+)
 from .pages import PageText, render_page
 from .rules import Category, Ruleset
 from .signing import PUBLISHED_KEY_IDS
 from .summaries import Summary, summarize
 from .trackers import NO_RAW_PAGE, PageTrackers
-
-FindingKey = tuple[str, str, str]  # (rule id, clause id, severity), as api.FindingKey
 
 
 def format_time(iso: str) -> str:
@@ -126,10 +135,8 @@ class VersionView:
         urls = (self.version.metadata or {}).get("urls")
         declared = [str(u) for u in urls if isinstance(u, str)] if isinstance(urls, list) else []
         # Each page's final URL, where the capture that made the version recorded it.
-        pages = (self.version.source or {}).get("pages")
-        ended = {p["url"]: p["final_url"] for p in pages if isinstance(p, dict)
-                 and isinstance(p.get("url"), str) and isinstance(p.get("final_url"), str)} \
-            if isinstance(pages, list) else {}
+        ended = {url: page["final_url"] for url, page in self.version.fetched_pages().items()
+                 if isinstance(page.get("final_url"), str)}
         first = self.version.final_url or self.version.url
         if not first:
             return [ended.get(url, url) for url in declared]
@@ -394,7 +401,7 @@ def _most_severe_first(findings: Iterable[Finding]) -> tuple[Finding, ...]:
 
 
 def _finding_keys(findings: Sequence[Finding]) -> dict[FindingKey, Finding]:
-    return {(f.rule_id, f.clause_id, f.severity): f for f in findings}
+    return {f.key: f for f in findings}
 
 
 def _versions(doc: ArchivedDocument, analysis: Analysis,
