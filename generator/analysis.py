@@ -20,10 +20,11 @@ from typing import Any, cast
 from .analyze import Analyzer
 from .annotate import annotate, by_clause, text_html_key
 from .buildcache import BuildCache, digest
-from .clauses import split_clauses
+from .clauses import Clause, split_clauses
 from .diff import diff_texts
 from .diffcodec import diff_from_json, diff_to_json
 from .diffmodel import TextDiff
+from .earlier import Superseded, from_stored, stored, superseded
 from .language import text_language
 from .lazyregex import compile_all
 from .model import Archive, ArchivedDocument, ChangeStats, DocKey, Finding, Rule, Version, read_version_text
@@ -119,19 +120,19 @@ class _Worker:
         self.annotations = annotations
 
     def _analyze(self, job: _Job, version: Version, text: str, sha: str | None,
-                 seen: set[str], english: bool = True) -> list[Finding]:
-        """The version's findings (none for a text the rules cannot read); with a verified text,
-        also its annotated HTML into the build cache, where the pages stage takes it: the text is
-        split into clauses once, not twice."""
+                 seen: set[str], english: bool = True) -> tuple[list[Finding], list[Clause] | None]:
+        """The version's findings (none for a text the rules cannot read) and, with a verified text,
+        its clauses; also its annotated HTML into the build cache, where the pages stage takes it:
+        the text is split into clauses once, not twice."""
         doc_type = job.doc.key.doc_type
         if self.cache is None or self.annotations is None or sha is None:
-            return self.analyzer.analyze(doc_type, text, seen) if english else []
+            return (self.analyzer.analyze(doc_type, text, seen) if english else []), None
         clauses = split_clauses(text)
         found = self.analyzer.analyze(doc_type, text, seen, clauses) if english else []
         titles, declared = self.annotations.titles, self.annotations.declared_url.get(job.doc.key)
         html = annotate(text, by_clause(found), version.url or declared, titles, clauses=clauses).html
         self.cache.put("text-html", text_html_key(sha, version.url, declared, found, titles), html)
-        return found
+        return found, clauses
 
     def _key(self, job: _Job) -> str:
         return digest(str(job.doc.key), self.ruleset_digest)
@@ -179,7 +180,10 @@ class _Worker:
             self.analyzer.remember(memo)
         seen: set[str] = set()
         previous: tuple[str, str | None] | None = None  # (text, sha if verified)
+        earlier = _EarlierEntry(self.cache, job.doc.key)
+        clauses: list[Clause] | None = None
         for version, known in zip(job.doc.versions, job.hashes, strict=True):
+            previous_clauses, clauses = clauses, None
             text = version.read_text()
             language = text_language(text)
             english = language == "en"
@@ -193,7 +197,7 @@ class _Worker:
             except (IndexError, TypeError):  # an entry that does not hold together
                 found = None
             if found is None:
-                found = self._analyze(job, version, text, known, seen, english)
+                found, clauses = self._analyze(job, version, text, known, seen, english)
             if known:
                 keep["findings"][known] = packer.pack(found)
             findings[version.id] = found
@@ -208,6 +212,8 @@ class _Worker:
                                        diff_to_json(diff, text))
                 if pair:
                     keep["changes"][pair] = row
+                    # the older version's wording this one no longer has, for the search index
+                    clauses = earlier.pair(pair, previous[0], previous_clauses, text, clauses)
                 changes[version.id] = ChangeStats(*row)
             previous = (text, known)
         if self.cache and seen:  # the wordings analysed this time: the next version resembles them
@@ -215,7 +221,41 @@ class _Worker:
         entry = {**packer.stored(), **keep}
         if self.cache and entry != stored:
             self.cache.put("results", self._key(job), entry)
+        earlier.save()
         return DocumentResults(findings, changes, unread)
+
+
+def _earlier_key(key: DocKey) -> str:
+    return digest(str(key))  # superseded wordings depend on the texts alone, not on the rules
+
+
+class _EarlierEntry:
+    """A document's superseded wordings in the build cache (earlier.py), by "old new" SHA-256s, made
+    where the analysis has just split the texts into clauses (else split here)."""
+
+    def __init__(self, cache: BuildCache | None, key: DocKey) -> None:
+        self.cache, self.key = cache, _earlier_key(key)
+        found = cache.get("superseded", self.key) if cache else None
+        self.found: dict[str, Any] = found if isinstance(found, dict) else {}
+        self.kept: dict[str, Any] = {}  # the pairs the document has now
+
+    def pair(self, pair: str, old_text: str, old: list[Clause] | None, new_text: str,
+             new: list[Clause] | None) -> list[Clause] | None:
+        """Keep the pair's rows; return the new text's clauses when they were split (the next pair
+        needs them)."""
+        if self.cache is None:
+            return new
+        rows = self.found.get(pair)
+        if from_stored(rows) is None:
+            if new is None:
+                new = split_clauses(new_text)
+            rows = stored(superseded(old if old is not None else split_clauses(old_text), new))
+        self.kept[pair] = rows
+        return new
+
+    def save(self) -> None:
+        if self.cache is not None and self.kept != self.found:
+            self.cache.put("superseded", self.key, self.kept)
 
 
 _worker: _Worker | None = None  # set before the pool forks: workers inherit it
@@ -311,3 +351,32 @@ class LazyDiffs(Mapping[VersionKey, TextDiff]):
 
     def __len__(self) -> int:
         return len(self._previous)
+
+
+class EarlierWordings:
+    """Each older version's superseded wordings (earlier.py) for the search index: from the entries
+    the analysis left in the build cache, else (an entry deleted since) from the texts."""
+
+    def __init__(self, verified_sha: Callable[[Path], str | None], cache: BuildCache | None = None) -> None:
+        self._sha = verified_sha
+        self._cache = cache
+
+    def __call__(self, key: DocKey, versions: Sequence[Version]) -> dict[str, list[Superseded]]:
+        """Version id → the clauses of that version the next one no longer has (verified texts only)."""
+        found = self._cache.get("superseded", _earlier_key(key)) if self._cache else None
+        entry: dict[str, Any] = found if isinstance(found, dict) else {}
+        made = False
+        rows_of: dict[str, list[Superseded]] = {}
+        for old, new in itertools.pairwise(versions):
+            old_sha, new_sha = self._sha(old.text_path), self._sha(new.text_path)
+            if not (old_sha and new_sha):
+                continue
+            pair = f"{old_sha} {new_sha}"
+            rows = from_stored(entry.get(pair))
+            if rows is None:
+                rows = superseded(split_clauses(old.read_text()), split_clauses(new.read_text()))
+                entry[pair], made = stored(rows), True
+            rows_of[old.id] = rows
+        if made and self._cache:
+            self._cache.put("superseded", _earlier_key(key), entry)
+        return rows_of

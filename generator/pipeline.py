@@ -14,6 +14,7 @@ import jinja2
 from . import search
 from .analysis import (
     Annotations,
+    EarlierWordings,
     LazyDiffs,
     analyse_archive,
     changes_by_version,
@@ -231,10 +232,12 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, pre: Preflight,
     writer = SiteWriter(out, last.get("files", {}), sources=archive_files)
     progress(f"rendering {len(site.documents)} documents, {site.version_count} versions")
     text_html = _text_html_cached(cache, rule_titles(site), verified_sha)
+    earlier = EarlierWordings(verified_sha, cache)  # older versions' superseded wording, for search
     started: list[SearchIndexing] = []  # Pagefind starts once the pages it reads are written
     try:
         pages = render_site(site, writer, themes, keys, text_html, workers, cache.folder / "templates",
-                            lambda: started.append(SearchIndexing(site, writer, workers, progress)), cache)
+                            lambda: started.append(SearchIndexing(site, writer, workers, progress,
+                                                                  earlier, code)), cache)
     except jinja2.TemplateError as err:  # a site's own theme
         raise ProblemsError([template_problem(err)]) from err
     watch.lap("pages")

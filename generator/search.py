@@ -1,7 +1,9 @@
 """Full-text search: index the built pages that carry `data-pagefind-body` with Pagefind.
 
-The latest version of each document (full text) and each document page (summary and findings)
-carry it; older versions do not, which bounds the index to what readers search for.
+The latest version of each document (full text) carries it; an older version is indexed by a
+record of the wording its next version no longer has (earlier.py), so each wording of the archive
+is indexed once, at the last version that had it, and searches can be narrowed to current or
+earlier wording (the `wording` filter).
 
 Pagefind has no incremental mode and costs a few milliseconds per large page, so a big archive's
 index is split into shards by document: a build re-indexes only the shards whose pages changed,
@@ -17,7 +19,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 BUNDLE = "pagefind"
@@ -64,8 +66,11 @@ def _executable() -> Path:
     return Path(get_executable()).resolve()
 
 
-def index_pages(site: Path, pages: Iterable[str], main: bool) -> Iterator[tuple[str, bytes]]:
-    """Run the Pagefind binary shipped in the `pagefind_bin` wheel over the given pages of the site.
+def index_pages(site: Path, pages: Iterable[str], main: bool,
+                records: Mapping[str, bytes] | None = None) -> Iterator[tuple[str, bytes]]:
+    """Run the Pagefind binary shipped in the `pagefind_bin` wheel over the given pages of the site,
+    and over `records` (page path → HTML that stands in for that page in the index; never written
+    into the site: earlier.py).
 
     Pagefind would read every page of the site to find the few it indexes; it is shown only those
     (linked into a temporary folder at the same paths, so their URLs are the same). The bundle is
@@ -81,6 +86,10 @@ def index_pages(site: Path, pages: Iterable[str], main: bool) -> Iterator[tuple[
                 os.link(site / page, target)
             except OSError:  # another file system, or no hard links: copy
                 shutil.copyfile(site / page, target)
+        for page, data in (records or {}).items():
+            target = shown / page
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
         result = subprocess.run(
             [str(_executable()), "--site", str(shown), "--output-path", str(bundle), "--quiet"],
             capture_output=True, text=True, check=False,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 import lxml.html
@@ -56,3 +59,12 @@ def broken_links(site: Path, base_path: str = "/") -> list[str]:
                 if parts.fragment not in ids[target]:
                     broken.append(f"{file.relative_to(site)}: {written} -> no #{parts.fragment}")
     return broken
+
+
+def search_fragments(site: Path) -> list[dict[str, Any]]:
+    """What Pagefind indexed, one entry per page or record (its fragment files, decompressed)."""
+    fragments = []
+    for path in sorted(site.glob("pagefind/**/*.pf_fragment")):
+        text = gzip.decompress(path.read_bytes()).decode()
+        fragments.append(json.loads(text[text.index("{"):]))  # after Pagefind's signature
+    return fragments

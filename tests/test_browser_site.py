@@ -32,11 +32,14 @@ from playwright.sync_api import Dialog, Locator, Page, expect
 from generator import GENERATOR, search
 from generator.archive import ArchiveWriter, NewVersion, load_archive
 from generator.capture import Capture, CheckResult, run_capture
+from generator.clauses import split_clauses
 from generator.content import load_content
+from generator.earlier import superseded
 from generator.fetch import FetchSettings
 from generator.model import Archive, Content
 from generator.pipeline import build
 from generator.signing import Signer
+from generator.urls import version_path
 from generator.verify import verify_archive
 
 from .browser import VERSION_ID, PageLog, ServedSite, axe_violations, run_vnu, serve_site
@@ -125,7 +128,9 @@ NOT_TEXT = re.compile(r"\]\([^)]*\)|<https?://[^>]*>|https?://\S+")
 # Pagefind stems words ("accountants" finds "account") and joins hyphenated ones: a word's
 # family, for choosing a term, is every word sharing its first letters.
 FAMILY = 6
-NONSENSE = "qzxjvwkpfhgrtm"
+# Pagefind matches a word it does not know by its longest known start, down to one letter ("q" of a
+# list item "q." found "qzxj…"): the nonsense word starts with a letter that is in no text.
+NONSENSE = "\u01c2qzxjvwkpfhgrtm"
 
 
 def shown_text(markdown: str) -> str:
@@ -243,8 +248,9 @@ def test_search_finds_filters_and_finds_nothing(layout: str, new_page: NewPage, 
     assert any(link.startswith(document) for link in links), (
         f"searching {case.term!r} (in the latest version of {case.doc_path}) listed no link to "
         f"{document}: {links}")
-    documents = ["/".join(served_site.path_of(link).split("/")[:2]) for link in links]
-    assert len(documents) == len(set(documents)), f"a document listed twice: {links}"
+    assert len(links) == len(set(links)), f"a page listed twice: {links}"
+    pages = [served_site.path_of(link).strip("/").split("/") for link in links]
+    assert all(len(parts) == 3 for parts in pages), f"a page other than a version's listed: {links}"
     others = [s for s in case.services_with_term if s != case.service_slug]
     assert any(link.startswith(served_site.url(f"{s}/")) for link in links for s in others), (
         f"{case.term!r} is in the latest versions of {case.services_with_term}, results: {links}")
@@ -277,6 +283,71 @@ def test_search_finds_filters_and_finds_nothing(layout: str, new_page: NewPage, 
     assert not offsite, "requests leaving 127.0.0.1:\n" + "\n".join(offsite)
 
 
+@dataclass(frozen=True)
+class EarlierCase:
+    term: str
+    version_path: str  # <service>/<doc-type>/<version-id>/: the last version that had the wording
+    clause_id: str
+
+
+def choose_earlier_case(archive: Archive) -> EarlierCase:
+    """A word of a clause that a later version dropped (earlier.py), whose family is in no latest
+    version, no content file and one document's earlier wording only."""
+    chrome: set[str] = set()
+    for yaml_file in sorted((ROOT / "content").rglob("*.yaml")):
+        chrome |= all_words(yaml_file.read_text(encoding="utf-8").lower())
+    for doc in archive.documents:
+        chrome |= all_words(shown_text(doc.latest.read_text()))
+    candidates: dict[str, list[tuple[str, str]]] = {}  # stem → (version path, clause id)
+    for doc in archive.documents:
+        clauses = [split_clauses(v.read_text()) for v in doc.versions]
+        for at, (old, new) in enumerate(zip(doc.versions, doc.versions[1:], strict=False)):
+            if new.technical:
+                continue
+            for row in superseded(clauses[at], clauses[at + 1]):
+                for word in sorted(set(WORD.findall(shown_text(row.text)))):
+                    if not any(w.startswith(word[:FAMILY]) for w in chrome):
+                        candidates.setdefault(word, []).append((version_path(doc.key, old.id), row.clause_id))
+    for word, places in sorted(candidates.items()):
+        # other words of the family elsewhere would add results: the word must be its family's only
+        family = [w for w in candidates if w.startswith(word[:FAMILY])]
+        if family == [word] and len(places) == 1:
+            return EarlierCase(word, *places[0])
+    raise AssertionError("no wording dropped from the archive fits a search test")
+
+
+def test_search_finds_wording_a_policy_no_longer_has(new_page: NewPage, served_site: ServedSite) -> None:
+    """A word only an older version had is found there, as earlier wording: the result names it so,
+    its sub-result opens that version at the clause (highlighted), and the `wording` filter tells
+    current from earlier wording."""
+    case = choose_earlier_case(load_archive(ROOT / "archive"))
+    page, log = new_page()
+    page.goto(served_site.url("search/"))
+    page.get_by_role("searchbox").fill(case.term)
+    assert settled_count(page, case.term) == 1
+    expect(page.locator("pagefind-results .pf-result-title").first).to_contain_text("earlier wording")
+    assert result_links(page) == [served_site.url(case.version_path)]
+    anchored = page.locator(f'pagefind-results a[href$="#{case.clause_id}"]')
+    expect(anchored).to_have_count(1)
+
+    group = page.locator('pagefind-filter-pane details[data-filter-name="wording"]')
+    group.locator("summary").click()
+    group.locator('input[type=checkbox][value="earlier"]').check()
+    assert settled_count(page, case.term) == 1
+    address_params(page, [("q", case.term), ("wording", "earlier")])
+    narrowed, _ = new_page()  # (an option no result has is hidden: the other one is asked by address)
+    narrowed.goto(served_site.url("search/") + "?" + urlencode({"q": case.term, "wording": "current"}))
+    assert settled_count(narrowed, case.term) == 0
+
+    anchored.click()
+    page.wait_for_url(served_site.url(case.version_path) + f"#{case.clause_id}")
+    page.wait_for_function("() => CSS.highlights.get('cited-clause') && "
+                           "[...CSS.highlights.get('cited-clause')][0].toString().toLowerCase()"
+                           f".includes({case.term!r})")
+    problems = log.problems()
+    assert not problems, "\n".join(problems)
+
+
 def address_params(page: Page, wanted: list[tuple[str, str]]) -> None:
     """Wait until the page's address has these query parameters, in this order. (page.url lags
     behind history.replaceState, so the page itself is asked.)"""
@@ -296,7 +367,7 @@ def test_a_search_can_be_linked_to(layout: str, new_page: NewPage, served_site: 
     page, guard = guarded_page(new_page)
     page.goto(served_site.url(""))
     page.wait_for_load_state("networkidle")  # the icon loads after the load event: leaving aborts it
-    page.get_by_role("searchbox", name="Search the latest texts").fill(search_case.term)
+    page.get_by_role("searchbox", name="Search the texts, current and earlier").fill(search_case.term)
     page.get_by_role("button", name="Search", exact=True).click()
     page.wait_for_url(served_site.url(f"search/?q={search_case.term}"))
     expect(page.get_by_role("searchbox")).to_have_value(search_case.term)
@@ -380,14 +451,14 @@ def test_search_excerpts_are_readable_on_a_phone(new_page: NewPage, served_site:
 def test_search_term_is_really_in_the_archive(search_case: SearchCase, committed_site: Path) -> None:
     """The term is in what the search indexes of its document's built latest version (the page's
     search body, read from the built site, not from the archive the term was chosen from), and
-    the nonsense word is in no latest version."""
+    the first letter of the nonsense word is in no version."""
     archive = load_archive(ROOT / "archive")
     doc = next(d for d in archive.documents if f"{d.key}/" == search_case.doc_path)
     page = lxml.html.fromstring((committed_site / f"{doc.key}/{doc.latest.id}/index.html").read_bytes())
     body = page.xpath("//*[@data-pagefind-body]")
     assert len(body) == 1
     assert search_case.term in WORD.findall(body[0].text_content().lower())
-    assert not any(NONSENSE in d.latest.read_text().lower() for d in archive.documents)
+    assert not any(NONSENSE[0] in v.read_text() for d in archive.documents for v in d.versions)
 
 
 # ---- 2. changes pages and the compare form ---------------------------------------------------

@@ -24,6 +24,7 @@ from generator.analyze import Analyzer
 from generator.archive import ArchiveWriter, NewVersion, load_archive
 from generator.buildcache import CacheLocationError
 from generator.checklog import Observation, append_check
+from generator.clauses import Clause, split_clauses
 from generator.cli import main
 from generator.diff import diff_texts
 from generator.lazyregex import LazyRegex
@@ -35,9 +36,11 @@ from generator.search import MARKER
 from generator.searchindex import SearchIndexing
 from generator.signing import Signer
 from generator.sitefolder import DEFAULT_THEME
+from generator.urls import version_path
 from generator.verify import verify_archive
 
 from .conftest import ROOT
+from .sitecheck import search_fragments
 
 Change = Callable[[Path], None]
 
@@ -66,13 +69,36 @@ def mtimes(site: Path) -> dict[str, int]:
 
 def add_version(project: Path, signer: Signer) -> str:
     """A new version of the first document: one paragraph added in the middle. Returns its path."""
+    def edit(text: str) -> str:
+        paragraphs = text.split("\n\n")
+        middle = len(paragraphs) // 2
+        return "\n\n".join([*paragraphs[:middle], "We may now also train our models on your uploads.",
+                            *paragraphs[middle:]])
+    return record_version(project, signer, edit)
+
+
+def reword_a_sentence(project: Path, signer: Signer) -> str:
+    """A new version of the first document in which one sentence of the latest reads otherwise."""
+    def edit(text: str) -> str:
+        clause = reworded_clause(text)
+        return text[:clause.start] + "We may now also train our models on your uploads." + text[clause.end:]
+    return record_version(project, signer, edit)
+
+
+def reworded_clause(text: str) -> Clause:
+    """The sentence reword_a_sentence replaces: the first long one whose wording is there once."""
+    clauses = split_clauses(text)
+    counts = Counter(c.id[:14] for c in clauses)
+    return next(c for c in clauses if c.kind == "sentence" and len(c.text.split()) >= 8
+                and counts[c.id[:14]] == 1 and "\n" not in text[c.start:c.end])
+
+
+def record_version(project: Path, signer: Signer, edit: Callable[[str], str]) -> str:
+    """A new version of the first document, its text the latest's edited. Returns its path."""
     archive = project / "archive"
     doc = load_archive(archive).documents[0]
     latest = doc.versions[-1]
-    paragraphs = latest.read_text().split("\n\n")
-    middle = len(paragraphs) // 2
-    text = "\n\n".join([*paragraphs[:middle], "We may now also train our models on your uploads.",
-                        *paragraphs[middle:]])
+    text = edit(latest.read_text())
     new_id = "2030-01-02T03-04-05Z"
     metadata = {"captured_at": "2030-01-02T03:04:05Z", "kind": "change", "technical": False,
                 "url": latest.url, "urls": [latest.url] if latest.url else [], "final_url": None,
@@ -139,6 +165,7 @@ def builder(project: Path) -> Callable[[str, str], Path]:
 
 CHANGES: dict[str, Callable[[Path, Signer], object]] = {
     "new version": add_version,
+    "sentence reworded": reword_a_sentence,
     "rule edited": lambda project, _: edit_rule(project),
     "template edited": lambda project, _: edit_theme(project),
     "text tampered with": lambda project, _: tamper(project),
@@ -164,6 +191,36 @@ def test_incremental_build_equals_clean_build(change: str, project: Path, demo_s
         f"{differing[:20]}"
     assert incremental != before, f"'{change}' changed nothing in the site"
     assert bundle_shape(site) == bundle_shape(clean), "the search bundle differs from a clean build's"
+    assert search_entries(site) == search_entries(clean), "the search index differs from a clean build's"
+
+
+def search_entries(site: Path) -> list[tuple[str, ...]]:
+    """What the search index holds (its files' bytes differ from run to run, their contents do not)."""
+    return sorted((f["url"], f["content"], json.dumps(f["filters"], sort_keys=True),
+                   json.dumps(f["anchors"])) for f in search_fragments(site))
+
+
+def test_a_reworded_sentence_is_searched_as_earlier_wording(project: Path, demo_signer: Signer,
+                                                            builder: Callable[[str, str], Path]) -> None:
+    """After a build that adds a version, the version before it is searched by the sentence the new
+    one no longer has, anchored at that sentence on its page (earlier.py, searchindex.py)."""
+    site = builder("site", "cache")
+    doc = load_archive(project / "archive").documents[0]
+    before = doc.versions[-1]
+    url = "/" + version_path(doc.key, before.id)
+    assert [f["filters"]["wording"] for f in search_fragments(site) if f["url"] == url] == [["current"]]
+    gone = reworded_clause(before.read_text())
+    reword_a_sentence(project, demo_signer)
+    builder("site", "cache")
+    [record] = [f for f in search_fragments(site) if f["url"] == url]
+    assert record["filters"]["wording"] == ["earlier"]
+    assert gone.text in record["content"]
+    assert gone.id in [a["id"] for a in record["anchors"]]
+    assert f'id="{gone.id}"' in (site / url.strip("/") / "index.html").read_text()
+    latest = "/" + version_path(doc.key, "2030-01-02T03-04-05Z")
+    [current] = [f for f in search_fragments(site) if f["url"] == latest]
+    assert current["filters"]["wording"] == ["current"]
+    assert "We may now also train our models on your uploads." in current["content"]
 
 
 def test_new_version_rewrites_only_what_it_affects(project: Path, demo_signer: Signer,

@@ -17,8 +17,10 @@ import httpx
 import lxml.html
 import pytest
 
+from generator import urls
 from generator.archive import ArchiveWriter, load_archive
 from generator.checklog import Observation, append_check
+from generator.clauses import split_clauses
 from generator.cli import main
 from generator.model import ArchivedDocument
 from generator.ota_import import import_corpus
@@ -30,7 +32,7 @@ from generator.sitemodel import format_time
 from generator.verify import verify_archive
 
 from .conftest import ROOT, tree_state
-from .sitecheck import broken_links
+from .sitecheck import broken_links, ids_of, search_fragments
 
 
 @pytest.fixture
@@ -669,14 +671,46 @@ def test_a_milder_grade_shows_on_the_finding_and_is_explained_on_its_rule_page(c
 def test_search_indexes_the_texts_not_the_panels_every_page_has(committed_site: Path) -> None:
     """The cite box and the evidence panel say "Permalink", "minisign" and "Cryptographically signed"
     on every version page: indexed, they matched every document (and crowded the excerpts)."""
-    import gzip
-
-    fragments = [json.loads(text[text.index("{"):])
-                 for path in committed_site.glob("pagefind/**/*.pf_fragment")
-                 for text in [gzip.decompress(path.read_bytes()).decode()]]
+    fragments = search_fragments(committed_site)
     documents = load_archive(ROOT / "archive").documents
-    assert len(fragments) == len(documents)  # one searched page per document: its latest version's
+    current = [f for f in fragments if f["filters"].get("wording") == ["current"]]
+    # one searched page per document, its latest version's; the others are earlier wordings
+    assert sorted(f["url"] for f in current) == sorted(
+        "/" + urls.version_path(d.key, d.versions[-1].id) for d in documents)
+    assert all(f["filters"].get("wording") == ["earlier"] for f in fragments if f not in current)
     panels = ("Permalink", "minisign", "Cryptographically signed", "permanent anchor")
     for fragment in fragments:
         assert not [w for w in panels if w in fragment["content"]], fragment["url"]
-        assert fragment["word_count"] > 100  # the text itself is there
+    assert all(f["word_count"] > 100 for f in current)  # the text itself is there
+
+
+def test_search_holds_each_earlier_wording_at_the_last_version_that_had_it(committed_site: Path) -> None:
+    """An older version is searched by the clauses its next version no longer has (earlier.py): each
+    a sub-result anchored at the clause on that version's page, whose wording the next version
+    lacks; none after a technical version, whose differences are the extraction's."""
+    documents = {str(d.key): d for d in load_archive(ROOT / "archive").documents}
+    earlier = [f for f in search_fragments(committed_site) if f["filters"].get("wording") == ["earlier"]]
+    assert len(earlier) > 50, len(earlier)
+    anchors = 0
+    for fragment in earlier:
+        service, doc_type, version_id = fragment["url"].strip("/").split("/")
+        doc = documents[f"{service}/{doc_type}"]
+        ids = [v.id for v in doc.versions]
+        at = ids.index(version_id)
+        assert at < len(ids) - 1, f"{fragment['url']} is the latest version"
+        following = doc.versions[at + 1]
+        assert following.kind != "technical", fragment["url"]
+        title = json.loads((committed_site / "api" / f"{doc.key}.json").read_text())["title"]
+        assert fragment["meta"]["title"].startswith(f"{title}: earlier wording"), fragment["meta"]
+        page = ids_of(committed_site / fragment["url"].strip("/") / "index.html")
+        next_wordings = {c.id[:14] for c in split_clauses(following.read_text())}
+        own = {c.id: c.text for c in split_clauses(doc.versions[at].read_text())}
+        for anchor in fragment["anchors"]:
+            if anchor["element"] != "h2":
+                continue
+            anchors += 1
+            assert anchor["id"] in page, f"{fragment['url']}#{anchor['id']} is no anchor of its page"
+            assert anchor["id"] in own and anchor["id"][:14] not in next_wordings, anchor
+            assert " ".join(own[anchor["id"]].split()[:6]) in fragment["content"]
+    assert anchors > len(earlier)
+

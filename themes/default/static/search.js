@@ -8,7 +8,7 @@
 (function () {
   "use strict";
   if (!window.PagefindComponents) return;
-  var FILTERS = ["service", "document type", "category", "severity"]; // data-pagefind-filter names
+  var FILTERS = ["service", "document type", "wording", "category", "severity"]; // data-pagefind-filter names
   var instance = window.PagefindComponents.getInstanceManager().getInstance("default");
   var config = document.querySelector("pagefind-config[data-merge-index]");
   if (config) {
