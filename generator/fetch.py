@@ -286,6 +286,12 @@ async def _read_capped(response: httpx.Response, limit: int) -> bytes:
         if size > limit:
             raise _Failure(f"body larger than {limit} bytes", transient=False, response=response)
         chunks.append(chunk)
+    if unpacker and unpacker.started and not unpacker.unpack.eof:
+        # A compressed stream ends with its own end marker: without it, the body was cut short
+        # (its Content-Length, counting the compressed bytes, cannot tell), and half a policy
+        # would pass for a new version.
+        raise _Failure(f"body cut short: its {coding} data stops before its end", transient=True,
+                       response=response)
     return b"".join(chunks)
 
 

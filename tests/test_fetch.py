@@ -246,6 +246,19 @@ def test_a_body_that_is_not_what_its_coding_says_is_a_fetch_failure(server: Loca
     assert result.outcome == "fetch-failed" and result.reason.startswith("body is not valid gzip data")
 
 
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+def test_a_compressed_body_cut_short_is_a_fetch_failure(server: LocalServer, coding: str) -> None:
+    """Found by review: 70% of a gzip stream (its Content-Length right for what was sent) unpacked
+    to the first 60% of a policy, recorded as a new version."""
+    packed = gzip.compress(PAGE) if coding == "gzip" else zlib.compress(PAGE)
+    headers = {"Content-Type": "text/html", "Content-Encoding": coding}
+    url = server.route("/cut", Reply(200, packed[:len(packed) * 7 // 10], headers))
+    result = fetch(url)
+    assert result.outcome == "fetch-failed"
+    assert result.reason.startswith(f"body cut short: its {coding} data stops before its end")
+    assert result.attempts == FAST.retries + 1  # a cut connection may not happen again: tried again
+
+
 def test_an_unexpected_error_fails_that_request_only() -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/odd":
