@@ -160,6 +160,8 @@ class ArchiveWriter:
                     f"{root}: holds files but no {PUBLIC_KEY_FILE}; refusing to sign into an "
                     "archive of unknown provenance (restore its public key first)"
                 )
+            for temp in root.glob(f".{PUBLIC_KEY_FILE}.*.tmp"):  # of a write of it cut short
+                temp.unlink()
             public = signer.public_key()
             public.untrusted_comment = f"minisign public key {signer.key_id}"
             write_atomic(pub_path, bytes(public) + b"\n")
@@ -248,6 +250,9 @@ def remove_leftovers(directory: Path) -> list[Path]:
         for temp in sorted(folder.glob(".*.tmp")) if folder.is_dir() else ():
             temp.unlink()
             removed.append(temp)
+    for temp in sorted(directory.glob(".*.tmp")):  # of the check log and its head (write_atomic)
+        temp.unlink()
+        removed.append(temp)
     return removed
 
 

@@ -22,16 +22,18 @@ from .archive import (
     document_dir,
     load_archive,
     load_document,
+    remove_leftovers,
     snapshot_page_names,
 )
 from .charset import decode, is_text
-from .checklog import Observation, Outcome, append_check, verify_check_log
+from .checklog import Observation, Outcome, append_check, read_checks, verify_check_log
 from .extract import ExtractionError, denoised_text, extract_page
 from .fetch import FetchRequest, FetchResult, FetchSettings, fetch_all
 from .model import ArchivedDocument, Declaration, DocKey, Problem, ProblemsError, Version
 from .plausible import doubtful_change
 
 FAILED = ("fetch-failed", "http-error", "blocked", "extraction-failed", "archive-error")
+CAPTURE_SOURCE = "clausewatch capture"  # the `source.name` of a version a capture recorded
 # When pages of one document fail differently, report the most telling outcome.
 _FAILURE_ORDER: dict[str, Outcome] = {"blocked": "blocked", "http-error": "http-error",
                                       "fetch-failed": "fetch-failed"}
@@ -159,6 +161,7 @@ class Capture:
     def judge(self, decl: Declaration, results: Sequence[FetchResult]) -> CheckResult:
         """Record a new version if the text changed, then log the check; never raises for one page."""
         key = decl.key
+        self._log_unlogged(key)
         failure = _failure(key, results)
         if failure:
             return self._log(failure, self._latest(key))
@@ -234,7 +237,28 @@ class Capture:
         else:
             version = self._record(decl, pages, text, latest)
             reason = "text changed" if latest else "first capture"
-        return self._log(CheckResult(key, "new-version", reason, version.id, status), version)
+        try:
+            return self._log(CheckResult(key, "new-version", reason, version.id, status), version)
+        except OSError as err:  # (a full disk): the version stands, and the next capture logs it
+            return CheckResult(key, "archive-error", f"version {version.id} recorded, but its check could "
+                               f"not be logged ({err}); the next capture logs it", version.id, status)
+
+    def _log_unlogged(self, key: DocKey) -> None:
+        """Log the latest version when a capture recorded it and died (or could not write) before
+        logging it: the log names every version a capture made."""
+        directory = document_dir(self.root, key)
+        if directory.is_dir():
+            remove_leftovers(directory)  # of a write cut short, the check log's too
+        latest = self._latest(key)
+        if latest is None or (latest.source or {}).get("name") != CAPTURE_SOURCE:
+            return  # imported or re-extracted: never logged as a check
+        if any(c.version_id == latest.id for c in read_checks(directory)):
+            return
+        append_check(self.root, self.writer.signer, key, Observation(
+            checked_at=iso(self.clock()), outcome="new-version",
+            reason=f"recorded at {latest.captured_at} by a capture that stopped before logging it",
+            http_status=latest.http_status, version_id=latest.id, final_url=latest.final_url,
+            sha256=latest.sha256))
 
     def _extract_stored(self, decl: Declaration, latest_text: str | None) -> str | None:
         """The latest version's stored pages extracted now, when that differs from its text; None
@@ -275,7 +299,7 @@ class Capture:
             "final_url": pages[0].result.final_url,
             "http_status": pages[0].result.status,
             "source": {
-                "name": "clausewatch capture",
+                "name": CAPTURE_SOURCE,
                 "user_agent": self.settings.user_agent,
                 "pages": [{"url": p.url, "final_url": p.result.final_url, "http_status": p.result.status,
                            "etag": p.result.etag, "last_modified": p.result.last_modified,

@@ -251,6 +251,8 @@ class _Verifier:
                 else:
                     self.fail(path, "not part of any recorded version (stray file)",
                               "delete it, or restore the version metadata that cites it")
+        for cut in sorted(directory.glob(".*.tmp")):  # a write of the check log cut short
+            self.report.warnings.append(Problem(str(cut), "", LEFTOVER, "the next capture removes it"))
 
 
 PARALLEL_MIN_DOCUMENTS = 50  # below this, starting workers costs more than it saves

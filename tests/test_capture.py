@@ -531,6 +531,36 @@ def test_killed_capture_leaves_a_verifiable_archive(written: int, tmp_path: Path
     assert DocKey("acme", "terms-of-service") in {d.key for d in load_archive(tmp_path / "archive").documents}
 
 
+def test_a_version_whose_check_cannot_be_logged_says_so_and_is_logged_next_time(
+        tmp_path: Path, server: LocalServer, corpus: Path, demo_signer: Signer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by review: on a full disk the version was written, its check was not, and the run
+    said "not recorded"; the log never named that version."""
+    import generator.capture as capture_module
+    from generator import checklog
+
+    page = server.route("/terms", Reply(200, (corpus / SNAPSHOTS["claude"]).read_bytes(),
+                                        {"Content-Type": "text/html"}))
+    write_content(tmp_path, {"commercial-terms": (page, "main")})
+    real_append = checklog.append_check
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(capture_module, "append_check", full_disk)
+    result = run(tmp_path, demo_signer)["commercial-terms"]
+    [recorded] = versions(tmp_path, "commercial-terms")
+    assert (result.outcome, result.version_id) == ("archive-error", recorded)
+    assert result.reason.startswith(f"version {recorded} recorded, but its check could not be logged")
+    monkeypatch.setattr(capture_module, "append_check", real_append)
+    time.sleep(1.1)
+    assert run(tmp_path, demo_signer)["commercial-terms"].outcome == "unchanged"
+    checks = read_checks(tmp_path / "archive" / "acme" / "commercial-terms")
+    assert [(c.outcome, c.version_id) for c in checks] == [("new-version", recorded), ("unchanged", recorded)]
+    assert checks[0].reason.startswith("recorded at ") and "stopped before logging it" in checks[0].reason
+    assert verify_archive(tmp_path / "archive").ok
+
+
 CRASH_AT_WRITE = """
 import os, sys
 limit, calls, real_replace = int(sys.argv[1]), [0], os.replace
@@ -571,6 +601,12 @@ def test_a_crash_at_every_write_leaves_a_verifiable_archive(tmp_path: Path, serv
     assert crashes >= 6  # page, text, metadata and log entry of each document, each with a signature
     final = load_archive(tmp_path / "archive")
     assert len(final.documents) == 2 and verify_archive(tmp_path / "archive").ok
+    # Found by review: a death between a version and its check left the version out of the log for
+    # good, and a cut write of the log left its temporary file, committed with the next checks.
+    for doc in final.documents:
+        logged = {c.version_id for c in read_checks(doc.directory) if c.outcome == "new-version"}
+        assert {v.id for v in doc.versions} <= logged, (doc.key, logged)
+    assert not list((tmp_path / "archive").rglob("*.tmp"))
 
 
 def test_reextract_records_a_technical_version(tmp_path: Path, server: LocalServer, corpus: Path,
