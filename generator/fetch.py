@@ -372,15 +372,20 @@ def retry_after(value: str | None, now: datetime | None = None) -> float | None:
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-# Phrases of the challenge pages of common bot protections (Cloudflare, DataDome, PerimeterX,
-# Imperva, Turnstile), none of which occurs in any page of the sample corpus.
-_CHALLENGE_MARKERS = ("<title>just a moment", "_cf_chl_opt", "enable javascript and cookies to continue",
-                      "checking your browser before accessing", "attention required! | cloudflare",
-                      "captcha-delivery.com", "px-captcha", "_incapsula_resource", "verify you are human")
+# Markup of the challenge pages of common bot protections (Cloudflare, DataDome, PerimeterX,
+# Imperva), none of which occurs in any page of the sample corpus.
+_CHALLENGE_MARKERS = ("<title>just a moment", "_cf_chl_opt", "attention required! | cloudflare",
+                      "captcha-delivery.com", "px-captcha", "_incapsula_resource")
+# Their sentences (Turnstile's "Verify you are human"): a policy may say them too ("we use hCaptcha
+# to verify you are human"), so they count only on an error page or one with little text.
+_CHALLENGE_PHRASES = ("enable javascript and cookies to continue", "checking your browser before accessing",
+                      "verify you are human")
 # Words that signal a wall only on an error page: a policy may well talk about captchas.
 _ERROR_PAGE_MARKERS = ("captcha", "access denied", "are you a robot", "unusual traffic", "request blocked")
 # Challenge pages are small; a policy that quotes a marker is usually far larger.
 _WALL_MAX_CHARS = 64 * 1024
+_WALL_MAX_TEXT = 1500  # characters of text outside tags: a challenge says a sentence or two
+_TAGS = re.compile(r"<script\b.*?</script\s*>|<style\b.*?</style\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
 
 
 def bot_wall(status: int, headers: httpx.Headers, text: str) -> str | None:
@@ -392,7 +397,12 @@ def bot_wall(status: int, headers: httpx.Headers, text: str) -> str | None:
     if len(text) > _WALL_MAX_CHARS:
         return None
     lowered = text.lower()
-    markers = _CHALLENGE_MARKERS + (_ERROR_PAGE_MARKERS if status >= 400 else ())
+    markers: tuple[str, ...] = _CHALLENGE_MARKERS
+    if status >= 400:
+        markers += _CHALLENGE_PHRASES + _ERROR_PAGE_MARKERS
+    elif any(phrase in lowered for phrase in _CHALLENGE_PHRASES) and \
+            len(" ".join(_TAGS.sub(" ", text).split())) <= _WALL_MAX_TEXT:
+        markers += _CHALLENGE_PHRASES
     found = next((marker for marker in markers if marker in lowered), None)
     return f"challenge page ({found!r})" if found else None
 

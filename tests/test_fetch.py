@@ -329,6 +329,20 @@ def test_policies_that_mention_captchas_are_not_walls(server: LocalServer) -> No
     assert result.outcome == "ok"
 
 
+def test_a_policy_that_says_a_challenge_pages_words_is_not_a_wall(server: LocalServer, corpus: Path) -> None:
+    """Found by review: a real change adding "we use hCaptcha to verify you are human" to a 46 KB
+    policy was logged `blocked` at every check, with no way to record it."""
+    stored = corpus / "deepseek/privacy-policy/snapshots/2026-02-10T19-02-10Z.html"
+    page = decode(stored.read_bytes()).text
+    assert len(page) < 64 * 1024
+    sentence = "<p>When you sign up we use hCaptcha to verify you are human.</p>"
+    said = page.replace("</body>", f"{sentence}</body>", 1)
+    assert said != page
+    assert fetch(server.route("/terms", html(said))).outcome == "ok"
+    turnstile = "<title>example.com</title><p>Verify you are human by completing the action below.</p>"
+    assert fetch(server.route("/wall", html(turnstile))).outcome == "blocked"  # little text: the wall
+
+
 def test_no_page_of_the_sample_corpus_looks_like_a_bot_wall(corpus: Path) -> None:
     pages = sorted(corpus.glob("*/*/snapshots/*.html"))
     assert len(pages) > 20
