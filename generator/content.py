@@ -13,7 +13,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
-from cssselect import GenericTranslator, SelectorError
+from cssselect import SelectorError
+from lxml import etree, html
+from lxml.cssselect import CSSSelector
 
 from .model import (
     SLUG_RE,
@@ -52,6 +54,8 @@ SERVICE_KEYS = ("name", "operator", "documents")
 DOCUMENT_KEYS = ("url", "pages", "select", "remove", "noise")
 PAGE_KEYS = ("url", "select", "remove")
 SETTINGS_KEYS = ("title", "base_url", "description", "language", "attribution", "repository")
+_EMPTY_PAGE = html.fromstring("<html><body></body></html>")  # what a declared selector is tried on
+_NEVER = re.compile(r"\[0\]")  # an XPath predicate that is never true
 _LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")  # BCP 47, as <html lang> takes it
 RANGE_STARTS = ("start_before", "start_after")
 RANGE_ENDS = ("end_before", "end_after")
@@ -150,10 +154,17 @@ class _Checker:
         return tuple(patterns)
 
     def css(self, selector: str, key: str) -> bool:
+        # Compiled and run as extraction runs it (lxml, HTML rules), not only parsed: a namespace
+        # prefix ("svg|rect") parses and then fails every capture.
         try:
-            GenericTranslator().css_to_xpath(selector)
-        except SelectorError as err:
+            compiled = CSSSelector(selector, translator="html")
+            compiled(_EMPTY_PAGE)
+        except (SelectorError, etree.XPathError) as err:
             self.add(key, f"invalid CSS selector {selector!r}: {err}", "correct the selector syntax")
+            return False
+        if _NEVER.search(compiled.path):  # lxml's translation of :hover, :focus, :visited, ...
+            self.add(key, f"CSS selector {selector!r} never matches a stored page",
+                     "drop pseudo-classes of a browser's state (:hover, :focus, :visited, :active, ...)")
             return False
         return True
 
