@@ -279,8 +279,10 @@ def declared_document_types(root: Path) -> list[str] | None:
 
 
 def parse_service(
-    data: Any, slug: str, file: str, doc_types: set[str]
+    data: Any, slug: str, file: str, doc_types: set[str] | None
 ) -> tuple[Service | None, list[Problem]]:
+    """`doc_types`: the known document types, None when their file did not load (it has a problem
+    of its own: each document would otherwise be told its type is unknown)."""
     check = _Checker(file)
     if not SLUG_RE.match(slug):
         check.add("", f"file name {slug!r} is not a kebab-case service slug",
@@ -314,9 +316,9 @@ def parse_service(
 
 
 def _parse_declaration(check: _Checker, service: str, doc_type: str, entry: Any,
-                       doc_types: set[str]) -> Declaration | None:
+                       doc_types: set[str] | None) -> Declaration | None:
     where = f"documents.{doc_type}"
-    if doc_type not in doc_types:
+    if doc_types is not None and doc_type not in doc_types:
         close = difflib.get_close_matches(doc_type, sorted(doc_types), n=1)
         fix = f"did you mean '{close[0]}'?" if close else "add it to content/document-types.yaml"
         check.add(where, f"unknown document type {doc_type!r}", fix)
@@ -370,7 +372,7 @@ def load_content(root: Path) -> Content:
     if ok:
         types, found = parse_document_types(data, display_path(root / DOCUMENT_TYPES_FILE))
         problems += found
-    slugs = {t.slug for t in types}
+    slugs = {t.slug for t in types} if ok else None
     services: list[Service] = []
     service_files = sorted((root / SERVICES_DIR).glob("*.yaml"))
     if not service_files:

@@ -281,13 +281,20 @@ def _load_yaml(path: Path, problems: list[Problem]) -> Any:
     return None
 
 
+CATEGORY_KEYS = ("name", "description")
+
+
 def load_ruleset(content_dir: Path, doc_types: set[str] | None = None, lazy: bool = False) -> Ruleset:
     """Load every rule, or raise ProblemsError naming each problem (file, key, fix). `lazy`: the
     regexes are compiled when first used, so a broken one is not reported here: for a caller that
     compiles them itself (a build, see pipeline.py and lazyregex.py)."""
     root = content_dir / RULES_DIR
     problems: list[Problem] = []
-    raw_categories = _load_yaml(root / CATEGORIES_FILE, problems) or {}
+    raw_categories = _load_yaml(root / CATEGORIES_FILE, problems)
+    # A categories file that does not load has its own problem: no rule or label is then told its
+    # category is unknown (one syntax error read as dozens of problems).
+    categories_read = not problems
+    raw_categories = raw_categories or {}
     categories = []
     if not isinstance(raw_categories, dict):
         shape = type(raw_categories).__name__
@@ -297,19 +304,25 @@ def load_ruleset(content_dir: Path, doc_types: set[str] | None = None, lazy: boo
     else:
         for slug, entry in raw_categories.items():
             entry = entry if isinstance(entry, dict) else {}
-            if not SLUG_RE.match(str(slug)) or not entry.get("name"):
+            if not SLUG_RE.match(str(slug)) or not entry.get("name") or not entry.get("description"):
                 problems.append(Problem(display_path(root / CATEGORIES_FILE), str(slug),
-                                        "needs a kebab-case slug and a 'name'",
+                                        "needs a kebab-case slug, a 'name' and a 'description'",
                                         "write '<slug>: {name: ..., description: ...}'"))
-                continue
-            categories.append(Category(str(slug), str(entry["name"]), str(entry.get("description", ""))))
+            for key in entry:
+                if key not in CATEGORY_KEYS:
+                    near = difflib.get_close_matches(str(key), CATEGORY_KEYS, n=1)
+                    problems.append(Problem(display_path(root / CATEGORIES_FILE), f"{slug}.{key}",
+                                            "unknown key", f"did you mean {near[0]!r}?" if near else
+                                            f"use only {', '.join(CATEGORY_KEYS)}"))
+            if SLUG_RE.match(str(slug)) and entry.get("name"):
+                categories.append(Category(str(slug), str(entry["name"]), str(entry.get("description", ""))))
     slugs = {c.slug for c in categories}
     mapping = _load_yaml(root / LABELS_FILE, problems) or {}
     if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
         problems.append(Problem(display_path(root / LABELS_FILE), "", "must map categories to labels",
                                 "write '<category>: <label>' lines"))
         mapping = {}
-    for category in mapping:
+    for category in mapping if categories_read else ():
         if category not in slugs:
             problems.append(Problem(display_path(root / LABELS_FILE), str(category), "unknown category",
                                     f"use a category from {CATEGORIES_FILE}"))
@@ -325,7 +338,8 @@ def load_ruleset(content_dir: Path, doc_types: set[str] | None = None, lazy: boo
             problems.append(Problem(display_path(path), "", "empty file, no rule in it",
                                     "write the rule's keys (see any other rule file), or delete the file"))
             continue
-        known = slugs if isinstance(raw_categories, dict) else None  # else its own problem says why
+        # else the categories file's own problem says why
+        known = slugs if categories_read and isinstance(raw_categories, dict) else None
         rule, found = parse_rule(data, path, known, doc_types, lazy)
         problems += found
         if rule:

@@ -312,3 +312,21 @@ def test_a_url_made_of_nested_yaml_aliases_is_reported_without_expanding_them(tm
     assert result.returncode == 1
     assert "acme.yaml: documents.terms-of-service.url: not an http(s) URL: [[[...], [...]" in result.stderr
     assert len(result.stderr) < 5000
+
+
+def test_a_document_types_file_that_does_not_load_is_its_one_problem(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Found by review: a tab in document-types.yaml gave its own error and one "unknown document
+    # type" per declared document and rule (28 problems).
+    from generator.cli import main
+
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    types = tmp_path / "content/document-types.yaml"
+    types.write_text("\t" + types.read_text())
+    assert main(["validate", "--content", str(tmp_path / "content"),
+                 "--archive", str(tmp_path / "no-archive")]) != 0
+    err = capsys.readouterr().err
+    assert "document-types.yaml" in err and "unknown document type" not in err, err
+    with pytest.raises(ProblemsError) as caught:
+        load_content(tmp_path / "content")
+    assert len(caught.value.problems) == 1, caught.value.problems

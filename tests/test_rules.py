@@ -119,6 +119,38 @@ def test_a_categories_file_of_another_shape_is_reported_once(tmp_path: Path) -> 
     assert not [p for p in problems if "unknown category" in p and "label-mapping" not in p], problems
 
 
+DOC_TYPES = {t.slug for t in load_content(ROOT / "content").document_types}
+
+
+def test_a_categories_file_that_does_not_load_is_its_one_problem(tmp_path: Path) -> None:
+    # Found by review: a duplicate key in categories.yaml gave its own error and 36 "unknown category"
+    # errors, one per rule file and label.
+    shutil.copytree(ROOT / "content" / "rules", tmp_path / "content" / "rules")
+    categories = tmp_path / "content/rules/categories.yaml"
+    categories.write_text(categories.read_text() + "arbitration:\n  name: again\n  description: d\n")
+    with pytest.raises(ProblemsError) as caught:
+        load_ruleset(tmp_path / "content", DOC_TYPES)
+    problems = [str(p) for p in caught.value.problems]
+    assert len(problems) == 1 and "categories.yaml" in problems[0], problems
+
+
+@pytest.mark.parametrize(("entry", "said"), [
+    ("dormancy:\n  name: Dormancy\n  descripton: d\n", "dormancy.descripton: unknown key (fix: did you "
+     "mean 'description'?)"),
+    ("dormancy:\n  name: Dormancy\n", "dormancy: needs a kebab-case slug, a 'name' and a 'description'"),
+])
+def test_a_category_needs_its_name_and_description_and_no_other_key(tmp_path: Path, entry: str,
+                                                                     said: str) -> None:
+    # Found by review: a misspelt description passed, and the category's page showed an empty lede.
+    shutil.copytree(ROOT / "content" / "rules", tmp_path / "content" / "rules")
+    categories = tmp_path / "content/rules/categories.yaml"
+    categories.write_text(categories.read_text() + entry)
+    with pytest.raises(ProblemsError) as caught:
+        load_ruleset(tmp_path / "content", DOC_TYPES)
+    problems = [str(p) for p in caught.value.problems]
+    assert any(said in p for p in problems), problems
+
+
 def test_a_duplicate_rule_id_names_both_files(tmp_path: Path) -> None:
     # The id must be the file name, so a duplicate is the same file name in two category folders:
     # naming only one of them left the contributor to search for the other.
