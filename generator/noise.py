@@ -49,8 +49,18 @@ def written(pattern: str) -> str:
     return "'" + "".join(c if c.isprintable() else repr(c)[1:-1] for c in pattern) + "'"
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # not a tab or a line break
+
+
 def checked_noise(pattern: str) -> re.Pattern[str]:
     """The compiled pattern, or NoiseError when it is not a regex or could delete text anywhere."""
+    if control := _CONTROL.search(pattern):
+        # YAML's double quotes read "\b" as a backspace: the pattern would never match, and the
+        # noise it was meant to delete would keep making new versions.
+        meant = {"\b": "\\b", "\f": "\\f", "\v": "\\v", "\a": "\\a", "\r": "\\r"}.get(control.group(), "")
+        raise NoiseError(f"{written(pattern)} holds the control character U+{ord(control.group()):04X}"
+                         + (f" where '{meant}' was meant" if meant else ""),
+                         "write the pattern in single quotes, so YAML keeps its backslashes")
     try:
         compiled = compile_noise(pattern)
     except re.error as err:
