@@ -25,7 +25,7 @@ from .analyze import (
 from .archive import ArchiveWriter, load_archive, sole_writer
 from .buildverb import cmd_build
 from .console import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, say
-from .content import load_content, missing_pages
+from .content import content_folder_problem, load_content, missing_pages
 from .language import reads_as_english
 from .model import Content, DocKey, Problem, ProblemsError, Rule, SourcePage
 from .rewrites import REWRITES
@@ -144,6 +144,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     problems: list[Problem] = []
     content: Content | None = None
     ruleset: Ruleset | None = None
+    if wrong := content_folder_problem(args.content):  # said once, not by each loader
+        raise ProblemsError([wrong])
     try:
         content = load_content(args.content)
         problems += missing_pages(content, args.content)

@@ -353,8 +353,19 @@ def _parse_declaration(check: _Checker, service: str, doc_type: str, entry: Any,
     return Declaration(DocKey(service, doc_type), tuple(pages), noise)
 
 
+def content_folder_problem(root: Path) -> Problem | None:
+    """What is wrong with a content path that is no folder: read as one, it told a contributor who
+    ran a verb from another folder to create site.yaml and the rest."""
+    if root.is_dir():
+        return None
+    return Problem(str(root), "--content", "not a folder" if root.exists() else "no such folder",
+                   "run clausewatch from the project's root folder, or pass --content DIR")
+
+
 def load_content(root: Path) -> Content:
     """Load content/ or raise ProblemsError listing everything that is wrong."""
+    if wrong := content_folder_problem(root):
+        raise ProblemsError([wrong])
     problems: list[Problem] = []
 
     def read(path: Path) -> tuple[bool, Any]:

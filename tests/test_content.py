@@ -330,3 +330,15 @@ def test_a_document_types_file_that_does_not_load_is_its_one_problem(
     with pytest.raises(ProblemsError) as caught:
         load_content(tmp_path / "content")
     assert len(caught.value.problems) == 1, caught.value.problems
+
+
+def test_a_verb_run_from_another_folder_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Found by review: run from content/ itself, validate said to create site.yaml, categories.yaml,
+    # label-mapping.yaml and a service declaration.
+    from generator.cli import main
+
+    assert main(["validate", "--content", str(tmp_path / "content")]) != 0
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'content'}: --content: no such folder (fix: run clausewatch from the project's " \
+        "root folder, or pass --content DIR)" in err
+    assert "site.yaml" not in err and err.count("no such folder") == 1, err
