@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -115,6 +116,25 @@ class _Page:
     text: str
 
 
+def moved_site(pages: Sequence[_Page], latest: Version | None) -> str | None:
+    """Why a page that now ends on another site (registrable domain) than it did, or than declared
+    for a first capture, is held: a redirect to another company's page (a parked domain, a parent
+    company's terms) would pass for the service's change."""
+    from .trackers import registrable_domain
+
+    before = latest.fetched_pages() if latest is not None else {}
+    for page in pages:
+        final = page.result.final_url
+        earlier = (before.get(page.url) or {}).get("final_url")
+        if earlier is None and latest is not None and len(pages) == 1:
+            earlier = latest.final_url
+        was = earlier if isinstance(earlier, str) else page.url
+        now_host, was_host = urlsplit(final or "").hostname, urlsplit(was).hostname
+        if now_host and was_host and registrable_domain(now_host) != registrable_domain(was_host):
+            return f"{page.url} now ends at {final}, on another site than {was}"
+    return None
+
+
 def _failure(key: DocKey, results: Sequence[FetchResult]) -> CheckResult | None:
     failed = [r for r in results if r.outcome in _FAILURE_ORDER]
     if not failed:
@@ -216,7 +236,8 @@ class Capture:
         # extracted now, tell: only a difference between those and the new text is the service's.
         again = self._extract_stored(decl, latest_text)
         recorded = again if again is not None and again != text else text
-        doubt = doubtful_change(latest_text, recorded) if latest_text is not None else None
+        doubt = moved_site(pages, latest) or (doubtful_change(latest_text, recorded)
+                                              if latest_text is not None else None)
         if doubt and key not in self.accept_change:
             reason = (f"held, not recorded: {doubt} (fix: if the page really changed so, record it with "
                       f"`clausewatch capture {key} --accept-change`)")

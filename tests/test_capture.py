@@ -561,6 +561,32 @@ def test_a_version_whose_check_cannot_be_logged_says_so_and_is_logged_next_time(
     assert verify_archive(tmp_path / "archive").ok
 
 
+def test_a_page_that_now_ends_on_another_site_is_held(tmp_path: Path, server: LocalServer, corpus: Path,
+                                                      demo_signer: Signer) -> None:
+    """Found by review: the declared page redirected to another host's page, recorded silently as
+    the service's change."""
+    page = server.route("/terms", Reply(200, (corpus / SNAPSHOTS["claude"]).read_bytes(),
+                                        {"Content-Type": "text/html"}))
+    write_content(tmp_path, {"commercial-terms": (page, "main")})
+    assert run(tmp_path, demo_signer)["commercial-terms"].outcome == "new-version"
+    elsewhere = server.route("/home", Reply(200, (corpus / SNAPSHOTS["claude-new"]).read_bytes(),
+                                            {"Content-Type": "text/html"})).replace("127.0.0.1", "localhost")
+    server.route("/terms", redirect(elsewhere))
+    time.sleep(1.1)
+    held = run(tmp_path, demo_signer)["commercial-terms"]
+    assert held.outcome == "extraction-failed", held
+    assert f"held, not recorded: {page} now ends at {elsewhere}, on another site than {page}" in held.reason
+    assert "--accept-change" in held.reason and len(versions(tmp_path, "commercial-terms")) == 1
+    content = load_content(tmp_path / "content")
+    declarations = [d for s in content.services for d in s.documents]
+    capture = Capture(tmp_path / "archive", ArchiveWriter(tmp_path / "archive", demo_signer), FAST,
+                      accept_change=frozenset(d.key for d in declarations))
+    [accepted] = asyncio.run(run_capture(capture, declarations))
+    assert accepted.outcome == "new-version" and len(versions(tmp_path, "commercial-terms")) == 2
+    time.sleep(1.1)
+    assert run(tmp_path, demo_signer)["commercial-terms"].outcome == "unchanged"  # its new site, recorded
+
+
 CRASH_AT_WRITE = """
 import os, sys
 limit, calls, real_replace = int(sys.argv[1]), [0], os.replace
