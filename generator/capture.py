@@ -6,6 +6,7 @@ document never stops the others. Each document is recorded, then logged, before 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -135,6 +136,13 @@ def moved_site(pages: Sequence[_Page], latest: Version | None) -> str | None:
     return None
 
 
+def _same_pages(pages: Sequence[_Page], latest: Version) -> bool:
+    """Whether the pages fetched are byte for byte those the latest version was extracted from."""
+    return len(pages) == len(latest.snapshots) and all(
+        hashlib.sha256(page.raw).hexdigest() == stored.sha256
+        for page, stored in zip(pages, latest.snapshots, strict=True))
+
+
 def _failure(key: DocKey, results: Sequence[FetchResult]) -> CheckResult | None:
     failed = [r for r in results if r.outcome in _FAILURE_ORDER]
     if not failed:
@@ -235,6 +243,10 @@ class Capture:
         # since, or a document imported with another tool's text)? The latest version's stored pages,
         # extracted now, tell: only a difference between those and the new text is the service's.
         again = self._extract_stored(decl, latest_text)
+        if again is None and latest is not None and _same_pages(pages, latest):
+            # The very bytes the latest version was extracted from (a declaration that moved to
+            # another address of the same page, say): only the extraction changed.
+            again = text
         recorded = again if again is not None and again != text else text
         doubt = moved_site(pages, latest) or (doubtful_change(latest_text, recorded)
                                               if latest_text is not None else None)

@@ -587,6 +587,24 @@ def test_a_page_that_now_ends_on_another_site_is_held(tmp_path: Path, server: Lo
     assert run(tmp_path, demo_signer)["commercial-terms"].outcome == "unchanged"  # its new site, recorded
 
 
+def test_the_same_bytes_at_a_new_address_with_a_new_selector_are_a_technical_version(
+        tmp_path: Path, server: LocalServer, corpus: Path, demo_signer: Signer) -> None:
+    """Found by review: the declaration moved to another address of the same page and gained a
+    `remove`: the page's very bytes were recorded as the service's change."""
+    raw = (corpus / SNAPSHOTS["claude"]).read_bytes()
+    page = server.route("/terms", Reply(200, raw, {"Content-Type": "text/html"}))
+    write_content(tmp_path, {"commercial-terms": (page, "main")})
+    assert run(tmp_path, demo_signer)["commercial-terms"].outcome == "new-version"
+    moved = server.route("/legal/terms", Reply(200, raw, {"Content-Type": "text/html"}))
+    declaration = tmp_path / "content/services/acme.yaml"
+    declaration.write_text(declaration.read_text().replace(page, moved) + "    remove: ['h1']\n")
+    time.sleep(1.1)
+    result = run(tmp_path, demo_signer)["commercial-terms"]
+    assert (result.outcome, result.reason.split(":")[0]) == ("new-version", "technical"), result
+    latest = load_archive(tmp_path / "archive").documents[0].latest
+    assert latest.kind == "technical" and "# Commercial Terms" not in latest.read_text()
+
+
 CRASH_AT_WRITE = """
 import os, sys
 limit, calls, real_replace = int(sys.argv[1]), [0], os.replace
