@@ -171,7 +171,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     documents = sum(len(s.documents) for s in content.services)
     print(f"{args.content}: OK ({len(content.services)} services, {documents} documents, "
           f"{len(content.document_types)} document types, {len(content.pages)} pages, "
-          f"{len(ruleset.rules)} rules in {len(ruleset.categories)} categories, all rule examples pass)")
+          f"{len(ruleset.rules)} rules in {len(ruleset.categories)} categories, all rule examples pass as "
+          "written; `clausewatch rules test` also tries them as other companies word them)")
     return EXIT_OK
 
 
