@@ -6,12 +6,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import math
+import os
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .console import EXIT_PROBLEMS, say
+from .console import EXIT_OK, EXIT_PROBLEMS, say
 from .rewrites import REWRITES
 
 KEY_HELP = "<service>/<doc-type> or <service> (default: every declared document)"
@@ -218,6 +220,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     try:
         return int(args.func(args))
+    except BrokenPipeError:
+        # The reader went away (`clausewatch analyze ... | head -1`): nothing is wrong. Output still
+        # buffered would fail again at exit, so it goes nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as err:  # the failures a user can act on; imported only when one happens
         from .buildcache import CacheLocationError
         from .model import ProblemsError

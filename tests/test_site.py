@@ -368,6 +368,19 @@ def test_an_archive_path_that_is_no_folder_is_refused(tmp_path: Path,
             assert f"{path}: --archive: {what}" in err and "fix: pass the archive folder" in err
 
 
+def test_output_read_only_in_part_is_no_error() -> None:
+    # Found by review: `clausewatch analyze claude-ai | head -1` said "error: Broken pipe", status 1.
+    services = sorted(p.name for p in (ROOT / "archive").iterdir() if p.is_dir())
+    # 200 KB of output, more than a pipe holds: the writer meets the closed pipe
+    process = subprocess.Popen([sys.executable, "-m", "generator", "analyze", *services, "--format", "json"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline()  # one line read, then the reader goes away
+    process.stdout.close()
+    assert process.wait(timeout=120) == 0
+    assert process.stderr.read() == b""
+
+
 def test_no_page_shows_a_path_of_the_building_machine(project: Path, built: Path) -> None:
     pages = [p for p in built.rglob("*") if p.suffix in (".html", ".json", ".xml")]
     assert len(pages) > 50
