@@ -107,6 +107,15 @@ class _Checker:
         only on this machine's loopback, where nothing lies between)."""
         url = self.url(value, key)
         parts = urlsplit(url)
+        try:
+            parts.port  # noqa: B018  (a port out of range raises here, and at every capture else)
+        except ValueError:
+            self.add(key, f"{url!r} has no valid port", "write the port as a number from 1 to 65535, or none")
+            return ""
+        if parts.username is not None or parts.password is not None:
+            self.add(key, f"{url!r} holds a user name or password: it would be published with the archive",
+                     "declare the page's public address, without credentials")
+            return ""
         if url and parts.scheme == "http" and parts.hostname not in _LOOPBACK:
             self.add(key, f"plain HTTP: {url!r} could be altered on the way and nothing would show it",
                      f"write https://{url[len('http://'):]}")

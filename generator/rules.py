@@ -151,8 +151,9 @@ def _examples(check: _Check, value: Any, where: str = "examples",
             found = f"{type(listed[i]).__name__} {listed[i]!r}"
             check.add(f"{where}.{name}[{i}]", f"is not a sentence but {found}",
                       "write it as a quoted string (YAML reads an unquoted ': ' as a key and its value)")
-        if not isinstance(items, list) or len(items) < MIN_EXAMPLES:
-            check.add(f"{where}.{name}", f"needs at least {MIN_EXAMPLES} example sentences",
+        distinct = {" ".join(s.split()) for s in listed if isinstance(s, str)}
+        if not isinstance(items, list) or len(distinct) < MIN_EXAMPLES:
+            check.add(f"{where}.{name}", f"needs at least {MIN_EXAMPLES} different example sentences",
                       _EXAMPLES_FIX[name])
             out.append(())
         elif odd:
