@@ -77,10 +77,22 @@ class _Check:
 
     def text(self, data: dict[str, Any], name: str) -> str:
         value = data.get(name)
+        if value is not None and not isinstance(value, str):
+            self.add(name, f"must be text, not {_kind(value)}", f"write '{name}: <text>' on one line, "
+                     "or as a YAML block ('>' then the text indented below)")
+            return ""
         if not isinstance(value, str) or not value.strip():
             self.add(name, "missing or empty", f"add '{name}: <text>'")
             return ""
         return " ".join(value.split())
+
+
+STATUTE_KEYS = ("name", "article", "url")
+
+
+def _kind(value: object) -> str:
+    return {list: "a list", dict: "a mapping", bool: "true/false", int: "a number",
+            float: "a number"}.get(type(value), type(value).__name__)
 
 
 def _patterns(check: _Check, value: Any) -> tuple[Pattern, ...]:
@@ -121,10 +133,19 @@ def _statutes(check: _Check, value: Any) -> tuple[Statute, ...]:
         if not isinstance(item, dict):
             check.add(key, "must be a mapping", "write {name: ..., article: ..., url: ...}")
             continue
-        fields = {name: item.get(name) for name in ("name", "article", "url")}
+        for name in item:
+            if name not in STATUTE_KEYS:
+                near = difflib.get_close_matches(str(name), STATUTE_KEYS, n=1)
+                check.add(f"{key}.{name}", "unknown key",
+                          f"did you mean {near[0]!r}?" if near else f"use only {', '.join(STATUTE_KEYS)}")
+        fields = {name: item.get(name) for name in STATUTE_KEYS}
         bad = [name for name, v in fields.items() if not isinstance(v, str) or not v.strip()]
         for name in bad:
-            check.add(f"{key}.{name}", "missing or empty", f"add '{name}:' to the statute")
+            value = fields[name]
+            if value is not None and not isinstance(value, str):
+                check.add(f"{key}.{name}", f"must be text, not {_kind(value)}", f"write one '{name}:' value")
+            else:
+                check.add(f"{key}.{name}", "missing or empty", f"add '{name}:' to the statute")
         url = fields["url"]
         if "url" not in bad and not str(url).startswith(("https://", "http://")):
             check.add(f"{key}.url", f"not an http(s) URL: {url!r}", "link the official text")
@@ -148,9 +169,13 @@ def _examples(check: _Check, value: Any, where: str = "examples",
         listed = items if isinstance(items, list) else []
         odd = [i for i, s in enumerate(listed) if not (isinstance(s, str) and s.strip())]
         for i in odd:
-            found = f"{type(listed[i]).__name__} {listed[i]!r}"
-            check.add(f"{where}.{name}[{i}]", f"is not a sentence but {found}",
-                      "write it as a quoted string (YAML reads an unquoted ': ' as a key and its value)")
+            item = listed[i]
+            found = f"{type(item).__name__} {item!r}"
+            fix = ("write it as a quoted string (YAML reads an unquoted ': ' as a key and its value)"
+                   if isinstance(item, dict) else "write a sentence, in quotes if it has ': ' or starts "
+                   "with a YAML sign such as '[' or '{'" if not isinstance(item, str) else
+                   "write a sentence, or delete the empty item")
+            check.add(f"{where}.{name}[{i}]", f"is not a sentence but {found}", fix)
         distinct = {" ".join(s.split()) for s in listed if isinstance(s, str)}
         if not isinstance(items, list) or len(distinct) < MIN_EXAMPLES:
             check.add(f"{where}.{name}", f"needs at least {MIN_EXAMPLES} different example sentences",
@@ -214,7 +239,9 @@ def parse_rule(data: Any, path: Path, categories: set[str] | None, doc_types: se
     check.unknown_keys(data, RULE_KEYS)
     rule_id, category = data.get("id"), data.get("category")
     if rule_id != path.stem:
-        check.add("id", f"{rule_id!r} does not match the file name", f"set 'id: {path.stem}'")
+        # YAML reads `id: 123` as a number: the fix must then quote it, or it reads as a number again
+        fix = f"set 'id: {path.stem}'" if str(rule_id) != path.stem else f"quote it: id: \"{path.stem}\""
+        check.add("id", f"{rule_id!r} does not match the file name", fix)
     elif not SLUG_RE.match(path.stem):
         check.add("id", "not a kebab-case slug", "rename the file to lower-case words joined by '-'")
     if category != path.parent.name:

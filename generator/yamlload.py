@@ -27,7 +27,7 @@ def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode,
         if duplicate:
             raise yaml.constructor.ConstructorError(
                 "while reading a mapping", node.start_mark,
-                f"the key {key!r} appears twice (remove or rename one)", key_node.start_mark)
+                f"the key {key!r} appears twice", key_node.start_mark)
     return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
 
 
@@ -69,4 +69,6 @@ def yaml_problem(file: str, err: yaml.YAMLError, fix: str, where: str = "", firs
     mark = getattr(err, "problem_mark", None)
     key = ", ".join(part for part in (where, f"line {mark.line + first_line}" if mark else "") if part)
     reason = getattr(err, "problem", None) or err
+    if "appears twice" in str(reason):  # (see _mapping_without_duplicates) advice on syntax would not help
+        fix = "remove one of the two, or rename it"
     return Problem(file, key, f"not valid YAML: {reason}", TAB_FIX if "'\\t'" in str(reason) else fix)
