@@ -7,6 +7,7 @@ own code, run on the current archive in a subprocess.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -142,7 +143,17 @@ def rules_at_revision(repo: Path, revision: str, content_dir: Path) -> list[Rule
     with tempfile.TemporaryDirectory() as tmp:
         _extract(result.stdout, tmp)
         rules_parent = Path(tmp) / Path(relative).parent
-        return list(load_ruleset(rules_parent).rules)
+        try:
+            return list(load_ruleset(rules_parent).rules)
+        except ProblemsError as err:
+            # Named as git names a file at a revision ("HEAD:content/rules/..."), not by the
+            # temporary folder it was read from, and said to be the base's, not the working tree's.
+            def at_base(file: str) -> str:
+                return file.replace(tmp + "/", f"{revision}:", 1) if file.startswith(tmp) else file
+            raise ProblemsError([dataclasses.replace(
+                p, file=at_base(p.file), message=f"{p.message} (in the rules of --base {revision})",
+                fix="compare with another --base, or fix it there; the working tree's rules are not at "
+                    "fault") for p in err.problems]) from err
 
 
 def engine_changed(repo: Path, revision: str) -> bool:

@@ -82,6 +82,25 @@ def commit_engine(project: Path, edit: tuple[str, str, str]) -> None:
     source.write_text(original)
 
 
+def test_impact_against_a_base_whose_rules_do_not_load_says_whose_they_are(project: Path) -> None:
+    # Found by review: the base's broken rule file was named under a temporary folder, as if the
+    # working tree's were at fault.
+    rule = project / "content/rules/limitation-of-liability/excludes-liability.yaml"
+    text = rule.read_text()
+    rule.write_text(text.replace("severity: medium", "severity: hihg", 1))
+    git(project, "init", "-q")
+    git(project, "-c", "user.name=t", "-c", "user.email=t@t", "add", "content")
+    git(project, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "rules")
+    rule.write_text(text)
+    result = subprocess.run([sys.executable, "-m", "generator", "rules", "impact", "--base", "HEAD",
+                             "--content", str(project / "content"), "--archive", str(project / "archive")],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    said = "error: HEAD:content/rules/limitation-of-liability/excludes-liability.yaml: severity: "
+    assert said in result.stderr and "(in the rules of --base HEAD)" in result.stderr, result.stderr
+    assert "/tmp" not in result.stderr
+
+
 def test_impact_runs_the_base_revisions_own_analysis_code(project: Path) -> None:
     # The base revision's code drops every liability finding; the rules are the same. A report that
     # read the base rules with the current code would show no change.
