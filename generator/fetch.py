@@ -376,10 +376,14 @@ def retry_after(value: str | None, now: datetime | None = None) -> float | None:
 # Imperva), none of which occurs in any page of the sample corpus.
 _CHALLENGE_MARKERS = ("<title>just a moment", "_cf_chl_opt", "attention required! | cloudflare",
                       "captcha-delivery.com", "px-captcha", "_incapsula_resource")
-# Their sentences (Turnstile's "Verify you are human"): a policy may say them too ("we use hCaptcha
-# to verify you are human"), so they count only on an error page or one with little text.
+# Their sentences (Turnstile's "Verify you are human", Imperva's "Pardon Our Interruption") and the
+# captcha widgets they load: a policy may say the words ("we use hCaptcha to verify you are human"),
+# and a site may load a captcha on every page (for a contact form), so these count only on an
+# error page or one with little text.
 _CHALLENGE_PHRASES = ("enable javascript and cookies to continue", "checking your browser before accessing",
-                      "verify you are human")
+                      "verify you are human", "pardon our interruption", "made us think you were a bot",
+                      'class="g-recaptcha"', 'class="h-captcha"', "hcaptcha.com/1/api.js",
+                      "google.com/recaptcha/api")
 # Words that signal a wall only on an error page: a policy may well talk about captchas.
 _ERROR_PAGE_MARKERS = ("captcha", "access denied", "are you a robot", "unusual traffic", "request blocked")
 # Challenge pages are small; a policy that quotes a marker is usually far larger.

@@ -343,6 +343,30 @@ def test_a_policy_that_says_a_challenge_pages_words_is_not_a_wall(server: LocalS
     assert fetch(server.route("/wall", html(turnstile))).outcome == "blocked"  # little text: the wall
 
 
+@pytest.mark.parametrize("page", [
+    "<title>Pardon Our Interruption</title><p>As you were browsing something about your browser made us "
+    "think you were a bot.</p><script src=\"/_Incapsula_Resource?SWJIYLWA=1\"></script>",
+    "<title>Please wait</title><script src=\"https://www.google.com/recaptcha/api.js\"></script>"
+    "<form><div class=\"g-recaptcha\" data-sitekey=\"x\"></div></form>",
+    "<title>Security check</title><script src=\"https://js.hcaptcha.com/1/api.js\"></script>"
+    "<div class=\"h-captcha\" data-sitekey=\"x\"></div>",
+], ids=["imperva", "recaptcha", "hcaptcha"])
+def test_captcha_walls_served_as_a_success_are_blocked(server: LocalServer, page: str) -> None:
+    """Found by review: served with 200, such walls were logged as a selector that matched nothing,
+    a doubtful change or a text too short, and Imperva's became a new document's first version."""
+    result = fetch(server.route("/wall", html(page)))
+    assert (result.outcome, result.reason.split(" (")[0]) == ("blocked", "HTTP 200: challenge page"), result
+
+
+def test_a_policy_page_that_loads_a_captcha_for_its_form_is_not_a_wall(server: LocalServer,
+                                                                       corpus: Path) -> None:
+    page = decode((corpus / "deepseek/privacy-policy/snapshots/2026-02-10T19-02-10Z.html").read_bytes()).text
+    widget = '<script src="https://www.google.com/recaptcha/api.js"></script><div class="g-recaptcha"></div>'
+    with_widget = page.replace("</body>", widget + "</body>", 1)
+    assert with_widget != page
+    assert fetch(server.route("/privacy", html(with_widget))).outcome == "ok"
+
+
 def test_no_page_of_the_sample_corpus_looks_like_a_bot_wall(corpus: Path) -> None:
     pages = sorted(corpus.glob("*/*/snapshots/*.html"))
     assert len(pages) > 20
