@@ -69,6 +69,14 @@ shard() {
     echo "::error title=Every capture failed::all $failed documents of shard $shard failed; see the table above"
     die "every document of shard $shard failed"
   fi
+  # The archive itself refused a write (a damaged check log, a full disk): not the service's doing,
+  # and every later run would meet it too, so the run shows red (its other checks are packed above).
+  local refused
+  refused=$(awk 'found && $1 ~ /\// && $2 == "archive-error" {n++} /^document  *outcome/ {found=1} END {print n+0}' "$report")
+  if [ "$refused" -gt 0 ]; then
+    echo "::error title=Archive refused a write::$refused document(s) of shard $shard; \`clausewatch verify\` names the damage; see the table above"
+    die "the archive refused a write for $refused document(s) of shard $shard"
+  fi
 }
 
 commit() {

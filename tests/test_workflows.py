@@ -451,6 +451,25 @@ def test_a_shard_whose_every_document_failed_is_red_but_its_checks_are_packed(
     assert after and all(s.get("if") == "${{ !cancelled() }}" for s in after), after
 
 
+def test_a_shard_where_the_archive_refused_a_write_is_red(tmp_path: Path, origin: Path, server: LocalServer,
+                                                          corpus: Path, job_env: dict[str, str]) -> None:
+    # Found by review: an archive-error (a damaged log, a full disk) was one more failed document,
+    # and the run stayed green while every later run would meet it again.
+    page = (corpus / "claude-ai/commercial-terms/snapshots/2025-08-01T00-32-07Z.html").read_bytes()
+    for doc_type in ("terms-of-service", "privacy-policy", "cookie-policy"):
+        server.route(f"/{doc_type}", Reply(200, page, {"Content-Type": "text/html; charset=utf-8"}))
+    runner = clone(origin, tmp_path / "runner", job_env)
+    job(runner, job_env, "shard", "1/1", str(tmp_path / "out1"))
+    log = runner / "archive/acme/privacy-policy/checks.jsonl"
+    log.write_bytes(log.read_bytes()[:-20])  # cut short: the log no longer verifies
+    result = subprocess.run(["bash", "scripts/capture_job.sh", "shard", "1/1", str(tmp_path / "out2")],
+                            cwd=runner, env=job_env, capture_output=True, text=True, check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "the archive refused a write for 1 document(s) of shard 1/1" in result.stderr
+    assert "::error title=Archive refused a write::1 document(s) of shard 1/1" in result.stdout
+    assert (tmp_path / "out2" / "archive.tar").is_file()  # the others' checks are packed all the same
+
+
 def test_commit_refuses_a_tar_with_paths_outside_the_archive_however_long(
         tmp_path: Path, origin: Path, job_env: dict[str, str]) -> None:
     # With `grep -q` ending the pipe early, pipefail used to turn this check false for long lists.
