@@ -7,6 +7,7 @@ document never stops the others. Each document is recorded, then logged, before 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -136,6 +137,10 @@ def moved_site(pages: Sequence[_Page], latest: Version | None) -> str | None:
     return None
 
 
+# Extraction failures a declaration's selectors cause (extract.py's words)
+_SELECTOR_TROUBLE = re.compile(r"matched nothing|not a valid CSS selector|the end comes before the start")
+
+
 def _same_pages(pages: Sequence[_Page], latest: Version) -> bool:
     """Whether the pages fetched are byte for byte those the latest version was extracted from."""
     return len(pages) == len(latest.snapshots) and all(
@@ -226,6 +231,11 @@ class Capture:
         except Exception as err:
             reason = str(err) if isinstance(err, ExtractionError) else \
                 f"extractor error: {type(err).__name__}: {err}"
+            if isinstance(err, ExtractionError) and _SELECTOR_TROUBLE.search(reason):
+                reason += (f" (fix: open {decl.pages[0].url} in a browser: if it is still the policy, its "
+                           f"layout changed: correct select/remove of documents.{key.doc_type} in "
+                           f"services/{key.service}.yaml and try it with `clausewatch extract`; if it is "
+                           "not, the site served another page)")
             status = next((p.result.status for p in pages if p.result.status), None)
             return self._log(CheckResult(key, "extraction-failed", reason, None, status), latest)
         status = pages[0].result.status

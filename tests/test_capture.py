@@ -181,6 +181,8 @@ def test_a_selector_broken_since_shows_even_when_the_page_is_not_modified(
     time.sleep(1.1)
     check = run(tmp_path, demo_signer)["commercial-terms"]
     assert check.outcome == "extraction-failed" and "#no-such-id" in check.reason, check.reason
+    # the fix names the declaration's file and key (found by review: it named neither)
+    assert "correct select/remove of documents.commercial-terms in services/acme.yaml" in check.reason
     write_content(tmp_path, {"commercial-terms": (page, "main h2 ~ p")})  # matches, other text
     check = run(tmp_path, demo_signer)["commercial-terms"]
     assert check.outcome == "unchanged" and "clausewatch reextract acme/commercial-terms" in check.reason
