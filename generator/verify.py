@@ -82,7 +82,14 @@ def document_files(directory: Path) -> list[list[Any]]:
                 if entry.is_dir(follow_symlinks=False):
                     folders.append(Path(entry.path))
                 else:
-                    stat = entry.stat(follow_symlinks=False)
+                    try:
+                        stat = entry.stat(follow_symlinks=False)
+                    except FileNotFoundError:
+                        # a capture's temporary file, renamed into place since it was listed
+                        # (one running meanwhile): gone, so nothing to check
+                        if entry.name.startswith(".") and entry.name.endswith(".tmp"):
+                            continue
+                        raise
                     found.append([entry.path, stat.st_size, stat.st_mtime_ns, stat.st_ino])
     return sorted(found)
 

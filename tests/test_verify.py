@@ -190,3 +190,29 @@ def test_checking_in_worker_processes_gives_the_same_report(archive: Path,
     one, forked = verify_archive(archive), verify_archive(archive, workers=2)
     assert len(one.problems) >= 3
     assert forked == one
+
+
+def test_a_temporary_file_renamed_while_listed_is_no_crash(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found by review: a verify run while a capture wrote stopped with "No such file or directory:
+    # .../snapshots/.<id>.html.minisig.<random>.tmp", renamed into place since it was listed.
+    import contextlib
+    import os
+
+    from generator import verify
+
+    folder = tmp_path / "doc" / "snapshots"
+    folder.mkdir(parents=True)
+    (folder / "kept.html").write_text("kept")
+    temp = folder / ".kept.html.minisig.abc123.tmp"
+    temp.write_text("being written")
+    real = os.scandir
+
+    def listed_then_renamed(path: str | Path) -> contextlib.AbstractContextManager[list[os.DirEntry[str]]]:
+        entries = list(real(path))
+        if any(entry.name == temp.name for entry in entries):
+            temp.unlink()  # after it was listed, before it is looked at
+        return contextlib.nullcontext(entries)
+
+    monkeypatch.setattr(os, "scandir", listed_then_renamed)
+    assert [Path(row[0]).name for row in verify.document_files(tmp_path / "doc")] == ["kept.html"]
