@@ -258,8 +258,11 @@ def _selected(args: argparse.Namespace, keys: Sequence[str]) -> list[DocKey]:
     for key in keys:
         matches = [k for k in available if str(k) == key or k.service == key]
         if not matches:
-            raise ProblemsError([Problem(str(args.archive), key, "no such document in the archive",
-                                         "use <service>/<doc-type> or <service>; see `clausewatch stats`")])
+            services = sorted({k.service for k in available})
+            near = difflib.get_close_matches(key, sorted({str(k) for k in available} | set(services)), n=1)
+            fix = f"did you mean {near[0]!r}?" if near else \
+                f"use <service>/<doc-type> or <service>, one of: {', '.join(services)}"
+            raise ProblemsError([Problem(str(args.archive), key, "no such document in the archive", fix)])
         chosen += [m for m in matches if m not in chosen]
     return chosen
 

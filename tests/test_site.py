@@ -368,6 +368,14 @@ def test_an_archive_path_that_is_no_folder_is_refused(tmp_path: Path,
             assert f"{path}: --archive: {what}" in err and "fix: pass the archive folder" in err
 
 
+def test_a_mistyped_document_key_gets_a_did_you_mean(capsys: pytest.CaptureFixture[str]) -> None:
+    # Found by review: the fix pointed at `clausewatch stats`, which lists no keys.
+    assert main(["analyze", "claude-ai/terms-of-servce", "--archive", str(ROOT / "archive")]) == 1
+    assert "(fix: did you mean 'claude-ai/terms-of-service'?)" in capsys.readouterr().err
+    assert main(["analyze", "zzzz", "--archive", str(ROOT / "archive")]) == 1
+    assert "one of: bluesky, chatgpt, claude-ai," in capsys.readouterr().err
+
+
 def test_output_read_only_in_part_is_no_error() -> None:
     # Found by review: `clausewatch analyze claude-ai | head -1` said "error: Broken pipe", status 1.
     services = sorted(p.name for p in (ROOT / "archive").iterdir() if p.is_dir())
