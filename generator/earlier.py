@@ -88,11 +88,17 @@ def record_html(context: RecordContext, rows: Sequence[Superseded]) -> bytes:
         f'<!DOCTYPE html>\n<html lang="{escape(c.site_language)}">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(c.title)}</title>\n</head>\n<body>\n"
         "<main data-pagefind-body>\n"
-        f"<h1>{escape(c.title)}: earlier wording, captured {escape(c.captured)}, "
-        f"gone by {escape(c.superseded_by)}</h1>\n"
-        f'<span hidden data-pagefind-filter="service">{escape(c.service)}</span>\n'
-        f'<span hidden data-pagefind-filter="document type">{escape(c.doc_type)}</span>\n'
-        f'<span hidden data-pagefind-filter="{WORDING_FILTER}:{EARLIER}"></span>\n'  # a word of no text
+        # What every record says is the result's title and filters, not words to search by (its
+        # service's name would find every record many times over): Pagefind indexes none of it.
+        "<div data-pagefind-ignore>\n"
+        # Pagefind searches the title too: it says no word a reader might search for ("earlier")
+        # that every record would then match, and reads as a current result's does ("as captured").
+        f'<h1 data-pagefind-meta="title">{escape(c.title)} as captured {escape(c.captured)}: '
+        f"wording gone by {escape(c.superseded_by)}</h1>\n"
+        f'<span data-pagefind-filter="service">{escape(c.service)}</span>\n'
+        f'<span data-pagefind-filter="document type">{escape(c.doc_type)}</span>\n'
+        f'<span data-pagefind-filter="{WORDING_FILTER}:{EARLIER}"></span>\n'
+        "</div>\n"
         f"<div{lang}>\n"
     ]
     for row in rows:

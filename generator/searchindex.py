@@ -49,7 +49,7 @@ def _records(site: SiteView, code: str) -> list[_Record]:
         for old, new in zip(doc.versions, doc.versions[1:], strict=False):
             if old.verified and new.verified and not new.version.technical:
                 context = RecordContext(language, doc.title, doc.service_name, doc.type_name,
-                                        old.captured, new.captured, old.language)
+                                        old.fetched or old.captured, new.captured, old.language)
                 identity = digest(code, old.version.sha256, new.version.sha256, *context)
                 found.append(_Record(f"{old.path}index.html", doc, old.id, identity, context))
     return found

@@ -325,7 +325,7 @@ def test_search_finds_wording_a_policy_no_longer_has(new_page: NewPage, served_s
     page.goto(served_site.url("search/"))
     page.get_by_role("searchbox").fill(case.term)
     assert settled_count(page, case.term) == 1
-    expect(page.locator("pagefind-results .pf-result-title").first).to_contain_text("earlier wording")
+    expect(page.locator("pagefind-results .pf-result-title").first).to_contain_text(": wording gone by ")
     assert result_links(page) == [served_site.url(case.version_path)]
     anchored = page.locator(f'pagefind-results a[href$="#{case.clause_id}"]')
     expect(anchored).to_have_count(1)
