@@ -128,8 +128,9 @@ def moved_site(pages: Sequence[_Page], latest: Version | None) -> str | None:
     for page in pages:
         final = page.result.final_url
         earlier = (before.get(page.url) or {}).get("final_url")
-        if earlier is None and latest is not None and len(pages) == 1:
+        if earlier is None and latest is not None and latest.url == page.url:  # recorded without pages
             earlier = latest.final_url
+        # A declared address of its own (a maintainer's edit): the page is measured against it.
         was = earlier if isinstance(earlier, str) else page.url
         now_host, was_host = urlsplit(final or "").hostname, urlsplit(was).hostname
         if now_host and was_host and registrable_domain(now_host) != registrable_domain(was_host):
@@ -253,13 +254,14 @@ class Capture:
         # since, or a document imported with another tool's text)? The latest version's stored pages,
         # extracted now, tell: only a difference between those and the new text is the service's.
         again = self._extract_stored(decl, latest_text)
-        if again is None and latest is not None and _same_pages(pages, latest):
+        same_bytes = latest is not None and _same_pages(pages, latest)
+        if again is None and same_bytes:
             # The very bytes the latest version was extracted from (a declaration that moved to
             # another address of the same page, say): only the extraction changed.
             again = text
         recorded = again if again is not None and again != text else text
-        doubt = moved_site(pages, latest) or (doubtful_change(latest_text, recorded)
-                                              if latest_text is not None else None)
+        doubt = (None if same_bytes else moved_site(pages, latest)) or \
+            (doubtful_change(latest_text, recorded) if latest_text is not None else None)
         if doubt and key not in self.accept_change:
             reason = (f"held, not recorded: {doubt} (fix: if the page really changed so, record it with "
                       f"`clausewatch capture {key} --accept-change`)")

@@ -563,6 +563,17 @@ def test_a_version_whose_check_cannot_be_logged_says_so_and_is_logged_next_time(
     assert verify_archive(tmp_path / "archive").ok
 
 
+def moved_site_of(root: Path, signer: Signer) -> str | None:
+    """What capture.moved_site says of the declared pages as they are served now (no capture run)."""
+    from generator.capture import _Page, moved_site
+    from generator.fetch import FetchRequest, fetch_many
+
+    decl = load_content(root / "content").services[0].documents[0]
+    results = fetch_many([FetchRequest(p.url) for p in decl.pages], FAST)
+    latest = load_archive(root / "archive").documents[0].latest
+    return moved_site([_Page(r.url, r, r.body, r.text) for r in results], latest)
+
+
 def test_a_page_that_now_ends_on_another_site_is_held(tmp_path: Path, server: LocalServer, corpus: Path,
                                                       demo_signer: Signer) -> None:
     """Found by review: the declared page redirected to another host's page, recorded silently as
@@ -579,6 +590,12 @@ def test_a_page_that_now_ends_on_another_site_is_held(tmp_path: Path, server: Lo
     assert held.outcome == "extraction-failed", held
     assert f"held, not recorded: {page} now ends at {elsewhere}, on another site than {page}" in held.reason
     assert "--accept-change" in held.reason and len(versions(tmp_path, "commercial-terms")) == 1
+    # A declaration edited to the other site is the maintainer's doing: measured against it, not held.
+    declaration = tmp_path / "content/services/acme.yaml"
+    declared = declaration.read_text()
+    declaration.write_text(declared.replace(page, elsewhere))
+    assert moved_site_of(tmp_path, demo_signer) is None
+    declaration.write_text(declared)
     content = load_content(tmp_path / "content")
     declarations = [d for s in content.services for d in s.documents]
     capture = Capture(tmp_path / "archive", ArchiveWriter(tmp_path / "archive", demo_signer), FAST,
@@ -589,15 +606,18 @@ def test_a_page_that_now_ends_on_another_site_is_held(tmp_path: Path, server: Lo
     assert run(tmp_path, demo_signer)["commercial-terms"].outcome == "unchanged"  # its new site, recorded
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])  # the same site, or another one
 def test_the_same_bytes_at_a_new_address_with_a_new_selector_are_a_technical_version(
-        tmp_path: Path, server: LocalServer, corpus: Path, demo_signer: Signer) -> None:
+        tmp_path: Path, server: LocalServer, corpus: Path, demo_signer: Signer, host: str) -> None:
     """Found by review: the declaration moved to another address of the same page and gained a
-    `remove`: the page's very bytes were recorded as the service's change."""
+    `remove`: the page's very bytes were recorded as the service's change (and, at another host,
+    held as a move to another site, a maintainer's own edit)."""
     raw = (corpus / SNAPSHOTS["claude"]).read_bytes()
     page = server.route("/terms", Reply(200, raw, {"Content-Type": "text/html"}))
     write_content(tmp_path, {"commercial-terms": (page, "main")})
     assert run(tmp_path, demo_signer)["commercial-terms"].outcome == "new-version"
-    moved = server.route("/legal/terms", Reply(200, raw, {"Content-Type": "text/html"}))
+    moved = server.route("/legal/terms", Reply(200, raw, {"Content-Type": "text/html"})).replace(
+        "127.0.0.1", host)
     declaration = tmp_path / "content/services/acme.yaml"
     declaration.write_text(declaration.read_text().replace(page, moved) + "    remove: ['h1']\n")
     time.sleep(1.1)
