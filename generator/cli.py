@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .console import EXIT_OK, EXIT_PROBLEMS, say
+from .console import EXIT_PROBLEMS, say
 from .rewrites import REWRITES
 
 KEY_HELP = "<service>/<doc-type> or <service> (default: every declared document)"
@@ -216,15 +216,20 @@ def _port(value: str) -> int:
     return int(value)
 
 
+EXIT_BROKEN_PIPE = 128 + 13  # as a shell reports a process that SIGPIPE ended
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     try:
         return int(args.func(args))
     except BrokenPipeError:
-        # The reader went away (`clausewatch analyze ... | head -1`): nothing is wrong. Output still
-        # buffered would fail again at exit, so it goes nowhere.
+        # The reader went away (`clausewatch analyze ... | head -1`): no message, and the status a
+        # process killed by SIGPIPE has, never success (the command did not finish: a failure it
+        # would have reported must not read as 0 under `set -o pipefail`). Output still buffered
+        # would fail again at exit, so it goes nowhere.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
+        return EXIT_BROKEN_PIPE
     except Exception as err:  # the failures a user can act on; imported only when one happens
         from .buildcache import CacheLocationError
         from .model import ProblemsError

@@ -308,6 +308,9 @@ def test_served_site_answers_pages_raw_files_and_404(served: str, project: Path)
 
 def test_build_cli_reports_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["build", "--content", str(tmp_path / "nope"), "--out", str(tmp_path / "s")]) == 1
+    assert f"{tmp_path / 'nope'}: --content: no such folder" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["build", "--content", str(tmp_path / "empty"), "--out", str(tmp_path / "s")]) == 1
     assert "site.yaml: file not found" in capsys.readouterr().err
 
 
@@ -376,7 +379,7 @@ def test_a_mistyped_document_key_gets_a_did_you_mean(capsys: pytest.CaptureFixtu
     assert "one of: bluesky, chatgpt, claude-ai," in capsys.readouterr().err
 
 
-def test_output_read_only_in_part_is_no_error() -> None:
+def test_output_read_only_in_part_is_no_error_message() -> None:
     # Found by review: `clausewatch analyze claude-ai | head -1` said "error: Broken pipe", status 1.
     services = sorted(p.name for p in (ROOT / "archive").iterdir() if p.is_dir())
     # 200 KB of output, more than a pipe holds: the writer meets the closed pipe
@@ -385,7 +388,7 @@ def test_output_read_only_in_part_is_no_error() -> None:
     assert process.stdout is not None and process.stderr is not None
     assert process.stdout.readline()  # one line read, then the reader goes away
     process.stdout.close()
-    assert process.wait(timeout=120) == 0
+    assert process.wait(timeout=120) == 141  # as a process SIGPIPE ended: not success, not an error message
     assert process.stderr.read() == b""
 
 
@@ -722,7 +725,8 @@ def test_search_holds_each_earlier_wording_at_the_last_version_that_had_it(commi
         following = doc.versions[at + 1]
         assert following.kind != "technical", fragment["url"]
         title = json.loads((committed_site / "api" / f"{doc.key}.json").read_text())["title"]
-        assert fragment["meta"]["title"].startswith(f"{title}: earlier wording"), fragment["meta"]
+        assert fragment["meta"]["title"].startswith(f"{title} as captured "), fragment["meta"]
+        assert f": wording gone by {format_time(following.captured_at)}" in fragment["meta"]["title"]
         page = ids_of(committed_site / fragment["url"].strip("/") / "index.html")
         next_wordings = {c.id[:14] for c in split_clauses(following.read_text())}
         own = {c.id: c.text for c in split_clauses(doc.versions[at].read_text())}
