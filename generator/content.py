@@ -55,7 +55,10 @@ DOCUMENT_KEYS = ("url", "pages", "select", "remove", "noise")
 PAGE_KEYS = ("url", "select", "remove")
 SETTINGS_KEYS = ("title", "base_url", "description", "language", "attribution", "repository")
 _EMPTY_PAGE = html.fromstring("<html><body></body></html>")  # what a declared selector is tried on
-_NEVER = re.compile(r"\[0\]")  # an XPath predicate that is never true
+# Pseudo-classes of a browser's state: lxml translates them to "never", so the selector matches
+# nothing in a stored page. (Looked for outside quoted strings and attribute brackets.)
+_BROWSER_STATE = re.compile(r":(?:hover|active|focus(?:-within|-visible)?|visited|target)\b", re.IGNORECASE)
+_QUOTED_OR_BRACKETED = re.compile(r"\"[^\"]*\"|'[^']*'|\[[^\]]*\]")
 _LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")  # BCP 47, as <html lang> takes it
 RANGE_STARTS = ("start_before", "start_after")
 RANGE_ENDS = ("end_before", "end_after")
@@ -171,7 +174,7 @@ class _Checker:
         except (SelectorError, etree.XPathError) as err:
             self.add(key, f"invalid CSS selector {selector!r}: {err}", "correct the selector syntax")
             return False
-        if _NEVER.search(compiled.path):  # lxml's translation of :hover, :focus, :visited, ...
+        if _BROWSER_STATE.search(_QUOTED_OR_BRACKETED.sub("", selector)):
             self.add(key, f"CSS selector {selector!r} never matches a stored page",
                      "drop pseudo-classes of a browser's state (:hover, :focus, :visited, :active, ...)")
             return False

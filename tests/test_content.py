@@ -342,3 +342,13 @@ def test_a_verb_run_from_another_folder_says_so(tmp_path: Path, capsys: pytest.C
     assert f"{tmp_path / 'content'}: --content: no such folder (fix: run clausewatch from the project's " \
         "root folder, or pass --content DIR)" in err
     assert "site.yaml" not in err and err.count("no such folder") == 1, err
+
+
+def test_a_selector_with_brackets_or_quotes_that_say_hover_is_valid(tmp_path: Path) -> None:
+    # Found by review: the check for selectors that never match read "[0]" inside attribute values.
+    declaration = ("name: Acme\ndocuments:\n  terms-of-service:\n    url: https://a.example/t\n"
+                   "    select: ['div[data-x=\"[0]\"]', 'a[title=\":hover\"]', 'main']\n")
+    content = make_content(tmp_path, {"acme": declaration})
+    (content / "pages").mkdir(exist_ok=True)
+    selectors = load_content(content).services[0].documents[0].pages[0].select
+    assert selectors == ('div[data-x="[0]"]', 'a[title=":hover"]', "main")
