@@ -18,6 +18,7 @@ from html import escape
 from typing import NamedTuple
 
 from .clauses import Clause
+from .model import SEVERITIES
 
 # What a reader searches for: provisions, not headings or a table of contents.
 _KINDS = frozenset({"sentence", "list-item", "table-row"})
@@ -78,9 +79,11 @@ class RecordContext(NamedTuple):
     text_language: str  # what the text reads as ("" not known)
 
 
-def record_html(context: RecordContext, rows: Sequence[Superseded]) -> bytes:
+def record_html(context: RecordContext, rows: Sequence[Superseded],
+                flagged: Sequence[tuple[str, str]] = ()) -> bytes:
     """The record Pagefind indexes for an older version (every value escaped: captured text is
-    untrusted). Its filters are the latest page's service and document type, and wording=earlier."""
+    untrusted). Its filters: service, document type, wording=earlier, and the category and severity
+    of each finding on its clauses (`flagged`: (category name, severity) pairs)."""
     c = context
     weight = f'data-pagefind-weight="{EARLIER_WEIGHT}"'  # on each element: headings have weights of their own
     lang = f' lang="{escape(c.text_language)}"' if c.text_language != c.site_language else ""
@@ -98,6 +101,10 @@ def record_html(context: RecordContext, rows: Sequence[Superseded]) -> bytes:
         f'<span data-pagefind-filter="service">{escape(c.service)}</span>\n'
         f'<span data-pagefind-filter="document type">{escape(c.doc_type)}</span>\n'
         f'<span data-pagefind-filter="{WORDING_FILTER}:{EARLIER}"></span>\n'
+        + "".join(f'<span data-pagefind-filter="category">{escape(category)}</span>\n'
+                  for category in sorted({category for category, _ in flagged}))
+        + "".join(f'<span data-pagefind-filter="severity">{severity}</span>\n'
+                  for severity in SEVERITIES if any(s == severity for _, s in flagged)) +
         "</div>\n"
         f"<div{lang}>\n"
     ]

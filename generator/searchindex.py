@@ -50,12 +50,14 @@ def _records(site: SiteView, code: str) -> list[_Record]:
             if old.verified and new.verified and not new.version.technical:
                 context = RecordContext(language, doc.title, doc.service_name, doc.type_name,
                                         old.fetched or old.captured, new.captured, old.language)
-                identity = digest(code, old.version.sha256, new.version.sha256, *context)
+                # the findings on its clauses give its category and severity filters
+                flagged = sorted(f"{f.clause_id} {f.category} {f.severity}" for f in old.findings)
+                identity = digest(code, old.version.sha256, new.version.sha256, *context, *flagged)
                 found.append(_Record(f"{old.path}index.html", doc, old.id, identity, context))
     return found
 
 
-def _made(records: Sequence[_Record], earlier: Earlier) -> dict[str, bytes]:
+def _made(site: SiteView, records: Sequence[_Record], earlier: Earlier) -> dict[str, bytes]:
     """The records' bytes, page path → HTML; none for a version whose wording the next one all kept."""
     made: dict[str, bytes] = {}
     rows_of: dict[DocKey, Mapping[str, Sequence[Superseded]]] = {}
@@ -65,7 +67,11 @@ def _made(records: Sequence[_Record], earlier: Earlier) -> dict[str, bytes]:
             rows_of[doc.key] = earlier(doc.key, [v.version for v in doc.versions])
         rows = rows_of[doc.key].get(record.version_id)
         if rows:
-            made[record.page] = record_html(record.context, rows)
+            version = doc.version(record.version_id)
+            gone = {row.clause_id for row in rows}
+            flagged = [(site.category_name(f.category), f.severity)
+                       for f in (version.findings if version else ()) if f.clause_id in gone]
+            made[record.page] = record_html(record.context, rows, flagged)
     return made
 
 
@@ -105,7 +111,7 @@ class SearchIndexing:
             if marker.is_file() and marker.read_text() == digest_hex:
                 unchanged.append(folder)
                 continue
-            made = _made(records[shard], earlier) if earlier else {}
+            made = _made(site, records[shard], earlier) if earlier else {}
             progress(f"indexing {len(pages[shard])} pages and {len(made)} earlier wordings for search "
                      f"({folder}/)")
             job = self.pool.submit(

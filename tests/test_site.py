@@ -739,3 +739,21 @@ def test_search_holds_each_earlier_wording_at_the_last_version_that_had_it(commi
             assert " ".join(own[anchor["id"]].split()[:6]) in fragment["content"]
     assert anchors > len(earlier)
 
+
+def test_earlier_wording_is_filtered_by_the_findings_on_its_own_clauses(committed_site: Path) -> None:
+    """A record's category and severity filters are those of the findings on the clauses it holds
+    (as its version's JSON lists them), so `wording=earlier` with a category finds dropped clauses."""
+    names = {c["slug"]: c["name"] for c in
+             json.loads((committed_site / "api/categories.json").read_text())["categories"]}
+    earlier = [f for f in search_fragments(committed_site) if f["filters"].get("wording") == ["earlier"]]
+    flagged = 0
+    for fragment in earlier:
+        held = {a["id"] for a in fragment["anchors"] if a["element"] == "h2"}
+        version = json.loads((committed_site / "api" / (fragment["url"].strip("/") + ".json")).read_text())
+        on_them = [f for f in version["findings"] if f["clause_id"] in held]
+        categories = sorted({names[f["category"]] for f in on_them})
+        assert sorted(fragment["filters"].get("category", [])) == categories
+        assert sorted(fragment["filters"].get("severity", [])) == sorted({f["severity"] for f in on_them})
+        flagged += bool(on_them)
+    assert flagged >= 10, flagged  # records of dropped flagged clauses, to find by category
+
