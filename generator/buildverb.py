@@ -21,7 +21,8 @@ def _summary(out: object, pages: int, documents: int, versions: int, written: in
 def cmd_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if args.jobs is not None and args.jobs < 1:
-        say("--jobs must be at least 1")
+        say("error: --jobs must be at least 1 (fix: give the number of processes, or leave it out for one "
+            "per core)")
         return EXIT_USAGE
     if args.theme is not None and not any((args.theme / part).is_dir() for part in ("templates", "static")):
         # A theme overrides the default one file by file: a mistyped folder would override nothing.

@@ -7,7 +7,6 @@ document never stops the others. Each document is recorded, then logged, before 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,7 +29,7 @@ from .archive import (
 )
 from .charset import decode, is_text
 from .checklog import Observation, Outcome, append_check, read_checks, verify_check_log
-from .extract import ExtractionError, denoised_text, extract_page
+from .extract import ExtractionError, caused_by_selectors, denoised_text, extract_page
 from .fetch import FetchRequest, FetchResult, FetchSettings, fetch_all
 from .model import ArchivedDocument, Declaration, DocKey, Problem, ProblemsError, Version
 from .plausible import doubtful_change
@@ -138,10 +137,6 @@ def moved_site(pages: Sequence[_Page], latest: Version | None) -> str | None:
     return None
 
 
-# Extraction failures a declaration's selectors cause (extract.py's words)
-_SELECTOR_TROUBLE = re.compile(r"matched nothing|not a valid CSS selector|the end comes before the start")
-
-
 def _same_pages(pages: Sequence[_Page], latest: Version) -> bool:
     """Whether the pages fetched are byte for byte those the latest version was extracted from."""
     return len(pages) == len(latest.snapshots) and all(
@@ -232,7 +227,7 @@ class Capture:
         except Exception as err:
             reason = str(err) if isinstance(err, ExtractionError) else \
                 f"extractor error: {type(err).__name__}: {err}"
-            if isinstance(err, ExtractionError) and _SELECTOR_TROUBLE.search(reason):
+            if isinstance(err, ExtractionError) and caused_by_selectors(err):
                 reason += (f" (fix: open {decl.pages[0].url} in a browser: if it is still the policy, its "
                            f"layout changed: correct select/remove of documents.{key.doc_type} in "
                            f"services/{key.service}.yaml and try it with `clausewatch extract`; if it is "

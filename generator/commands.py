@@ -455,7 +455,7 @@ def cmd_reextract(args: argparse.Namespace) -> int:
 def cmd_extract(args: argparse.Namespace) -> int:
     from .charset import decode
     from .content import DOCUMENT_TYPES_FILE, declared_document_types
-    from .extract import ExtractionError, denoised_text, extract_page
+    from .extract import ExtractionError, caused_by_selectors, denoised_text, extract_page
     from .noise import NoiseError, checked_noise
     from .pagewords import words_of
 
@@ -488,7 +488,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
         # What capture would record: volatile link parameters and the noise deleted, canonical form.
         text = denoised_text([extraction.markdown], noise)
     except ExtractionError as err:
-        say(f"error: {args.file}: {err}")
+        fix = " (fix: open the page in a browser and correct --select/--remove; a selector is CSS as " \
+            "lxml reads it)" if caused_by_selectors(err) else ""
+        say(f"error: {args.file}: {err}{fix}")
         return EXIT_PROBLEMS
     sys.stdout.write(text)
     dropped = ""

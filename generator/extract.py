@@ -57,6 +57,15 @@ class ExtractionError(Exception):
     """The page cannot be extracted faithfully; the message says why, in words a maintainer can act on."""
 
 
+# The failures a declaration's selectors cause, by the words this module says them in.
+_SELECTOR_TROUBLE = re.compile(r"matched nothing|not a valid CSS selector|the end comes before the start")
+
+
+def caused_by_selectors(err: ExtractionError) -> bool:
+    """Whether the fix is in the selectors (select, remove, a range), not in the page."""
+    return bool(_SELECTOR_TROUBLE.search(str(err)))
+
+
 def extract_page(html: str, page: SourcePage, base_url: str | None = None, *,
                  doc_type: str | None = None) -> Extraction:
     """Markdown of one page: declared selection (or the automatic main content), minus removals.

@@ -452,6 +452,12 @@ def test_the_extract_command_prints_what_capture_records(tmp_path: Path,
     said = capsys.readouterr().err
     assert "--noise: [0]: '(node)?' matches the empty string" in said
     assert "--noise: [1]: invalid regular expression" in said
+    # a selector that matches nothing says where the fix is (found by review: no fix was given)
+    assert main(["extract", str(page), "--select", "#write"]) == 1
+    assert "select '#write': matched nothing (fix: open the page in a browser and correct --select/" \
+        in capsys.readouterr().err
+    assert main(["build", "--jobs", "0"]) == 2
+    assert capsys.readouterr().err.startswith("error: --jobs must be at least 1 (fix: ")
 
 
 @pytest.mark.parametrize("layout", ["sections", "headings", "headings under a page title"])
