@@ -25,7 +25,7 @@ try:
 except metadata.PackageNotFoundError:  # run from a source tree without the package metadata
     PAGEFIND = "pagefind"
 from .render import SiteWriter
-from .sitemodel import DocumentView, SiteView
+from .sitemodel import DocumentView, SiteView, VersionView
 
 # An older version's superseded clauses, by version id (analysis.EarlierWordings).
 Earlier = Callable[[DocKey, Sequence[Version]], Mapping[str, Sequence[Superseded]]]
@@ -34,7 +34,7 @@ Earlier = Callable[[DocKey, Sequence[Version]], Mapping[str, Sequence[Superseded
 class _Record(NamedTuple):
     page: str  # the older version's page, where its result links
     doc: DocumentView
-    version_id: str
+    version: VersionView
     identity: str  # a digest of what makes the record
     context: RecordContext
 
@@ -50,10 +50,12 @@ def _records(site: SiteView, code: str) -> list[_Record]:
             if old.verified and new.verified and not new.version.technical:
                 context = RecordContext(language, doc.title, doc.service_name, doc.type_name,
                                         old.fetched or old.captured, new.captured, old.language)
-                # the findings on its clauses give its category and severity filters
-                flagged = sorted(f"{f.clause_id} {f.category} {f.severity}" for f in old.findings)
+                # the findings on its clauses give its category and severity filters, by the names
+                # readers see (a category renamed in content/ must re-index it)
+                flagged = sorted(f"{f.clause_id} {site.category_name(f.category)} {f.severity}"
+                                 for f in old.findings)
                 identity = digest(code, old.version.sha256, new.version.sha256, *context, *flagged)
-                found.append(_Record(f"{old.path}index.html", doc, old.id, identity, context))
+                found.append(_Record(f"{old.path}index.html", doc, old, identity, context))
     return found
 
 
@@ -65,12 +67,11 @@ def _made(site: SiteView, records: Sequence[_Record], earlier: Earlier) -> dict[
         doc = record.doc
         if doc.key not in rows_of:
             rows_of[doc.key] = earlier(doc.key, [v.version for v in doc.versions])
-        rows = rows_of[doc.key].get(record.version_id)
+        rows = rows_of[doc.key].get(record.version.id)
         if rows:
-            version = doc.version(record.version_id)
             gone = {row.clause_id for row in rows}
             flagged = [(site.category_name(f.category), f.severity)
-                       for f in (version.findings if version else ()) if f.clause_id in gone]
+                       for f in record.version.findings if f.clause_id in gone]
             made[record.page] = record_html(record.context, rows, flagged)
     return made
 

@@ -115,6 +115,14 @@ def edit_rule(project: Path) -> None:
     rule.write_text(text.replace("\ntitle: ", "\ntitle: Edited ", 1))
 
 
+def rename_category(project: Path) -> None:
+    """Every category's name edited (what search filters by, on current and earlier wording alike)."""
+    categories = project / "content" / "rules" / "categories.yaml"
+    text = categories.read_text()
+    assert "\n  name: " in text
+    categories.write_text(text.replace("\n  name: ", "\n  name: Renamed ", 1))
+
+
 def edit_theme(project: Path) -> None:
     theme = project / "theme" / "templates"
     theme.mkdir(parents=True)
@@ -167,6 +175,7 @@ CHANGES: dict[str, Callable[[Path, Signer], object]] = {
     "new version": add_version,
     "sentence reworded": reword_a_sentence,
     "rule edited": lambda project, _: edit_rule(project),
+    "category renamed": lambda project, _: rename_category(project),
     "template edited": lambda project, _: edit_theme(project),
     "text tampered with": lambda project, _: tamper(project),
     "one letter of a text changed": lambda project, _: flip_a_letter(project),
