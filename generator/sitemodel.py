@@ -33,6 +33,7 @@ from .summaries import Summary, summarize
 from .trackers import NO_RAW_PAGE, PageTrackers
 
 
+@functools.cache  # asked for each version on every page that lists it
 def format_time(iso: str) -> str:
     """'2025-08-01T00:32:05Z' → '2025-08-01 00:32:05 UTC' (archive times are always UTC)."""
     try:
@@ -315,7 +316,11 @@ class SiteView:
 
     def category_name(self, slug: str) -> str:
         """A category's name for readers ("Mandatory arbitration"), its slug if it has none."""
-        return next((c.category.name for c in self.categories if c.category.slug == slug), slug)
+        return self.category_names.get(slug, slug)
+
+    @functools.cached_property
+    def category_names(self) -> dict[str, str]:  # asked for every finding of every record searched
+        return {c.category.slug: c.category.name for c in reversed(self.categories)}
 
     @property
     def demo_key(self) -> bool:
