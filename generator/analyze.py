@@ -16,7 +16,7 @@ from .timelimit import TimeLimitExceeded, time_limit
 from .wording import prepare
 
 _WORD = re.compile(r"\w+")
-UNANALYSED = frozenset({"heading", "contents-entry"})  # clause kinds that name a section, not a term
+UNANALYSED = frozenset({"heading", "contents-entry", "table-header"})  # they name a section, not a term
 
 
 def _spans(regex: LazyRegex, text: str, word_starts: list[int]) -> list[tuple[int, int]]:

@@ -19,7 +19,9 @@ _LIST = re.compile(r"^(\s*)(?:[-*+]|\d{1,3}\\?[.)])\s+")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
 _HR = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
 _ESCAPED_NUMBER = re.compile(r"^\s*\d{1,3}\\[.)]\s")
-_CONTENTS_ENTRY = re.compile(r"\s*\[[^\]]*\]\(#[^()\s]*\)\s*")  # a list item that only links within the page
+# A list item that only links to a section: "[Rights](#rights)", or written out in full as
+# "[Rights](https://example.com/privacy#rights)" (Bluesky's contents).
+_CONTENTS_ENTRY = re.compile(r"\s*\[[^\]]*\]\((?:[^()\s#]*)#[^()\s]*\)\s*")
 
 # Inline Markdown removed for matching, keeping a map back to source offsets.
 _INLINE = re.compile(
@@ -42,7 +44,7 @@ class Clause(NamedTuple):  # a named tuple: a version has hundreds, and a tuple 
     start: int  # offsets of the clause in the version's Markdown
     end: int
     heading: str  # the nearest heading above it ("" before the first)
-    kind: str  # "sentence", "list-item", "heading", "table-row" or "contents-entry" (never analysed)
+    kind: str  # sentence, list-item, heading, table-row; contents-entry, table-header (never analysed)
     lead_in: str = ""  # for a list item: the sentence ending with ":" that introduces its list
 
 
@@ -128,7 +130,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
 
 def _blocks(markdown: str) -> list[tuple[str, int, int]]:
-    """(kind, start, end) of each block: heading, list-item, table-row or paragraph."""
+    """(kind, start, end) of each block: heading, list-item, table-header, table-row or paragraph."""
     blocks: list[tuple[str, int, int]] = []
     lines = markdown.split("\n")
     offsets = [0]
@@ -159,6 +161,10 @@ def _blocks(markdown: str) -> list[tuple[str, int, int]]:
             close(i)
             if not _TABLE_RULE.match(line):
                 blocks.append(("table-row", offsets[i], offsets[i + 1] - 1))
+            elif blocks and blocks[-1][0] == "table-row" and blocks[-1][2] == offsets[i] - 1:
+                # the row over the rule names the columns: "Sharing for Targeted Advertising" says
+                # nothing until a row under it does
+                blocks[-1] = ("table-header", *blocks[-1][1:])
         elif (first in "-*+" or first.isdigit()) and _LIST.match(line):
             close(i)
             para = ("list-item", i)
@@ -202,10 +208,10 @@ def _block_clauses(kind: str, source: str) -> tuple[_BlockClause, ...]:
         source = source[start:]
         if _CONTENTS_ENTRY.fullmatch(source):  # a table of contents names a section, it says nothing
             kind = "contents-entry"
-    elif kind == "table-row":
+    elif kind in ("table-row", "table-header"):
         source = source.replace("|", " ")
     text, where = _plain(source, start)
-    spans = split_sentences(text) if kind != "table-row" else [(0, len(text))]
+    spans = split_sentences(text) if kind not in ("table-row", "table-header") else [(0, len(text))]
     for a, b in spans:
         while a < b and text[a].isspace():
             a += 1

@@ -38,7 +38,7 @@ def test_sentences_list_items_and_headings() -> None:
         ("list-item", "You keep ownership of what you post."),
         ("list-item", "We may remove posts that break the rules."),
         ("list-item", "Repeated breaches lead to suspension."),
-        ("table-row", "Plan Price"),
+        ("table-header", "Plan Price"),
         ("table-row", "Free 0"),
     ]
     assert clauses[5].heading == "2. Your content"
@@ -47,7 +47,7 @@ def test_sentences_list_items_and_headings() -> None:
 def test_offsets_point_into_the_markdown() -> None:
     for clause in split_clauses(DOC):
         source = DOC[clause.start:clause.end]
-        assert source.split()[0].strip("*[#\\") in clause.text or clause.kind == "table-row"
+        assert source.split()[0].strip("*[#\\") in clause.text or clause.kind.startswith("table-")
     remove = next(c for c in split_clauses(DOC) if c.text.startswith("We may remove"))
     assert DOC[remove.start:remove.end].startswith("We may remove [posts](https://acme.test/rules)")
 
@@ -115,7 +115,8 @@ def test_a_table_of_contents_entry_is_never_analysed() -> None:
     """A list item that only links to a section of the page names that section; Bluesky's
     "[INTERNATIONAL TRANSFERS OF PERSONAL INFORMATION](#…)" was flagged as a transfer clause."""
     text = ("Contents:\n\n- [International transfers of personal information](#transfers)\n"
-            "- [Rights](#rights)\n\n## International transfers\n\n"
+            "- [International data transfers](https://example.org/privacy#international-transfers)\n\n"
+            "## International transfers\n\n"
             "We may transfer your information to countries outside the European Economic Area.\n\n"
             "- [Your data is stored on servers located in the United States](https://example.org/hosting).\n")
     clauses = split_clauses(text)
@@ -138,3 +139,19 @@ def test_marks_inside_a_link_label_are_stripped_too() -> None:
     quoted = source[first.start:first.end]
     assert quoted.startswith("NOTE: The section “**[**Settling") and quoted.endswith("clause.")
     assert first.id == clause_id("NOTE: The section **Settling Disputes** holds an arbitration clause")
+
+
+def test_a_table_header_row_is_never_analysed() -> None:
+    """The row over a table's rule names its columns: Perplexity's "| Disclosures for a Business
+    Purpose | Sharing for Targeted Advertising |" was flagged high as selling data for advertising.
+    The rows under it are analysed, and a row with no rule under it is an ordinary row."""
+    text = ("| Disclosures for a Business Purpose | Sharing for Targeted Advertising |\n"
+            "|---|---|\n"
+            "| Identifiers | We share identifiers with advertising partners for targeted advertising |\n"
+            "\n| We sell your personal information to advertisers |\n")
+    clauses = split_clauses(text)
+    assert [c.kind for c in clauses] == ["table-header", "table-row", "table-row"]
+    rules = _ruleset(ROOT / "content").rules
+    flagged = {f.quote for f in analyze_markdown(rules, "privacy-policy", text)}
+    assert not any("Disclosures for a Business Purpose" in q for q in flagged)
+    assert any(q.startswith("Identifiers") for q in flagged)
