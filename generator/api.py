@@ -44,6 +44,7 @@ from .model import (
     Rule,
     Version,
 )
+from .plausible import Size, failed_captures
 from .rules import Ruleset
 from .urls import (
     ALL_FEED_PATH,
@@ -86,6 +87,7 @@ class SiteData:
     # versions not analysed, not being in English, with the language each reads as ("" unknown)
     unread: Mapping[VersionRef, str] = field(default_factory=dict)
     changes: Mapping[VersionRef, ChangeStats] = field(default_factory=dict)  # against the previous one
+    _failed: dict[DocKey, dict[int, str]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def base_url(self) -> str:
@@ -113,11 +115,27 @@ class SiteData:
         """Severity counts, or None for a version the rules did not read (never a clean record)."""
         return severity_counts(self.findings_of(version)) if self.analysed(version) else None
 
+    def failed_captures(self, doc: ArchivedDocument) -> dict[int, str]:
+        """Versions that look like captures gone wrong, by index (plausible.failed_captures)."""
+        if doc.key not in self._failed:
+            self._failed[doc.key] = failed_captures([Size(v.bytes, self.analysed(v)) for v in doc.versions])
+        return self._failed[doc.key]
+
+    def compared_version(self, doc: ArchivedDocument, index: int) -> Version | None:
+        """The version this one's findings are compared with: the last before it that is no failed
+        capture (None for the first version; a failed capture is compared with nothing)."""
+        failed = self.failed_captures(doc)
+        if index in failed:
+            return None
+        return next((doc.versions[i] for i in range(index - 1, -1, -1) if i not in failed), None)
+
     def changes_of(self, doc: ArchivedDocument, index: int,
                    category: str | None = None) -> tuple[list[Finding], list[Finding]] | None:
-        """(added, removed) findings against the previous version; None when either was not read."""
-        v, prev = doc.versions[index], previous_version(doc, index)
-        if not self.analysed(v) or (prev is not None and not self.analysed(prev)):
+        """(added, removed) findings against the version compared with (`compared_version`); None
+        when either was not read, or this one is a failed capture."""
+        v, prev = doc.versions[index], self.compared_version(doc, index)
+        if not self.analysed(v) or (prev is not None and not self.analysed(prev)) or (
+                index in self.failed_captures(doc)):
             return None
         return finding_changes(self.findings_of(prev) if prev else None, self.findings_of(v), category)
 
@@ -248,8 +266,7 @@ def _version_links(data: SiteData, v: Version, first: bool) -> dict[str, str | N
 
 def _version_summary(data: SiteData, doc: ArchivedDocument, i: int) -> dict[str, Any]:
     v = doc.versions[i]
-    declared = (v.metadata or {}).get("urls")
-    urls = declared if isinstance(declared, list) else [v.url] if v.url else []
+    urls = list(v.tracked_urls)
     change = data.changes.get((v.key, v.id))
     return {"id": v.id, "number": i + 1, "captured_at": v.captured_at, "kind": v.kind,
             "technical": v.technical, "formatting_only": data.formatting_only(v), "sha256": v.sha256,
@@ -289,12 +306,12 @@ def version_json(data: SiteData, doc: ArchivedDocument, i: int) -> dict[str, Any
     page = version_path(v.key, v.id)
     findings = data.findings_of(v)
     changes = None
-    compared = data.changes_of(doc, i)
-    if prev and compared is not None:
+    compared, against = data.changes_of(doc, i), data.compared_version(doc, i)
+    if against and compared is not None:
         added, removed = compared
-        changes = {"previous": prev.id,
+        changes = {"previous": against.id,
                    "added": [_finding_json(data, f, page) for f in added],
-                   "removed": [_finding_json(data, f, version_path(v.key, prev.id)) for f in removed]}
+                   "removed": [_finding_json(data, f, version_path(v.key, against.id)) for f in removed]}
     links = _version_links(data, v, first=prev is None)
     links.update(document=data.url(document_path(v.key)), history=data.url(history_path(v.key)),
                  document_api=data.url(document_api_path(v.key)),
@@ -305,6 +322,7 @@ def version_json(data: SiteData, doc: ArchivedDocument, i: int) -> dict[str, Any
             "snapshots": [{"file": s.file, "url": s.url, "fetched_at": s.fetched_at, "sha256": s.sha256,
                            "bytes": s.bytes} for s in v.snapshots],
             "source": v.source, "previous": prev.id if prev else None, "next": nxt.id if nxt else None,
+            "failed_capture": data.failed_captures(doc).get(i),
             "findings": [_finding_json(data, f, page) for f in findings],
             "finding_changes": changes, "links": links}
 

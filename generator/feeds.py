@@ -33,7 +33,7 @@ from .api import (
 )
 from .buildkeys import SITE, category_feed_group, doc_group, service_group
 from .markup import quote_text
-from .model import ArchivedDocument, DocKey, Finding, Version
+from .model import ArchivedDocument, DocKey, Finding, Version, pages_changed
 from .rules import Category
 from .urls import (
     ALL_FEED_PATH,
@@ -200,6 +200,33 @@ def _kind_sentence(v: Version, formatting_only: bool = False) -> str:
                          "selectors or extraction); this is not a change made by the service."}[v.kind]
 
 
+def _compared_with(prev: Version | None, against: Version) -> str:
+    if prev is not None and against.id == prev.id:
+        return "the previous version"
+    return f"the version of {_time(against.captured_at)}, the last before a failed capture"
+
+
+def _caveats(data: SiteData, doc: ArchivedDocument, index: int) -> list[str]:
+    """What a reader must know before taking the entry as the service's change."""
+    lines = []
+    if reason := data.failed_captures(doc).get(index):
+        lines.append(f"This capture looks failed; it is kept in the archive, compared with nothing: "
+                     f"{reason}.")
+    if index and index not in data.failed_captures(doc):
+        before, now = data.language(doc.versions[index - 1]), data.language(doc.versions[index])
+        if before != now:
+            lines.append(f"The text reads as {now or 'an unknown language'}, the previous version's as "
+                         f"{before or 'an unknown language'}: the page may have been served in another "
+                         "language; their differences are not the service rewording its text.")
+    added, dropped = pages_changed(doc.versions[index - 1], doc.versions[index]) if index else ((), ())
+    if added or dropped:
+        parts = ([f"added {', '.join(added)}"] if added else []) + (
+            [f"no longer {', '.join(dropped)}"] if dropped else [])
+        lines.append(f"The pages tracked changed ({'; '.join(parts)}): differences may come from that, "
+                     "not from the service changing its text.")
+    return lines
+
+
 def _quote(text: str) -> str:
     text = quote_text(text)
     return text if len(text) <= QUOTE_CHARS else text[:QUOTE_CHARS - 1].rstrip() + "…"
@@ -243,7 +270,7 @@ def version_entry(data: SiteData, doc: ArchivedDocument, index: int) -> FeedEntr
     if prev:
         size += f" ({v.bytes - prev.bytes:+,} bytes)".replace("-", "−")
     lines = [f"{_kind_sentence(v, data.formatting_only(v))} Captured {_time(v.captured_at)}, version {v.id}.",
-             f"{size}, SHA-256 {v.sha256}."]
+             f"{size}, SHA-256 {v.sha256}.", *_caveats(data, doc, index)]
     added: list[Finding] = []
     removed: list[Finding] = []
     if counts is None:
@@ -251,10 +278,10 @@ def version_entry(data: SiteData, doc: ArchivedDocument, index: int) -> FeedEntr
     else:
         tally = (f"Findings: {counts['total']} ({counts['high']} high, {counts['medium']} medium, "
                  f"{counts['low']} low)")
-        compared = data.changes_of(doc, index)
-        if prev and compared is not None:
+        compared, against = data.changes_of(doc, index), data.compared_version(doc, index)
+        if against and compared is not None:
             added, removed = compared
-            tally += f"; +{len(added)} / −{len(removed)} compared with the previous version"
+            tally += f"; +{len(added)} / −{len(removed)} compared with {_compared_with(prev, against)}"
     lines.append(tally + ".")
     lines += _finding_lines(data, "Added:", added) + _finding_lines(data, "Removed:", removed)
     changed = sorted({f.category for f in added + removed})
@@ -275,9 +302,12 @@ def category_entry(data: SiteData, doc: ArchivedDocument, index: int, slug: str)
         return None
     added, removed = found
     category = _clause_category(data, slug)
-    compared = "compared with the previous version" if prev else "in the first capture of this document"
+    against = data.compared_version(doc, index)
+    compared = (f"compared with {_compared_with(prev, against)}" if prev and against
+                else "in the first capture of this document")
     lines = [f"+{len(added)} / −{len(removed)} findings of “{category.label}” {compared}.",
-             f"{_kind_sentence(v)} Captured {_time(v.captured_at)}, version {v.id}."]
+             f"{_kind_sentence(v)} Captured {_time(v.captured_at)}, version {v.id}.",
+             *_caveats(data, doc, index)]
     lines += _finding_lines(data, "Added:", added) + _finding_lines(data, "Removed:", removed)
     return FeedEntry(
         id=data.url(version_path(v.key, v.id)) + f"#category-{slug}",

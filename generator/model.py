@@ -167,6 +167,14 @@ class Version:
     def read_text(self) -> str:
         return read_version_text(self.text_path)
 
+    @property
+    def tracked_urls(self) -> tuple[str, ...]:
+        """The pages this version was made from, as declared when it was captured."""
+        declared = self.metadata.get("urls")
+        if isinstance(declared, list) and all(isinstance(u, str) for u in declared):
+            return tuple(declared)
+        return (self.url,) if self.url else ()
+
     def fetched_pages(self) -> dict[str, dict[str, Any]]:
         """What the capture of this version recorded of each page it fetched (final URL, headers,
         status), by requested URL; empty for a version not captured live (imported, re-extracted)."""
@@ -174,6 +182,13 @@ class Version:
         listed = pages if isinstance(pages, list) else []
         return {page["url"]: page for page in listed
                 if isinstance(page, dict) and isinstance(page.get("url"), str)}
+
+
+def pages_changed(before: Version, after: Version) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(added, dropped): the pages `after` was made from that `before` was not, and the reverse. A
+    version made from other pages differs for that reason too, not only for the service's edits."""
+    return (tuple(u for u in after.tracked_urls if u not in before.tracked_urls),
+            tuple(u for u in before.tracked_urls if u not in after.tracked_urls))
 
 
 def read_version_text(path: Path) -> str:

@@ -13,11 +13,17 @@ The smallest real change kept 44% of the words (Mistral's terms, split into seve
 
 Such a text is held, not recorded: the check is logged as a failure with the reason, and a
 maintainer who finds the change real records it with `clausewatch capture KEY --accept-change`.
+
+History imported from Open Terms Archive holds such captures as versions (those three above). They
+stay in the archive, as imported, but the site must not read them as the service's changes: see
+`failed_captures`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from .language import reads_as_english
 
@@ -41,3 +47,46 @@ def doubtful_change(latest: str, new: str) -> str | None:
         return ("the text no longer reads as English, as the latest version did: most likely a page "
                 "served in another language (by the runner's address or headers)")
     return None
+
+
+MIN_BYTES = 600  # about MIN_WORDS words of policy text
+
+
+class Size(NamedTuple):
+    """What the history check knows of a version without reading its text."""
+    bytes: int
+    english: bool
+
+
+def _doubtful_size(before: Size, after: Size) -> str | None:
+    if before.bytes >= MIN_BYTES and after.bytes < SHRINK_FLOOR * before.bytes:
+        return (f"its text is {after.bytes:,} bytes where the version before it had {before.bytes:,} "
+                f"({after.bytes / before.bytes:.0%}): most likely a stub, an error or another page")
+    if before.english and not after.english:
+        return "its text does not read as English, as the versions before and after it do"
+    return None
+
+
+def failed_captures(history: Sequence[Size]) -> dict[int, str]:
+    """Versions of a history (oldest first) that look like captures that went wrong without saying
+    so, by index, with the reason: a run of versions each doubtful against the last good one before
+    it (the same test as `doubtful_change`, by size), after which the text comes back. A run that
+    lasts to the latest version is not one: the page did change, or it is still failing, and the
+    next capture decides."""
+    failed: dict[int, str] = {}
+    good = 0  # the last version before i not in a failed run
+    i = 1
+    while i < len(history):
+        reason = _doubtful_size(history[good], history[i])
+        if reason is None:
+            good, i = i, i + 1
+            continue
+        end = i + 1  # the first version after the run
+        while end < len(history) and _doubtful_size(history[good], history[end]) is not None:
+            end += 1
+        if end == len(history):  # never came back
+            break
+        for j in range(i, end):
+            failed[j] = _doubtful_size(history[good], history[j]) or reason
+        good, i = end, end + 1
+    return failed

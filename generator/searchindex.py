@@ -47,7 +47,9 @@ def _records(site: SiteView, code: str) -> list[_Record]:
     language = site.content.settings.language
     for doc in site.documents:
         for old, new in zip(doc.versions, doc.versions[1:], strict=False):
-            if old.verified and new.verified and not new.version.technical:
+            # (a failed capture's clauses are a stub's or another page's: no wording of the policy)
+            if old.verified and new.verified and not new.version.technical and not (
+                    old.failed_capture or new.failed_capture):
                 context = RecordContext(language, doc.title, doc.service_name, doc.type_name,
                                         old.fetched or old.captured, new.captured, old.language)
                 # the findings on its clauses give its category and severity filters, by the names

@@ -25,8 +25,10 @@ from .model import (
     FindingKey,
     Rule,
     Version,
+    pages_changed,
 )
 from .pages import PageText, render_page
+from .plausible import Size, failed_captures
 from .rules import Category, Ruleset
 from .signing import PUBLISHED_KEY_IDS
 from .summaries import Summary, summarize
@@ -66,6 +68,10 @@ class VersionView:
     analysed: bool = True  # False: not in English, so the rules did not read it (language.py)
     language: str = "en"  # what the text reads as, a BCP 47 tag; "" when not known (language.py)
     same_text_as: str | None = None  # an earlier version (not the previous one) with this very text
+    failed_capture: str = ""  # why it looks like a capture that went wrong (plausible.failed_captures)
+    compared_id: str | None = None  # whose flags these are compared with: the previous good version
+    pages_added: tuple[str, ...] = ()  # pages tracked for this version and not for the previous one
+    pages_removed: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -118,6 +124,8 @@ class VersionView:
 
     @property
     def kind_label(self) -> str:
+        if self.failed_capture:
+            return "failed capture, kept"
         if self.formatting_only:
             return "formatting only"
         if self.reordered_only:
@@ -412,20 +420,26 @@ def _finding_keys(findings: Sequence[Finding]) -> dict[FindingKey, Finding]:
 def _versions(doc: ArchivedDocument, analysis: Analysis,
               checks: Sequence[Check]) -> tuple[VersionView, ...]:
     ids = [v.id for v in doc.versions]
+    languages = [analysis.unread.get((doc.key, v.id), "en") for v in doc.versions]
+    failed = failed_captures([Size(v.bytes, lang == "en") for v, lang in zip(doc.versions, languages,
+                                                                            strict=True)])
     first_with_text: dict[str, str] = {}  # text SHA-256 → the first version with it
     views = []
+    # Flags are compared with the last version that is no failed capture: a stub between two
+    # versions would otherwise read as the service deleting its policy, then writing it anew.
     previous: dict[FindingKey, Finding] = {}
-    previous_read = False
+    previous_read, previous_id = False, None
     for i, v in enumerate(doc.versions):
         findings = tuple(analysis.findings.get((doc.key, v.id), ()))
         current = _finding_keys(findings)
         after = doc.versions[i - 1].captured_at if i else ""
         between = tuple(c for c in checks if after < c.checked_at <= v.captured_at)
-        language = analysis.unread.get((doc.key, v.id), "en")
+        language = languages[i]
         read = language == "en"
-        compared = read and previous_read  # flags are compared only between versions the rules read
+        compared = read and previous_read and i not in failed  # only between versions the rules read
         added = sorted(current.keys() - previous.keys()) if compared else []
         removed = sorted(previous.keys() - current.keys()) if compared else []
+        pages = pages_changed(doc.versions[i - 1], v) if i else ((), ())
         views.append(VersionView(
             v, i + 1, ids[i - 1] if i else None, ids[i + 1] if i + 1 < len(ids) else None,
             findings=findings, verified=analysis.verified.get((doc.key, v.id)),
@@ -437,9 +451,12 @@ def _versions(doc: ArchivedDocument, analysis: Analysis,
             analysed=read, language=language,
             same_text_as=first_with_text.get(v.sha256) if i and v.sha256 != doc.versions[i - 1].sha256
             else None,
+            failed_capture=failed.get(i, ""), compared_id=previous_id if compared else None,
+            pages_added=pages[0], pages_removed=pages[1],
         ))
         first_with_text.setdefault(v.sha256, v.id)
-        previous, previous_read = current, read
+        if i not in failed:
+            previous, previous_read, previous_id = current, read, v.id
     return tuple(views)
 
 
@@ -458,6 +475,8 @@ def _since(versions: Sequence[VersionView], keys: Sequence[Set[Wording]], key: W
     `keys`: each version's wordings (taken once per document, not once per finding)."""
     since = versions[-1].id
     for view, found in zip(reversed(versions), reversed(keys), strict=True):
+        if view.failed_capture:  # a stub or another page says nothing of the wording
+            continue
         if key not in found:
             break
         since = view.id

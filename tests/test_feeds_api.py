@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.api import SiteData, analyze_versions, build_api, load_site_data, unread_versions
+from generator.api import SiteData, analyze_versions, build_api, load_site_data, unread_versions, version_json
 from generator.archive import load_archive
 from generator.checklog import Check
 from generator.content import load_content
-from generator.feeds import FEED_LIMIT, build_feeds, feed_files, xml_bytes, xml_text
+from generator.feeds import FEED_LIMIT, build_feeds, feed_files, version_entry, xml_bytes, xml_text
 from generator.model import Archive, ArchivedDocument, DocKey, Finding
 from generator.rules import load_ruleset
 from generator.sitemap import build_sitemap, sitemap_files
@@ -148,7 +148,10 @@ def test_category_feeds_list_the_versions_whose_findings_changed(data: SiteData,
         for doc in data.archive.documents:
             before: set[tuple[str, str]] = set()
             read_before = True
-            for v in doc.versions:
+            failed = data.failed_captures(doc)  # compared with nothing, and skipped (test_caveats.py)
+            for i, v in enumerate(doc.versions):
+                if i in failed:
+                    continue
                 now = {(f.rule_id, f.clause_id) for f in data.findings_of(v) if f.category == category.slug}
                 read = data.analysed(v)  # no entry into or out of a version the rules could not read
                 if now != before and read and read_before:
@@ -246,11 +249,13 @@ def test_json_api_files_parse_link_inside_the_site_and_count_the_archive(
         assert counts["total"] == len(latest) == len(document["latest"]["findings"])
         for finding, expect in zip(document["latest"]["findings"], latest, strict=True):
             assert finding["link"] == f"{base}{doc.key}/{doc.latest.id}/#{expect.clause_id}"
+        failed = data.failed_captures(doc)  # compared with nothing, and skipped (test_caveats.py)
         for i, v in enumerate(doc.versions):
             version = json.loads(api[f"api/{doc.key}/{v.id}.json"])
             assert version["sha256"] == v.sha256 and version["kind"] == v.kind
-            compared = data.analysed(v) and (i == 0 or data.analysed(doc.versions[i - 1]))
-            assert (version["finding_changes"] is None) == (i == 0 or not compared)
+            before = [p for j, p in enumerate(doc.versions[:i]) if j not in failed]
+            compared = data.analysed(v) and (not before or data.analysed(before[-1])) and i not in failed
+            assert (version["finding_changes"] is None) == (not before or not compared)
             assert version["links"]["md"] == f"{base}{doc.key}/{v.id}.md"
     assert {"id", "title", "category", "severity", "explanation", "statutes"} <= set(rules["rules"][0])
 
@@ -456,3 +461,19 @@ def test_feed_text_keeps_exactly_the_characters_xml_allows() -> None:
 
     every = "".join(map(chr, range(0x110000)))
     assert xml_text(every) == "".join(ch for ch in every if allowed(ord(ch)))
+
+
+def test_feeds_and_data_compare_flags_across_a_failed_capture(data: SiteData) -> None:
+    """A failed capture kept from imported history (Le Chat's redirect stub) is compared with nothing,
+    and the version after it with the one before it, as on the site (test_caveats.py)."""
+    doc = next(d for d in data.archive.documents if str(d.key) == "le-chat/privacy-policy")
+    ids = [v.id for v in doc.versions]
+    stub, after = ids.index("2025-12-15T11-34-51Z"), ids.index("2025-12-15T23-34-52Z")
+    assert version_json(data, doc, stub)["finding_changes"] is None
+    assert "32 bytes" in version_json(data, doc, stub)["failed_capture"]
+    assert version_json(data, doc, after)["finding_changes"]["previous"] == "2025-11-11T15-33-07Z"
+    assert version_json(data, doc, after)["failed_capture"] is None
+    assert "This capture looks failed" in version_entry(data, doc, stub).summary
+    summary = version_entry(data, doc, after).summary
+    assert "compared with the version of 2025-11-11 15:33:07 UTC, the last before a failed capture" in summary
+    assert "The pages tracked changed (added https://legal.mistral.ai/terms/privacy-policy" in summary

@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 
 from generator.archive import load_archive
-from generator.plausible import SHRINK_FLOOR, doubtful_change, word_count
+from generator.language import text_language
+from generator.plausible import SHRINK_FLOOR, Size, doubtful_change, failed_captures, word_count
 
 from .conftest import ROOT
 
@@ -46,3 +47,38 @@ def test_why_a_text_is_doubtful() -> None:
     assert doubtful_change(policy, policy * 3) is None
     # A policy that was not English to begin with is not judged by language.
     assert doubtful_change(german, german + " Neue Regeln gelten ab Mai. " * 5) is None
+
+
+def _history(*sizes: int | str) -> list[Size]:
+    """Sizes in bytes; a string: that many bytes of text in another language."""
+    return [Size(int(s), True) if isinstance(s, int) else Size(int(s), False) for s in sizes]
+
+
+def test_a_failed_capture_is_a_doubtful_run_the_text_comes_back_from() -> None:
+    # a stub between two versions of the policy
+    assert set(failed_captures(_history(18000, 32, 36000))) == {1}
+    assert "32 bytes where the version before it had 18,000" in failed_captures(_history(18000, 32, 36000))[1]
+    # two failed captures in a row, judged against the last good version (not each other)
+    assert set(failed_captures(_history(9000, 700, 650, 8800, 8900))) == {1, 2}
+    # another language for one capture, then English again
+    assert set(failed_captures(_history(10000, "9000", 10100))) == {1}
+    # a change that lasts (the policy really got shorter, or moved language) is no failed capture
+    assert failed_captures(_history(10000, 700, 800, 900)) == {}
+    assert failed_captures(_history(10000, "700", "900", "18000")) == {}
+    # the latest version is never judged (the next capture decides), nor a first version
+    assert failed_captures(_history(10000, 32)) == {}
+    assert failed_captures(_history(32, 10000, 10000)) == {}
+    # too short to judge a shrink by; growing is no failure
+    assert failed_captures(_history(500, 20, 500)) == {}
+    assert failed_captures(_history(1000, 9000, 1000)) == {}
+
+
+def test_in_the_committed_history_the_stub_and_the_other_page_are_failed_captures() -> None:
+    """Of the three bad captures, the German terms lasted (every later capture is German): that is
+    a change of language to show as such, not a failed capture."""
+    archive = load_archive(ROOT / "archive")
+    failed = set()
+    for doc in archive.documents:
+        history = [Size(v.bytes, text_language(v.read_text()) == "en") for v in doc.versions]
+        failed |= {(str(doc.key), doc.versions[i].id) for i in failed_captures(history)}
+    assert failed == BAD_CAPTURES - {("telegram/terms-of-service", "2023-10-19T00-34-30Z")}

@@ -1,0 +1,58 @@
+"""What a reader must know before taking a version's differences as the service's change: a failed
+capture kept from imported history, other pages tracked, another language (found by a journalist's
+and a reader's review of the committed site)."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+LE_CHAT = "le-chat/privacy-policy"
+STUB, AFTER_STUB, BEFORE_STUB = "2025-12-15T11-34-51Z", "2025-12-15T23-34-52Z", "2025-11-11T15-33-07Z"
+WAZE = "waze/privacy-policy"
+
+
+def _text(page: Path) -> str:
+    body = re.sub(r"<script.*?</script>|<[^>]+>", " ", page.read_text(), flags=re.S)
+    return " ".join(html.unescape(body).split())
+
+
+def test_a_failed_capture_is_said_so_and_compared_with_nothing(committed_site: Path) -> None:
+    stub = _text(committed_site / LE_CHAT / STUB / "index.html")
+    assert "Looks like a failed capture: its text is 32 bytes where the version before it had" in stub
+    changes = _text(committed_site / LE_CHAT / STUB / "changes" / "index.html")
+    assert "Not compared: this capture looks failed" in changes and "No longer flagged" not in changes
+    history = _text(committed_site / LE_CHAT / "history" / "index.html")
+    assert "failed capture, kept" in history
+
+
+def test_the_version_after_a_failed_capture_compares_its_flags_with_the_one_before(
+        committed_site: Path) -> None:
+    page = (committed_site / LE_CHAT / AFTER_STUB / "changes" / "index.html").read_text()
+    text = _text(committed_site / LE_CHAT / AFTER_STUB / "changes" / "index.html")
+    assert "Compared across a failed capture" in text
+    assert f'/{LE_CHAT}/{BEFORE_STUB}/">version of 2025-11-11 15:33:07 UTC</a>, the last before it' in page
+    removed = page.split("No longer flagged", 1)[1] if "No longer flagged" in page else ""
+    assert STUB not in removed  # provisions no longer flagged link to where they were: not the stub
+
+
+def test_a_wording_kept_on_both_sides_of_a_failed_capture_is_dated_from_before_it(committed_site: Path,
+                                                                                  ) -> None:
+    """Waze's 750-word capture of another page broke every run: "flagged in this wording since
+    2023-03-09" for sentences of every version since 2022-02-03."""
+    since = re.findall(r'since the version of <a href="[^"]*/(\d{4}-[^"/]+)/"',
+                       (committed_site / WAZE / "index.html").read_text())
+    assert since and "2022-02-03T11-51-49Z" in since
+    assert "2023-03-09T10-37-25Z" not in since
+
+
+def test_other_pages_and_another_language_are_said_so(committed_site: Path) -> None:
+    chatgpt = _text(committed_site / "chatgpt/privacy-policy/2025-07-31T12-06-59Z/changes/index.html")
+    added = "https://openai.com/policies/how-your-data-is-used-to-improve-model-performance/"
+    assert f"Other pages tracked: this version was made from {added} as well" in chatgpt
+    telegram = _text(committed_site / "telegram/terms-of-service/2023-10-19T00-34-30Z/index.html")
+    assert "Another language: this text reads as de , the previous version's as en" in telegram
+    plain = _text(committed_site / "chatgpt/privacy-policy/2026-05-18T07-00-18Z/index.html")
+    assert "Other pages tracked" not in plain and "Another language" not in plain
+
