@@ -262,7 +262,13 @@ class CategoryEntry:
         are chrome): it keys the page (buildkeys.py) and the row (listingrows.py)."""
         f = self.finding.finding
         return "\0".join((str(self.document.key), self.document.title, self.finding.rule.id, f.clause_id,
-                          f.severity, self.finding.since, f.quote, f.lead_in, *f.items))
+                          f.severity, self.finding.since, str(self.since_first_archived), f.quote,
+                          f.lead_in, *f.items))
+
+    @property
+    def since_first_archived(self) -> bool:
+        """Dated from the document's first archived version: the wording may be older."""
+        return self.finding.since == self.document.versions[0].id
 
     @property
     def context_path(self) -> str:

@@ -642,6 +642,15 @@ def test_flagged_in_this_wording_since_counts_the_list_a_finding_quotes(committe
             assert bool(note) == (since == oldest), (doc.key, since)
             said.append(bool(note))
     assert True in said and False in said
+    # and so do the category pages, which date the same wordings in their last column
+    oldest_of = {str(d.key): d.versions[0].id for d in documents}
+    row = re.compile(r'<td data-label="This wording since"><a href="[^"]*?([a-z0-9-]+/[a-z0-9-]+)/([^/"]+)/">'
+                     r'<time[^>]*>[^<]*</time></a>( \(the first archived: it may be older\))?</td>')
+    rows = [m for page in (committed_site / "categories").glob("*/index.html")
+            for m in row.findall(page.read_text())]
+    assert len(rows) > 100
+    assert all(bool(note) == (since == oldest_of[doc]) for doc, since, note in rows)
+    assert {bool(note) for _, _, note in rows} == {True, False}
     # The reasons changed while the sentence that introduces them stayed: dating the clause alone
     # would have given an earlier version, whose card would quote reasons it did not have.
     terminate = next(w for w in expected if w[0] == "terminate-at-will" and w[2])
