@@ -385,6 +385,34 @@ def test_a_clause_permalink_highlights_its_clause(new_page: NewPage, served_site
     assert not log.problems(())
 
 
+def test_a_clause_link_made_for_another_version_says_the_clause_is_not_there(new_page: NewPage,
+                                                                           served_site: ServedSite) -> None:
+    """Found by a journalist's review: Claude's "We will not train our models on any Materials that
+    are not publicly available" (gone since 2025-08-29), opened on a later version, left the reader
+    at the top of the page with no word."""
+    from generator.archive import load_archive
+    from generator.clauses import split_clauses
+
+    from .conftest import ROOT
+
+    key = "claude-ai/terms-of-service"
+    doc = next(d for d in load_archive(ROOT / "archive").documents if str(d.key) == key)
+    latest = {c.id for c in split_clauses(doc.latest.read_text())}
+    gone = next(c for v in doc.versions for c in split_clauses(v.read_text())
+                if c.kind == "sentence" and c.id not in latest)
+    page, log = new_page()
+    page.goto(served_site.url(f"{doc.key}/{doc.latest.id}/#{gone.id}"))
+    notice = page.locator("#clause-missing")
+    assert notice.is_visible() and f"#{gone.id}" in notice.inner_text()
+    assert str(notice.get_by_role("link").get_attribute("href", timeout=1000)).endswith(f"/{key}/history/")
+    kept = next(c for c in split_clauses(doc.latest.read_text()) if c.kind == "sentence")
+    page.evaluate(f"location.hash = '{kept.id}'")
+    page.wait_for_function("() => document.getElementById('clause-missing').hidden")
+    page.goto(served_site.url(f"{doc.key}/{doc.latest.id}/#%E0%A4%A"))  # a malformed escape: no error
+    assert not notice.is_visible()
+    assert not log.problems(())
+
+
 def test_a_flagged_clause_permalink_is_marked_like_any_cited_clause(new_page: NewPage,
                                                                     served_site: ServedSite) -> None:
     # A flagged clause's anchor is its own <mark>: it got the outline only, no ▶ nor highlight.

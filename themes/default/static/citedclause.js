@@ -5,6 +5,32 @@
 // (style.css, :target::before) still shows where the clause starts.
 (function () {
   "use strict";
+  var CLAUSE = /^c-[0-9a-f]{12}(-\d+)?$/;
+
+  function hashId() {
+    try {
+      return decodeURIComponent(window.location.hash.slice(1));
+    } catch (e) { // a malformed escape in a hand-typed link
+      return "";
+    }
+  }
+
+  // A clause link made for another version, whose clause this one lacks: say so, instead of
+  // leaving the reader at the top of the page with no word.
+  function missing() {
+    var notice = document.getElementById("clause-missing");
+    if (!notice) return;
+    var id = hashId();
+    var absent = CLAUSE.test(id) && !document.getElementById(id);
+    if (absent) {
+      notice.querySelector("code").textContent = "#" + id;
+      notice.scrollIntoView();
+    }
+    notice.hidden = !absent;
+  }
+  window.addEventListener("hashchange", missing);
+  missing();
+
   if (!window.CSS || !CSS.highlights || typeof Highlight === "undefined") return;
 
   function nextMarker(marker) {
@@ -17,8 +43,8 @@
 
   function highlight() {
     CSS.highlights.delete("cited-clause");
-    var id = decodeURIComponent(window.location.hash.slice(1));
-    var marker = id && /^c-[0-9a-f]{12}(-\d+)?$/.test(id) ? document.getElementById(id) : null;
+    var id = hashId();
+    var marker = id && CLAUSE.test(id) ? document.getElementById(id) : null;
     if (!marker || !marker.closest(".policy-text")) return;
     var range = document.createRange();
     if (marker.matches("mark.finding")) {
