@@ -163,6 +163,13 @@ class VersionView:
         return " and ".join(format_time(t) for t in times)
 
     @property
+    def fetched_after_extraction(self) -> bool:
+        """The record has the page fetched after its text was extracted again: one of the two times
+        is wrong (seen in history imported from Open Terms Archive); say so rather than pick one."""
+        return self.fetched is not None and any(
+            p.fetched_at > self.version.captured_at for p in self.version.snapshots if p.fetched_at)
+
+    @property
     def wayback_urls(self) -> list[tuple[str, str]]:
         """(source URL, the Wayback Machine's copy nearest the time the page was fetched), one per page."""
         fetched = [p.fetched_at for p in self.version.snapshots if p.fetched_at]

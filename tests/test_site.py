@@ -477,6 +477,16 @@ def test_a_technical_version_is_cited_by_the_time_its_page_was_fetched(committed
     assert "as fetched 2025-08-14 12:33:13 UTC (text extracted again 2025-12-10 15:55:01 UTC)" in citation
     assert "<dt>Page fetched</dt><dd>2025-08-14 12:33:13 UTC</dd>" in page
     assert "web.archive.org/web/20250814123313/" in page and "web.archive.org/web/20251210" not in page
+    # the title, the printed running header and the evidence panel do not call the extraction a capture
+    # (found by a journalist's review: "captured 2025-12-10" on every printed sheet)
+    text = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    assert "as extracted again 2025-12-10 15:55:01 UTC from the page fetched 2025-08-14 12:33:13 UTC" in text
+    assert "captured 2025-12-10" not in text and "Captured 2025-12-10" not in text
+    assert "text extracted again 2025-12-10 15:55:01 UTC from the page fetched 2025-08-14" in page
+    # a record whose page was fetched after its text was extracted says one of the two times is wrong
+    odd = (committed_site / "claude-ai/terms-of-service/2025-12-07T07-09-38Z/index.html").read_text()
+    assert "(text extracted again 2025-12-07 07:09:38 UTC, as recorded; one of the two times is wrong)" in odd
+    assert "one of the two times is wrong" not in page
 
 
 def test_a_document_of_several_pages_is_cited_by_each_page() -> None:
