@@ -5,7 +5,8 @@ Output files fall into dependency groups:
   document's version metadata (which pins each text's SHA-256), what verification found, and its
   check log.
 - `changes:<service>/<type>/<version>`: a version's changes page, when the theme's templates for it
-  are the default's: the document's versions up to the next one (render.py, _changes_digests).
+  are the default's: the document's versions up to the next one (render.py, _changes_digests), and
+  what the version is compared with (a failed capture: with_listings).
 - `service:<slug>`: a service's page and feed: its documents.
 - `category:<slug>`, `rule:<id>`: a category's or rule's page: the findings it lists.
 - `category-feed:<slug>`: a category's feed: the versions it lists and their documents.
@@ -143,6 +144,13 @@ def with_listings(keys: BuildKeys, site: SiteView) -> BuildKeys:
     groups = dict(keys.groups)
     groups.update({category_group(c.category.slug): entries_digest(c.entries) for c in site.categories})
     groups.update({rule_group(r.rule.id): entries_digest(r.entries) for r in site.rules})
+    # A changes page also shows what its version is compared with: whether it is a failed capture,
+    # which a version after the next one may decide (the text came back only then), and, after one,
+    # the version before it (plausible.failed_captures).
+    for doc in site.documents:
+        for v in doc.versions[1:]:
+            group = changes_group(doc.key, v.id)
+            groups[group] = digest(groups[group], v.failed_capture, v.compared_id or "")
     return BuildKeys(keys.chrome, groups)
 
 

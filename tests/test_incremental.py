@@ -93,14 +93,15 @@ def reworded_clause(text: str) -> Clause:
                 and counts[c.id[:14]] == 1 and "\n" not in text[c.start:c.end])
 
 
-def record_version(project: Path, signer: Signer, edit: Callable[[str], str]) -> str:
+def record_version(project: Path, signer: Signer, edit: Callable[[str], str],
+                   new_id: str = "2030-01-02T03-04-05Z") -> str:
     """A new version of the first document, its text the latest's edited. Returns its path."""
     archive = project / "archive"
     doc = load_archive(archive).documents[0]
     latest = doc.versions[-1]
     text = edit(latest.read_text())
-    new_id = "2030-01-02T03-04-05Z"
-    metadata = {"captured_at": "2030-01-02T03:04:05Z", "kind": "change", "technical": False,
+    captured = f"{new_id[:13]}:{new_id[14:16]}:{new_id[17:]}"
+    metadata = {"captured_at": captured, "kind": "change", "technical": False,
                 "url": latest.url, "urls": [latest.url] if latest.url else [], "final_url": None,
                 "http_status": None, "source": {"name": "clausewatch test"}, "generator": GENERATOR}
     assert ArchiveWriter(archive, signer).record(NewVersion(doc.key, new_id, text, None, (), metadata))
@@ -207,6 +208,25 @@ def search_entries(site: Path) -> list[tuple[str, ...]]:
     """What the search index holds (its files' bytes differ from run to run, their contents do not)."""
     return sorted((f["url"], f["content"], json.dumps(f["filters"], sort_keys=True),
                    json.dumps(f["anchors"])) for f in search_fragments(site))
+
+
+def test_failed_captures_decided_by_a_later_version_rebuild_their_changes_pages(
+        project: Path, demo_signer: Signer, builder: Callable[[str, str], Path]) -> None:
+    """Two redirect stubs in a row are failed captures only once a third capture brings the text
+    back: the first stub's changes page, keyed by the versions up to the second, must change too."""
+    text = load_archive(project / "archive").documents[0].versions[-1].read_text()
+    record_version(project, demo_signer, lambda _: "Redirecting to legal.example.com", "2030-01-01T00-00-00Z")
+    record_version(project, demo_signer, lambda _: "Redirecting to legal.example.org", "2030-01-01T12-00-00Z")
+    age(project)
+    site = builder("site", "cache")
+    doc_path = record_version(project, demo_signer, lambda _: text + "\n\nOne more sentence.")
+    builder("site", "cache")
+    clean = builder("clean-site", "empty-cache")
+    incremental, fresh = site_files(site), site_files(clean)
+    assert incremental.keys() == fresh.keys()
+    assert not sorted(p for p in fresh if incremental[p] != fresh[p])
+    first_stub = (site / doc_path / "2030-01-01T00-00-00Z" / "changes" / "index.html").read_text()
+    assert "Looks like a failed capture" in first_stub
 
 
 def test_a_reworded_sentence_is_searched_as_earlier_wording(project: Path, demo_signer: Signer,
