@@ -30,6 +30,7 @@ from .analyze import Analyzer
 from .archive import PUBLIC_KEY_FILE
 from .buildkeys import SITE, doc_group
 from .checklog import Check, read_checks
+from .findingchanges import FindingChanges, compare_findings
 from .language import SAMPLE as LANGUAGE_SAMPLE
 from .language import reads_as_english, text_language
 from .model import (
@@ -40,7 +41,6 @@ from .model import (
     Content,
     DocKey,
     Finding,
-    FindingKey,
     Rule,
     Version,
 )
@@ -130,7 +130,7 @@ class SiteData:
         return next((doc.versions[i] for i in range(index - 1, -1, -1) if i not in failed), None)
 
     def changes_of(self, doc: ArchivedDocument, index: int,
-                   category: str | None = None) -> tuple[list[Finding], list[Finding]] | None:
+                   category: str | None = None) -> FindingChanges | None:
         """(added, removed) findings against the version compared with (`compared_version`); None
         when either was not read, or this one is a failed capture."""
         v, prev = doc.versions[index], self.compared_version(doc, index)
@@ -225,19 +225,11 @@ def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
 
 
 def finding_changes(previous: Sequence[Finding] | None, current: Sequence[Finding],
-                    category: str | None = None) -> tuple[list[Finding], list[Finding]]:
-    """(added, removed) findings, one per (rule, clause, severity), optionally of one category only.
-
-    `previous` is None for a first version: everything it has is added."""
-    def index(findings: Sequence[Finding]) -> dict[FindingKey, Finding]:
-        out: dict[FindingKey, Finding] = {}
-        for f in findings:
-            if category is None or f.category == category:
-                out.setdefault(f.key, f)
-        return out
-    before, after = index(previous or ()), index(current)
-    added = [f for k, f in after.items() if k not in before]
-    return added, [f for k, f in before.items() if k not in after]
+                    category: str | None = None) -> FindingChanges:
+    """Findings added, removed and reworded, one per (rule, clause, severity), optionally of one
+    category only (findingchanges.py). `previous` is None for a first version: everything it has
+    is added."""
+    return compare_findings(previous, current, category)
 
 
 def previous_version(doc: ArchivedDocument, index: int) -> Version | None:
@@ -308,10 +300,12 @@ def version_json(data: SiteData, doc: ArchivedDocument, i: int) -> dict[str, Any
     changes = None
     compared, against = data.changes_of(doc, i), data.compared_version(doc, i)
     if against and compared is not None:
-        added, removed = compared
+        before = version_path(v.key, against.id)
         changes = {"previous": against.id,
-                   "added": [_finding_json(data, f, page) for f in added],
-                   "removed": [_finding_json(data, f, version_path(v.key, against.id)) for f in removed]}
+                   "added": [_finding_json(data, f, page) for f in compared.added],
+                   "removed": [_finding_json(data, f, before) for f in compared.removed],
+                   "reworded": [{"before": _finding_json(data, old, before),
+                                 "after": _finding_json(data, new, page)} for old, new in compared.reworded]}
     links = _version_links(data, v, first=prev is None)
     links.update(document=data.url(document_path(v.key)), history=data.url(history_path(v.key)),
                  document_api=data.url(document_api_path(v.key)),

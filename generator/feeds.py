@@ -273,6 +273,7 @@ def version_entry(data: SiteData, doc: ArchivedDocument, index: int) -> FeedEntr
              f"{size}, SHA-256 {v.sha256}.", *_caveats(data, doc, index)]
     added: list[Finding] = []
     removed: list[Finding] = []
+    reworded: list[tuple[Finding, Finding]] = []
     if counts is None:
         tally = "Not analysed: the text is not in English, the only language the rules read"
     else:
@@ -280,10 +281,13 @@ def version_entry(data: SiteData, doc: ArchivedDocument, index: int) -> FeedEntr
                  f"{counts['low']} low)")
         compared, against = data.changes_of(doc, index), data.compared_version(doc, index)
         if against and compared is not None:
-            added, removed = compared
+            added, removed, reworded = compared
             tally += f"; +{len(added)} / −{len(removed)} compared with {_compared_with(prev, against)}"
+            if reworded:
+                tally += f", and {len(reworded)} still flagged in other words"
     lines.append(tally + ".")
     lines += _finding_lines(data, "Added:", added) + _finding_lines(data, "Removed:", removed)
+    lines += _finding_lines(data, "Reworded:", [new for _, new in reworded])  # still flagged, in new words
     changed = sorted({f.category for f in added + removed})
     return FeedEntry(
         id=data.url(version_path(v.key, v.id)), title=entry_title(data, v),
@@ -298,9 +302,9 @@ def category_entry(data: SiteData, doc: ArchivedDocument, index: int, slug: str)
     change (a first capture counts as a change when it has findings of the category)."""
     v, prev = doc.versions[index], previous_version(doc, index)
     found = data.changes_of(doc, index, slug)
-    if not found or not (found[0] or found[1]):
+    if not found or not (found.added or found.removed):  # a flag only reworded is no change of flags
         return None
-    added, removed = found
+    added, removed, _ = found
     category = _clause_category(data, slug)
     against = data.compared_version(doc, index)
     compared = (f"compared with {_compared_with(prev, against)}" if prev and against
@@ -392,8 +396,7 @@ def category_selections(data: SiteData, limit: int = FEED_LIMIT) -> Selection:
         compared = data.changes_of(doc, i)
         if compared is None:  # a version the rules did not read changes no category's findings
             continue
-        added, removed = compared
-        for slug in {f.category for f in added + removed} & open_slugs:
+        for slug in {f.category for f in compared.added + compared.removed} & open_slugs:
             chosen[slug].append((doc, i))
             if len(chosen[slug]) == limit:
                 open_slugs.discard(slug)

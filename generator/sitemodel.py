@@ -14,6 +14,7 @@ from typing import Any
 
 from . import search, urls
 from .checklog import Check
+from .findingchanges import FindingChanges, compare_findings
 from .model import (
     SEVERITIES,
     Archive,
@@ -22,7 +23,6 @@ from .model import (
     Content,
     DocKey,
     Finding,
-    FindingKey,
     Rule,
     Version,
     pages_changed,
@@ -63,6 +63,7 @@ class VersionView:
     change: ChangeStats | None = None  # against the previous version
     findings_added: tuple[Finding, ...] = ()
     findings_removed: tuple[Finding, ...] = ()
+    findings_reworded: tuple[tuple[Finding, Finding], ...] = ()  # (before, after): still flagged
     checks_before: tuple[Check, ...] = ()  # checks after the previous version, up to this one
     trackers: PageTrackers = NO_RAW_PAGE  # found at build time; for the latest version only
     analysed: bool = True  # False: not in English, so the rules did not read it (language.py)
@@ -421,13 +422,13 @@ class Analysis:
     unread: Mapping[tuple[DocKey, str], str] = field(default_factory=dict)
 
 
-def _most_severe_first(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+def _severity_order(f: Finding) -> tuple[int, int, str]:
     """Findings as a reader scans them: high first, then in text order."""
-    return tuple(sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.start, f.rule_id)))
+    return SEVERITIES.index(f.severity), f.start, f.rule_id
 
 
-def _finding_keys(findings: Sequence[Finding]) -> dict[FindingKey, Finding]:
-    return {f.key: f for f in findings}
+def _most_severe_first(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    return tuple(sorted(findings, key=_severity_order))
 
 
 def _versions(doc: ArchivedDocument, analysis: Analysis,
@@ -440,25 +441,24 @@ def _versions(doc: ArchivedDocument, analysis: Analysis,
     views = []
     # Flags are compared with the last version that is no failed capture: a stub between two
     # versions would otherwise read as the service deleting its policy, then writing it anew.
-    previous: dict[FindingKey, Finding] = {}
+    previous: tuple[Finding, ...] = ()
     previous_read, previous_id = False, None
     for i, v in enumerate(doc.versions):
         findings = tuple(analysis.findings.get((doc.key, v.id), ()))
-        current = _finding_keys(findings)
         after = doc.versions[i - 1].captured_at if i else ""
         between = tuple(c for c in checks if after < c.checked_at <= v.captured_at)
         language = languages[i]
         read = language == "en"
         compared = read and previous_read and i not in failed  # only between versions the rules read
-        added = sorted(current.keys() - previous.keys()) if compared else []
-        removed = sorted(previous.keys() - current.keys()) if compared else []
+        changes = compare_findings(previous, findings) if compared else FindingChanges([], [], [])
         pages = pages_changed(doc.versions[i - 1], v) if i else ((), ())
         views.append(VersionView(
             v, i + 1, ids[i - 1] if i else None, ids[i + 1] if i + 1 < len(ids) else None,
             findings=findings, verified=analysis.verified.get((doc.key, v.id)),
             change=analysis.changes.get((doc.key, v.id)),
-            findings_added=_most_severe_first(current[k] for k in added),
-            findings_removed=_most_severe_first(previous[k] for k in removed),
+            findings_added=_most_severe_first(changes.added),
+            findings_removed=_most_severe_first(changes.removed),
+            findings_reworded=tuple(sorted(changes.reworded, key=lambda pair: _severity_order(pair[1]))),
             checks_before=between,
             trackers=analysis.trackers.get(doc.key, NO_RAW_PAGE) if i == len(ids) - 1 else NO_RAW_PAGE,
             analysed=read, language=language,
@@ -469,7 +469,7 @@ def _versions(doc: ArchivedDocument, analysis: Analysis,
         ))
         first_with_text.setdefault(v.sha256, v.id)
         if i not in failed:
-            previous, previous_read, previous_id = current, read, v.id
+            previous, previous_read, previous_id = findings, read, v.id
     return tuple(views)
 
 
