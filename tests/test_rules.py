@@ -40,6 +40,20 @@ def test_ruleset_covers_the_required_categories() -> None:
     assert required <= {r.category for r in RULES}
 
 
+# Who publishes the law itself: a reader checking a citation lands on the official text (found by a
+# reader's review: the Federal Arbitration Act and the FTC Act were linked on law.cornell.edu).
+OFFICIAL_LAW_HOSTS = {"eur-lex.europa.eu", "uscode.house.gov", "www.ecfr.gov", "leginfo.legislature.ca.gov",
+                      "www.ilga.gov", "statutes.capitol.texas.gov", "www.legislation.gov.uk"}
+
+
+def test_every_statute_links_to_its_official_publisher() -> None:
+    from urllib.parse import urlsplit
+
+    links = [(r.id, s.url) for r in RULES for s in r.statutes]
+    assert links and all(urlsplit(url).scheme == "https" for _, url in links)
+    assert [(rule, url) for rule, url in links if urlsplit(url).hostname not in OFFICIAL_LAW_HOSTS] == []
+
+
 @pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
 def test_rule_examples(rule: Rule) -> None:
     assert len(rule.examples_match) >= MIN_EXAMPLES and len(rule.examples_no_match) >= MIN_EXAMPLES
