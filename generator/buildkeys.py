@@ -13,7 +13,7 @@ Output files fall into dependency groups:
 - `site`: everything else that lists across documents (home, the comparison matrix, feeds, API
   index, sitemap, search): every document.
 Every key also folds in the "chrome": the generator's code and library versions, the theme files,
-every file under content/ (settings, rules, declarations, summaries) and the signing key id. A
+every file under content/ (settings, rules, declarations, summaries) and the signing key. A
 change there renders everything again, which is rare and always correct.
 """
 

@@ -197,7 +197,8 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, pre: Preflight,
     gc.freeze()
     progress("verifying hashes and signatures")
     report = _verify(archive_dir, cache, workers)
-    key_id = key_id_of(read_public_key(archive_dir / PUBLIC_KEY_FILE))
+    public_key = read_public_key(archive_dir / PUBLIC_KEY_FILE)
+    key_id, key_text = key_id_of(public_key), public_key.to_base64().decode("ascii")
     if report.problems:
         progress(f"warning: {len(report.problems)} problem(s) with the archive's files; their versions are "
                  "shown as failing verification (`clausewatch verify` lists them)")
@@ -223,9 +224,9 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, pre: Preflight,
     analysis = Analysis(findings_by_version(results), verified, changes_by_version(results), checks,
                         _summaries(archive, content_dir), LazyDiffs(archive, verified_sha, cache),
                         latest_trackers(archive, verified_ok, cache), unread_versions(results))
-    site = build_site_view(content, archive, ruleset, analysis, key_id, documents_per_shard)
+    site = build_site_view(content, archive, ruleset, analysis, key_id, documents_per_shard, key_text)
     gc.freeze()
-    chrome = digest(inputs_digest, f"{key_id} {documents_per_shard}")
+    chrome = digest(inputs_digest, f"{key_text} {documents_per_shard}")
     keys = with_listings(build_keys(chrome, archive, verified_ok), site)
     archive_files = {path: (size, mtime) for proof in report.proofs.values()
                      for path, size, mtime, _inode in proof["files"]}

@@ -329,6 +329,7 @@ class SiteView:
     categories: tuple[CategoryView, ...] = ()
     rules: tuple[RuleView, ...] = ()
     key_id: str = ""
+    public_key: str = ""  # the key itself, as minisign.pub holds it: an id alone anyone can forge
     diffs: Mapping[tuple[DocKey, str], Any] = field(default_factory=dict)  # diff.TextDiff per version
     documents_per_shard: int = search.DOCUMENTS_PER_SHARD  # of the search index (search.py)
 
@@ -520,7 +521,8 @@ def _document_view(content: Content, rules: dict[str, Rule], doc: ArchivedDocume
 
 
 def build_site_view(content: Content, archive: Archive, ruleset: Ruleset, analysis: Analysis,
-                    key_id: str = "", documents_per_shard: int = search.DOCUMENTS_PER_SHARD) -> SiteView:
+                    key_id: str = "", documents_per_shard: int = search.DOCUMENTS_PER_SHARD,
+                    public_key: str = "") -> SiteView:
     rules = {r.id: r for r in ruleset.rules}
     by_service: dict[str, list[DocumentView]] = {}
     for doc in archive.documents:
@@ -544,5 +546,5 @@ def build_site_view(content: Content, archive: Archive, ruleset: Ruleset, analys
         for c in ruleset.categories)
     rule_views = tuple(RuleView(r, tuple(by_rule.get(r.id, ())))
                        for r in sorted(ruleset.rules, key=lambda r: (r.category, r.id)))
-    return SiteView(content, tuple(services), categories, rule_views, key_id, analysis.diffs,
+    return SiteView(content, tuple(services), categories, rule_views, key_id, public_key, analysis.diffs,
                     documents_per_shard)

@@ -457,6 +457,10 @@ def test_the_citation_names_the_source_addresses_and_each_page_has_its_wayback_l
     assert citation.startswith("OpenAI, “Privacy Policy” (ChatGPT), "
                                "https://openai.com/policies/eu-privacy-policy/ and ")
     assert "as captured 2026-07-25 07:00:24 UTC" in citation and "a published demo key" in citation
+    # the key itself, as minisign.pub holds it: anyone can make a key with the same id (found by a
+    # journalist's review)
+    public_key = (ROOT / "archive" / "minisign.pub").read_text().split()[-1]
+    assert f"minisign public key {public_key}, a published demo key" in citation
     assert page.count("https://web.archive.org/web/20260725070024/https://openai.com/policies/") == 2
     single = (committed_site / "openai/terms-of-service/2024-02-10T00-30-28Z/index.html").read_text()
     found = re.search(r'<textarea id="cite-text"[^>]*>(.*?)</textarea>', single, re.S)
