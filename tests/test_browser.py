@@ -296,6 +296,27 @@ def test_every_printed_sheet_names_its_source(kind: str, page: Page, served_site
         assert f"page {number} of {len(sheets)}" in " ".join(text.split())
 
 
+def test_a_sheet_printed_from_a_clause_link_names_the_clause(page: Page, served_site: ServedSite) -> None:
+    """Found by a journalist's review: an exhibit printed from a clause permalink named only the
+    version; the clause's anchor was on no sheet."""
+    from generator.archive import load_archive
+    from generator.clauses import split_clauses
+
+    from .conftest import ROOT
+
+    doc = next(d for d in load_archive(ROOT / "archive").documents if str(d.key) == "openai/terms-of-service")
+    cited = next(c for c in split_clauses(doc.latest.read_text()) if "applicable taxes" in c.text)
+    page.goto(served_site.url(f"{doc.key}/{doc.latest.id}/#{cited.id}"))
+    page.wait_for_function("id => document.querySelector('.print-running').textContent.includes(id)",
+                           arg=cited.id)
+    sheets = PdfReader(io.BytesIO(page.pdf(format="A4", prefer_css_page_size=True))).pages
+    assert len(sheets) >= 2
+    for number, sheet in enumerate(sheets, 1):
+        assert f"citedclause#{cited.id}" in "".join(sheet.extract_text().split()), number
+    page.goto(served_site.url(f"{doc.key}/{doc.latest.id}/"))
+    assert "cited clause" not in str(page.locator(".print-running").text_content(timeout=1000))
+
+
 def test_a_quote_is_checked_against_the_version_in_the_browser(new_page: NewPage,
                                                                 served_site: ServedSite) -> None:
     # A journalist pastes a quote as it reached them (curly quotes, other spacing and case): it is

@@ -15,21 +15,27 @@
     }
   }
 
+  var running = document.querySelector(".print-running");
+  var runningText = running ? running.textContent : "";
+
   // A clause link made for another version, whose clause this one lacks: say so, instead of
-  // leaving the reader at the top of the page with no word.
-  function missing() {
+  // leaving the reader at the top of the page with no word. One it has goes into the band printed
+  // on every sheet: an exhibit printed from a clause link names the clause, not only the version.
+  function cited() {
     var notice = document.getElementById("clause-missing");
     if (!notice) return;
     var id = hashId();
-    var absent = CLAUSE.test(id) && !document.getElementById(id);
+    var clause = CLAUSE.test(id);
+    var absent = clause && !document.getElementById(id);
     if (absent) {
       notice.querySelector("code").textContent = "#" + id;
       notice.scrollIntoView();
     }
     notice.hidden = !absent;
+    if (running) running.textContent = runningText + (clause && !absent ? " · cited clause #" + id : "");
   }
-  window.addEventListener("hashchange", missing);
-  missing();
+  window.addEventListener("hashchange", cited);
+  cited();
 
   if (!window.CSS || !CSS.highlights || typeof Highlight === "undefined") return;
 
