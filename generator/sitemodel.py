@@ -139,6 +139,12 @@ class VersionView:
         return severity_counts(self.findings)
 
     @property
+    def flagged_clauses(self) -> int:
+        """How many clauses the findings are on: a sentence two rules flag, or one the text repeats
+        word for word (its id numbered `c-…-2`), is one clause."""
+        return len({f.clause_id.split("-")[1] for f in self.findings})
+
+    @property
     def source_urls(self) -> list[str]:
         """The address(es) the text was captured from: each page's final URL after redirects when
         recorded, else its declared URL (a version's `final_url` is its first page's)."""

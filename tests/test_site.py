@@ -780,3 +780,22 @@ def test_earlier_wording_is_filtered_by_the_findings_on_its_own_clauses(committe
         flagged += bool(on_them)
     assert flagged >= 10, flagged  # records of dropped flagged clauses, to find by category
 
+
+
+def test_a_document_page_says_how_many_clauses_its_findings_are_on(committed_site: Path) -> None:
+    """Found by a journalist's and a reader's review: "Total 12" for Le Chat was six provisions, each
+    twice (its captured text holds the policy twice), and Claude's 28 findings were on 25 clauses."""
+    said = {}
+    for page in committed_site.glob("*/*/index.html"):
+        key = page.parent.relative_to(committed_site).as_posix()
+        if not (committed_site / "api" / f"{key}.json").is_file():
+            continue  # not a document page (categories/<slug>/, rules/<id>/)
+        found = re.search(r"(\d+) findings on (\d+) clauses", page.read_text())
+        latest = json.loads((committed_site / "api" / f"{key}.json").read_text())["latest"]["findings"]
+        clauses = {f["clause_id"].split("-")[1] for f in latest}
+        if found:
+            said[key] = (int(found[1]), int(found[2]))
+            assert said[key] == (len(latest), len(clauses)), key
+        else:
+            assert len(clauses) == len(latest), key
+    assert said["le-chat/privacy-policy"] == (12, 6)
