@@ -17,6 +17,14 @@ from .wording import prepare
 
 _WORD = re.compile(r"\w+")
 UNANALYSED = frozenset({"heading", "contents-entry", "table-header"})  # they name a section, not a term
+# A section or list for businesses only ("For business users and organisations only", "If you're a
+# business user or organisation:"): the archive's readers are consumers, whom none of it binds.
+_BUSINESS_ONLY = re.compile(
+    r"^\W*(for\s+|applies\s+to\s+)?(business|enterprise|commercial|corporate|organi[sz]ation(al)?)\s+"
+    r"(users?|customers?|accounts?|clients?)\b[^.]*\bonly\W*$"
+    r"|^\W*(if|where|when)\s+you(\s+a|’|')re\s+(an?\s+)?(business|enterprise|organi[sz]ation)\b[^.]*:\s*$"
+    r"|^\W*(if|where|when)\s+you\s+are\s+(an?\s+)?(business|enterprise|organi[sz]ation)\b[^.]*:\s*$",
+    re.IGNORECASE)
 
 
 def _spans(regex: LazyRegex, text: str, word_starts: list[int]) -> list[tuple[int, int]]:
@@ -240,7 +248,8 @@ class Analyzer:
         clauses = split_clauses(markdown) if clauses is None else clauses
         items = list_items(markdown, clauses)
         for clause in clauses:
-            if clause.kind in UNANALYSED:
+            if clause.kind in UNANALYSED or _BUSINESS_ONLY.search(clause.heading) or (
+                    clause.lead_in and _BUSINESS_ONLY.search(clause.lead_in)):
                 continue
             rules = self.matching(clause.text)
             by_lead_in: tuple[Rule, ...] = ()  # matched only as read after the list's lead-in

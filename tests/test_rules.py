@@ -413,3 +413,15 @@ def test_a_milder_regex_that_backtracks_without_end_is_named(tmp_path: Path) -> 
                              "  unless:\n    - '^(\\w+\\s?)+$'\n")
     assert result.returncode == 1
     assert "terminate-at-will.yaml: milder.unless[0]: takes over 2 s on the rule's examples" in result.stderr
+
+
+def test_a_section_or_list_for_businesses_only_is_not_flagged() -> None:
+    """Found by a reader's review: Google's indemnity and €500 cap sit under "For business users and
+    organisations only" and were shown to consumers as theirs."""
+    indemnity = "You will indemnify Acme against any claims arising from your use of the service."
+    text = (f"## For business users and organisations only\n\n{indemnity}\n\n"
+            f"## For all users\n\nIf you are a business user or organisation:\n\n- {indemnity}\n\n"
+            f"Everyone else:\n\n- {indemnity}\n\n## Your obligations\n\n{indemnity}\n")
+    found = analyze_markdown(RULES, "terms-of-service", text)
+    lines = [text.count("\n", 0, f.start) for f in found if f.rule_id == "user-indemnifies-company"]
+    assert lines == [12, 16]  # the list for everyone else, and the last section
