@@ -253,12 +253,15 @@ class Analyzer:
                 continue
             rules = self.matching(clause.text)
             by_lead_in: tuple[Rule, ...] = ()  # matched only as read after the list's lead-in
-            if clause.lead_in and self._after_lead_in.rules:
-                found = self._after_lead_in(after_lead_in(clause.lead_in, clause.text))
-                # A rule the lead-in matches on its own flags the lead-in: the list is that one
-                # provision ("We may suspend your account if:" and its reasons), not one more per item.
+            if clause.lead_in:
+                # A rule the lead-in matches on its own flags the lead-in, which quotes its items: the
+                # list is that one provision ("We may suspend your account if:" and its reasons, "we
+                # rely on transfer mechanisms such as:" and each), not one more per item.
                 carried = self.matching(clause.lead_in)
-                by_lead_in = tuple(r for r in found if r not in rules and r not in carried)
+                rules = tuple(r for r in rules if r not in carried)
+                if self._after_lead_in.rules:
+                    found = self._after_lead_in(after_lead_in(clause.lead_in, clause.text))
+                    by_lead_in = tuple(r for r in found if r not in rules and r not in carried)
             if seen is not None:
                 seen.add(clause.text)
             listed = items.get(clause.id, ())

@@ -425,3 +425,23 @@ def test_a_section_or_list_for_businesses_only_is_not_flagged() -> None:
     found = analyze_markdown(RULES, "terms-of-service", text)
     lines = [text.count("\n", 0, f.start) for f in found if f.rule_id == "user-indemnifies-company"]
     assert lines == [12, 16]  # the list for everyone else, and the last section
+
+
+def test_items_a_flagged_lead_in_quotes_are_not_flagged_again() -> None:
+    """Found by a reader's review: ChatGPT's "When transferring Personal Data outside of the EEA ...
+    we rely on:" was quoted with its two items, and each item was flagged again on its own (three
+    findings for one provision)."""
+    md = ("When we transfer your personal data outside the EEA, we rely on these safeguards:\n\n"
+          "- adequacy decisions for transfers to the United States;\n"
+          "- standard contractual clauses for transfers to other countries.\n\n"
+          "We may also store your data on servers in the United States.\n")
+    found = [(f.rule_id, f.quote, f.items) for f in analyze_markdown(RULES, "privacy-policy", md)
+             if f.rule_id == "data-transferred-abroad"]
+    assert [quote for _, quote, _ in found] == [
+        "When we transfer your personal data outside the EEA, we rely on these safeguards:",
+        "We may also store your data on servers in the United States."]
+    assert len(found[0][2]) == 2  # the lead-in's finding quotes both items
+    # on their own, the items are transfer clauses: only their lead-in's finding holds them
+    alone = md.split("\n\n")[1]
+    assert len([f for f in analyze_markdown(RULES, "privacy-policy", alone)
+                if f.rule_id == "data-transferred-abroad"]) == 2
