@@ -124,6 +124,11 @@ def test_version_page_shows_text_and_evidence(project: Path, built: Path) -> Non
     page = (built / "claude-ai/commercial-terms" / v.id / "index.html").read_text()
     assert v.sha256 in page and v.snapshots[0].sha256 in page
     assert "Open Terms Archive contributors" in page
+    # The raw page whose SHA-256 is shown, and its signature, in the repository (not served here:
+    # its own scripts would run; found by a journalist's review: nothing led to it)
+    raw = f"https://github.com/clausewatch/clausewatch/blob/HEAD/archive/{doc.key}/{v.snapshots[0].file}"
+    assert f'<a href="{raw}" rel="nofollow">' in page and f'<a href="{raw}.minisig" rel="nofollow">' in page
+    assert (project / "archive" / str(doc.key) / v.snapshots[0].file).with_suffix(".html.minisig").is_file()
     first_heading = next(line for line in v.read_text().splitlines() if line.strip())
     assert first_heading.strip("# ") in page
 
