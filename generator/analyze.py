@@ -16,14 +16,15 @@ from .timelimit import TimeLimitExceeded, time_limit
 from .wording import prepare
 
 _WORD = re.compile(r"\w+")
-UNANALYSED = frozenset({"heading", "contents-entry", "table-header"})  # they name a section, not a term
+UNANALYSED = frozenset({"heading", "contents-entry"})  # clause kinds that name a section, not a term
 # A section or list for businesses only ("For business users and organisations only", "If you're a
 # business user or organisation:"): the archive's readers are consumers, whom none of it binds.
+_BUSINESS = r"(an?\s+)?(business|enterprise|organi[sz]ation|company)(\s+(users?|customers?|accounts?))?"
 _BUSINESS_ONLY = re.compile(
     r"^\W*(for\s+|applies\s+to\s+)?(business|enterprise|commercial|corporate|organi[sz]ation(al)?)\s+"
     r"(users?|customers?|accounts?|clients?)\b[^.]*\bonly\W*$"
-    r"|^\W*(if|where|when)\s+you(\s+a|’|')re\s+(an?\s+)?(business|enterprise|organi[sz]ation)\b[^.]*:\s*$"
-    r"|^\W*(if|where|when)\s+you\s+are\s+(an?\s+)?(business|enterprise|organi[sz]ation)\b[^.]*:\s*$",
+    # the lead-in names businesses and nothing else ("If you are an organisation or an individual:" no)
+    rf"|^\W*(if|where|when)\s+you(\s+are|’re|'re)\s+{_BUSINESS}(\s+or\s+{_BUSINESS})?\W*:\s*$",
     re.IGNORECASE)
 
 

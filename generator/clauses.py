@@ -44,7 +44,7 @@ class Clause(NamedTuple):  # a named tuple: a version has hundreds, and a tuple 
     start: int  # offsets of the clause in the version's Markdown
     end: int
     heading: str  # the nearest heading above it ("" before the first)
-    kind: str  # sentence, list-item, heading, table-row; contents-entry, table-header (never analysed)
+    kind: str  # "sentence", "list-item", "heading", "table-row" or "contents-entry" (never analysed)
     lead_in: str = ""  # for a list item: the sentence ending with ":" that introduces its list
 
 
@@ -130,7 +130,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
 
 def _blocks(markdown: str) -> list[tuple[str, int, int]]:
-    """(kind, start, end) of each block: heading, list-item, table-header, table-row or paragraph."""
+    """(kind, start, end) of each block: heading, list-item, table-row or paragraph."""
     blocks: list[tuple[str, int, int]] = []
     lines = markdown.split("\n")
     offsets = [0]
@@ -159,12 +159,10 @@ def _blocks(markdown: str) -> list[tuple[str, int, int]]:
             blocks.append(("heading", offsets[i], offsets[i + 1] - 1))
         elif first == "|":
             close(i)
+            # (The row over the rule is not taken for a header: an extracted table without <th>
+            # cells gets its rule under its first row of content too.)
             if not _TABLE_RULE.match(line):
                 blocks.append(("table-row", offsets[i], offsets[i + 1] - 1))
-            elif blocks and blocks[-1][0] == "table-row" and blocks[-1][2] == offsets[i] - 1:
-                # the row over the rule names the columns: "Sharing for Targeted Advertising" says
-                # nothing until a row under it does
-                blocks[-1] = ("table-header", *blocks[-1][1:])
         elif (first in "-*+" or first.isdigit()) and _LIST.match(line):
             close(i)
             para = ("list-item", i)
@@ -208,10 +206,10 @@ def _block_clauses(kind: str, source: str) -> tuple[_BlockClause, ...]:
         source = source[start:]
         if _CONTENTS_ENTRY.fullmatch(source):  # a table of contents names a section, it says nothing
             kind = "contents-entry"
-    elif kind in ("table-row", "table-header"):
+    elif kind == "table-row":
         source = source.replace("|", " ")
     text, where = _plain(source, start)
-    spans = split_sentences(text) if kind not in ("table-row", "table-header") else [(0, len(text))]
+    spans = split_sentences(text) if kind != "table-row" else [(0, len(text))]
     for a, b in spans:
         while a < b and text[a].isspace():
             a += 1

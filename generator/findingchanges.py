@@ -11,7 +11,9 @@ mostly share their words are a rewording: still flagged, and shown so.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections import Counter
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 from typing import NamedTuple
@@ -36,12 +38,38 @@ class FindingChanges(NamedTuple):
     reworded: list[tuple[Finding, Finding]]  # (before, after): the same provision in other words
 
 
-def _words(finding: Finding) -> list[str]:
-    return _WORD.findall(" ".join((finding.quote, *finding.items)).lower())
+@functools.lru_cache(maxsize=65536)  # a build compares each version's findings with the next's
+def _words(quote: str, items: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_WORD.findall(" ".join((quote, *items)).lower()))
 
 
-def _similarity(a: list[str], b: list[str]) -> float:
-    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+@functools.lru_cache(maxsize=65536)
+def _bag(words: tuple[str, ...]) -> Counter[str]:
+    return Counter(words)
+
+
+def _rewording(gone: Finding, candidates: list[Finding]) -> int | None:
+    """Index of the candidate most like `gone`, if any reaches REWORDED_FROM (of equal ones, the
+    first). Cheap bounds first: most pairs share too few words for difflib to be asked."""
+    words = _words(gone.quote, gone.items)
+    bag = _bag(words)
+    matcher: SequenceMatcher[str] | None = None
+    best, found = REWORDED_FROM, None
+    for i, candidate in enumerate(candidates):
+        other = _words(candidate.quote, candidate.items)
+        total = len(words) + len(other)
+        if not total or 2 * min(len(words), len(other)) < best * total:
+            continue
+        if 2 * sum((bag & _bag(other)).values()) < best * total:  # difflib's quick_ratio
+            continue
+        if matcher is None:
+            matcher = SequenceMatcher(None, autojunk=False)
+            matcher.set_seq2(words)  # indexed once for all candidates
+        matcher.set_seq1(other)
+        score = matcher.ratio()
+        if score > best or (score == best and found is None):
+            best, found = score, i
+    return found
 
 
 def compare_findings(before: Sequence[Finding] | None, after: Sequence[Finding],
@@ -62,14 +90,13 @@ def compare_findings(before: Sequence[Finding] | None, after: Sequence[Finding],
     if before is None or not added or not removed:
         return FindingChanges(added, removed, [])
     reworded: list[tuple[Finding, Finding]] = []
-    candidates = [(f, _words(f)) for f in added]
+    candidates: dict[tuple[str, str], list[Finding]] = {}
+    for f in added:
+        candidates.setdefault((f.rule_id, f.severity), []).append(f)
     for gone in removed:
-        words = _words(gone)
-        scored = [(_similarity(words, w), i) for i, (f, w) in enumerate(candidates)
-                  if f.rule_id == gone.rule_id and f.severity == gone.severity]
-        best = max(scored, key=lambda s: (s[0], -s[1]), default=(0.0, -1))  # of equal ones, the first
-        if best[0] >= REWORDED_FROM:
-            reworded.append((gone, candidates.pop(best[1])[0]))
+        same = candidates.get((gone.rule_id, gone.severity))
+        if same and (at := _rewording(gone, same)) is not None:
+            reworded.append((gone, same.pop(at)))
     kept = {id(f) for pair in reworded for f in pair}
     return FindingChanges([f for f in added if id(f) not in kept], [f for f in removed if id(f) not in kept],
                           reworded)

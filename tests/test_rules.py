@@ -425,6 +425,10 @@ def test_a_section_or_list_for_businesses_only_is_not_flagged() -> None:
     found = analyze_markdown(RULES, "terms-of-service", text)
     lines = [text.count("\n", 0, f.start) for f in found if f.rule_id == "user-indemnifies-company"]
     assert lines == [12, 16]  # the list for everyone else, and the last section
+    # a lead-in that names anyone besides businesses is everyone's (found by review)
+    mixed = f"If you are an organisation or an individual user of Acme, you agree that:\n\n- {indemnity}\n"
+    found = {f.rule_id for f in analyze_markdown(RULES, "terms-of-service", mixed)}
+    assert "user-indemnifies-company" in found
 
 
 def test_items_a_flagged_lead_in_quotes_are_not_flagged_again() -> None:
