@@ -268,6 +268,7 @@ def _version_summary(data: SiteData, doc: ArchivedDocument, i: int) -> dict[str,
                 "added": change.words_added, "removed": change.words_removed, "moved": change.words_moved,
                 "percent_changed": change.percent_changed},
             "language": data.language(v), "analysed": data.analysed(v), "severity_counts": data.counts_of(v),
+            "failed_capture": data.failed_captures(doc).get(i),
             "links": _version_links(data, v, first=i == 0)}
 
 
@@ -316,7 +317,6 @@ def version_json(data: SiteData, doc: ArchivedDocument, i: int) -> dict[str, Any
             "snapshots": [{"file": s.file, "url": s.url, "fetched_at": s.fetched_at, "sha256": s.sha256,
                            "bytes": s.bytes} for s in v.snapshots],
             "source": v.source, "previous": prev.id if prev else None, "next": nxt.id if nxt else None,
-            "failed_capture": data.failed_captures(doc).get(i),
             "findings": [_finding_json(data, f, page) for f in findings],
             "finding_changes": changes, "links": links}
 

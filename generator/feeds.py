@@ -181,9 +181,12 @@ def _time(iso: str) -> str:
     return iso.replace("T", " ").replace("Z", " UTC") if iso.endswith("Z") else iso
 
 
-def entry_title(data: SiteData, v: Version) -> str:
-    """Distinct for each version of a document: its kind and its date."""
+def entry_title(data: SiteData, v: Version, failed: bool = False) -> str:
+    """Distinct for each version of a document: its kind and its date. `failed`: it looks like a
+    failed capture (plausible.failed_captures)."""
     title, day = data.title(v.key), v.captured_at[:16].replace("T", " ") + " UTC"  # two a day happen
+    if failed:
+        return f"{title}: failed capture, kept, {day}"
     if data.formatting_only(v):
         return f"{title}: formatting change captured {day}"
     # "captured", not "changed on": a service may have changed the page any time since the last check.
@@ -218,7 +221,8 @@ def _caveats(data: SiteData, doc: ArchivedDocument, index: int) -> list[str]:
             lines.append(f"The text reads as {now or 'an unknown language'}, the previous version's as "
                          f"{before or 'an unknown language'}: the page may have been served in another "
                          "language; their differences are not the service rewording its text.")
-    added, dropped = pages_changed(doc.versions[index - 1], doc.versions[index]) if index else ((), ())
+    against = data.compared_version(doc, index)
+    added, dropped = pages_changed(against, doc.versions[index]) if against else ((), ())
     if added or dropped:
         parts = ([f"added {', '.join(added)}"] if added else []) + (
             [f"no longer {', '.join(dropped)}"] if dropped else [])
@@ -290,7 +294,8 @@ def version_entry(data: SiteData, doc: ArchivedDocument, index: int) -> FeedEntr
     lines += _finding_lines(data, "Reworded:", [new for _, new in reworded])  # still flagged, in new words
     changed = sorted({f.category for f in added + removed})
     return FeedEntry(
-        id=data.url(version_path(v.key, v.id)), title=entry_title(data, v),
+        id=data.url(version_path(v.key, v.id)),
+        title=entry_title(data, v, index in data.failed_captures(doc)),
         link=_changes_link(data, v, prev is None), updated=v.captured_at, published=v.captured_at,
         summary="\n".join(lines),
         categories=tuple(_base_categories(data, v) + [_clause_category(data, c) for c in changed]),

@@ -71,8 +71,9 @@ class VersionView:
     same_text_as: str | None = None  # an earlier version (not the previous one) with this very text
     failed_capture: str = ""  # why it looks like a capture that went wrong (plausible.failed_captures)
     compared_id: str | None = None  # whose flags these are compared with: the previous good version
-    pages_added: tuple[str, ...] = ()  # pages tracked for this version and not for the previous one
+    pages_added: tuple[str, ...] = ()  # pages tracked for this version and not for `pages_against`
     pages_removed: tuple[str, ...] = ()
+    pages_against: str | None = None  # the version before it that is no failed capture
 
     @property
     def id(self) -> str:
@@ -386,9 +387,10 @@ class SiteView:
 
     def recent(self, technical: bool, limit: int) -> list[RecentChange]:
         """The newest changes in wording by the services, or (technical) the newest versions that
-        change no wording: re-extractions, and changes of layout only."""
+        change no wording: re-extractions, changes of layout only, and failed captures."""
         changes = [RecentChange(d, v) for d in self.documents for v in d.versions
-                   if (v.version.kind == "technical" or v.formatting_only) == technical]
+                   if (v.version.kind == "technical" or v.formatting_only or v.failed_capture != "")
+                   == technical]
         changes.sort(key=lambda c: (c.version.version.captured_at, str(c.document.key)), reverse=True)
         return changes[:limit]
 
@@ -450,6 +452,7 @@ def _versions(doc: ArchivedDocument, analysis: Analysis,
     # versions would otherwise read as the service deleting its policy, then writing it anew.
     previous: tuple[Finding, ...] = ()
     previous_read, previous_id = False, None
+    previous_index: int | None = None
     for i, v in enumerate(doc.versions):
         findings = tuple(analysis.findings.get((doc.key, v.id), ()))
         after = doc.versions[i - 1].captured_at if i else ""
@@ -458,7 +461,10 @@ def _versions(doc: ArchivedDocument, analysis: Analysis,
         read = language == "en"
         compared = read and previous_read and i not in failed  # only between versions the rules read
         changes = compare_findings(previous, findings) if compared else FindingChanges([], [], [])
-        pages = pages_changed(doc.versions[i - 1], v) if i else ((), ())
+        # the pages it was made from, against the version it is compared with (a failed capture's
+        # say nothing: it is compared with nothing)
+        basis = previous_index if i not in failed else None
+        pages = pages_changed(doc.versions[basis], v) if basis is not None else ((), ())
         views.append(VersionView(
             v, i + 1, ids[i - 1] if i else None, ids[i + 1] if i + 1 < len(ids) else None,
             findings=findings, verified=analysis.verified.get((doc.key, v.id)),
@@ -473,10 +479,11 @@ def _versions(doc: ArchivedDocument, analysis: Analysis,
             else None,
             failed_capture=failed.get(i, ""), compared_id=previous_id if compared else None,
             pages_added=pages[0], pages_removed=pages[1],
+            pages_against=ids[basis] if basis is not None else None,
         ))
         first_with_text.setdefault(v.sha256, v.id)
         if i not in failed:
-            previous, previous_read, previous_id = findings, read, v.id
+            previous, previous_read, previous_id, previous_index = findings, read, v.id, i
     return tuple(views)
 
 

@@ -33,8 +33,13 @@ def test_the_version_after_a_failed_capture_compares_its_flags_with_the_one_befo
     text = _text(committed_site / LE_CHAT / AFTER_STUB / "changes" / "index.html")
     assert "Compared across a failed capture" in text
     assert f'/{LE_CHAT}/{BEFORE_STUB}/">version of 2025-11-11 15:33:07 UTC</a>, the last before it' in page
-    removed = page.split("No longer flagged", 1)[1] if "No longer flagged" in page else ""
-    assert STUB not in removed  # provisions no longer flagged link to where they were: not the stub
+    # Waze's version after its failed capture drops two flags, and changes pages: both are told
+    # against the version before the failed capture, and link there (found by review)
+    waze = (committed_site / WAZE / "2023-03-09T10-37-25Z" / "changes" / "index.html").read_text()
+    removed = waze.split("No longer flagged (2)", 1)[1].split("</ul>", 1)[0]
+    assert removed.count('/2022-09-20T15-23-32Z/#c-') == 2 and "2023-03-09T09-50-03Z" not in removed
+    assert "no longer made from" in _text(committed_site / WAZE / "2023-03-09T10-37-25Z/changes/index.html")
+    assert "Other pages tracked" not in _text(committed_site / WAZE / "2023-03-09T09-50-03Z" / "index.html")
 
 
 def test_a_wording_kept_on_both_sides_of_a_failed_capture_is_dated_from_before_it(committed_site: Path,
@@ -50,9 +55,13 @@ def test_a_wording_kept_on_both_sides_of_a_failed_capture_is_dated_from_before_i
 def test_other_pages_and_another_language_are_said_so(committed_site: Path) -> None:
     chatgpt = _text(committed_site / "chatgpt/privacy-policy/2025-07-31T12-06-59Z/changes/index.html")
     added = "https://openai.com/policies/how-your-data-is-used-to-improve-model-performance/"
-    assert f"Other pages tracked: this version was made from {added} as well" in chatgpt
+    assert f"Other pages tracked: this version was made from {added} as well, unlike the version" in chatgpt
     telegram = _text(committed_site / "telegram/terms-of-service/2023-10-19T00-34-30Z/index.html")
     assert "Another language: this text reads as de , the previous version's as en" in telegram
+    # its flags were not compared (the rules read English only): said so, not "the same clauses"
+    changes = _text(committed_site / "telegram/terms-of-service/2023-10-19T00-34-30Z/changes/index.html")
+    assert "Not compared: the rules did not read this version's text" in changes
+    assert "None: the rules flag the same clauses" not in changes
     plain = _text(committed_site / "chatgpt/privacy-policy/2026-05-18T07-00-18Z/index.html")
     assert "Other pages tracked" not in plain and "Another language" not in plain
 

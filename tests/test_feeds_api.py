@@ -129,7 +129,8 @@ def test_archive_feed_holds_the_newest_versions_labelled(data: SiteData, feeds: 
         day = v.captured_at[:16].replace("T", " ") + " UTC"  # each title names its capture time
         suffix = {"first": f": first capture, {day}", "change": f": change captured {day}",
                   "technical": f": technical re-extraction, {day}"}
-        assert title.endswith(suffix[v.kind]) or title.endswith(f": formatting change captured {day}"), title
+        assert title.endswith((suffix[v.kind], f": formatting change captured {day}",
+                               f": failed capture, kept, {day}")), title
         assert title.startswith(data.service_name(v.key.service))
         assert v.kind in {c.get("term") for c in entry.findall(A + "category")}
         link = next(x.get("href") for x in entry.findall(A + "link") if x.get("rel") == "alternate")
@@ -482,3 +483,6 @@ def test_feeds_and_data_compare_flags_across_a_failed_capture(data: SiteData) ->
     summary = version_entry(data, doc, after).summary
     assert "compared with the version of 2025-11-11 15:33:07 UTC, the last before a failed capture" in summary
     assert "The pages tracked changed (added https://legal.mistral.ai/terms/privacy-policy" in summary
+    assert version_entry(data, doc, stub).title.endswith(": failed capture, kept, 2025-12-15 11:34 UTC")
+    document = json.loads(build_api(data)["api/le-chat/privacy-policy.json"])
+    assert [v["id"] for v in document["versions"] if v["failed_capture"]] == ["2025-12-15T11-34-51Z"]

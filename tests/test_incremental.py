@@ -623,7 +623,8 @@ def test_category_pages_depend_on_the_lead_in_they_show() -> None:
     finding = Finding("terminate-at-will", "high", "unilateral-termination", "c-1", "You breached.", 0, 13,
                       "If you’re a business:")
     rule = type("R", (), {"id": "terminate-at-will"})()
-    document = type("D", (), {"key": DocKey("acme", "terms-of-service"), "title": "Acme Terms"})()
+    document = type("D", (), {"key": DocKey("acme", "terms-of-service"), "title": "Acme Terms",
+                              "versions": (type("V", (), {"id": "2019"})(),)})()
 
     def entry(f: Finding) -> CategoryEntry:
         return CategoryEntry(document, FindingView(f, rule, "2020"))

@@ -427,8 +427,8 @@ def test_a_section_or_list_for_businesses_only_is_not_flagged() -> None:
     assert lines == [12, 16]  # the list for everyone else, and the last section
     # a lead-in that names anyone besides businesses is everyone's (found by review)
     mixed = f"If you are an organisation or an individual user of Acme, you agree that:\n\n- {indemnity}\n"
-    found = {f.rule_id for f in analyze_markdown(RULES, "terms-of-service", mixed)}
-    assert "user-indemnifies-company" in found
+    everyone = {f.rule_id for f in analyze_markdown(RULES, "terms-of-service", mixed)}
+    assert "user-indemnifies-company" in everyone
 
 
 def test_items_a_flagged_lead_in_quotes_are_not_flagged_again() -> None:

@@ -427,7 +427,7 @@ def test_a_change_of_layout_only_is_not_listed_as_a_change_by_the_service(commit
     from generator.sitemodel import VersionView
 
     home = (committed_site / "index.html").read_text()
-    wording, others = home.split('id="recent"')[1].split("Re-extractions and formatting")
+    wording, others = home.split('id="recent"')[1].split("<h3>Re-extractions")
     others = others.split('id="services"')[0]
     layout_only = 'href="chatgpt/privacy-policy/2026-07-21T07-00-21Z/changes/"'  # +0 / −0 words
     assert layout_only not in wording and layout_only in others
