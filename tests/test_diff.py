@@ -378,7 +378,9 @@ def version_view(versions: list[Path], index: int, kind: str) -> SimpleNamespace
         version=SimpleNamespace(kind=kind, captured_at=vid, sha256=f"sha256-of-{vid}"),
         previous_id=versions[index - 1].stem if index else None,
         next_id=versions[index + 1].stem if index + 1 < len(versions) else None,
-        findings_added=(), findings_removed=(), language="en",
+        findings_added=(), findings_removed=(), findings_reworded=(), language="en", analysed=True,
+        failed_capture="", compared_id=versions[index - 1].stem if index else None,
+        pages_added=(), pages_removed=(), pages_against=None,
     )
 
 
@@ -387,7 +389,7 @@ def render_changes(old: str, new: str, kind: str = "change", index: int = 1) -> 
     env = make_environment([THEME])  # the build's own environment: its filters and settings
     key = "mistral-ai/terms-of-service"
     doc = SimpleNamespace(title="Mistral AI Terms of Service", path=f"{key}/", history_path=f"{key}/history/",
-                          key=key)
+                          key=key, version=lambda _: None)
     context: dict[str, Any] = {
         "doc": doc, "v": version_view(versions, index, kind),
         "prev": version_view(versions, index - 1, "first"),
