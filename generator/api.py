@@ -137,7 +137,7 @@ class SiteData:
         if not self.analysed(v) or (prev is not None and not self.analysed(prev)) or (
                 index in self.failed_captures(doc)):
             return None
-        return finding_changes(self.findings_of(prev) if prev else None, self.findings_of(v), category)
+        return compare_findings(self.findings_of(prev) if prev else None, self.findings_of(v), category)
 
     def formatting_only(self, v: Version) -> bool:
         change = self.changes.get((v.key, v.id))
@@ -222,14 +222,6 @@ def load_site_data(content: Content, archive: Archive, ruleset: Ruleset,
 def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
     counts = Counter(f.severity for f in findings)
     return {"total": sum(counts.values()), **{s: counts[s] for s in SEVERITIES}}
-
-
-def finding_changes(previous: Sequence[Finding] | None, current: Sequence[Finding],
-                    category: str | None = None) -> FindingChanges:
-    """Findings added, removed and reworded, one per (rule, clause, severity), optionally of one
-    category only (findingchanges.py). `previous` is None for a first version: everything it has
-    is added."""
-    return compare_findings(previous, current, category)
 
 
 def previous_version(doc: ArchivedDocument, index: int) -> Version | None:

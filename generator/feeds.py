@@ -215,13 +215,12 @@ def _caveats(data: SiteData, doc: ArchivedDocument, index: int) -> list[str]:
     if reason := data.failed_captures(doc).get(index):
         lines.append(f"This capture looks failed; it is kept in the archive, compared with nothing: "
                      f"{reason}.")
-    if index and index not in data.failed_captures(doc):
-        before, now = data.language(doc.versions[index - 1]), data.language(doc.versions[index])
-        if before != now:
-            lines.append(f"The text reads as {now or 'an unknown language'}, the previous version's as "
-                         f"{before or 'an unknown language'}: the page may have been served in another "
-                         "language; their differences are not the service rewording its text.")
-    against = data.compared_version(doc, index)
+    against = data.compared_version(doc, index)  # None for a failed capture: compared with nothing
+    if against and (before := data.language(against)) != (now := data.language(doc.versions[index])):
+        lines.append(f"The text reads as {now or 'an unknown language'}, that of the version of "
+                     f"{_time(against.captured_at)} as {before or 'an unknown language'}: the page may have "
+                     "been served in another language; their differences are not the service rewording "
+                     "its text.")
     added, dropped = pages_changed(against, doc.versions[index]) if against else ((), ())
     if added or dropped:
         parts = ([f"added {', '.join(added)}"] if added else []) + (

@@ -392,7 +392,7 @@ def test_a_milder_grade_follows_what_the_clause_states(tmp_path: Path) -> None:
 def test_a_clause_re_graded_between_versions_is_a_change_of_its_flags() -> None:
     """The list a lead-in introduces changed from stated reasons to "for any reason": the same clause,
     now graded high, is one flag removed (medium) and one added (high), not no change (found by review)."""
-    from generator.api import finding_changes
+    from generator.findingchanges import compare_findings
 
     analyzer = Analyzer(RULES)
     lead_in = "We may suspend or terminate your account and your access to the services:\n\n"
@@ -401,7 +401,7 @@ def test_a_clause_re_graded_between_versions_is_a_change_of_its_flags() -> None:
     after = analyzer.analyze("terms-of-service", lead_in + "- for any reason;\n- at any time.\n")
     assert [(f.clause_id, f.severity) for f in before] == [(after[0].clause_id, "medium")]
     assert [f.severity for f in after] == ["high"]
-    added, removed, reworded = finding_changes(before, after)
+    added, removed, reworded = compare_findings(before, after)
     assert not reworded  # re-graded: another severity is another flag, however alike the words
     assert ([f.severity for f in added], [f.severity for f in removed]) == (["high"], ["medium"])
     assert {f.key for f in before} != {f.key for f in after}
