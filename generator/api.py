@@ -88,6 +88,9 @@ class SiteData:
     unread: Mapping[VersionRef, str] = field(default_factory=dict)
     changes: Mapping[VersionRef, ChangeStats] = field(default_factory=dict)  # against the previous one
     _failed: dict[DocKey, dict[int, str]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # each version's finding changes, asked for by its JSON, its feed entries and the category feeds
+    _compared: dict[tuple[DocKey, int, str | None], FindingChanges | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def base_url(self) -> str:
@@ -133,11 +136,14 @@ class SiteData:
                    category: str | None = None) -> FindingChanges | None:
         """(added, removed) findings against the version compared with (`compared_version`); None
         when either was not read, or this one is a failed capture."""
-        v, prev = doc.versions[index], self.compared_version(doc, index)
-        if not self.analysed(v) or (prev is not None and not self.analysed(prev)) or (
-                index in self.failed_captures(doc)):
-            return None
-        return compare_findings(self.findings_of(prev) if prev else None, self.findings_of(v), category)
+        memo = (doc.key, index, category)
+        if memo not in self._compared:
+            v, prev = doc.versions[index], self.compared_version(doc, index)
+            read = self.analysed(v) and (prev is None or self.analysed(prev))
+            self._compared[memo] = compare_findings(
+                self.findings_of(prev) if prev else None, self.findings_of(v), category,
+            ) if read and index not in self.failed_captures(doc) else None
+        return self._compared[memo]
 
     def formatting_only(self, v: Version) -> bool:
         change = self.changes.get((v.key, v.id))

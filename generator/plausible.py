@@ -36,11 +36,15 @@ def word_count(text: str) -> int:
     return sum(1 for _ in _WORD.finditer(text))
 
 
+def _shrank(before: int, after: int, minimum: int) -> bool:
+    return before >= minimum and after < SHRINK_FLOOR * before
+
+
 def doubtful_change(latest: str, new: str) -> str | None:
     """Why `new` looks like a failed capture rather than the next version of `latest`; None when
     it does not."""
     before, after = word_count(latest), word_count(new)
-    if before >= MIN_WORDS and after < SHRINK_FLOOR * before:
+    if _shrank(before, after, MIN_WORDS):
         return (f"the text shrank to {after:,} words from the latest version's {before:,} "
                 f"({after / before:.0%}): most likely a stub, an error or another page served as 200")
     if reads_as_english(latest) and not reads_as_english(new):
@@ -59,7 +63,8 @@ class Size(NamedTuple):
 
 
 def _doubtful_size(before: Size, after: Size) -> str | None:
-    if before.bytes >= MIN_BYTES and after.bytes < SHRINK_FLOOR * before.bytes:
+    """`doubtful_change`'s test, by what is known without reading the texts (bytes for words)."""
+    if _shrank(before.bytes, after.bytes, MIN_BYTES):
         return (f"its text is {after.bytes:,} bytes where the version before it had {before.bytes:,} "
                 f"({after.bytes / before.bytes:.0%}): most likely a stub, an error or another page")
     if before.english and not after.english:
