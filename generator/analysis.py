@@ -25,9 +25,11 @@ from .diff import diff_texts
 from .diffcodec import diff_from_json, diff_to_json
 from .diffmodel import TextDiff
 from .earlier import Superseded, from_stored, stored, superseded
+from .findingchanges import FindingChanges, compare_findings
 from .language import text_language
 from .lazyregex import compile_all
 from .model import Archive, ArchivedDocument, ChangeStats, DocKey, Finding, Rule, Version, read_version_text
+from .plausible import Size, compared_with
 from .prefilter import KnownGates
 from .rules import rule_regexes
 from .workers import can_fork, fork_map
@@ -42,6 +44,9 @@ class DocumentResults:
     changes: dict[str, ChangeStats]  # version id → change against the previous version
     # version ids not analysed, not being in English, with the language each reads as ("" unknown)
     unread: Mapping[str, str] = field(default_factory=dict)
+    # version id → its flags added, removed and reworded against the version it is compared with
+    # (plausible.compared_with), for each version compared with one and both read
+    finding_changes: Mapping[str, FindingChanges] = field(default_factory=dict)
 
 
 def change_stats(diff: TextDiff) -> ChangeStats:
@@ -65,6 +70,10 @@ class _Packer:
                     (f.rule_id, f.severity, f.category, f.clause_id, self._text(f.quote), f.start, f.end,
                      self._text(f.lead_in), tuple(self._text(i) for i in f.items)), len(self.rows))
                 for f in findings]
+
+    def pack_changes(self, changes: FindingChanges) -> list[Any]:
+        return [self.pack(changes.added), self.pack(changes.removed),
+                [[*self.pack(pair)] for pair in changes.reworded]]
 
     def stored(self) -> dict[str, list[Any]]:
         # as JSON gives them back (lists), so that an unchanged entry compares equal and is not rewritten
@@ -90,9 +99,23 @@ class _Unpacker:
             found.append(finding)
         return found
 
+    def changes(self, stored: Sequence[Any]) -> FindingChanges:
+        added, removed, reworded = stored
+        pairs = [self.findings(pair) for pair in reworded]
+        if any(len(pair) != 2 for pair in pairs):
+            raise ValueError("a reworded flag is a pair")
+        return FindingChanges(self.findings(added), self.findings(removed), [(a, b) for a, b in pairs])
+
+
+def _bases(versions: Sequence[Version], english: Sequence[bool]) -> list[tuple[int, int]]:
+    """(version compared with, version) for each version whose flags are compared: against the
+    last before it that is no failed capture, when the rules read both."""
+    bases = compared_with([Size(v.bytes, e) for v, e in zip(versions, english, strict=True)])
+    return [(b, i) for i, b in enumerate(bases) if b is not None and english[b] and english[i]]
+
 
 def _empty() -> dict[str, Any]:
-    return {"texts": [], "rows": [], "findings": {}, "changes": {}, "unread": {}}
+    return {"texts": [], "rows": [], "findings": {}, "changes": {}, "unread": {}, "compared": {}}
 
 
 @dataclass(frozen=True)
@@ -139,7 +162,7 @@ class _Worker:
 
     def _stored(self, job: _Job) -> dict[str, Any]:
         """The document's entry: findings (row numbers, see _Packer) by text SHA-256, change sizes
-        by "old new" SHA-256s."""
+        and finding changes (added, removed, reworded rows) by "old new" SHA-256s."""
         entry = self.cache.get("results", self._key(job)) if self.cache else None
         empty = _empty()
         if not (isinstance(entry, dict) and all(isinstance(entry.get(k), type(v)) for k, v in empty.items())):
@@ -151,28 +174,35 @@ class _Worker:
         if self.cache is None or None in job.hashes:
             return None
         stored = self._stored(job)
-        found, changed = stored["findings"], stored["changes"]
+        found, changed, compared = stored["findings"], stored["changes"], stored["compared"]
         shas = cast(tuple[str, ...], job.hashes)
         pairs = [f"{a} {b}" for a, b in itertools.pairwise(shas)]
         if not (all(h in found for h in shas) and all(p in changed for p in pairs)):
             return None
         versions, unpacked = job.doc.versions, _Unpacker(stored)
+        bases = _bases(versions, [h not in stored["unread"] for h in shas])
+        if not all(f"{shas[b]} {shas[i]}" in compared for b, i in bases):
+            return None
         try:
             findings = {v.id: unpacked.findings(found[h]) for v, h in zip(versions, shas, strict=True)}
-        except (IndexError, TypeError):  # an entry that does not hold together: analyse again
+            finding_changes = {versions[i].id: unpacked.changes(compared[f"{shas[b]} {shas[i]}"])
+                               for b, i in bases}
+        except (IndexError, TypeError, ValueError):  # an entry that does not hold together: analyse again
             return None
         return DocumentResults(
             findings,
             {v.id: ChangeStats(*changed[p]) for v, p in zip(versions[1:], pairs, strict=True)},
             {v.id: _language(stored["unread"][h]) for v, h in zip(versions, shas, strict=True)
-             if h in stored["unread"]})
+             if h in stored["unread"]},
+            finding_changes)
 
     def compute(self, job: _Job) -> DocumentResults:
         findings: dict[str, list[Finding]] = {}
         changes: dict[str, ChangeStats] = {}
         stored = self._stored(job)
         unpacked, packer = _Unpacker(stored), _Packer()
-        keep: dict[str, dict[str, Any]] = {"findings": {}, "changes": {}, "unread": {}}  # verified texts only
+        keep: dict[str, dict[str, Any]] = {"findings": {}, "changes": {}, "unread": {},  # verified texts only
+                                           "compared": {}}
         unread: dict[str, str] = {}
         # What this document's clause wordings matched last time: a new version shares most of them.
         memo = self.cache.get("clause-matches", self._key(job)) if self.cache else None
@@ -218,11 +248,36 @@ class _Worker:
             previous = (text, known)
         if self.cache and seen:  # the wordings analysed this time: the next version resembles them
             self.cache.put("clause-matches", self._key(job), self.analyzer.remembered(seen))
+        finding_changes = self._finding_changes(job, findings, unread, stored, unpacked, packer, keep)
         entry = {**packer.stored(), **keep}
         if self.cache and entry != stored:
             self.cache.put("results", self._key(job), entry)
         earlier.save()
-        return DocumentResults(findings, changes, unread)
+        return DocumentResults(findings, changes, unread, finding_changes)
+
+    @staticmethod
+    def _finding_changes(job: _Job, findings: Mapping[str, list[Finding]], unread: Mapping[str, str],
+                         stored: Mapping[str, Any], unpacked: _Unpacker, packer: _Packer,
+                         keep: dict[str, dict[str, Any]]) -> dict[str, FindingChanges]:
+        """Each compared version's finding changes, from the entry when it holds them (comparing
+        a version's flags with the last one's takes difflib, and every page and feed asks)."""
+        versions, shas = job.doc.versions, job.hashes
+        out: dict[str, FindingChanges] = {}
+        for b, i in _bases(versions, [v.id not in unread for v in versions]):
+            before, after = versions[b].id, versions[i].id
+            pair = f"{shas[b]} {shas[i]}" if shas[b] and shas[i] else None
+            changes = None
+            if pair and pair in stored["compared"]:
+                try:
+                    changes = unpacked.changes(stored["compared"][pair])
+                except (IndexError, TypeError, ValueError):  # an entry that does not hold together
+                    changes = None
+            if changes is None:
+                changes = compare_findings(findings[before], findings[after])
+            if pair:
+                keep["compared"][pair] = packer.pack_changes(changes)
+            out[after] = changes
+        return out
 
 
 def _earlier_key(key: DocKey) -> str:
@@ -311,6 +366,10 @@ def findings_by_version(results: Mapping[DocKey, DocumentResults]) -> dict[Versi
 
 def changes_by_version(results: Mapping[DocKey, DocumentResults]) -> dict[VersionKey, ChangeStats]:
     return {(key, vid): s for key, r in results.items() for vid, s in r.changes.items()}
+
+
+def finding_changes_by_version(results: Mapping[DocKey, DocumentResults]) -> dict[VersionKey, FindingChanges]:
+    return {(key, vid): c for key, r in results.items() for vid, c in r.finding_changes.items()}
 
 
 def unread_versions(results: Mapping[DocKey, DocumentResults]) -> dict[VersionKey, str]:

@@ -87,6 +87,8 @@ class SiteData:
     # versions not analysed, not being in English, with the language each reads as ("" unknown)
     unread: Mapping[VersionRef, str] = field(default_factory=dict)
     changes: Mapping[VersionRef, ChangeStats] = field(default_factory=dict)  # against the previous one
+    # against the version compared with (analysis.py); a version missing here is compared on the spot
+    finding_changes: Mapping[VersionRef, FindingChanges] = field(default_factory=dict)
     _failed: dict[DocKey, dict[int, str]] = field(default_factory=dict, init=False, repr=False, compare=False)
     # each version's finding changes, asked for by its JSON, its feed entries and the category feeds
     _compared: dict[tuple[DocKey, int, str | None], FindingChanges | None] = field(
@@ -138,11 +140,16 @@ class SiteData:
         when either was not read, or this one is a failed capture."""
         memo = (doc.key, index, category)
         if memo not in self._compared:
+            if category is not None:
+                every = self.changes_of(doc, index)
+                self._compared[memo] = every.of_category(category) if every is not None else None
+                return self._compared[memo]
             v, prev = doc.versions[index], self.compared_version(doc, index)
             read = self.analysed(v) and (prev is None or self.analysed(prev))
-            self._compared[memo] = compare_findings(
-                self.findings_of(prev) if prev else None, self.findings_of(v), category,
-            ) if read and index not in self.failed_captures(doc) else None
+            known = self.finding_changes.get((doc.key, v.id)) if prev else None
+            self._compared[memo] = None if not read or index in self.failed_captures(doc) else (
+                known if known is not None else
+                compare_findings(self.findings_of(prev) if prev else None, self.findings_of(v)))
         return self._compared[memo]
 
     def formatting_only(self, v: Version) -> bool:

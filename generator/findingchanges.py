@@ -37,6 +37,13 @@ class FindingChanges(NamedTuple):
     removed: list[Finding]
     reworded: list[tuple[Finding, Finding]]  # (before, after): the same provision in other words
 
+    def of_category(self, category: str) -> FindingChanges:
+        """The changes to one category's flags. A rewording pairs findings of one rule, so of one
+        category: comparing only that category's findings would pair them the same."""
+        return FindingChanges([f for f in self.added if f.category == category],
+                              [f for f in self.removed if f.category == category],
+                              [pair for pair in self.reworded if pair[1].category == category])
+
 
 @functools.lru_cache(maxsize=65536)  # a build compares each version's findings with the next's
 def _words(quote: str, items: tuple[str, ...]) -> tuple[str, ...]:
@@ -72,16 +79,13 @@ def _rewording(gone: Finding, candidates: list[Finding]) -> int | None:
     return found
 
 
-def compare_findings(before: Sequence[Finding] | None, after: Sequence[Finding],
-                     category: str | None = None) -> FindingChanges:
+def compare_findings(before: Sequence[Finding] | None, after: Sequence[Finding]) -> FindingChanges:
     """Findings added, removed and reworded from `before` to `after`, one per (rule, clause,
-    severity), optionally of one category only. `before` is None for a first version: everything
-    it has is added."""
+    severity). `before` is None for a first version: everything it has is added."""
     def index(findings: Sequence[Finding]) -> dict[FindingKey, Finding]:
         out: dict[FindingKey, Finding] = {}
         for f in findings:
-            if category is None or f.category == category:
-                out.setdefault(f.key, f)
+            out.setdefault(f.key, f)
         return out
 
     old, new = index(before or ()), index(after)

@@ -18,6 +18,7 @@ from .analysis import (
     LazyDiffs,
     analyse_archive,
     changes_by_version,
+    finding_changes_by_version,
     findings_by_version,
     unread_versions,
 )
@@ -223,7 +224,8 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, pre: Preflight,
     checks = {doc.key: read_checks(doc.directory) for doc in archive.documents}
     analysis = Analysis(findings_by_version(results), verified, changes_by_version(results), checks,
                         _summaries(archive, content_dir), LazyDiffs(archive, verified_sha, cache),
-                        latest_trackers(archive, verified_ok, cache), unread_versions(results))
+                        latest_trackers(archive, verified_ok, cache), unread_versions(results),
+                        finding_changes_by_version(results))
     site = build_site_view(content, archive, ruleset, analysis, key_id, documents_per_shard, key_text)
     gc.freeze()
     chrome = digest(inputs_digest, f"{key_text} {documents_per_shard}")
@@ -247,7 +249,8 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, pre: Preflight,
     copy_public_key(archive_dir, writer)
     progress("writing feeds, JSON data and the sitemap")
     data = SiteData(content, archive, ruleset, findings=analysis.findings, checks=analysis.checks,
-                    unread=analysis.unread, changes=analysis.changes)
+                    unread=analysis.unread, changes=analysis.changes,
+                    finding_changes=analysis.finding_changes)
     selections = category_selections(data)
     keys = with_category_feeds(keys, selections, data.newest_capture())
     files = {**feed_files(data, selections=selections, kept=CachedEntries(cache, keys)), **api_files(data),

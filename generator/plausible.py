@@ -95,3 +95,17 @@ def failed_captures(history: Sequence[Size]) -> dict[int, str]:
             failed[j] = _doubtful_size(history[good], history[j]) or reason
         good, i = end, end + 1
     return failed
+
+
+def compared_with(history: Sequence[Size]) -> list[int | None]:
+    """Per version, the index of the version its findings are compared with: the last before it
+    that is no failed capture (`failed_captures`); None for the first version and for a failed
+    capture, which is compared with nothing."""
+    failed = failed_captures(history)
+    bases: list[int | None] = []
+    last: int | None = None
+    for i in range(len(history)):
+        bases.append(None if i in failed else last)
+        if i not in failed:
+            last = i
+    return bases

@@ -429,6 +429,9 @@ class Analysis:
     trackers: Mapping[DocKey, PageTrackers] = field(default_factory=dict)  # of each latest version
     # versions not analysed, not being in English, with the language each reads as ("" unknown)
     unread: Mapping[tuple[DocKey, str], str] = field(default_factory=dict)
+    # each compared version's flags added, removed and reworded (analysis.py keeps them in the build
+    # cache); a version missing here is compared on the spot
+    finding_changes: Mapping[tuple[DocKey, str], FindingChanges] = field(default_factory=dict)
 
 
 def _severity_order(f: Finding) -> tuple[int, int, str]:
@@ -460,7 +463,10 @@ def _versions(doc: ArchivedDocument, analysis: Analysis,
         language = languages[i]
         read = language == "en"
         compared = read and previous_read and i not in failed  # only between versions the rules read
-        changes = compare_findings(previous, findings) if compared else FindingChanges([], [], [])
+        changes = FindingChanges([], [], [])
+        if compared:
+            known = analysis.finding_changes.get((doc.key, v.id))
+            changes = known if known is not None else compare_findings(previous, findings)
         # the pages it was made from, against the version it is compared with (a failed capture's
         # say nothing: it is compared with nothing)
         basis = previous_index if i not in failed else None

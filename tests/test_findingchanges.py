@@ -59,8 +59,11 @@ def test_a_first_version_adds_everything_and_a_category_filter_applies() -> None
     after = [flag(TRANSFER + "."), flag("We may update this policy.", "change-terms-or-service", "medium",
                                         "unilateral-change")]
     assert compare_findings(None, after) == (after, [], [])
-    changes = compare_findings([flag(TRANSFER + ", always.")], after, "international-transfers")
-    assert len(changes.reworded) == 1 and not changes.added and not changes.removed
+    changes = compare_findings([flag(TRANSFER + ", always.")], after)
+    assert len(changes.reworded) == 1 and len(changes.added) == 1
+    transfers = changes.of_category("international-transfers")
+    assert len(transfers.reworded) == 1 and not transfers.added and not transfers.removed
+    assert changes.of_category("unilateral-change") == ([after[1]], [], [])
 
 
 def test_the_committed_site_shows_rewordings_as_still_flagged(committed_site: Path) -> None:

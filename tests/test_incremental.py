@@ -406,6 +406,62 @@ def test_findings_come_back_from_the_cache_as_they_were_made() -> None:
     assert _Unpacker(stored).findings(stored["findings"]["v"]) == made
 
 
+def test_finding_changes_come_back_from_the_cache_as_they_were_made() -> None:
+    from generator.analysis import _Packer, _Unpacker
+    from generator.findingchanges import FindingChanges
+    from generator.model import Finding
+
+    old = Finding("terminate-at-will", "high", "termination", "c-1", "We may end it at any time.", 0, 26)
+    new = Finding("terminate-at-will", "high", "termination", "c-2", "We may end it at any moment.", 0, 28)
+    added = Finding("excludes-liability", "high", "liability", "c-3", "We are never liable.", 30, 50)
+    changes = FindingChanges([added], [], [(old, new)])
+    packer = _Packer()
+    compared = packer.pack_changes(changes)  # first: it makes the rows
+    stored = json.loads(json.dumps({**packer.stored(), "compared": {"a b": compared}}))
+    assert _Unpacker(stored).changes(stored["compared"]["a b"]) == changes
+
+
+def test_cached_finding_changes_are_those_compared(project: Path) -> None:
+    """A build reads each version's flags added, removed and reworded back from the cache rather than
+    comparing them again; read back, damaged or not, they are what comparing gives."""
+    import hashlib
+
+    from generator.analysis import analyse_archive
+    from generator.buildcache import BuildCache
+    from generator.content import load_content
+    from generator.findingchanges import compare_findings
+    from generator.plausible import Size, compared_with
+
+    archive = load_archive(project / "archive")
+    ruleset = load_ruleset(project / "content",
+                           {t.slug for t in load_content(project / "content").document_types})
+    cache = BuildCache(project / "cache", "0" * 64)
+
+    def sha(path: Path) -> str:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    made = analyse_archive(archive, ruleset.rules, "rules", sha, cache)
+    expected = {}
+    for doc in archive.documents:
+        found, english = made[doc.key].findings, [v.id not in made[doc.key].unread for v in doc.versions]
+        bases = compared_with([Size(v.bytes, e) for v, e in zip(doc.versions, english, strict=True)])
+        expected[doc.key] = {doc.versions[i].id: compare_findings(found[doc.versions[b].id], found[v.id])
+                             for i, (v, b) in enumerate(zip(doc.versions, bases, strict=True))
+                             if b is not None and english[b] and english[i]}
+    assert {key: r.finding_changes for key, r in made.items()} == expected
+    assert sum(len(c.added) + len(c.removed) for changes in expected.values() for c in changes.values())
+    entries = list((project / "cache").glob("*/results/*/*.json"))
+    assert all(json.loads(e.read_bytes())["compared"] for e in entries)
+    read_back = analyse_archive(archive, ruleset.rules, "rules", sha, cache)
+    assert {key: r.finding_changes for key, r in read_back.items()} == expected
+    for entry_file in entries:  # rows that are not there: compared again
+        entry = json.loads(entry_file.read_bytes())
+        entry["compared"] = {pair: [[len(entry["rows"])], [], []] for pair in entry["compared"]}
+        entry_file.write_text(json.dumps(entry))
+    assert {key: r.finding_changes for key, r in analyse_archive(
+        archive, ruleset.rules, "rules", sha, cache).items()} == expected
+
+
 def test_cached_results_hold_each_finding_once(project: Path, builder: Callable[[str, str], Path]) -> None:
     site = builder("site", "cache")
     entries = [json.loads(f.read_bytes()) for f in (project / "cache").glob("*/results/*/*.json")]

@@ -6,7 +6,14 @@ import itertools
 
 from generator.archive import load_archive
 from generator.language import text_language
-from generator.plausible import SHRINK_FLOOR, Size, doubtful_change, failed_captures, word_count
+from generator.plausible import (
+    SHRINK_FLOOR,
+    Size,
+    compared_with,
+    doubtful_change,
+    failed_captures,
+    word_count,
+)
 
 from .conftest import ROOT
 
@@ -71,6 +78,12 @@ def test_a_failed_capture_is_a_doubtful_run_the_text_comes_back_from() -> None:
     # too short to judge a shrink by; growing is no failure
     assert failed_captures(_history(500, 20, 500)) == {}
     assert failed_captures(_history(1000, 9000, 1000)) == {}
+
+
+def test_each_version_is_compared_with_the_last_good_one_before_it() -> None:
+    assert compared_with(_history(9000, 700, 650, 8800, 8900)) == [None, None, None, 0, 3]
+    assert compared_with(_history(10000, 700, 800, 900)) == [None, 0, 1, 2]
+    assert compared_with([]) == []
 
 
 def test_in_the_committed_history_the_stub_and_the_other_page_are_failed_captures() -> None:
