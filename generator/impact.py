@@ -66,12 +66,36 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
 SUMMARY_LIMIT = 900_000  # bytes; GitHub drops a step summary over 1 MiB whole
 
 
-def _quote(text: str, limit: int = 160) -> str:
+def _quote(text: str, limit: int = 320) -> str:
     """A captured clause as inert Markdown text in a table cell: third parties wrote it, so it adds no
     link, image, tag or column, and it stays on one line."""
     text = " ".join(text.split())
     text = text if len(text) <= limit else text[: limit - 1] + "…"
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text.replace("&", "&amp;"))
+
+
+def _clause(f: Finding) -> str:
+    """The clause id (its anchor on the version's page) and the quote, with the list items a flagged
+    lead-in quotes: an exception often turns on words past the first line."""
+    quoted = " ".join((f.quote, *f.items)) if f.items else f.quote
+    return f"`{f.clause_id}` {_quote(quoted)}"
+
+
+def _regrading(before: Finding, after: Finding) -> str:
+    """Severity and category, saying "was" only of what changed."""
+    severity = after.severity + (f" (was {before.severity})" if before.severity != after.severity else "")
+    category = f", {after.category} (was {before.category})" if before.category != after.category else ""
+    return severity + category
+
+
+def _per_rule(impacts: Sequence[DocumentImpact]) -> list[str]:
+    counts: dict[str, list[int]] = {}
+    for impact in impacts:
+        for column, findings in enumerate((impact.added, impact.removed, [b for _, b in impact.regraded])):
+            for f in findings:
+                counts.setdefault(f.rule_id, [0, 0, 0])[column] += 1
+    return ["| rule | added | removed | re-graded |", "|---|---|---|---|",
+            *(f"| `{rule}` | {a} | {r} | {g} |" for rule, (a, r, g) in sorted(counts.items()))]
 
 
 def format_markdown(impacts: Sequence[DocumentImpact], base_rev: str, documents: int, note: str = "") -> str:
@@ -83,14 +107,15 @@ def format_markdown(impacts: Sequence[DocumentImpact], base_rev: str, documents:
              f"changed), in {len(impacts)} of {documents} documents (latest versions)."]
     if note:
         lines += ["", note]
+    if impacts:
+        lines += ["", *_per_rule(impacts)]
     for impact in impacts:
         lines += ["", f"#### `{impact.document}` (version `{impact.version_id}`)", "",
                   "| change | rule | severity | clause |", "|---|---|---|---|"]
         for sign, findings in (("added", impact.added), ("removed", impact.removed)):
-            lines += [f"| {sign} | `{f.rule_id}` | {f.severity} | {_quote(f.quote)} |" for f in findings]
-        lines += [f"| re-graded | `{a.rule_id}` | {b.severity} (was {a.severity})"
-                  f"{f', {b.category} (was {a.category})' if a.category != b.category else ''} | "
-                  f"{_quote(b.quote)} |" for a, b in impact.regraded]
+            lines += [f"| {sign} | `{f.rule_id}` | {f.severity} | {_clause(f)} |" for f in findings]
+        lines += [f"| re-graded | `{a.rule_id}` | {_regrading(a, b)} | {_clause(b)} |"
+                  for a, b in impact.regraded]
     return _capped(lines)
 
 
