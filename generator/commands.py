@@ -191,7 +191,7 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
 
 
 def cmd_rules_eval(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate, format_table, read_sentences, write_predictions
+    from .evaluate import evaluate, format_table, read_sentences, unscored, write_predictions
 
     if args.predictions and args.predictions.resolve() == args.file.resolve():
         say(f"error: --predictions {args.predictions} is the input file: writing it would erase the "
@@ -218,6 +218,8 @@ def cmd_rules_eval(args: argparse.Namespace) -> int:
         print(json.dumps(result.as_json()))
     else:
         print(format_table(result))
+        for note in unscored({r.category for r in ruleset.rules}, ruleset.label_mapping, in_file):
+            print(note)
     return EXIT_OK
 
 

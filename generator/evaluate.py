@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,6 +155,22 @@ def format_table(result: Evaluation) -> str:
     lines.append(f"{result.sentences} sentences; micro-F1 {result.micro_f1:.3f}, "
                  f"macro-F1 {result.macro_f1:.3f} (LexGLUE UNFAIR-ToS definition, with a no-label column)")
     return "\n".join(lines)
+
+
+def unscored(categories: Iterable[str], mapping: dict[str, str], labels: Set[str]) -> list[str]:
+    """What a score on a file leaves out, said under its table: categories that map to no label of
+    the file's scheme, and mapped labels no sentence of this file carries (a rule of either kind can
+    change without the score moving)."""
+    unmapped = sorted(set(categories) - set(mapping))
+    absent = sorted(f"{label} ({category})" for category, label in mapping.items() if label not in labels)
+    notes = []
+    if unmapped:
+        notes.append(f"not scored, no label of this file's scheme maps to them "
+                     f"(content/rules/label-mapping.yaml): {', '.join(unmapped)}; "
+                     "`python bench/tosdr_recall.py` measures them against ToS;DR's cases")
+    if absent:
+        notes.append(f"not scored, no sentence of this file carries the label: {', '.join(absent)}")
+    return notes
 
 
 def write_predictions(path: Path, predictions: Sequence[frozenset[str]]) -> None:

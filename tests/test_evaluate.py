@@ -33,6 +33,23 @@ def test_perfect_predictions_score_one() -> None:
     assert micro == macro == 1.0 and all(s.f1 == 1.0 for s in labels.values())
 
 
+def test_the_table_says_which_rules_the_file_does_not_score(tmp_path: Path) -> None:
+    """A contributor's rule of a category with no label here moved no figure, without a word said."""
+    rows = [{"text": "All disputes go to binding arbitration.", "labels": ["arbitration"]},
+            {"text": "We may change these terms at any time.", "labels": ["unilateral_change"]}]
+    path = tmp_path / "s.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    table = subprocess.run([sys.executable, "-m", "generator", "rules", "eval", str(path)], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout
+    assert "not scored, no label of this file's scheme maps to them" in table
+    assert "ai-training" in table.split("not scored, no label")[1]  # a category with rules and no label
+    absent = table.split("no sentence of this file carries the label: ")[1]
+    assert "privacy_included (privacy-included)" in absent and "arbitration (arbitration)" not in absent
+    command = [sys.executable, "-m", "generator", "rules", "eval", str(path), "--format", "json"]
+    json_out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert set(json.loads(json_out)) == {"sentences", "labels", "micro_f1", "macro_f1"}  # the contract
+
+
 @pytest.mark.parametrize("name", ["claudette-tos50.dev.jsonl", "claudette-multi50-en.dev.jsonl"])
 def test_eval_cli_json_and_predictions(name: str, tmp_path: Path, clauses_dir: Path) -> None:
     path = clauses_dir / name
