@@ -90,6 +90,14 @@ def _matching(rules: Iterable[Rule] | RuleGates, text: str) -> list[Rule]:
     return [rule for rule in rules if rule_matches(rule, prepared)]
 
 
+def why_matched(rule: Rule, sentence: str) -> tuple[list[int], list[int]]:
+    """Which of a rule's patterns match a sentence, and which of its exceptions ('unless') cancel
+    them, by index: what a contributor needs to know of an example that misbehaves."""
+    text = prepare(sentence)
+    return ([i for i, p in enumerate(rule.patterns) if pattern_matches(p, text)],
+            [k for k, u in enumerate(rule.unless) if u.search(text)])
+
+
 def after_lead_in(lead_in: str, item: str) -> str:
     """A list item as read after the sentence that introduces its list: "We are not liable for:"
     and "(b) any loss of data" read "We are not liable for: (b) any loss of data". The colon stays,
@@ -148,6 +156,14 @@ def untested_patterns(rule: Rule) -> list[int]:
                     if not any(pattern_matches(pattern, sentence) for sentence in prepared)]
     except TimeLimitExceeded:
         raise SlowExamples(_slow_regex(rule, rule.examples_match)) from None
+
+
+def unexercised_exceptions(rule: Rule) -> list[int]:
+    """Indexes of the rule's exceptions ('unless') that cancel no 'no_match' example a pattern
+    matches: nothing shows they work, nor would show them stop working."""
+    matched = [text for text in map(prepare, rule.examples_no_match)
+               if any(pattern_matches(p, text) for p in rule.patterns)]
+    return [k for k, u in enumerate(rule.unless) if not any(u.search(text) for text in matched)]
 
 
 def check_examples(rules: Sequence[Rule]) -> list[ExampleFailure]:

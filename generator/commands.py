@@ -20,7 +20,9 @@ from .analyze import (
     SlowExamples,
     analyze_markdown,
     check_examples,
+    unexercised_exceptions,
     untested_patterns,
+    why_matched,
 )
 from .archive import ArchiveWriter, load_archive, sole_writer
 from .buildverb import cmd_build
@@ -66,12 +68,29 @@ def _example_problem(f: ExampleFailure) -> Problem:
     if f.graded:
         key = "milder.examples.milder" if f.expected else "milder.examples.full"
         said = "does not match the rule" if f.graded == "unmatched" else f"is graded {f.graded}"
+        matched, cancelled = why_matched(f.rule, f.sentence)
+        if f.graded == "unmatched" and matched and cancelled:
+            said = f"matched by {_keys('patterns', matched)} but cancelled by {_keys('unless', cancelled)}"
         return Problem(f.rule.file, key, f"{said}: {f.sentence!r}",
                        "adjust 'milder.when' and 'milder.unless' (or the patterns) so the example is graded "
                        "as listed")
-    return Problem(f.rule.file, "examples.match" if f.expected else "examples.no_match",
-                   f"{'does not match' if f.expected else 'matches'}: {f.sentence!r}",
-                   "adjust the patterns or 'unless' so every example behaves as declared")
+    matched, cancelled = why_matched(f.rule, f.sentence)
+    patterns, exceptions = _keys("patterns", matched), _keys("unless", cancelled)
+    if f.expected and matched and cancelled:  # an exception added for other sentences took this one
+        return Problem(f.rule.file, "examples.match",
+                       f"matched by {patterns} but cancelled by {exceptions}: {f.sentence!r}",
+                       f"narrow {exceptions} so it leaves this example alone, or move the example to "
+                       "'no_match' if the exception is right")
+    if f.expected:
+        return Problem(f.rule.file, "examples.match", f"no pattern matches: {f.sentence!r}",
+                       "widen a pattern (or add one) so it matches the example")
+    return Problem(f.rule.file, "examples.no_match", f"matched by {patterns}: {f.sentence!r}",
+                   f"narrow {patterns}, or add an 'unless' that cancels this example")
+
+
+def _keys(name: str, indexes: Sequence[int]) -> str:
+    keys = [f"{name}[{i}]" for i in indexes]
+    return " and ".join(filter(None, (", ".join(keys[:-1]), *keys[-1:])))
 
 
 @dataclasses.dataclass
@@ -184,9 +203,13 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
     examples = sum(example_count(r) for r in ruleset.rules)
     failed = check.failed_examples(ruleset.rules)
     patterns = sum(len(r.patterns) for r in ruleset.rules)
+    exceptions = sum(len(r.unless) for r in ruleset.rules)
+    unexercised = sum(len(unexercised_exceptions(r)) for r in ruleset.rules if r.file not in check.slow)
     print(f"{examples - failed} passed, {failed} failed (the examples of {len(ruleset.rules)} rules, as "
           f"written and rewritten; {patterns - check.unmatched} of their {patterns} patterns matched by "
-          "an example)")
+          f"an example; {exceptions - unexercised} of their {exceptions} exceptions cancel a 'no_match' "
+          "example)" + (f"; FAILED: {len(check.problems)} problem(s), listed above" if check.problems
+                           else ""))
     return EXIT_PROBLEMS if check.problems else EXIT_OK
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -66,6 +67,12 @@ class _Check:
         if not isinstance(value, str) or not value:
             self.add(key, "must be a non-empty regular expression string", "quote it: '\\bword\\b'")
             return None
+        if control := next((c for c in value if ord(c) < 32 or ord(c) == 127), None):
+            # "\bword\b" in double quotes: YAML makes \b a backspace, and the regex can never match
+            written = "".join(_ESCAPES.get(c, c) for c in value)
+            self.add(key, f"holds the control character {control!r}, which YAML made of a backslash escape "
+                     "in double quotes", f"write the regex in single quotes: '{written}'")
+            return None
         regex = LazyRegex(value, REGEX_FLAGS)
         try:
             if not self.lazy:
@@ -87,7 +94,14 @@ class _Check:
         return " ".join(value.split())
 
 
+# The control characters YAML makes of escapes in double quotes, as the regex was meant to read
+_ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\f": "\\f", "\v": "\\v",
+            "\a": "\\a", "\x1b": "\\e", "\0": "\\0"}
 STATUTE_KEYS = ("name", "article", "url")
+# Where a statute is linked: its official publisher, whose text is the law as in force (a mirror
+# can lag or annotate it). A law published elsewhere needs its publisher's host added here.
+OFFICIAL_LAW_HOSTS = ("eur-lex.europa.eu", "uscode.house.gov", "www.ecfr.gov", "leginfo.legislature.ca.gov",
+                      "www.ilga.gov", "statutes.capitol.texas.gov", "www.legislation.gov.uk")
 
 
 def _kind(value: object) -> str:
@@ -147,8 +161,12 @@ def _statutes(check: _Check, value: Any) -> tuple[Statute, ...]:
             else:
                 check.add(f"{key}.{name}", "missing or empty", f"add '{name}:' to the statute")
         url = fields["url"]
-        if "url" not in bad and not str(url).startswith(("https://", "http://")):
-            check.add(f"{key}.url", f"not an http(s) URL: {url!r}", "link the official text")
+        if "url" not in bad and not str(url).startswith("https://"):
+            check.add(f"{key}.url", f"not an https URL: {url!r}", "link the official text over https")
+        elif "url" not in bad and urlsplit(str(url)).hostname not in OFFICIAL_LAW_HOSTS:
+            check.add(f"{key}.url", f"{urlsplit(str(url)).hostname} is not an official publisher of law",
+                      f"link the official text ({', '.join(OFFICIAL_LAW_HOSTS)}); for a law published "
+                      "elsewhere, add its publisher's host to OFFICIAL_LAW_HOSTS in generator/rules.py")
         if not bad:
             statutes.append(Statute(str(fields["name"]), str(fields["article"]), str(url)))
     return tuple(statutes)

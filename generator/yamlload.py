@@ -71,4 +71,13 @@ def yaml_problem(file: str, err: yaml.YAMLError, fix: str, where: str = "", firs
     reason = getattr(err, "problem", None) or err
     if "appears twice" in str(reason):  # (see _mapping_without_duplicates) advice on syntax would not help
         fix = "remove one of the two, or rename it"
+    elif "unknown escape character" in str(reason):  # a regex in double quotes: \w, \s, \d are no escapes
+        fix = ("write it in single quotes, in which YAML keeps backslashes as they are: '\\bword\\w*\\b' "
+               "(in double quotes \\b would silently become a backspace)")
+    elif any(s in str(reason) for s in ("expected <block end>", "mapping values are not allowed",
+                                        "could not find expected ':'", "did not find expected key")):
+        # where PyYAML noticed, which is often the line after the one at fault
+        fix = ("check the indentation of this line and the one above it: items of one list start with '-' "
+               "in the same column, a key's value goes on its line or indented under it; and quote a text "
+               "that holds ': '")
     return Problem(file, key, f"not valid YAML: {reason}", TAB_FIX if "'\\t'" in str(reason) else fix)

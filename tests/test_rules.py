@@ -19,7 +19,7 @@ from generator.content import load_content
 from generator.model import ProblemsError, Rule
 from generator.rewrites import REWRITES
 from generator.robustness import CLAUSE_NUMBERS, Flip, flips, rewritten_examples
-from generator.rules import MIN_EXAMPLES, load_ruleset
+from generator.rules import MIN_EXAMPLES, OFFICIAL_LAW_HOSTS, load_ruleset
 
 from .conftest import DATA, ROOT
 
@@ -42,16 +42,13 @@ def test_ruleset_covers_the_required_categories() -> None:
 
 # Who publishes the law itself: a reader checking a citation lands on the official text (found by a
 # reader's review: the Federal Arbitration Act and the FTC Act were linked on law.cornell.edu).
-OFFICIAL_LAW_HOSTS = {"eur-lex.europa.eu", "uscode.house.gov", "www.ecfr.gov", "leginfo.legislature.ca.gov",
-                      "www.ilga.gov", "statutes.capitol.texas.gov", "www.legislation.gov.uk"}
-
-
 def test_every_statute_links_to_its_official_publisher() -> None:
     from urllib.parse import urlsplit
 
     links = [(r.id, s.url) for r in RULES for s in r.statutes]
     assert links and all(urlsplit(url).scheme == "https" for _, url in links)
     assert [(rule, url) for rule, url in links if urlsplit(url).hostname not in OFFICIAL_LAW_HOSTS] == []
+    assert "www.law.cornell.edu" not in OFFICIAL_LAW_HOSTS  # a mirror, whatever its merits
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
@@ -85,7 +82,21 @@ def test_validate_reports_a_failing_example(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "generator", "validate", "--content",
                              str(tmp_path / "content")], capture_output=True, text=True, check=False)
     assert result.returncode == 1
-    assert "mandatory-arbitration.yaml: examples.no_match: matches: 'You and Acme agree" in result.stderr
+    assert re.search(r"mandatory-arbitration.yaml: examples.no_match: matched by patterns\[[^:]*: 'You "
+                     r"and Acme agree to binding .*\(fix: narrow patterns\[\d+\].*, or add an 'unless'",
+                     result.stderr), result.stderr
+
+
+def test_an_example_an_exception_cancels_is_named_so(tmp_path: Path) -> None:
+    """An 'unless' added for other sentences that takes a 'match' example once read "does not match",
+    as if no pattern had."""
+    result = rules_test_with(tmp_path, "arbitration/mandatory-arbitration.yaml", "unless:\n",
+                             "unless:\n  - '\\bbinding\\b'\n")
+    assert result.returncode == 1
+    assert re.search(r"examples.match: matched by patterns\[\d+\](, patterns\[\d+\])*( and patterns\[\d+\])? "
+                     r"but cancelled by unless\[0\]: '[^']*binding.*\(fix: narrow unless\[0\] so it leaves "
+                     r"this example alone", result.stderr), result.stderr
+    assert "milder.examples.full: matched by patterns[" in result.stderr
 
 
 @pytest.mark.parametrize("verb", [["validate"], ["rules", "test"]])
@@ -186,7 +197,9 @@ def test_rules_test_cli_passes() -> None:
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"{EXAMPLES} passed, 0 failed (the examples of {len(RULES)} rules")
-    assert f"; {PATTERNS} of their {PATTERNS} patterns matched by an example)" in result.stdout
+    assert f"; {PATTERNS} of their {PATTERNS} patterns matched by an example; " in result.stdout
+    exercised = re.search(r"; (\d+) of their (\d+) exceptions cancel a 'no_match' example\)$", result.stdout)
+    assert exercised and 0 < int(exercised[1]) < int(exercised[2])  # (a figure to raise: see CONTRIBUTING)
 
 
 def rules_test_with(tmp_path: Path, rule_file: str, old: str, new: str) -> subprocess.CompletedProcess[str]:
@@ -199,15 +212,23 @@ def rules_test_with(tmp_path: Path, rule_file: str, old: str, new: str) -> subpr
 
 
 def test_rules_test_names_a_pattern_no_example_matches(tmp_path: Path) -> None:
-    # In double quotes YAML turns \b into a backspace: the pattern can never match, and no check failed.
-    dead = '  - all: ["\\barbitral award\\b"]\n'
+    untested = "  - all: ['\\barbitral award\\b']\n"
     result = rules_test_with(tmp_path, "arbitration/mandatory-arbitration.yaml", "patterns:\n",
-                             "patterns:\n" + dead)
+                             "patterns:\n" + untested)
     assert result.returncode == 1
     assert "mandatory-arbitration.yaml: patterns[0]: no 'match' example matches this pattern" in result.stderr
-    # The summary said every pattern was matched, and counted the pattern as a failed example.
+    # The summary once said every pattern was matched, then once "0 failed" while `rules test` failed.
     assert result.stdout.startswith(f"{EXAMPLES} passed, 0 failed")
-    assert f"; {PATTERNS} of their {PATTERNS + 1} patterns matched by an example)" in result.stdout
+    assert f"; {PATTERNS} of their {PATTERNS + 1} patterns matched by an example; " in result.stdout
+    assert "; FAILED: 1 problem(s), listed above" in result.stdout
+    # In double quotes YAML turns \b into a backspace: the regex could never match, and is refused.
+    dead = '  - all: ["\\barbitral award\\b"]\n'
+    result = rules_test_with(tmp_path / "dead", "arbitration/mandatory-arbitration.yaml", "patterns:\n",
+                             "patterns:\n" + dead)
+    assert result.returncode == 1
+    assert ("mandatory-arbitration.yaml: patterns[0].all[0]: holds the control character '\\x08', which YAML "
+            "made of a backslash escape in double quotes (fix: write the regex in single quotes: "
+            "'\\barbitral award\\b')") in result.stderr
 
 
 WINDOW = 8  # words: a shared run this long means text was copied, not written
@@ -283,8 +304,8 @@ def test_rules_test_reports_a_rule_that_reads_a_rewritten_example_otherwise(tmp_
     assert result.returncode == 1
     assert "mandatory-arbitration.yaml: examples.match: reads otherwise in capitals: 'EVERY DISPUTE GOES TO" \
         in result.stderr
-    assert "no_match: matches: 'All disputes between you and Acme go to binding arbitration in Zurich.'" \
-        in result.stderr
+    assert "no_match: matched by patterns[" in result.stderr
+    assert "]: 'All disputes between you and Acme go to binding arbitration in Zurich.'" in result.stderr
     assert result.stdout.startswith(f"{EXAMPLES} passed, 2 failed")
 
 
