@@ -4,6 +4,7 @@ or make the reader's browser contact a third party."""
 from __future__ import annotations
 
 import functools
+import html
 import re
 from html import unescape
 
@@ -145,11 +146,29 @@ def _reads_base(block: str) -> bool:
     return "[" in block and ("]:" in block or _RELATIVE_TARGET.search(block) is not None)
 
 
+# markdown-it.rs has no bound on nesting: a line of 80,000 list markers or blockquote signs, or a
+# run of 300,000 emphasis signs, exhausts its stack and the process dies (a segfault: no panic to
+# catch). markdown-it-py caps nesting, and drops what lies deeper. Such a block is no document's
+# prose (the bounds are far above any real text and far below where the crashes start, in the tens
+# of thousands): it is shown as written, every character of it.
+# (A list marker needs a space after it: a line of dashes is a rule or a heading's underline.)
+_DEEP_CONTAINERS = re.compile(r"^[ \t]*(?:(?:>|[*+-][ \t]|\d{1,9}[.)][ \t])[ \t]*){100}", re.M)
+_LONG_DELIMITER_RUN = re.compile(r"[*_]{1000}")  # markdown-it-py renders these whole
+
+
+def _too_deep(block: str) -> bool:
+    return _DEEP_CONTAINERS.search(block) is not None
+
+
 @functools.lru_cache(maxsize=8192)
 def _render_block(block: str, base_url: str) -> str:
     # Versions of a document share most of their blocks: each distinct one is rendered once.
     block = repaired_tables(block)
     if "[" in block and "`" in block:  # where markdown-it.rs panics (see markupfallback)
+        return markupfallback.render(block, base_url)
+    if _too_deep(block):
+        return f"<p>{html.escape(block)}</p>\n"
+    if _LONG_DELIMITER_RUN.search(block):
         return markupfallback.render(block, base_url)
     try:
         return _rewrite(_parser.render(block), base_url)

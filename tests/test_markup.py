@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import lxml.html
@@ -270,3 +272,21 @@ def test_a_table_whose_delimiter_row_miscounts_its_columns_still_renders_as_a_ta
     assert "<td>Escaped | pipe</td>" in html
     assert repaired_tables("| a | b |\n| --- | --- |\n") == "| a | b |\n| --- | --- |\n"  # a right one stays
     assert repaired_tables("a | b\n:--- | ---: | ---\n") == "a | b\n| --- | --- |\n"
+
+
+def test_a_block_nested_past_any_real_text_is_rendered_not_fatal() -> None:
+    """Found by a security review: one imported version holding a line of 80,000 list markers made
+    every build die in markdown-it.rs (a segfault: no message, no file named). Run in a child
+    process, so that a crash fails this test rather than ending the suite."""
+    from generator.markup import _too_deep
+
+    script = ("import sys; from generator.markup import render_markdown\n"
+              "for text in ('Terms.\\n\\n' + '* ' * 80000 + 'word\\n', '>' * 100000 + ' quoted'):\n"
+              "    html = render_markdown(text)\n"
+              "    assert 'word' in html or 'quoted' in html, html[:200]\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                            check=False, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert _too_deep("> " * 100 + "x") and _too_deep("- 1. " * 50 + "x")
+    assert not _too_deep("* a list item\n  * nested\n\n> a quote\n\n***bold italic***\n" + "-" * 200)
+    assert "<strong>a</strong>" in render_markdown("*" * 1000 + "a" + "*" * 1000)  # the other renderer
