@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from markupsafe import Markup, escape
 
 from .diffmodel import Segment
+from .markup import without_bidi_controls
 
 _PREFIX = {"insert": ("ins", "inserted: "), "delete": ("del", "deleted: ")}
 
@@ -34,7 +35,7 @@ def diff_segments(segments: Iterable[Segment], ui: str | None = None, old: str |
     wraps = _wraps(ui, old)
     parts = []
     for segment in segments:
-        text = escape(segment.text)
+        text = escape(without_bidi_controls(segment.text))
         wrap = wraps.get(segment.op)
         parts.append(f"{wrap[0]}{text}{wrap[1]}" if wrap else str(text))
     return Markup("".join(parts))

@@ -18,6 +18,7 @@ from html import escape
 from typing import NamedTuple
 
 from .clauses import Clause
+from .markup import without_bidi_controls
 from .model import SEVERITIES
 
 # What a reader searches for: provisions, not headings or a table of contents.
@@ -110,7 +111,8 @@ def record_html(context: RecordContext, rows: Sequence[Superseded],
     ]
     for row in rows:
         # The heading is the sub-result's title; its id the clause's anchor on the version page.
-        parts.append(f'<h2 id="{escape(row.clause_id)}" {weight}>{escape(row.heading or c.title)}</h2>\n'
-                     f"<p {weight}>{escape(row.text)}</p>\n")
+        heading, text = without_bidi_controls(row.heading or c.title), without_bidi_controls(row.text)
+        parts.append(f'<h2 id="{escape(row.clause_id)}" {weight}>{escape(heading)}</h2>\n'
+                     f"<p {weight}>{escape(text)}</p>\n")
     parts.append("</div>\n</main>\n</body>\n</html>\n")
     return "".join(parts).encode()

@@ -183,7 +183,18 @@ _CODE = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)", re.S)
 
 
 _WRITTEN_BREAK = re.compile(r"<br\s*/?>", re.I)
-_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")  # soft hyphen, zero-width, BOM
+# soft hyphen, zero-width characters, BOM; and the bidirectional embeddings, overrides and isolates
+# (see without_bidi_controls)
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
+_BIDI_CONTROLS = str.maketrans({c: None for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))})
+
+
+def without_bidi_controls(text: str) -> str:
+    """Captured text as stored, in the order the rules read it. An override (U+202E ... U+202C)
+    shows letters stored backwards as a sentence a reader reads forwards, which no rule sees:
+    "noitartibra gnidnib" would read "binding arbitration" on the page, unflagged. Without the
+    controls the page shows what was captured. Text in right-to-left scripts needs none of them."""
+    return text.translate(_BIDI_CONTROLS)
 
 
 def quote_text(quote: str) -> str:
@@ -218,6 +229,7 @@ def render_markdown(text: str, base_url: str | None = None, heading_base: int | 
     images not loaded, relative links resolved against base_url (the captured page's URL) or
     unlinked; with heading_base, the text's headings start at that level."""
     base = base_url or ""
+    text = without_bidi_controls(text)
     html = "".join(_render_block(b, base if _reads_base(b) else "") for b in markdown_blocks(text))
     html = _line_breaks(html)
     return _shift_headings(html, heading_base) if heading_base else html

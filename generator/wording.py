@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import re
 
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " ", "–": "-", "—": "-"})
+# Unicode's default-ignorable code points (soft hyphen, zero-width joiners and spaces, word joiner,
+# bidirectional controls, variation selectors, tags): invisible on the page, yet inside a word
+# they hide it from every rule: "binding arbi\u2060tration" reads "binding arbitration". The rules
+# read English only, where none of them carries meaning.
+_IGNORABLE = [0xAD, 0x34F, 0x61C, 0x115F, 0x1160, 0x17B4, 0x17B5, *range(0x180B, 0x1810),
+              *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070), 0x3164,
+              *range(0xFE00, 0xFE10), 0xFEFF, 0xFFA0, *range(0xFFF0, 0xFFF9), *range(0x1BCA0, 0x1BCA4),
+              *range(0x1D173, 0x1D17B), *range(0xE0000, 0xE1000)]
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " ", "–": "-", "—": "-",
+                         **{chr(c): None for c in _IGNORABLE}})
 
 
 # Closed-class English words: articles, pronouns, prepositions, conjunctions, auxiliaries, modals

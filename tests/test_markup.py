@@ -290,3 +290,18 @@ def test_a_block_nested_past_any_real_text_is_rendered_not_fatal() -> None:
     assert _too_deep("> " * 100 + "x") and _too_deep("- 1. " * 50 + "x")
     assert not _too_deep("* a list item\n  * nested\n\n> a quote\n\n***bold italic***\n" + "-" * 200)
     assert "<strong>a</strong>" in render_markdown("*" * 1000 + "a" + "*" * 1000)  # the other renderer
+
+
+def test_text_stored_backwards_under_a_bidi_override_is_shown_as_stored() -> None:
+    """Found by a security review: letters stored backwards inside U+202E ... U+202C showed as
+    "binding arbitration", which no rule read (the rules read what is stored). The page, its
+    quotes and its diffs show the text without the controls."""
+    from generator.diffhtml import diff_segments
+    from generator.diffmodel import Segment
+    from generator.markup import quote_text
+
+    stored = "All disputes go to \u202enoitartibra gnidnib\u202c."
+    assert "\u202e" not in render_markdown(stored) and "noitartibra gnidnib" in render_markdown(stored)
+    assert quote_text(stored) == "All disputes go to noitartibra gnidnib."
+    shown = str(diff_segments([Segment("insert", stored)]))
+    assert "noitartibra gnidnib" in shown and "\u202e" not in shown and "\u202c" not in shown

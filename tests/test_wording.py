@@ -94,3 +94,23 @@ def test_reads_as(text: str, read_as: str) -> None:
 ])
 def test_left_as_written(text: str) -> None:
     assert prepare(text) == text
+
+
+@pytest.mark.parametrize("invisible", ["\u2060", "\u200c", "\u200d", "\u034f", "\u00ad", "\u180e", "\ufe0f",
+                                       "\U000e0041"])
+def test_an_invisible_character_inside_a_word_hides_nothing_from_the_rules(invisible: str) -> None:
+    """Found by a security review: "binding arbi\u2060tration" reads as "binding arbitration" on
+    the page, and no rule flagged it, a false all-clear any service could write."""
+    from pathlib import Path
+
+    from generator.analyze import analyze_markdown
+    from generator.rules import load_ruleset
+
+    root = Path(__file__).resolve().parent.parent
+    rules = load_ruleset(root / "content").rules
+    plain = "You agree that all disputes will be resolved by binding arbitration and you waive class actions."
+    hidden = plain.replace("arbitration", f"arbi{invisible}tration").replace("class", f"cl{invisible}ass")
+    assert prepare(hidden) == prepare(plain)
+    found = {f.rule_id for f in analyze_markdown(rules, "terms-of-service", hidden)}
+    assert found == {f.rule_id for f in analyze_markdown(rules, "terms-of-service", plain)}
+    assert {"mandatory-arbitration", "class-action-waiver"} <= found
