@@ -72,9 +72,29 @@ def _is_terms(terms: Any) -> bool:
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
 
 
+def _unwritable(value: Any, key: str) -> Iterator[tuple[str, str]]:
+    """Values the import could not write back as JSON: YAML's unquoted dates and times (Open Terms
+    Archive writes times as quoted text) and text that is no Unicode (a lone surrogate, from an
+    escape such as "\\ud800")."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            yield from _unwritable(item, f"{key}.{name}" if key else str(name))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _unwritable(item, f"{key}[{i}]")
+    elif isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            yield key, "text in Unicode (it holds a lone surrogate)"
+    elif not isinstance(value, (int, float, bool)) and value is not None:
+        yield key, f"text, a number or true/false (YAML read {type(value).__name__}: quote it)"
+
+
 def _shape_problems(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """(key, expected shape) for each part of an export's metadata that the import reads and that
     has another shape."""
+    yield from _unwritable(data, "")
     for name in ("source", "licence"):
         if data.get(name) is not None and not isinstance(data[name], dict):
             yield name, "a mapping"

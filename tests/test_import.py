@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,14 @@ def test_a_file_outside_the_documents_folder_is_refused(small_corpus: Path, tmp_
     # Found by trying the verbs: imported with its id from the file's name and its time from here.
     (lambda meta: meta["versions"][1].__setitem__("timestamp", "2019-01-01T00:00:00Z"),
      "versions[1].timestamp"),
+    # Found by a security review: a traceback each (datetime not JSON serializable; a surrogate not
+    # UTF-8; a signature's comment with a line break), where a problem names the key.
+    (lambda meta: meta["versions"][0].__setitem__(
+        "snapshots", [{"stored_as": "x.html", "fetched_at": datetime(2024, 1, 1, tzinfo=UTC)}]),
+     "versions[0].snapshots[0].fetched_at"),
+    (lambda meta: meta["versions"][-1]["declaration"].__setitem__("urls", ["https://x.example/\ud800"]),
+     ".declaration.urls[0]"),
+    (lambda meta: meta.__setitem__("service_slug", "firefox\n"), "service_slug"),
 ])
 def test_a_metadata_file_of_another_shape_is_refused_with_its_key(
         edit: Callable[[dict[str, Any]], None], key: str, small_corpus: Path, tmp_path: Path,

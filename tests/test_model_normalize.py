@@ -40,3 +40,12 @@ def test_canonical_markdown_drops_what_html_and_xml_forbid_in_text() -> None:
     raw = "We\x0bmay\x0cend\x85it\x01 now\x7f,\x00 here\ufffe\U0010ffff\ufdd0.\u00a0Tab\there 😀\n"
     assert canonical_markdown(raw) == "We may end it now, here.\u00a0Tab\there 😀\n"
     assert canonical_markdown(canonical_markdown(raw)) == canonical_markdown(raw)
+
+
+def test_a_slug_or_version_id_with_a_line_break_after_it_is_refused() -> None:
+    """`$` matches before a final line break: "acme\\n" passed as a slug (a service file so named
+    validated, then every capture of it failed at signing)."""
+    from generator.model import SLUG_RE, VERSION_ID_RE
+
+    assert SLUG_RE.match("acme") and not SLUG_RE.match("acme\n")
+    assert VERSION_ID_RE.match("2024-01-01T00-00-00Z") and not VERSION_ID_RE.match("2024-01-01T00-00-00Z\n")
