@@ -72,6 +72,10 @@ ManifestEntry = list[Any]
 SEARCH_MARK = b"data-pagefind-body"
 
 
+def _no_symlink(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NOFOLLOW)  # fails on a link put in place since the check
+
+
 @dataclass
 class SiteWriter:
     """Writes files under out/, skipping identical bytes, and removes what a build no longer makes.
@@ -161,7 +165,8 @@ class SiteWriter:
         files are thousands of copies otherwise), else as a copy. Archive files are immutable and
         write() replaces a file instead of writing into it, so a link never changes its source.
         A source that is gone or not a file (a damaged archive, which verification reports) is left
-        out."""
+        out, and so is a symbolic link: archive/ holds files, and a link could point anywhere (at
+        the build's own environment, /proc/self/environ)."""
         known = self.sources.get(os.fspath(source))
         try:
             if known is None:
@@ -170,7 +175,7 @@ class SiteWriter:
             key = f"copy {source} {known[0]} {known[1]}"
             if self.unchanged(relative, key):
                 return
-            stat = os.stat(source)
+            stat = os.lstat(source)
         except FileNotFoundError:
             return
         if not S_ISREG(stat.st_mode):
@@ -186,9 +191,10 @@ class SiteWriter:
         except FileNotFoundError:
             pass
         try:
-            os.link(source, path)
+            os.link(source, path, follow_symlinks=False)
         except OSError:  # another file system, or no hard links there: copy the bytes
-            self.write(relative, Path(source).read_bytes(), key)
+            with open(source, "rb", opener=_no_symlink) as file:
+                self.write(relative, file.read(), key)
             return
         self.changed += 1
         self._record(relative, [key, "", stat.st_size, stat.st_mtime_ns])

@@ -621,6 +621,20 @@ def test_raw_files_are_linked_and_never_written_through(tmp_path: Path) -> None:
     assert writer.manifest["doc/v.md"][2:4] == [source.stat().st_size, source.stat().st_mtime_ns]
 
 
+def test_a_symbolic_link_in_the_archive_is_not_published(tmp_path: Path) -> None:
+    """Found by a security review: a raw file replaced by a link to /proc/self/environ was published
+    as that link (or, copied across file systems, as the build's environment)."""
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"TOKEN=x\n")
+    (tmp_path / "archive").mkdir()
+    link = tmp_path / "archive" / "v.md.minisig"
+    link.symlink_to(secret)
+    writer = SiteWriter(tmp_path / "site")
+    writer.copy("doc/v.md.minisig", link)
+    assert not (tmp_path / "site" / "doc" / "v.md.minisig").exists()
+    assert not (tmp_path / "site" / "doc" / "v.md.minisig").is_symlink()
+
+
 def test_symlinked_folders_count_as_inputs(project: Path, builder: Callable[[str, str], Path]) -> None:
     # The loaders follow a symlinked folder (their globs do): the up-to-date check and the digests
     # must too, else an edit inside it passes for "nothing changed" (found by an audit).
