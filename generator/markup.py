@@ -12,7 +12,7 @@ import markdown_it_pyrs
 
 from . import markupfallback
 from .linktarget import ABSOLUTE_TARGET, resolve_link
-from .tabledelimiters import repaired_tables
+from .tabledelimiters import repaired_tables, table_cells
 
 
 def _escape(text: str) -> str:
@@ -156,8 +156,13 @@ _DEEP_CONTAINERS = re.compile(r"^[ \t]*(?:(?:>|[*+-][ \t]|\d{1,9}[.)][ \t])[ \t]
 _LONG_DELIMITER_RUN = re.compile(r"[*_]{1000}")  # markdown-it-py renders these whole
 
 
+# Ten times the cells capture keeps of a table (htmlmd.MAX_TABLE_CELLS): a bigger one comes from
+# an import, and rendered would make a page of tens of megabytes (shown as written instead).
+MAX_TABLE_CELLS = 100_000
+
+
 def _too_deep(block: str) -> bool:
-    return _DEEP_CONTAINERS.search(block) is not None
+    return _DEEP_CONTAINERS.search(block) is not None or table_cells(block) > MAX_TABLE_CELLS
 
 
 @functools.lru_cache(maxsize=8192)
