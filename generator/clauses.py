@@ -19,6 +19,9 @@ _LIST = re.compile(r"^(\s*)(?:[-*+]|\d{1,3}\\?[.)])\s+")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
 _HR = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
 _ESCAPED_NUMBER = re.compile(r"^\s*\d{1,3}\\[.)]\s")
+# "[pp]: https://example.com/privacy": a link's target for "[Privacy Policy][pp]", said nowhere
+# on the page (an anchor in front would make it text, and the link none).
+_REFERENCE_DEFINITION = re.compile(r"\s{0,3}\[[^\]]+\]:\s*\S+(\s+(\"[^\"]*\"|'[^']*'|\([^()]*\)))?\s*")
 # A list item that only links to a section: "[Rights](#rights)", or written out in full as
 # "[Rights](https://example.com/privacy#rights)" (Bluesky's contents).
 _CONTENTS_ENTRY = re.compile(r"\s*\[[^\]]*\]\((?:[^()\s#]*)#[^()\s]*\)\s*")
@@ -154,6 +157,8 @@ def _blocks(markdown: str) -> list[tuple[str, int, int]]:
             # ("12\. Transfers" over a rule is a heading: the escaped full stop is no list marker.)
             blocks.append(("heading", offsets[para[1]], offsets[i] - 1))
             para = None
+        elif para is None and first == "[" and _REFERENCE_DEFINITION.fullmatch(line):
+            pass  # not a clause: no block (it cannot interrupt a paragraph, so there is none open)
         elif first == "#" and _ATX.match(line):
             close(i)
             blocks.append(("heading", offsets[i], offsets[i + 1] - 1))

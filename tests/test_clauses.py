@@ -150,3 +150,16 @@ def test_the_first_row_of_a_table_is_analysed() -> None:
     assert [c.kind for c in split_clauses(text)] == ["table-row", "table-row"]
     rules = _ruleset(ROOT / "content").rules
     assert "terminate-at-will" in {f.rule_id for f in analyze_markdown(rules, "terms-of-service", text)}
+
+
+def test_a_link_reference_definition_is_no_clause_and_keeps_its_link() -> None:
+    """Found by a security review: the clause anchor put in front of "[pp]: https://..." made it
+    text, shown on the page, and "[Privacy Policy][pp]" no link."""
+    from generator.annotate import annotate
+
+    text = 'See our [Privacy Policy][pp] for details.\n\n[pp]: https://example.com/privacy "Privacy"\n'
+    assert [c.text for c in split_clauses(text)] == ["See our [Privacy Policy][pp] for details."]
+    html = annotate(text, {}, "https://service.example/terms", {}).html
+    assert '<a href="https://example.com/privacy"' in html and "[pp]" not in html
+    # Not a definition (text after the target): a clause as any other.
+    assert len(split_clauses("[Contact us]: write to us at the address below.\n")) == 1
