@@ -260,7 +260,23 @@ async def _is_internal(host: str) -> bool:
         except OSError:
             return False
         addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
-    return any(not address.is_global for address in addresses)
+    return any(not address.is_global for a in addresses for address in (a, *_embedded_ipv4(a)))
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded_ipv4(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 address an IPv6 one carries and may be routed to: Python counts "::127.0.0.1"
+    (IPv4-compatible), "64:ff9b::7f00:1" (NAT64) and 6to4 or Teredo ones as global."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return []
+    found = [a for a in (address.ipv4_mapped, address.sixtofour) if a is not None]
+    if address.teredo:
+        found += list(address.teredo)
+    if int(address) >> 32 == 0 or address in _NAT64:  # ::a.b.c.d, 64:ff9b::a.b.c.d
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
 
 
 async def _read_capped(response: httpx.Response, limit: int) -> bytes:

@@ -275,7 +275,10 @@ def test_an_unexpected_error_fails_that_request_only() -> None:
 
 @pytest.mark.parametrize("inside", ["http://127.0.0.1:8080/admin", "http://[::1]/admin",
                                     "http://169.254.169.254/latest/meta-data/", "http://10.0.0.7/wiki",
-                                    "http://localhost/admin"])
+                                    "http://localhost/admin",
+                                    # IPv6 forms of IPv4 addresses Python counts as global (a security review)
+                                    "http://[::127.0.0.1]/admin", "http://[64:ff9b::a9fe:a9fe]/latest/",
+                                    "http://[2002:7f00:1::]/admin"])
 def test_a_public_page_may_not_redirect_into_internal_addresses(inside: str) -> None:
     # Found by review: the internal page was captured, signed and would have been published.
     public = "http://93.184.215.14/terms"  # a global address: no lookup, no connection (MockTransport)
