@@ -17,6 +17,7 @@ import yaml
 
 from . import GENERATOR
 from .archive import VERSIONS_DIR, ArchiveWriter, NewVersion, RawPage, document_dir, snapshot_page_names
+from .fetch import FetchSettings
 from .model import SLUG_RE, VERSION_ID_RE, DocKey, Problem, ProblemsError
 from .normalize import canonical_markdown
 from .yamlload import load_yaml
@@ -125,12 +126,22 @@ def _shape_problems(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
             yield f"{where}.snapshots", "a list of mappings"
 
 
+# The largest file capture would record: a page's body is refused past this (fetch.py), and its
+# text is smaller. An export's file past it is no policy page (the committed corpus's largest text
+# is 150 KB), and every build would render and analyse it.
+MAX_FILE_BYTES = FetchSettings.max_body_bytes
+
+
 def _read_checked(doc_dir: Path, name: str, sha256: str | None, where: str) -> bytes:
     path = doc_dir / name
     if not path.resolve().is_relative_to(doc_dir.resolve()):  # "../../x": not part of this export
         raise ProblemsError([Problem(where, "", f"{name!r} is outside the document's folder",
                                      "list only files of the document's folder (versions/, snapshots/)")])
     try:
+        if (size := path.stat().st_size) > MAX_FILE_BYTES:
+            raise ProblemsError([Problem(where, "", f"{name} is {size:,} bytes, more than capture would keep "
+                                         f"of any page ({MAX_FILE_BYTES:,})",
+                                         "check the export: no policy page is this large")])
         data = path.read_bytes()
     except OSError as err:
         raise ProblemsError([Problem(where, "", f"cannot read {path.name}: {err.strerror}",

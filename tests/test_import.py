@@ -123,6 +123,19 @@ def test_a_file_that_is_not_utf8_is_refused_naming_it(which: str, small_corpus: 
     assert any(said in f"{p.file}: {p.message}" and p.fix for p in problems), problems
 
 
+def test_a_file_larger_than_any_capture_is_refused(small_corpus: Path, tmp_path: Path, demo_signer: Signer,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a security review: import took any size of text, which every build then renders and
+    analyses, where capture refuses a page past its body limit."""
+    monkeypatch.setattr("generator.ota_import.MAX_FILE_BYTES", 1000)  # the corpus's texts are larger
+    with pytest.raises(ProblemsError) as caught:
+        import_corpus(small_corpus, ArchiveWriter(tmp_path / "a", demo_signer))
+    said = [f"{p.message} (fix: {p.fix})" for p in caught.value.problems]
+    assert any("bytes, more than capture would keep of any page (1,000)" in m and "no policy page" in m
+               for m in said), said
+    assert not (tmp_path / "a").exists() or not list((tmp_path / "a").rglob("*.md"))
+
+
 def test_a_file_outside_the_documents_folder_is_refused(small_corpus: Path, tmp_path: Path,
                                                         demo_signer: Signer) -> None:
     metadata = small_corpus / "firefox/privacy-policy/metadata.yaml"
