@@ -804,3 +804,21 @@ def test_a_document_page_says_how_many_clauses_its_findings_are_on(committed_sit
         else:
             assert len(clauses) == len(latest), key
     assert said["le-chat/privacy-policy"] == (12, 6)
+
+
+def test_a_rules_findings_are_listed_together_and_explained_once(committed_site: Path) -> None:
+    """ChatGPT's privacy policy asks for an opt-out in nine sentences: they were nine cards spread
+    among the others, each with the same explanation (a reader's note left from an earlier review)."""
+    page = lxml.html.parse(str(committed_site / "chatgpt/privacy-policy/index.html")).getroot()
+    for section in page.cssselect("section[aria-labelledby^=provisions-]"):
+        cards = section.cssselect("li.finding-item")
+        rules = [c.get("id").split("-c-")[0] for c in cards]
+        assert rules == sorted(rules, key=rules.index)  # each rule's cards together
+        for rule in set(rules):
+            mine = [c for c in cards if c.get("id").startswith(rule + "-c-")]
+            assert len([c for c in mine if c.cssselect("p.explanation")]) == 1
+            said = mine[0].cssselect("h4")[0].text_content()
+            assert (f"({len(mine)} clauses)" in said) == (len(mine) > 1)
+            assert all("(another clause)" in c.cssselect("h4")[0].text_content() for c in mine[1:])
+    opt_outs = page.cssselect('li.finding-item[id^="finding-ai-training-opt-out-"]')
+    assert len(opt_outs) > 3
