@@ -130,6 +130,12 @@ def _check_examples(ruleset: Ruleset, rewritten: bool = False) -> _ExampleCheck:
                                    "backslashes)")
                            for i in untested]
         check.unmatched += len(untested)
+        # An exception no example exercises could stop working, or never have worked, unseen.
+        check.problems += [Problem(rule.file, f"unless[{k}]",
+                                   "cancels no 'no_match' example that a pattern matches",
+                                   "add a 'no_match' example a pattern matches and this exception is there "
+                                   "to leave alone")
+                           for k in unexercised_exceptions(rule)]
     check.unmatched += sum(len(r.patterns) for r in ruleset.rules if r.file in check.slow)
     if rewritten:
         # Rewrites of an example that already fails would say nothing new; a slow rule would stall.

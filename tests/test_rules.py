@@ -199,7 +199,17 @@ def test_rules_test_cli_passes() -> None:
     assert result.stdout.startswith(f"{EXAMPLES} passed, 0 failed (the examples of {len(RULES)} rules")
     assert f"; {PATTERNS} of their {PATTERNS} patterns matched by an example; " in result.stdout
     exercised = re.search(r"; (\d+) of their (\d+) exceptions cancel a 'no_match' example\)$", result.stdout)
-    assert exercised and 0 < int(exercised[1]) < int(exercised[2])  # (a figure to raise: see CONTRIBUTING)
+    assert exercised and int(exercised[1]) == int(exercised[2]) > 0
+
+
+def test_an_exception_no_example_exercises_fails_rules_test(tmp_path: Path) -> None:
+    """Found by a contributor's review: deleting an exception, or adding one that never fires,
+    left `rules test` passing."""
+    result = rules_test_with(tmp_path, "arbitration/mandatory-arbitration.yaml", "unless:\n",
+                             "unless:\n  - '\\bzebra\\b'\n")
+    assert result.returncode == 1
+    assert ("mandatory-arbitration.yaml: unless[0]: cancels no 'no_match' example that a pattern matches "
+            "(fix: add a 'no_match' example") in result.stderr
 
 
 def rules_test_with(tmp_path: Path, rule_file: str, old: str, new: str) -> subprocess.CompletedProcess[str]:
