@@ -4,7 +4,6 @@ or make the reader's browser contact a third party."""
 from __future__ import annotations
 
 import functools
-import html
 import re
 from html import unescape
 
@@ -172,7 +171,7 @@ def _render_block(block: str, base_url: str) -> str:
     if "[" in block and "`" in block:  # where markdown-it.rs panics (see markupfallback)
         return markupfallback.render(block, base_url)
     if _too_deep(block):
-        return f"<p>{html.escape(block)}</p>\n"
+        return f"<p>{_escape(block)}</p>\n"
     if _LONG_DELIMITER_RUN.search(block):
         return markupfallback.render(block, base_url)
     try:
@@ -188,9 +187,7 @@ _CODE = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)", re.S)
 
 
 _WRITTEN_BREAK = re.compile(r"<br\s*/?>", re.I)
-# soft hyphen, zero-width characters, BOM; and the bidirectional embeddings, overrides and isolates
-# (see without_bidi_controls)
-_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")  # soft hyphen, zero-width, BOM
 _BIDI_CONTROLS = str.maketrans({c: None for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))})
 
 
@@ -205,8 +202,8 @@ def without_bidi_controls(text: str) -> str:
 def quote_text(quote: str) -> str:
     """A clause as quoted on one line: a `<br>` written in the text is the line break it stands
     for, shown as a space, not as markup; invisible characters (which break a reader's search for
-    the words) are left out."""
-    return " ".join(_INVISIBLE.sub("", _WRITTEN_BREAK.sub(" ", quote)).split())
+    the words) and bidirectional controls (see without_bidi_controls) are left out."""
+    return " ".join(_INVISIBLE.sub("", _WRITTEN_BREAK.sub(" ", without_bidi_controls(quote))).split())
 
 
 def _line_breaks(html: str) -> str:
