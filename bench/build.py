@@ -25,11 +25,15 @@ Memory: `peak_rss_mb` is the largest single process (wait4's ru_maxrss: the buil
 children); `peak_tree_mb` the largest sum over the whole process tree at one moment (build,
 forked workers, Pagefind), as proportional set size sampled from /proc ten times a second.
 --profile writes a cProfile of one extra (unmeasured) full build.
+The project's modules are compiled to bytecode first (`bytecode_compiled`), as an installed
+package's are: a machine that sets PYTHONDONTWRITEBYTECODE would otherwise compile them in every
+measured build.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import re
@@ -122,6 +126,14 @@ def run_measured(command: list[str], log: Path, cache: Path | None = None) -> Ru
                round(memory.peak_mb, 1) if memory.available else None, text)
 
 
+def compile_project() -> bool:
+    """Compile the project's modules to bytecode, as installing a package does. Python reads
+    bytecode even where it may not write it (PYTHONDONTWRITEBYTECODE, set on some CI machines):
+    without this, every measured build would compile the project's modules again, which is no cost
+    of the build (0.4 s of a 3 s one-new-version build on a 2-core machine)."""
+    return bool(compileall.compile_dir(ROOT / "generator", quiet=1))
+
+
 def build_command(work: Path, out: Path) -> list[str]:
     return [sys.executable, "-m", "generator", "build", "--content", str(work / "content"),
             "--archive", str(work / "archive"), "--out", str(out)]
@@ -206,7 +218,8 @@ def measure(work: Path, tmp: Path, runs: int, seed: int, corpus: Path,
 
     archive = load_archive(work / "archive")
     figures: dict[str, Any] = {"documents": len(archive.documents), "versions": archive.version_count,
-                               "runs": runs, "load_average_start": [round(x, 2) for x in os.getloadavg()]}
+                               "runs": runs, "bytecode_compiled": compile_project(),
+                               "load_average_start": [round(x, 2) for x in os.getloadavg()]}
     site, cache = tmp / "site", tmp / "cache"
 
     def build(kind: str, i: int, out: Path, cache: Path = cache) -> Run:
