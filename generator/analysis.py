@@ -51,7 +51,8 @@ class DocumentResults:
 
 def change_stats(diff: TextDiff) -> ChangeStats:
     summary = diff.summary
-    return ChangeStats(summary.words_added, summary.words_removed, summary.percent_label, summary.words_moved)
+    return ChangeStats(summary.words_added, summary.words_removed, summary.percent_label, summary.words_moved,
+                       round(summary.percent_changed / 100, 6))
 
 
 class _Packer:

@@ -33,6 +33,7 @@ from .checklog import Check, read_checks
 from .findingchanges import FindingChanges, compare_findings
 from .language import SAMPLE as LANGUAGE_SAMPLE
 from .language import reads_as_english, text_language
+from .markup import without_bidi_controls
 from .model import (
     SEVERITIES,
     Archive,
@@ -46,6 +47,7 @@ from .model import (
 )
 from .plausible import Size, failed_captures
 from .rules import Ruleset
+from .signing import PUBLISHED_KEY_IDS
 from .urls import (
     ALL_FEED_PATH,
     category_feed_path,
@@ -69,6 +71,8 @@ RAW_SUFFIXES = {"md": ".md", "md_minisig": ".md.minisig", "json": ".json", "json
 KIND_LABELS = {"first": "first capture", "change": "change", "technical": "technical re-extraction"}
 
 VersionRef = tuple[DocKey, str]  # (document, version id)
+DEMO_KEY_NOTICE = ("Sample data: signed with a demo key whose secret half is published with the code, so its "
+                   "signatures show that a file is intact as published, not who signed it.")
 @dataclass(frozen=True)
 class SiteData:
     """The inputs of the feeds, the JSON API and the sitemap.
@@ -89,6 +93,9 @@ class SiteData:
     changes: Mapping[VersionRef, ChangeStats] = field(default_factory=dict)  # against the previous one
     # against the version compared with (analysis.py); a version missing here is compared on the spot
     finding_changes: Mapping[VersionRef, FindingChanges] = field(default_factory=dict)
+    # whether each version's hashes and signatures verified when the site was built (absent: not checked)
+    verified: Mapping[VersionRef, bool] = field(default_factory=dict)
+    key_id: str = ""  # of the archive's public key ("" when not known)
     _failed: dict[DocKey, dict[int, str]] = field(default_factory=dict, init=False, repr=False, compare=False)
     # each version's finding changes, asked for by its JSON, its feed entries and the category feeds
     _compared: dict[tuple[DocKey, int, str | None], FindingChanges | None] = field(
@@ -108,6 +115,20 @@ class SiteData:
 
     def findings_of(self, version: Version) -> Sequence[Finding]:
         return self.findings.get((version.key, version.id), ())
+
+    @property
+    def demo_key(self) -> bool:
+        """Signed with a key whose secret half is published (the sample archive's)."""
+        return self.key_id in PUBLISHED_KEY_IDS
+
+    def signing_json(self) -> dict[str, Any]:
+        """What the signatures prove, for the data as for the pages."""
+        return {"key_id": self.key_id or None, "public_key": self.url(PUBLIC_KEY_FILE),
+                "demo_key": self.demo_key, "notice": DEMO_KEY_NOTICE if self.demo_key else None}
+
+    def verification(self, version: Version) -> bool | None:
+        """True or False as the version's files verified at build time; None when not checked."""
+        return self.verified.get((version.key, version.id))
 
     def analysed(self, version: Version) -> bool:
         return (version.key, version.id) not in self.unread
@@ -246,8 +267,9 @@ def previous_version(doc: ArchivedDocument, index: int) -> Version | None:
 def _finding_json(data: SiteData, f: Finding, page: str) -> dict[str, Any]:
     rule = data.rule(f.rule_id)
     return {"rule_id": f.rule_id, "rule_title": rule.title if rule else None, "severity": f.severity,
-            "category": f.category, "clause_id": f.clause_id, "quote": f.quote, "start": f.start,
-            "end": f.end, "lead_in": f.lead_in or None, "list_items": list(f.items),
+            "category": f.category, "clause_id": f.clause_id, "quote": without_bidi_controls(f.quote),
+            "start": f.start, "end": f.end, "lead_in": without_bidi_controls(f.lead_in) or None,
+            "list_items": [without_bidi_controls(i) for i in f.items],
             "link": data.url(f"{page}#{f.clause_id}"),
             "rule": data.url(rule_path(f.rule_id))}
 
@@ -271,9 +293,9 @@ def _version_summary(data: SiteData, doc: ArchivedDocument, i: int) -> dict[str,
             "final_url": v.final_url, "http_status": v.http_status,
             "words": None if change is None else {
                 "added": change.words_added, "removed": change.words_removed, "moved": change.words_moved,
-                "percent_changed": change.percent_changed},
+                "percent_changed": change.percent_changed, "fraction_changed": change.fraction_changed},
             "language": data.language(v), "analysed": data.analysed(v), "severity_counts": data.counts_of(v),
-            "failed_capture": data.failed_captures(doc).get(i),
+            "failed_capture": data.failed_captures(doc).get(i), "verified": data.verification(v),
             "links": _version_links(data, v, first=i == 0)}
 
 
@@ -338,7 +360,7 @@ def document_json(data: SiteData, doc: ArchivedDocument) -> dict[str, Any]:
                        "language": data.language(latest), "analysed": data.analysed(latest),
                        "severity_counts": data.counts_of(latest),
                        "findings": [_finding_json(data, f, page) for f in data.findings_of(latest)]},
-            "checks": _checks_json(data, key, data.checks.get(key, ())),
+            "checks": _checks_json(data, key, data.checks.get(key, ())), "signing": data.signing_json(),
             "links": {"self": data.url(document_api_path(key)), "page": data.url(document_path(key)),
                       "history": data.url(history_path(key)), "service": data.url(service_path(key.service)),
                       "feed": data.url(document_feed_path(key))}}
@@ -367,7 +389,7 @@ def index_json(data: SiteData) -> dict[str, Any]:
             "counts": {"services": len(services), "documents": len(documents),
                        "versions": data.archive.version_count, "rules": len(data.ruleset.rules),
                        "categories": len(data.ruleset.categories)},
-            "services": services, "documents": documents,
+            "services": services, "documents": documents, "signing": data.signing_json(),
             "links": {"self": data.url("api/index.json"), "rules": data.url("api/rules.json"),
                       "categories": data.url("api/categories.json"), "feed": data.url(ALL_FEED_PATH),
                       "sitemap": data.url("sitemap.xml"), "public_key": data.url(PUBLIC_KEY_FILE)}}

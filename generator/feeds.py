@@ -27,6 +27,7 @@ from typing import Protocol
 
 from . import __version__
 from .api import (
+    DEMO_KEY_NOTICE,
     KIND_LABELS,
     SiteData,
     previous_version,
@@ -212,11 +213,19 @@ def _compared_with(prev: Version | None, against: Version) -> str:
 def _caveats(data: SiteData, doc: ArchivedDocument, index: int) -> list[str]:
     """What a reader must know before taking the entry as the service's change."""
     lines = []
+    v, against = doc.versions[index], data.compared_version(doc, index)
+    if data.verification(v) is False:
+        lines.append("Verification FAILED when the site was built: this version's files do not match their "
+                     "SHA-256 or minisign signature, so its text, findings and changes may not be what was "
+                     "captured. Do not cite it.")
+    if against and data.verification(against) is False:
+        lines.append(f"The version it is compared with, of {_time(against.captured_at)}, failed verification "
+                     "when the site was built: the changes below may not be the service's.")
     if reason := data.failed_captures(doc).get(index):
         lines.append(f"This capture looks failed; it is kept in the archive, compared with nothing: "
                      f"{reason}.")
-    against = data.compared_version(doc, index)  # None for a failed capture: compared with nothing
-    if against and (before := data.language(against)) != (now := data.language(doc.versions[index])):
+    # (against is None for a failed capture: compared with nothing)
+    if against and (before := data.language(against)) != (now := data.language(v)):
         lines.append(f"The text reads as {now or 'an unknown language'}, that of the version of "
                      f"{_time(against.captured_at)} as {before or 'an unknown language'}: the page may have "
                      "been served in another language; their differences are not the service rewording "
@@ -336,6 +345,8 @@ def _newest_first(docs: Sequence[ArchivedDocument]) -> list[tuple[ArchivedDocume
 def _feed(data: SiteData, path: str, page: str, title: str, subtitle: str,
           entries: Sequence[FeedEntry] = ()) -> Feed:
     settings = data.content.settings
+    if data.demo_key:
+        subtitle = f"{subtitle} {DEMO_KEY_NOTICE}".strip()
     return Feed(path=path, url=data.url(path), page=data.url(page), title=f"{settings.title}: {title}",
                 subtitle=subtitle, author=settings.title, author_uri=data.base_url,
                 language=settings.language, rights=settings.attribution, entries=tuple(entries),

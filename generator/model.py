@@ -329,6 +329,8 @@ class ChangeStats:
     words_removed: int
     percent_changed: str  # e.g. "12.3%", "<0.1%"
     words_moved: int = 0  # in paragraphs moved elsewhere unchanged (not in added or removed)
+    # (added + removed) / (words before + words after), which percent_changed labels for readers
+    fraction_changed: float = 0.0
 
     @property
     def wording_unchanged(self) -> bool:

@@ -250,7 +250,7 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, pre: Preflight,
     progress("writing feeds, JSON data and the sitemap")
     data = SiteData(content, archive, ruleset, findings=analysis.findings, checks=analysis.checks,
                     unread=analysis.unread, changes=analysis.changes,
-                    finding_changes=analysis.finding_changes)
+                    finding_changes=analysis.finding_changes, verified=analysis.verified, key_id=key_id)
     selections = category_selections(data)
     keys = with_category_feeds(keys, selections, data.newest_capture())
     files = {**feed_files(data, selections=selections, kept=CachedEntries(cache, keys)), **api_files(data),

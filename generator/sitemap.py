@@ -8,6 +8,7 @@ from functools import partial
 from html import escape
 
 from .api import SiteData
+from .model import ArchivedDocument
 from .urls import (
     category_path,
     changes_path,
@@ -26,7 +27,7 @@ SITEMAP_MAX_URLS = 50_000  # sitemaps.org: one file holds at most 50,000 URLs (a
 @dataclass(frozen=True)
 class SitePage:
     path: str  # relative to the site root, '' for home, pages end in '/'
-    lastmod: str | None  # W3C datetime (the capture time of the version the page shows)
+    lastmod: str | None  # W3C datetime (the capture time of the version the page shows, or a later check)
 
 
 def site_pages(data: SiteData, extra_pages: Sequence[str] = ()) -> list[SitePage]:
@@ -34,6 +35,13 @@ def site_pages(data: SiteData, extra_pages: Sequence[str] = ()) -> list[SitePage
     order; `extra_pages` adds pages (without lastmod). Home, search, categories and rules pages
     show the whole archive: their lastmod is its newest capture; the pages of content/pages/ have none."""
     newest = data.newest_capture()
+
+    def touched(doc: ArchivedDocument) -> str:
+        """A document's and its history's page change with each check (\"last checked\", the checks
+        between versions), not only with a new version."""
+        log = data.checks.get(doc.key, ())
+        return max(doc.latest.captured_at, log[-1].checked_at) if log else doc.latest.captured_at
+
     pages = [SitePage("", newest), *(SitePage(f"{p.slug}/", None) for p in data.content.pages),
              SitePage("search/", newest)]
     pages += [SitePage(p, None) for p in extra_pages]
@@ -44,8 +52,8 @@ def site_pages(data: SiteData, extra_pages: Sequence[str] = ()) -> list[SitePage
     for slug, docs in data.services():
         pages.append(SitePage(service_path(slug), max(d.latest.captured_at for d in docs)))
         for doc in docs:
-            pages.append(SitePage(document_path(doc.key), doc.latest.captured_at))
-            pages.append(SitePage(history_path(doc.key), doc.latest.captured_at))
+            pages.append(SitePage(document_path(doc.key), touched(doc)))
+            pages.append(SitePage(history_path(doc.key), touched(doc)))
             for i, v in enumerate(doc.versions):
                 pages.append(SitePage(version_path(doc.key, v.id), v.captured_at))
                 if i:

@@ -287,6 +287,15 @@ def test_sitemap_lists_every_page_once_with_absolute_urls(data: SiteData) -> Non
     assert f"{data.base_url}{doc.key}/{first.id}/changes/" not in lastmods
     assert lastmods[f"{data.base_url}{doc.key}/"] == latest.captured_at
     assert lastmods[data.base_url + "about/"] is None
+    # a check after the latest version changes the document and history pages ("last checked"):
+    # their lastmod says so; the version pages' do not move (found by review)
+    checked = "2099-01-01T00:00:00Z"
+    log = [Check(checked_at=checked, outcome="unchanged", version_id=latest.id, document=str(doc.key),
+                 seq=1, prev="", generator="test")]
+    later = {u.findtext(SM + "loc"): u.findtext(SM + "lastmod") for u in ET.fromstring(
+        build_sitemap(dataclasses.replace(data, checks={doc.key: log}))).findall(SM + "url")}
+    assert later[f"{data.base_url}{doc.key}/"] == later[f"{data.base_url}{doc.key}/history/"] == checked
+    assert later[f"{data.base_url}{doc.key}/{latest.id}/"] == latest.captured_at
     assert len(build_sitemap(data, extra_pages=("faq/",)).split(b"<url>")) == expected + 2
 
 
@@ -457,6 +466,12 @@ def test_the_built_data_gives_word_counts_and_flags_formatting_only_changes(comm
     switch = json.loads((committed_site / "api/telegram/terms-of-service/2023-10-19T00-34-30Z.json")
                         .read_text())
     assert switch["words"]["removed"] > 1000 and switch["formatting_only"] is False  # into German
+    # the share of words changed as a number, beside the label readers see (found by review)
+    assert layout["words"]["fraction_changed"] == 0.0 and layout["words"]["percent_changed"] == "0%"
+    words = switch["words"]
+    assert 0.5 < words["fraction_changed"] <= 1
+    label = f"{100 * words['fraction_changed']:.1f}".removesuffix(".0") + "%"
+    assert words["percent_changed"] in (label, ">99.9%")
     feed = (committed_site / "feeds/chatgpt/privacy-policy.xml").read_text()
     assert "ChatGPT Privacy Policy: formatting change captured 2026-07-21 07:00 UTC" in feed
 
@@ -486,3 +501,51 @@ def test_feeds_and_data_compare_flags_across_a_failed_capture(data: SiteData) ->
     assert version_entry(data, doc, stub).title.endswith(": failed capture, kept, 2025-12-15 11:34 UTC")
     document = json.loads(build_api(data)["api/le-chat/privacy-policy.json"])
     assert [v["id"] for v in document["versions"] if v["failed_capture"]] == ["2025-12-15T11-34-51Z"]
+
+
+def test_data_and_feeds_say_which_versions_failed_verification(data: SiteData) -> None:
+    # Found by review (a data consumer): the pages said "verification FAILED", the JSON and feeds
+    # published a damaged text's findings as the service's change, with nothing to tell them apart.
+    doc = next(d for d in data.archive.documents if str(d.key) == "claude-ai/terms-of-service")
+    damaged = doc.versions[1]
+    verified = {(d.key, v.id): True for d in data.archive.documents for v in d.versions}
+    checked = dataclasses.replace(data, verified={**verified, (doc.key, damaged.id): False})
+    assert version_json(checked, doc, 1)["verified"] is False
+    assert version_json(checked, doc, 2)["verified"] is True
+    assert version_json(data, doc, 2)["verified"] is None  # not checked
+    assert "Verification FAILED when the site was built" in version_entry(checked, doc, 1).summary
+    summary = version_entry(checked, doc, 2).summary
+    assert "Verification FAILED" not in summary
+    assert f"The version it is compared with, of {damaged.captured_at[:10]}" in summary
+    assert "failed verification" not in version_entry(checked, doc, 3).summary
+    document = json.loads(build_api(checked)[f"api/{doc.key}.json"])
+    assert [v["verified"] for v in document["versions"]].count(False) == 1
+
+
+def test_data_and_feeds_say_a_demo_key_signed_the_archive(data: SiteData) -> None:
+    # Found by review: every page says the sample archive's key is the published demo key; the
+    # JSON and feeds said nothing of it, so "signed" data read as proof of who signed it.
+    for key_id, demo in (("ABC4DDD0A75B7082", True), ("0123456789ABCDEF", False)):
+        signed = dataclasses.replace(data, key_id=key_id)
+        api = build_api(signed)
+        for path in ("api/index.json", "api/claude-ai/terms-of-service.json"):
+            signing = json.loads(api[path])["signing"]
+            assert signing["key_id"] == key_id and signing["demo_key"] is demo, path
+            assert signing["public_key"] == signed.url("minisign.pub")
+            assert (signing["notice"] is not None) is demo
+        for body in build_feeds(signed).values():
+            subtitle = _text(ET.fromstring(body), "subtitle")
+            assert ("signed with a demo key" in subtitle) is demo
+
+
+def test_json_quotes_leave_out_bidirectional_controls_as_pages_and_feeds_do(data: SiteData) -> None:
+    # Found by review: a quote with U+202E ... U+202C reached the JSON as captured (reversed on screen).
+    doc = next(d for d in data.archive.documents if str(d.key) == "claude-ai/terms-of-service")
+    quote = "You agree to \u202enoitartibra gnidnib\u202c."
+    finding = Finding("acceptance-by-use", "low", "contract-by-using", "c-000000000000", quote, 0, 10,
+                      "Lead \u2067in\u2069:", ("item \u202eone",))
+    findings = {**data.findings, (doc.key, doc.latest.id): (finding,)}
+    shown = json.loads(build_api(dataclasses.replace(data, findings=findings))[f"api/{doc.key}.json"])
+    [item] = shown["latest"]["findings"]
+    assert (item["quote"], item["lead_in"], item["list_items"]) == (
+        "You agree to noitartibra gnidnib.", "Lead in:", ["item one"])

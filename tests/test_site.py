@@ -184,6 +184,10 @@ def test_a_damaged_version_text_is_shown_as_failing_verification(project: Path, 
     assert any(m.startswith("warning: ") and "clausewatch verify" in m for m in messages), messages
     page = (project / "site/openai/terms-of-service" / victim.stem / "index.html").read_text()
     assert "verification FAILED" in page
+    # said at the top of the page and in its data, not only in the evidence panel (found by review)
+    assert "<strong>Verification failed:</strong>" in page
+    data = json.loads((project / "site/api/openai/terms-of-service" / f"{victim.stem}.json").read_text())
+    assert data["verified"] is False
 
 
 def test_a_document_page_says_when_it_was_last_checked_next_to_its_title(project: Path,
