@@ -29,7 +29,7 @@ from .buildverb import cmd_build
 from .console import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, say
 from .content import content_folder_problem, load_content, missing_pages
 from .language import reads_as_english
-from .model import Content, DocKey, Problem, ProblemsError, Rule, SourcePage
+from .model import Content, DocKey, Problem, ProblemsError, Rule, SourcePage, display_path
 from .rewrites import REWRITES
 from .robustness import Flip, flips
 from .rules import Ruleset, load_ruleset
@@ -163,6 +163,30 @@ def _flip_problem(f: Flip) -> Problem:
 _HOW = {"capitals": "in capitals", "contractions": "with contractions", "third-person": "in the third person"}
 
 
+def slow_noise(content: Content, content_dir: Path, archive: Path) -> list[Problem]:
+    """Each noise pattern tried on its document's latest archived text, as a capture would: one
+    that backtracks without end would fail every capture of that document."""
+    from .noise import NOISE_TIME_LIMIT_S, SlowNoise, apply_noise_filters
+
+    problems = []
+    for service in content.services:
+        for decl in service.documents:
+            texts = sorted((archive / decl.key.service / decl.key.doc_type / "versions").glob("*.md"))
+            if not (decl.noise and texts):
+                continue
+            text = texts[-1].read_text(encoding="utf-8", errors="replace")
+            for i, pattern in enumerate(decl.noise):
+                try:
+                    apply_noise_filters(text, [pattern], NOISE_TIME_LIMIT_S)
+                except SlowNoise as err:
+                    problems.append(Problem(
+                        display_path(content_dir / "services" / f"{service.slug}.yaml"),
+                        f"documents.{decl.key.doc_type}.noise[{i}]", f"{err} (the latest archived text, "
+                        f"{texts[-1].stem})", "simplify it: no repeated group that can match the same words "
+                        "in many ways, such as (\\w+ ?)+; a capture with it fails"))
+    return problems
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     # Every problem at once: the declarations', the pages' and the rules' (a broken service file
     # must not hide a broken rule, nor the reverse).
@@ -191,6 +215,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             say(f"warning: archived in {args.archive} but not declared (history is kept and shown, the "
                 "document is no longer captured; a renamed service or document type needs its archive "
                 "folder renamed too): " + ", ".join(orphans))
+    if content is not None:
+        problems += slow_noise(content, args.content, args.archive)
     if problems or content is None or ruleset is None:
         raise ProblemsError(problems)
     documents = sum(len(s.documents) for s in content.services)

@@ -30,7 +30,7 @@ from generator.htmlmd import (
     visible_text,
 )
 from generator.model import RangeSelector, Selector, SourcePage
-from generator.noise import apply_noise_filters
+from generator.noise import NOISE_TIME_LIMIT_S, SlowNoise, apply_noise_filters
 from generator.normalize import canonical_markdown
 from generator.pagewords import WordCount, count_words, is_chrome, words_of
 from generator.timelimit import TimeLimitExceeded, time_limit
@@ -315,7 +315,13 @@ def _with_title(body: Element, main: Element, count: WordCount, positions: Posit
 def denoised_text(parts: Sequence[str], noise: Sequence[re.Pattern[str]]) -> str:
     """A document's text from its pages' Markdown, with the declared noise deleted; refused when
     the noise patterns leave too little of it (each page passed `_checked` before)."""
-    text = canonical_markdown(apply_noise_filters("\n".join(parts), noise))
+    try:
+        text = canonical_markdown(apply_noise_filters("\n".join(parts), noise, NOISE_TIME_LIMIT_S))
+    except SlowNoise as err:
+        raise ExtractionError(f"{err} (fix: simplify it in the declaration's `noise:`, without a "
+                              "repeated group that can match the same words in many ways, such as "
+                              "(\\w+ ?)+; `clausewatch validate` tries each pattern on the archived "
+                              "text)") from err
     if noise and (words := len(words_of(text))) < MIN_WORDS:
         raise ExtractionError(f"only {words} words left after the noise filters (at least {MIN_WORDS} "
                               "expected): a noise pattern deletes the document's text")

@@ -1,11 +1,16 @@
-"""Noise filters: keep volatile bits of a page (tracking parameters, rotating tokens) out of
-versions, so that only real wording changes make a new version. Pure."""
+r"""Noise filters: keep volatile bits of a page (tracking parameters, rotating tokens) out of
+versions, so that only real wording changes make a new version. Pure, but for a time limit on each
+pattern: one that backtracks without end (`(\w+ ?)+\d`) must fail its document's capture, not
+stall every document after it."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from contextlib import nullcontext
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .timelimit import TimeLimitExceeded, time_limit
 
 # Query parameters that identify a visit or a campaign, never the document.
 VOLATILE_PARAMETERS = re.compile(
@@ -27,6 +32,7 @@ def clean_url(url: str) -> str:
 
 
 _BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+NOISE_TIME_LIMIT_S = 5.0  # each pattern, on a document's text: milliseconds, or it backtracks
 NOISE_FLAGS = re.MULTILINE  # case-sensitive; ^ and $ match at the start and end of each line
 
 
@@ -73,13 +79,28 @@ def checked_noise(pattern: str) -> re.Pattern[str]:
     return compiled
 
 
-def apply_noise_filters(markdown: str, patterns: Sequence[re.Pattern[str]] = ()) -> str:
+class SlowNoise(Exception):
+    """A noise pattern ran past its time limit on a text: it backtracks."""
+
+    def __init__(self, pattern: str, seconds: float) -> None:
+        super().__init__(f"the noise pattern {written(pattern)} took over {seconds:g} s on this text (a "
+                         "pattern takes milliseconds): it backtracks without end")
+        self.pattern = pattern
+
+
+def apply_noise_filters(markdown: str, patterns: Sequence[re.Pattern[str]] = (),
+                        seconds_each: float | None = None) -> str:
     """Clean link URLs, then delete whatever the declared patterns match. A line a pattern empties
-    leaves no extra blank lines behind: otherwise the day it stops appearing, the text would change."""
+    leaves no extra blank lines behind: otherwise the day it stops appearing, the text would change.
+    With `seconds_each`, a pattern that runs longer raises SlowNoise."""
     text = _MARKDOWN_LINK.sub(lambda m: m.group(1) + m.group(2) + clean_url(m.group(3)) + m.group(4),
                               markdown)
     deleted = False
     for pattern in patterns:
-        text, count = pattern.subn("", text)
+        try:
+            with time_limit(seconds_each) if seconds_each else nullcontext():
+                text, count = pattern.subn("", text)
+        except TimeLimitExceeded as err:
+            raise SlowNoise(pattern.pattern, seconds_each or 0) from err
         deleted = deleted or count > 0
     return _BLANK_RUN.sub("\n\n", text) if deleted else text

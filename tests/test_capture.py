@@ -432,6 +432,46 @@ def test_noise_that_deletes_the_text_is_a_failed_capture_not_an_empty_version(
         "extraction-failed"
 
 
+BACKTRACKS = r"Last updated: (\w+ ?)+\d{4}"  # fails on words not followed by a year, in 2^n ways
+
+
+def test_a_noise_pattern_that_backtracks_fails_its_document_not_the_whole_capture(
+        tmp_path: Path, server: LocalServer, demo_signer: Signer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found by review (an operator): such a pattern passed `validate` and hung the capture job, every
+    # document after it never checked, until the job's timeout lost the shard's results.
+    monkeypatch.setattr("generator.extract.NOISE_TIME_LIMIT_S", 0.3)  # 5 s in use
+    body = "<p>Last updated: " + " ".join(["the first of march in the year"] * 6) + ".</p>" + \
+        "<p>We may change these terms at any time.</p>" * 20
+    page = server.route("/terms", Reply(200, f"<html><body><main><h1>Terms</h1>{body}</main></body></html>"
+                                        .encode(), {"Content-Type": "text/html"}))
+    privacy = f"<html><body><main><h1>Privacy</h1>{body}</main></body></html>"
+    other = server.route("/privacy", Reply(200, privacy.encode(), {"Content-Type": "text/html"}))
+    content = write_content(tmp_path, {"terms-of-service": (page, "main"), "privacy-policy": (other, "main")})
+    declaration = content / "services" / "acme.yaml"
+    lines = declaration.read_text().splitlines()
+    lines.insert(lines.index("  privacy-policy:"), f"    noise: ['{BACKTRACKS}']")
+    declaration.write_text("\n".join(lines) + "\n")
+    started = time.monotonic()
+    results = run(tmp_path, demo_signer)
+    assert time.monotonic() - started < 60  # (a hang, not a speed: without the limit it never ends)
+    failed = results["terms-of-service"]
+    assert (failed.outcome, failed.version_id) == ("extraction-failed", None)
+    assert f"the noise pattern '{BACKTRACKS}' took over 0.3 s" in failed.reason
+    assert "backtracks" in failed.reason
+    assert last_check(tmp_path, "terms-of-service") == "extraction-failed"
+    assert results["privacy-policy"].outcome == "new-version" and versions(tmp_path, "privacy-policy")
+    # `validate` names it, tried on the archived text of the document it is declared for
+    from generator.commands import slow_noise
+    archived = tmp_path / "archive/acme/terms-of-service/versions"
+    archived.mkdir(parents=True)
+    (archived / "2026-01-01T00-00-00Z.md").write_text(body.replace("<p>", "").replace("</p>", "\n\n"))
+    monkeypatch.setattr("generator.noise.NOISE_TIME_LIMIT_S", 0.3)
+    [problem] = slow_noise(load_content(content), content, tmp_path / "archive")
+    assert problem.file.endswith("services/acme.yaml")
+    assert problem.key == "documents.terms-of-service.noise[0]"
+    assert "backtracks" in problem.message and "(\\w+ ?)+" in problem.fix
+
+
 def test_hostile_markup_yields_text_only(tmp_path: Path, server: LocalServer, demo_signer: Signer) -> None:
     hostile = ("<html><body><main><h1 onclick=\"alert(1)\">Terms</h1>"
                "<script>document.write('pwned')</script>"
