@@ -330,7 +330,7 @@ def _judge(request: FetchRequest, reply: _Reply | _Failure) -> FetchResult | Non
     wall = bot_wall(reply.status, reply.headers, reply.text)
     if wall:
         return _result(request, reply, "blocked", f"HTTP {reply.status}: {wall}")
-    if reply.status == 429 or reply.status >= 500:
+    if reply.status == 429 or 500 <= reply.status <= 599:
         return None
     if reply.status == 304:
         return _result(request, reply, "not-modified", "not modified since the previous capture")
@@ -340,6 +340,9 @@ def _judge(request: FetchRequest, reply: _Reply | _Failure) -> FetchResult | Non
         if failed := error_page(request.url, reply.final_url, reply.text):
             return _result(request, reply, failed[0], f"{_status_line(reply.status)}, but {failed[1]}")
         return _result(request, reply, "ok", _status_line(reply.status))
+    if not 100 <= reply.status <= 599:
+        return _result(request, reply, "fetch-failed", f"the server answered with status {reply.status}, "
+                       "which HTTP does not define (LinkedIn answers automated requests with 999)")
     return _result(request, reply, "http-error", _status_line(reply.status))
 
 
@@ -459,7 +462,9 @@ def _result(request: FetchRequest, reply: _Reply, outcome: Outcome, reason: str)
     etag = reply.headers.get("ETag") or (request.etag if reply.status == 304 else None)
     last_modified = reply.headers.get("Last-Modified") or (
         request.last_modified if reply.status == 304 else None)
-    return FetchResult(request.url, reply.final_url, reply.status, outcome, reason, etag, last_modified,
+    # (a status HTTP does not define, such as 999, is said in the reason: the check log keeps HTTP's)
+    status = reply.status if 100 <= reply.status <= 599 else None
+    return FetchResult(request.url, reply.final_url, status, outcome, reason, etag, last_modified,
                        reply.headers.get("Content-Type"), reply.body, reply.text, reply.charset)
 
 

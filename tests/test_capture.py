@@ -297,9 +297,13 @@ FAULTS = {
                  "fetch-failed"),
     "pdf": (Reply(200, b"%PDF-1.7\n\xe2\xe3\xcf\xd3\n", {"Content-Type": "application/pdf"}),
             "extraction-failed"),
+    # a status HTTP does not define (found by review: an "archive-error", its check never logged)
+    "status-999": (Reply(999, b"<html><body>Request denied</body></html>", {"Content-Type": "text/html"}),
+                   "fetch-failed"),
 }
 # What the log says of some of them, for whoever reads it to fix the declaration.
-REASONS = {"pdf": "served as application/pdf, not as a web page"}
+REASONS = {"pdf": "served as application/pdf, not as a web page",
+           "status-999": "status 999, which HTTP does not define"}
 
 
 # Pages that answer 200 but are not the policy: the main element holds plenty of words.
