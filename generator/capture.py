@@ -240,11 +240,17 @@ class Capture:
             same = "not modified since" if not_modified else "text identical to"
             return self._log(CheckResult(key, "unchanged", f"{same} the latest version", latest.id, status),
                              latest)
-        if not_modified and latest is not None:  # the page is the same: our extraction of it is not
-            reason = ("not modified since the latest version, but it now extracts to other text (the "
-                      f"declaration or the extractor changed): `clausewatch reextract {key}` records it as a "
-                      "technical version")
-            return self._log(CheckResult(key, "unchanged", reason, latest.id, status), latest)
+        if not_modified and latest_text is not None:  # the page is the same: our extraction of it is not
+            # (the declaration or the extractor changed): recorded as `clausewatch reextract` would, a
+            # technical version of the stored page. Left to a key holder, a declaration fixed for a
+            # server that answers 304 would wait for the page itself to change.
+            if (doubt := doubtful_change(latest_text, text)) and key not in self.accept_change:
+                return self._held(key, doubt, status, latest)
+            self._check_log_takes_a_version(key)
+            version = self._reextract(decl)
+            reason = ("technical: not modified since the latest version, whose stored page now extracts to "
+                      "other text (the declaration or the extractor changed)")
+            return self._log(CheckResult(key, "new-version", reason, version.id, status), version)
         # Which changed, the page or our extraction of it (a declaration or the extractor edited
         # since, or a document imported with another tool's text)? The latest version's stored pages,
         # extracted now, tell: only a difference between those and the new text is the service's.
@@ -258,13 +264,8 @@ class Capture:
         doubt = (None if same_bytes else moved_site(pages, latest)) or \
             (doubtful_change(latest_text, recorded) if latest_text is not None else None)
         if doubt and key not in self.accept_change:
-            reason = (f"held, not recorded: {doubt} (fix: if the page really changed so, record it with "
-                      f"`clausewatch capture {key} --accept-change`)")
-            return self._log(CheckResult(key, "extraction-failed", reason, None, status), latest)
-        # The log must take the check of a new version: a version recorded without its check would
-        # be reported as not recorded (archive-error) and go unlogged.
-        if problems := verify_check_log(document_dir(self.root, key), self.writer.signer.public_key()):
-            raise ProblemsError(problems)
+            return self._held(key, doubt, status, latest)
+        self._check_log_takes_a_version(key)
         if again is not None and again == text:
             version = self._record(decl, pages, text, latest, technical=True)
             reason = ("technical: the page reads as the latest version's did; only its extraction changed "
@@ -282,6 +283,17 @@ class Capture:
         except OSError as err:  # (a full disk): the version stands, and the next capture logs it
             return CheckResult(key, "archive-error", f"version {version.id} recorded, but its check could "
                                f"not be logged ({err}); the next capture logs it", version.id, status)
+
+    def _held(self, key: DocKey, doubt: str, status: int | None, latest: Version | None) -> CheckResult:
+        reason = (f"held, not recorded: {doubt} (fix: if the page really changed so, record it with "
+                  f"`clausewatch capture {key} --accept-change`)")
+        return self._log(CheckResult(key, "extraction-failed", reason, None, status), latest)
+
+    def _check_log_takes_a_version(self, key: DocKey) -> None:
+        """The log must take the check of a new version: a version recorded without its check would
+        be reported as not recorded (archive-error) and go unlogged."""
+        if problems := verify_check_log(document_dir(self.root, key), self.writer.signer.public_key()):
+            raise ProblemsError(problems)
 
     def _log_unlogged(self, key: DocKey) -> None:
         """Log the latest version when a capture recorded it and died (or could not write) before
