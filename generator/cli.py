@@ -165,6 +165,9 @@ def make_parser() -> argparse.ArgumentParser:
                      help="record the named documents' new text even when it looks like a failed capture "
                           "(under a quarter of the latest version's words, or no longer English); "
                           "needs KEYs, after you have read the page")
+    sub.add_argument("--accept-change-for", action="append", default=[], metavar="KEY",
+                     help="the same for one document (repeat for more), with or without KEYs or --shard: "
+                          "how the capture workflow's `accept_change` input reaches the scheduled job")
 
     sub = verb("reextract", cmd_reextract,
                "rebuild versions from stored snapshots under the current declarations (technical changes)")

@@ -457,7 +457,14 @@ def cmd_capture(args: argparse.Namespace) -> int:
             "--accept-change`)")
         return EXIT_USAGE
     content = load_content(args.content)
-    declarations = select_declarations([d for s in content.services for d in s.documents], args.keys)
+    declared = [d for s in content.services for d in s.documents]
+    vouched = {d.key for key in args.accept_change_for for d in select_declarations(declared, [key])
+               if str(d.key) == key}
+    if len(vouched) < len(set(args.accept_change_for)):
+        say("error: --accept-change-for takes one document, <service>/<doc-type>, as declared (fix: name "
+            "each document whose page you have read)")
+        return EXIT_USAGE
+    declarations = select_declarations(declared, args.keys)
     if args.shard:
         declarations = in_shard(declarations, args.shard)
     writer = ArchiveWriter(args.archive, load_signer(args.secret_key))
@@ -479,6 +486,7 @@ def cmd_capture(args: argparse.Namespace) -> int:
     say(f"capturing {len(declarations)} documents ({pages} pages) into {args.archive}")
     with sole_writer(args.archive):  # before the latest versions are read
         accepted = frozenset(d.key for d in declarations) if args.accept_change else frozenset()
+        accepted |= vouched  # (one outside this shard or KEYs is another run's to record)
         capture = Capture(args.archive, writer, settings, accept_change=accepted)
         checks = asyncio.run(run_capture(capture, declarations, on_check, on_fetch))
     if tty:

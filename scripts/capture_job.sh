@@ -10,7 +10,8 @@
 #                                          (scripts/commit_capture.py) and push to the current branch;
 #                                          a DIR without archive.tar stands for the OUT folders in it
 #
-# `shard` signs with the key in CLAUSEWATCH_SECRET_KEY (never printed). Every document is in exactly
+# `shard` signs with the key in CLAUSEWATCH_SECRET_KEY (never printed), and records the held new
+# text of the documents named in ACCEPT_CHANGE (space-separated keys). Every document is in exactly
 # one shard (a stable hash of its key), so the shards' files never overlap and unpack in any order.
 set -euo pipefail
 
@@ -34,12 +35,21 @@ shard() {
   [ -n "${CLAUSEWATCH_SECRET_KEY:-}" ] || die "CLAUSEWATCH_SECRET_KEY is empty: set it as a secret of the" \
     "'capture' environment (a repository secret would bypass the environment's branch rule)"
   mkdir -p "$out"
+  # ACCEPT_CHANGE (the workflow's accept_change input): documents whose held new text a maintainer
+  # has read and vouches for, recorded by the shard that holds them.
+  local keys=() accept=() key
+  read -ra keys <<<"${ACCEPT_CHANGE:-}"
+  for key in "${keys[@]}"; do
+    [[ "$key" =~ ^[a-z0-9]+(-[a-z0-9]+)*/[a-z0-9]+(-[a-z0-9]+)*$ ]] \
+      || die "accept_change: '$key' is not a document key such as acme/terms-of-service"
+    accept+=(--accept-change-for "$key")
+  done
   local report status=0
   report=$(mktemp)
   # Exit status 1 with the summary table printed means some documents failed: their failures are
   # logged in the archive like any check, so the job goes on. Without the table (bad content/,
   # wrong key, crash) nothing was captured and the job fails.
-  clausewatch capture --shard "$shard" >"$report" || status=$?
+  clausewatch capture --shard "$shard" "${accept[@]}" >"$report" || status=$?
   cat "$report"
   # Reasons quote what servers answered: escaped, so they cannot add markup to the summary.
   { echo "### Capture, shard $shard"; echo; echo '<pre>'

@@ -7,9 +7,9 @@ once the changes of every capture shard are in the work tree. It makes, in this 
 - one commit per new version, subject `capture: new version of <service>/<doc-type>`, holding the
   version's text, metadata, raw pages and their signatures, and the document's check log;
 - one commit for everything else (the check logs of the documents without a new version), subject
-  `capture: checks <YYYY-MM-DD>`. A capture logs every check, so every run makes this commit, which
-  is also what keeps the repository active (GitHub disables the schedule of a repository without
-  activity for 60 days).
+  `capture: checks <YYYY-MM-DD>`. A capture logs every check, so a run makes this commit unless
+  every document got a new version (each version commit holds its check); either keeps the
+  repository active (GitHub disables the schedule of a repository without activity for 60 days).
 
 Each message ends with git trailers, read back with e.g.
 `git log --format='%(trailers:key=Version,valueonly)'`:

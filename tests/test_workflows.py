@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
+from generator.archive import load_archive
 from generator.checklog import read_checks
 from generator.cli import main, make_parser
 from generator.content import load_content
@@ -34,6 +35,7 @@ from generator.verify import verify_archive
 
 from .conftest import DEMO_KEY, ROOT
 from .localserver import LocalServer, Reply
+from .test_capture import STUB
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 BIN = Path(sys.executable).parent
@@ -468,6 +470,44 @@ def test_a_shard_where_the_archive_refused_a_write_is_red(tmp_path: Path, origin
     assert "the archive refused a write for 1 document(s) of shard 1/1" in result.stderr
     assert "::error title=Archive refused a write::1 document(s) of shard 1/1" in result.stdout
     assert (tmp_path / "out2" / "archive.tar").is_file()  # the others' checks are packed all the same
+
+
+def test_a_maintainer_records_a_held_change_through_the_workflow_input(
+        tmp_path: Path, origin: Path, server: LocalServer, corpus: Path, job_env: dict[str, str]) -> None:
+    # Found by review (an operator): the fix for a held change was `capture KEY --accept-change` by a
+    # key holder, but the key lives only in CI, and the workflow had no way to say it.
+    page = (corpus / "claude-ai/commercial-terms/snapshots/2025-08-01T00-32-07Z.html").read_bytes()
+    for doc_type in ("terms-of-service", "privacy-policy", "cookie-policy"):
+        server.route(f"/{doc_type}", Reply(200, page, {"Content-Type": "text/html; charset=utf-8"}))
+    runner = clone(origin, tmp_path / "runner", job_env)
+    job(runner, job_env, "shard", "1/1", str(tmp_path / "out1"))
+    server.route("/terms-of-service", STUB)  # a few words where thousands were: held, not recorded
+    held = runner / "archive/acme/terms-of-service"
+
+    def outcomes() -> list[str]:
+        return [c.outcome for c in read_checks(held)]
+
+    time.sleep(1.1)
+    job(runner, job_env, "shard", "1/1", str(tmp_path / "out2"))
+    assert outcomes() == ["new-version", "extraction-failed"] and "held" in read_checks(held)[-1].reason
+    for bad, said in (("acme/terms-of-service;true", "is not a document key"),
+                      ("acme/no-such-document", "acme/no-such-document: no such declared document")):
+        result = subprocess.run(["bash", "scripts/capture_job.sh", "shard", "1/1", str(tmp_path / "bad")],
+                                cwd=runner, env={**job_env, "ACCEPT_CHANGE": bad}, capture_output=True,
+                                text=True, check=False)
+        assert result.returncode == 1 and said in result.stderr, result.stderr
+    assert outcomes() == ["new-version", "extraction-failed"]
+    time.sleep(1.1)
+    # what the workflow's `accept_change` input sets; the other shards ignore a document not theirs
+    accepted = {**job_env, "ACCEPT_CHANGE": " acme/terms-of-service  acme/privacy-policy "}
+    job(runner, accepted, "shard", "1/1", str(tmp_path / "out3"))
+    assert outcomes() == ["new-version", "extraction-failed", "new-version"]
+    assert [c.outcome for c in read_checks(runner / "archive/acme/privacy-policy")][-1] == "unchanged"
+    [doc] = [d for d in load_archive(runner / "archive").documents if str(d.key) == "acme/terms-of-service"]
+    assert "Our terms now live at" in doc.latest.read_text()
+    step = next(s for s in load_workflow(ROOT / ".github/workflows/capture.yml")["jobs"]["capture"]["steps"]
+                if s.get("name") == "Capture")
+    assert step["env"]["ACCEPT_CHANGE"] == "${{ inputs.accept_change }}"
 
 
 def test_commit_refuses_a_tar_with_paths_outside_the_archive_however_long(
