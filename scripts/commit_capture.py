@@ -22,8 +22,10 @@ Each message ends with git trailers, read back with e.g.
     Outcome: <service>/<doc-type> <outcome>     (checks commit) one per check appended by the run
 
 It refuses, committing nothing, when the run altered or deleted a recorded version or snapshot
-(they are immutable), left a version's file without its metadata, rewrote a check log instead of
-appending to it, or when a version's text does not match the SHA-256 of its metadata. Standard
+(they are immutable), rewrote a check log instead of appending to it, or when a version's text does
+not match the SHA-256 of its metadata. A new file of a version or snapshot that belongs to no new
+version (a write cut short: a version's text without its metadata, a snapshot's signature) is left
+out of the commits, with a warning, and the rest is committed. Standard
 library only: it needs git, not the project.
 """
 
@@ -88,6 +90,7 @@ class Plan:
     """The commits to make, in order: (subject, trailers, paths)."""
 
     commits: list[tuple[str, list[tuple[str, str]], list[str]]] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # files of no new version: a write cut short
 
 
 def _document_of(path: str, archive: str) -> str | None:
@@ -161,9 +164,10 @@ def plan(archive: str) -> Plan:
         result.commits.append((f"capture: new version of {document}", trailers, paths))
         done.update(paths)
     rest = [p for p in changed if p not in done]
-    for path in rest:
-        if PurePosixPath(path).parent.name in IMMUTABLE_DIRS:
-            raise CommitError(f"{path}: belongs to no new version (left by an interrupted capture?)")
+    # A version's or snapshot's file of no new version is what a write cut short left (a full disk):
+    # not a version, and not the other documents' results either, which are committed all the same.
+    result.left_out = [p for p in rest if PurePosixPath(p).parent.name in IMMUTABLE_DIRS]
+    rest = [p for p in rest if p not in result.left_out]
     if rest:
         committed_logs = {_document_of(p, archive) for p in done}
         entries = [c for doc in sorted(checks) if doc not in committed_logs for c in checks[doc]]
@@ -253,7 +257,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.chdir(git("rev-parse", "--show-toplevel").stdout.strip())
         if git("diff", "--cached", "--quiet", check=False).returncode != 0:
             raise CommitError("the index holds staged changes; commit or reset them first")
-        made = commit(plan(args.archive.strip("/")))
+        work = plan(args.archive.strip("/"))
+        made = commit(work)
+        for path in work.left_out:  # (a GitHub annotation; a plain line elsewhere)
+            print(f"::warning title=Left out of the commit::{path}: belongs to no new version (left by a "
+                  "capture whose write was cut short); not committed")
         if not made:
             print("nothing to commit: the capture changed nothing under " + args.archive)
             return 0

@@ -649,8 +649,7 @@ ENTRY = ('{"entry":{"checked_at":"2026-01-01T00:00:00Z","document":"acme/terms-o
          '"outcome":"unchanged"}}\n')
 
 
-@pytest.mark.parametrize("damage", ["edited-version", "deleted-snapshot", "rewritten-log", "wrong-sha256",
-                                    "leftover"])
+@pytest.mark.parametrize("damage", ["edited-version", "deleted-snapshot", "rewritten-log", "wrong-sha256"])
 def test_commit_capture_refuses(damage: str, tmp_path: Path, job_env: dict[str, str]) -> None:
     repo = fake_repo(tmp_path, job_env, {f"{DOC}/versions/2026-01-01T00-00-00Z.md": "text\n",
                                          f"{DOC}/snapshots/2026-01-01T00-00-00Z.html": "<p>text</p>\n",
@@ -661,8 +660,6 @@ def test_commit_capture_refuses(damage: str, tmp_path: Path, job_env: dict[str, 
         (repo / DOC / "snapshots/2026-01-01T00-00-00Z.html").unlink()
     elif damage == "rewritten-log":
         (repo / DOC / "checks.jsonl").write_text(ENTRY.replace("unchanged", "new-version") + ENTRY)
-    elif damage == "leftover":
-        (repo / DOC / "versions/2026-02-01T00-00-00Z.md").write_text("new text\n")
     else:
         (repo / DOC / "versions/2026-02-01T00-00-00Z.md").write_text("new text\n")
         (repo / DOC / "versions/2026-02-01T00-00-00Z.json").write_text(json.dumps(
@@ -671,9 +668,31 @@ def test_commit_capture_refuses(damage: str, tmp_path: Path, job_env: dict[str, 
     result = commit_capture(repo, job_env)
     assert result.returncode == 1 and result.stderr.startswith("error: "), result.stderr
     assert {"edited-version": "immutable", "deleted-snapshot": "immutable", "rewritten-log": "append-only",
-            "wrong-sha256": "differs from its metadata", "leftover": "belongs to no new version"}[damage] \
-        in result.stderr
+            "wrong-sha256": "differs from its metadata"}[damage] in result.stderr
     assert git(repo, "rev-parse", "HEAD") == head
+
+
+def test_commit_capture_leaves_out_what_a_cut_write_left_and_commits_the_rest(
+        tmp_path: Path, job_env: dict[str, str]) -> None:
+    # Found by review (an operator): a version's write cut short (a full disk) left a snapshot's
+    # signature, and the whole run, every shard's versions and checks, was refused.
+    repo = fake_repo(tmp_path, job_env, {f"{DOC}/checks.jsonl": ENTRY})
+    (repo / DOC / "snapshots").mkdir()
+    (repo / DOC / "snapshots/2026-02-01T00-00-00Z.html.minisig").write_text("untrusted comment: x\n")
+    (repo / DOC / "versions").mkdir()
+    (repo / DOC / "versions/2026-02-01T00-00-00Z.md").write_text("new text\n")
+    (repo / DOC / "checks.jsonl").write_text(ENTRY + ENTRY.replace("01T", "02T"))
+    head = git(repo, "rev-parse", "HEAD").strip()
+    result = commit_capture(repo, job_env)
+    assert result.returncode == 0, result.stderr
+    warned = [line for line in result.stdout.splitlines() if line.startswith("::warning")]
+    assert [w.split("::")[2].split(":")[0] for w in warned] == [
+        f"{DOC}/snapshots/2026-02-01T00-00-00Z.html.minisig", f"{DOC}/versions/2026-02-01T00-00-00Z.md"]
+    assert git(repo, "log", "-1", "--format=%s").startswith("capture: checks ")
+    assert git(repo, "show", "--format=", "--name-only", "HEAD").split() == [f"{DOC}/checks.jsonl"]
+    assert git(repo, "rev-parse", "HEAD~1").strip() == head
+    assert sorted(git(repo, "status", "--porcelain", "-uall").split()[1::2]) == [
+        f"{DOC}/snapshots/2026-02-01T00-00-00Z.html.minisig", f"{DOC}/versions/2026-02-01T00-00-00Z.md"]
 
 
 def test_commit_capture_with_nothing_to_commit(tmp_path: Path, job_env: dict[str, str]) -> None:
