@@ -503,6 +503,20 @@ def test_changes_page_keys_move_between_changes(new_page: NewPage, served_site: 
     page.keyboard.press("k")
     expect(page.locator("#change-1")).to_be_focused()
     assert urlsplit(page.url).fragment == "change-1", f"{page.url} ({changes} changes)"
+    # Single-letter keys can be turned off (WCAG 2.1.4; found by review), and stay off on the
+    # next changes page.
+    switch = page.get_by_role("checkbox", name="use these keys")
+    expect(switch).to_be_checked()
+    switch.uncheck()
+    page.keyboard.press("j")
+    assert urlsplit(page.url).fragment == "change-1", page.url
+    page.goto(served_site.url(path))
+    expect(page.get_by_role("checkbox", name="use these keys")).not_to_be_checked()
+    page.keyboard.press("j")
+    assert urlsplit(page.url).fragment == "", page.url
+    page.get_by_role("checkbox", name="use these keys").check()
+    page.keyboard.press("j")
+    expect(page.locator("#change-1")).to_be_focused()
     assert not log.problems() and not log.offsite_requests(), log
 
 
@@ -561,6 +575,7 @@ COMPARE_TAGS = frozenset({"a", "dd", "del", "details", "div", "dl", "dt", "h3", 
 
 
 def compare_versions(page: Page, old: str, new: str) -> None:
+    expect(page.locator(".compare-needs-script")).to_be_hidden()  # the script shows the form instead
     page.locator("#compare-from").select_option(old)
     page.locator("#compare-to").select_option(new)
     page.get_by_role("button", name="Compare").click()

@@ -186,6 +186,10 @@ def test_a_damaged_version_text_is_shown_as_failing_verification(project: Path, 
     assert "verification FAILED" in page
     # said at the top of the page and in its data, not only in the evidence panel (found by review)
     assert "<strong>Verification failed:</strong>" in page
+    # a screen reader hears which checks failed: the ✓ and ✗ are hidden from it (found by review)
+    failed = '<span class="visually-hidden">Failed:</span> Cryptographically signed: verification FAILED'
+    assert failed in page
+    assert "its signature verifies" not in page
     data = json.loads((project / "site/api/openai/terms-of-service" / f"{victim.stem}.json").read_text())
     assert data["verified"] is False
 

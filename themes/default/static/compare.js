@@ -555,6 +555,11 @@
   if (!DOCUMENT_KEY.test(docKey) || !fromSelect || !toSelect) {
     return;
   }
+  form.hidden = false;  // (hidden without the script: its button could not compare the pair chosen)
+  var without = document.querySelector(".compare-needs-script");
+  if (without) {
+    without.hidden = true;
+  }
   var assets = script && script.src ? script.src : document.baseURI;
   var root = new URL(form.getAttribute("data-root") || new URL("../", assets).href, document.baseURI);
   var result = document.getElementById("compare-result");

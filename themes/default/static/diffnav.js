@@ -81,9 +81,19 @@
     return element.isContentEditable || /^(TEXTAREA|SELECT)$/.test(element.tagName);
   }
 
+  // Single-letter shortcuts can be turned off (WCAG 2.1.4): speech input and slips of the hand
+  // would jump away otherwise. The choice is kept for the next changes page.
+  var KEYS_OFF = "clausewatch-diff-keys-off";
+  var keysOn = true;
+  try {
+    keysOn = window.localStorage.getItem(KEYS_OFF) !== "1";
+  } catch (err) {
+    keysOn = true;  // storage blocked: on, and the switch still works for this page
+  }
+
   document.addEventListener("keydown", function (event) {
-    if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey ||
-        typing(event.target)) {
+    if (!keysOn || event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey ||
+        event.shiftKey || typing(event.target)) {
       return;
     }
     var step = { j: 1, n: 1, k: -1, p: -1 }[event.key];
@@ -106,6 +116,26 @@
 
   var hint = document.querySelector(".diff-keys");
   if (hint) {
+    var label = document.createElement("label");
+    var box = document.createElement("input");
+    box.type = "checkbox";
+    box.checked = keysOn;
+    box.addEventListener("change", function () {
+      keysOn = box.checked;
+      try {
+        if (keysOn) {
+          window.localStorage.removeItem(KEYS_OFF);
+        } else {
+          window.localStorage.setItem(KEYS_OFF, "1");
+        }
+      } catch (err) {
+        // storage blocked: the choice holds for this page only
+      }
+    });
+    label.appendChild(box);
+    label.appendChild(document.createTextNode(" use these keys"));
+    hint.appendChild(document.createTextNode(" "));
+    hint.appendChild(label);
     hint.hidden = false;
   }
 
@@ -128,5 +158,15 @@
     });
     tools.appendChild(button);
     list.parentNode.insertBefore(tools, list);
+    // On paper nothing unfolds: every unchanged stretch prints open, and closes again after.
+    var closed = [];
+    window.addEventListener("beforeprint", function () {
+      closed = gaps.filter(function (gap) { return !gap.open; });
+      closed.forEach(function (gap) { gap.open = true; });
+    });
+    window.addEventListener("afterprint", function () {
+      closed.forEach(function (gap) { gap.open = false; });
+      closed = [];
+    });
   }
 }());
