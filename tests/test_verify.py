@@ -187,7 +187,15 @@ def test_checking_in_worker_processes_gives_the_same_report(archive: Path,
     flip_byte(sorted(archive.glob("*/*/versions/*.json"))[-1])
     (first(archive, "*/*/versions/*.md").parent / "stray.md").write_text("left over\n")
     monkeypatch.setattr("generator.verify.PARALLEL_MIN_DOCUMENTS", 2)
-    one, forked = verify_archive(archive), verify_archive(archive, workers=2)
+    from generator import verify
+
+    forks: list[int] = []  # the audit of the tests: this passed with the workers' path never taken
+    real = verify.fork_map
+    monkeypatch.setattr(verify, "fork_map", lambda *args: (forks.append(1), real(*args))[1])
+    one = verify_archive(archive)
+    assert not forks
+    forked = verify_archive(archive, workers=2)
+    assert forks == [1]
     assert len(one.problems) >= 3
     assert forked == one
 
