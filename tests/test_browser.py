@@ -315,6 +315,11 @@ def test_every_printed_sheet_names_its_source(kind: str, page: Page, served_site
         # a changes page: both versions' hashes (found by review: only sheet 1 named them)
         assert all(h in joined for h in hashes), (number, text[:300])
         assert f"page {number} of {len(sheets)}" in " ".join(text.split())
+    if kind == "version":  # the evidence's files print with their addresses (found by review)
+        printed = "".join("".join(sheet.extract_text().split()) for sheet in sheets)
+        addresses = page.locator(".evidence a[data-print-url]").evaluate_all(
+            "links => links.map(a => a.dataset.printUrl)")
+        assert len(addresses) == 4 and all(a.startswith("https://") and a in printed for a in addresses)
 
 
 @pytest.mark.parametrize("kind", ["version", "changes"])
