@@ -23,7 +23,7 @@ from .model import SEVERITIES, Finding
 _OPEN, _CLOSE, _END = "\ue000", "\ue001", "\ue002"
 # The same characters written in a captured text would pass for markers (a forged anchor, a finding
 # label on text the service chose): they are shown as U+FFFD, one for one, so offsets hold.
-_NOT_MARKERS = str.maketrans({_OPEN: "\ufffd", _CLOSE: "\ufffd", _END: "\ufffd"})
+_NOT_MARKERS = re.compile(f"[{_OPEN}{_CLOSE}{_END}]")  # a regex: str.translate is slow on long texts
 _MARKER = re.compile(f"{_OPEN}([a-z0-9-]+){_CLOSE}|{_END}([a-z0-9-]+){_CLOSE}")
 _ATX_PREFIX = re.compile(r"\s{0,3}#{1,6}\s+")
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
@@ -73,7 +73,7 @@ def annotate(markdown: str, findings_by_clause: Mapping[str, Sequence[Finding]],
     """HTML of the text with clause anchors; `titles` names each rule for the finding labels.
     `clauses`: the text's split_clauses, when the caller has them already."""
     clauses = tuple(split_clauses(markdown) if clauses is None else clauses)
-    markdown = markdown.translate(_NOT_MARKERS)
+    markdown = _NOT_MARKERS.sub("\ufffd", markdown)
     inserts: list[tuple[int, int, str]] = []  # (offset, order, marker): ends before starts at a tie
     for clause in clauses:
         inserts.append((_start_offset(markdown, clause), 1, f"{_OPEN}{clause.id}{_CLOSE}"))

@@ -188,7 +188,9 @@ _CODE = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)", re.S)
 
 _WRITTEN_BREAK = re.compile(r"<br\s*/?>", re.I)
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")  # soft hyphen, zero-width, BOM
-_BIDI_CONTROLS = str.maketrans({c: None for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))})
+# U+202A to U+202E and U+2066 to U+2069. A regex, not str.translate, which looks each character up
+# in a dict: 13% of a full build's time in a profile, where a search that finds none costs little.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def without_bidi_controls(text: str) -> str:
@@ -196,7 +198,7 @@ def without_bidi_controls(text: str) -> str:
     shows letters stored backwards as a sentence a reader reads forwards, which no rule sees:
     "noitartibra gnidnib" would read "binding arbitration" on the page, unflagged. Without the
     controls the page shows what was captured. Text in right-to-left scripts needs none of them."""
-    return text.translate(_BIDI_CONTROLS)
+    return _BIDI_CONTROLS.sub("", text)
 
 
 def quote_text(quote: str) -> str:
