@@ -23,7 +23,7 @@ from .archive import PUBLIC_KEY_FILE
 from .buildcache import BuildCache
 from .buildkeys import SITE, BuildKeys, category_group, changes_group, doc_group, rule_group, service_group
 from .checklog import CHECKS_FILE, HEAD_FILE
-from .diffhtml import diff_segments
+from .diffhtml import diff_segments, inline_rows, side_rows, unchanged_rows
 from .listingrows import KeptRows
 from .markup import quote_text
 from .model import DocKey, Problem
@@ -51,6 +51,9 @@ def make_environment(themes: list[Path], bytecode: Path | None = None) -> jinja2
                              auto_reload=False)
     env.globals["generator_version"] = __version__
     env.filters["diff_segments"] = diff_segments
+    env.filters["diff_inline_rows"] = inline_rows
+    env.filters["diff_unchanged_rows"] = unchanged_rows
+    env.filters["diff_side_rows"] = side_rows
     env.filters["quote_text"] = quote_text
     env.tests["web_url"] = is_web_url
     return env

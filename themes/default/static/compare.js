@@ -616,7 +616,7 @@
     return texts.get(id);
   }
 
-  // Languages, as the changes pages mark them (diffmacros.html): a text in another language than the
+  // Languages, as the changes pages mark them (generator/diffhtml.py): a text in another language than the
   // page's carries it (the option's data-lang); its "inserted:"/"deleted:" prefixes keep the page's.
   function segments(list, tag, langs, oldInside) {
     var holder = element("div", "diff-text");
