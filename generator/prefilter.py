@@ -3,11 +3,12 @@
 Most clauses match no rule, and a substring test costs a fraction of a regex search, so a pattern
 whose regex needs (say) "arbitra" is skipped outright for a clause without that string. A gate is
 derived from the compiled regex's syntax tree and is sound by construction: every match of the
-regex contains at least one of the gate's strings. Where soundness would take guessing
-(lookarounds, back-references, non-ASCII literals) the regex gets no gate and is always run. Gate
-strings are ASCII, and under re.IGNORECASE an ASCII letter matches only its own two cases and
-four other characters (FOLDING_TO_ASCII): a clause holding one of those is tried against every
-rule, any other clause (ASCII or not) only against the rules its gates let through.
+regex contains at least one of the gate's strings. A regex may have several gates (one for each
+part its matches need), and is tried only on a clause that passes them all. Where soundness would
+take guessing (lookarounds, back-references, non-ASCII literals) the regex gets no gate and is
+always run. Gate strings are ASCII, and under re.IGNORECASE an ASCII letter matches only its own
+two cases and four other characters (FOLDING_TO_ASCII): a clause holding one of those is tried
+against every rule, any other clause (ASCII or not) only against the rules its gates let through.
 """
 
 from __future__ import annotations
@@ -51,15 +52,16 @@ def _best(candidates: list[Gate]) -> Gate | None:
     return max(usable, key=_quality) if usable else None
 
 
-def _sequence_gate(items: Any, fold: bool) -> Gate | None:
-    """A gate for a run of items matched one after another: the best of its literal runs and of
-    its required parts (any one of them is required, so any one is a sound gate)."""
-    candidates: list[Gate] = []
+def _parts(items: Any, fold: bool, within: bool) -> list[Gate]:
+    """A gate for each part of a run of items that every match passes through: its literal runs
+    and its required items; `within`: a required group gives a gate for each of its own parts,
+    else one gate (the best of them)."""
+    found: list[Gate] = []
     run: list[str] = []
 
     def close_run() -> None:
         if run:
-            candidates.append(frozenset({"".join(run)}))
+            found.append(frozenset({"".join(run)}))
             run.clear()
 
     for op, value in items:
@@ -68,11 +70,29 @@ def _sequence_gate(items: Any, fold: bool) -> Gate | None:
             run.append(chr(value).lower() if fold else chr(value))
             continue
         close_run()
-        gate = _item_gate(name, value, fold)
-        if gate is not None:
-            candidates.append(gate)
+        body = _required_body(name, value) if within else None
+        if body is not None:
+            found += _parts(body, fold, within)
+        elif (gate := _item_gate(name, value, fold)) is not None:
+            found.append(gate)
     close_run()
-    return _best(candidates)
+    return found
+
+
+def _sequence_gate(items: Any, fold: bool) -> Gate | None:
+    """A gate for a run of items matched one after another: the best of its literal runs and of
+    its required parts (any one of them is required, so any one is a sound gate)."""
+    return _best(_parts(items, fold, within=False))
+
+
+def _required_body(name: str, value: Any) -> Any:
+    """The items inside a group that every match of it passes through once at least (a group
+    without a case flag of its own, a repeat of one or more, an atomic group); else None."""
+    if name == "SUBPATTERN" and not (value[1] | value[2]) & re.IGNORECASE:
+        return value[3]
+    if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and value[0] >= 1:
+        return value[2]
+    return value if name == "ATOMIC_GROUP" else None
 
 
 def _item_gate(name: str, value: Any, fold: bool) -> Gate | None:
@@ -95,38 +115,40 @@ def _item_gate(name: str, value: Any, fold: bool) -> Gate | None:
     return None  # classes, anchors, lookarounds, references: no literal required
 
 
-KnownGates = Mapping[str, Gate | None]  # LazyRegex.key → marked_gate of that regex
+KnownGates = Mapping[str, tuple[Gate, ...]]  # LazyRegex.key → marked_gates of that regex
 
 
-def marked_gate(regex: LazyRegex) -> Gate | None:
-    """The regex's gate, its strings marked with CASED when the regex is case-sensitive."""
-    needed = gate(regex)
+def marked_gates(regex: LazyRegex) -> tuple[Gate, ...]:
+    """The regex's gates (every match passes each), their strings marked with CASED when the regex
+    is case-sensitive; none when no gate can be proven."""
+    found = gates(regex)
     # Strings of case-sensitive regexes are kept apart (prefixed with NUL, never in a clause):
     # they are looked for in the text as it is, not lower-cased.
-    if needed is not None and not regex.flags & re.IGNORECASE:
-        needed = frozenset(CASED + s for s in needed)
-    return needed
+    if found and not regex.flags & re.IGNORECASE:
+        found = tuple(frozenset(CASED + s for s in g) for g in found)
+    return found
 
 
-def derive_gates(regexes: Iterable[LazyRegex]) -> dict[str, Gate | None]:
-    return {regex.key: marked_gate(regex) for regex in regexes}
+def derive_gates(regexes: Iterable[LazyRegex]) -> dict[str, tuple[Gate, ...]]:
+    return {regex.key: marked_gates(regex) for regex in regexes}
 
 
-def stored_gates(gates: KnownGates) -> dict[str, list[str] | None]:
+def stored_gates(gates: KnownGates) -> dict[str, list[list[str]]]:
     """As JSON keeps them (for the build cache)."""
-    return {key: sorted(g) if g is not None else None for key, g in gates.items()}
+    return {key: [sorted(g) for g in found] for key, found in gates.items()}
 
 
 def gates_from_stored(data: Any) -> KnownGates | None:
-    """Back from stored_gates; None when `data` is not what it makes."""
+    """Back from stored_gates; None when `data` is not what it makes (an earlier build's format)."""
     if not isinstance(data, dict):
         return None
     def valid(value: Any) -> bool:
-        return value is None or (isinstance(value, list) and all(isinstance(s, str) for s in value))
+        return isinstance(value, list) and all(
+            isinstance(g, list) and g and all(isinstance(s, str) for s in g) for g in value)
 
     if not all(map(valid, data.values())):
         return None
-    return {str(key): frozenset(v) if v is not None else None for key, v in data.items()}
+    return {str(key): tuple(frozenset(g) for g in found) for key, found in data.items()}
 
 
 @functools.cache
@@ -143,6 +165,21 @@ def gate(regex: LazyRegex) -> Gate | None:
     if found is None or min(map(len, found)) < MIN_GATE_LENGTH:
         return None
     return found
+
+
+@functools.cache
+def gates(regex: LazyRegex) -> tuple[Gate, ...]:
+    """The gate of `regex` first, then every other gate its matches must also pass that is worth a
+    check (no string shorter than MIN_GATE_LENGTH, none of the words in nearly every clause): a
+    pattern is tried only when a clause passes them all. "may ... terminate ... account" passes
+    "terminat" in far more clauses than it passes "terminat" and "account". Empty: no gate."""
+    first = gate(regex)
+    if first is None:
+        return ()
+    tree = _sre.parse(regex.pattern, regex.flags)  # it parsed for gate()
+    more = [g for g in _parts(list(tree), bool(regex.flags & re.IGNORECASE), within=True)
+            if g != first and min(map(len, g)) >= MIN_GATE_LENGTH and not g & _COMMON]
+    return (first, *dict.fromkeys(more))
 
 
 def _trie_pattern(strings: Sequence[str]) -> str:
@@ -211,14 +248,13 @@ class RuleGates:
         for rule in self.rules:
             plan = []
             for pattern in rule.patterns:
-                gates = []
+                needs: list[Gate] = []
                 for regex in pattern.all:
                     needed = known[regex.key] if known is not None and regex.key in known \
-                        else marked_gate(regex)
-                    if needed is not None:
-                        strings.update(needed)
-                        gates.append(needed)
-                plan.append((pattern, gates))
+                        else marked_gates(regex)
+                    strings.update(*needed)
+                    needs += needed
+                plan.append((pattern, needs))
             gated.append(plan)
         bits = {s: 1 << n for n, s in enumerate(sorted(strings))}
         folded = sorted(s for s in strings if not s.startswith(CASED))

@@ -22,6 +22,7 @@ from generator.prefilter import (
     _Scanner,
     derive_gates,
     gate,
+    gates,
     gates_from_stored,
     stored_gates,
 )
@@ -56,35 +57,55 @@ def test_no_gate_when_none_can_be_proven(pattern: str) -> None:
     assert gate(re.compile(pattern, re.IGNORECASE)) is None
 
 
+@pytest.mark.parametrize(("pattern", "expected"), [
+    # a pattern is tried only where every required part has one of its strings
+    (r"\b(may|can)\b[^.]{0,40}\bterminat\w*\s+(your\s+)?(account|access)",
+     ({"terminat"}, {"acc"}, {"ount", "ess"})),  # (the parser takes out the common prefix)
+    (r"\bbinding\s+arbitration\b", ({"arbitration"}, {"binding"})),
+    (r"(?:waive|give up)\s+(?:any\s+)?right\s+to\s+(?:a\s+)?(jury|class)",
+     ({"right"}, {"waive", "give up"}, {"jury", "class"})),  # the first is the gate, as gate() picks it
+    (r"\b(you|we)\b.*\barbitrat", ({"arbitrat"},)),  # words in nearly every clause: no check
+    (r"(binding\s+)?arbitration(\s+agreement)*", ({"arbitration"},)),  # optional parts: none
+    (r"arbitration|\w+", ()),
+])
+def test_gates_are_every_required_part_worth_a_check(pattern: str, expected: tuple[set[str], ...]) -> None:
+    assert gates(re.compile(pattern, re.IGNORECASE)) == tuple(map(frozenset, expected))
+
+
 def test_case_sensitive_regex_keeps_its_case() -> None:
     assert gate(re.compile(r"\bGDPR\b")) == frozenset({"GDPR"})
 
 
 _PIECES = ["arbitration", "court", "may", "terminate", "account", r"\w+", r"\s+", r"\b", "(s)?", "s?", r"\w*",
-           "(your|our)", "(delete|remove)", "[a-z]+", ".", "(?:the\\s+)?", "(x|y|zed)"]
+           "(your|our)", "(delete|remove)", "[a-z]+", ".", "(?:the\\s+)?", "(x|y|zed)", "(court )?"]
 _WORDS = ["arbitration", "court", "may", "terminate", "account", "your", "our", "delete", "remove", "the",
           "Arbitration", "COURT", "zed", "x", "y", "s", "ACCOUNT", "deleted", "terminates"]
 
 
 def test_gates_are_sound_on_random_regexes_and_texts() -> None:
     rng = random.Random(20261129)
-    checked = 0
-    for _ in range(400):
-        source = "".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 6)))
+    checked = conjoined = 0
+    for _ in range(1000):
+        # pieces run together or apart (so that a regex may need several words, each a gate)
+        glue = rng.choice(["", r"\s+", r" (\S+ )?"])
+        source = glue.join(rng.choice(_PIECES) for _ in range(rng.randint(1, 6)))
         if rng.random() < 0.3:
             source = f"({source})|({''.join(rng.choice(_PIECES) for _ in range(rng.randint(1, 4)))})"
         flags = re.IGNORECASE if rng.random() < 0.8 else 0
         regex = re.compile(source, flags)
         needed = gate(regex)
+        every = gates(regex)
+        assert every[:1] == ((needed,) if needed else ())
         if needed is None:
             continue
-        for _ in range(30):
+        for _ in range(60):
             text = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(1, 10)))
             haystack = text.lower() if flags else text
             if regex.search(text):
                 checked += 1
-                assert any(s in haystack for s in needed), (source, text, needed)
-    assert checked > 500  # the property was exercised, not skipped
+                conjoined += len(every) > 1
+                assert all(any(s in haystack for s in g) for g in every), (source, text, every)
+    assert checked > 4000 and conjoined > 20  # the property was exercised, not skipped
 
 
 def test_scanner_finds_exactly_the_strings_a_substring_test_finds() -> None:
@@ -143,10 +164,10 @@ def test_gated_matching_equals_plain_matching_on_the_archive(part: int) -> None:
     assert len(texts) > 2000 and found > 50
 
 
-def _lets_through(needed: frozenset[str] | None, text: str) -> bool:
-    """A regex's marked gate, tested as its definition says: some string in the text (lower-cased,
-    unless the string is marked case-sensitive)."""
-    return needed is None or any(s[1:] in text if s.startswith(CASED) else s in text.lower() for s in needed)
+def _lets_through(needed: frozenset[str], text: str) -> bool:
+    """One of a regex's marked gates, tested as its definition says: some string in the text
+    (lower-cased, unless the string is marked case-sensitive)."""
+    return any(s[1:] in text if s.startswith(CASED) else s in text.lower() for s in needed)
 
 
 def test_plausible_lists_exactly_the_patterns_whose_every_gate_passes() -> None:
@@ -160,7 +181,8 @@ def test_plausible_lists_exactly_the_patterns_whose_every_gate_passes() -> None:
     texts += [" ".join(rng.choice(words) for _ in range(rng.randint(1, 40))) for _ in range(1500)]
     several = 0
     for text in texts:
-        passing = [(rule, [p for p in rule.patterns if all(_lets_through(known[r.key], text) for r in p.all)])
+        passing = [(rule, [p for p in rule.patterns
+                           if all(_lets_through(g, text) for r in p.all for g in known[r.key])])
                    for rule in rules]
         expected = [(rule, patterns) for rule, patterns in passing if patterns]
         assert gates.plausible(text) == expected, text
@@ -191,7 +213,7 @@ def test_gates_are_sound_on_random_non_ascii_texts() -> None:
     words = [*_WORDS, "suspend", "kick", "if", "naïve", "ACCOUNT\u2060", "Straße",
              "ſuspend", "\u212aick", "İf"]
     checked = missed_through_folding = 0
-    for _ in range(600):
+    for _ in range(1000):
         source = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 6)))
         regex = re.compile(source, re.IGNORECASE)
         needed = gate(regex)
@@ -208,3 +230,16 @@ def test_gates_are_sound_on_random_non_ascii_texts() -> None:
                 assert any(s in text.lower() for s in needed), (source, text, needed)
     assert checked > 500
     assert missed_through_folding > 0  # why those characters are excepted: gates alone would miss
+
+
+@pytest.mark.parametrize("stored", [
+    {"k": ["arbitra"]},  # an earlier build's format: one gate per regex
+    {"k": None},
+    {"k": [[]]},  # a gate no string passes would skip the regex on every clause
+    {"k": [["ok"], [3]]},
+    ["k"],
+])
+def test_gates_kept_in_another_shape_are_derived_again(stored: object) -> None:
+    assert gates_from_stored(stored) is None
+    assert gates_from_stored({"k": [["arbitra"], ["court", "judge"]], "j": []}) == {
+        "k": (frozenset({"arbitra"}), frozenset({"court", "judge"})), "j": ()}
