@@ -33,6 +33,7 @@ from .api import (
     previous_version,
 )
 from .buildkeys import SITE, category_feed_group, doc_group, service_group
+from .language import language_name
 from .markup import quote_text
 from .model import ArchivedDocument, DocKey, Finding, Version, pages_changed
 from .rules import Category
@@ -226,8 +227,8 @@ def _caveats(data: SiteData, doc: ArchivedDocument, index: int) -> list[str]:
                      f"{reason}.")
     # (against is None for a failed capture: compared with nothing)
     if against and (before := data.language(against)) != (now := data.language(v)):
-        lines.append(f"The text reads as {now or 'an unknown language'}, that of the version of "
-                     f"{_time(against.captured_at)} as {before or 'an unknown language'}: the page may have "
+        lines.append(f"The text reads as {language_name(now)}, that of the version of "
+                     f"{_time(against.captured_at)} as {language_name(before)}: the page may have "
                      "been served in another language; their differences are not the service rewording "
                      "its text.")
     added, dropped = pages_changed(against, doc.versions[index]) if against else ((), ())

@@ -75,6 +75,20 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 MIN_SCRIPT_SHARE = 0.2  # of the sample's letters
 
 
+# The languages text_language names, as readers see them (the site's own language is English).
+LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
+                  "pt": "Portuguese", "nl": "Dutch", "ja": "Japanese", "ko": "Korean", "zh": "Chinese"}
+
+
+def language_name(tag: str | None) -> str:
+    """"German (de)" for a tag text_language gives; "an unknown language" for none; any other tag
+    as it is (an archive written by another version of this code)."""
+    if not tag:
+        return "an unknown language"
+    name = LANGUAGE_NAMES.get(tag)
+    return f"{name} ({tag})" if name else tag
+
+
 def text_language(text: str) -> str:
     """The language a text reads as, as a BCP 47 tag: "en" whenever reads_as_english holds, else one
     of the languages above or of the scripts above, else "" (not known: an empty `lang` says so)."""

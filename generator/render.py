@@ -24,6 +24,7 @@ from .buildcache import BuildCache
 from .buildkeys import SITE, BuildKeys, category_group, changes_group, doc_group, rule_group, service_group
 from .checklog import CHECKS_FILE, HEAD_FILE
 from .diffhtml import diff_segments, inline_rows, side_rows, unchanged_rows
+from .language import language_name
 from .listingrows import KeptRows
 from .markup import quote_text
 from .model import DocKey, Problem
@@ -55,6 +56,7 @@ def make_environment(themes: list[Path], bytecode: Path | None = None) -> jinja2
     env.filters["diff_unchanged_rows"] = unchanged_rows
     env.filters["diff_side_rows"] = side_rows
     env.filters["quote_text"] = quote_text
+    env.filters["language_name"] = language_name
     env.tests["web_url"] = is_web_url
     return env
 

@@ -418,12 +418,17 @@ def test_feeds_and_data_say_not_analysed_and_show_no_removals_for_text_the_rules
     assert doc["latest"]["analysed"] is False and doc["latest"]["severity_counts"] is None
     switch = json.loads(api["api/telegram/terms-of-service/2023-10-19T00-34-30Z.json"])
     assert switch["analysed"] is False and switch["finding_changes"] is None
+    switches = 0
     for path, body in feeds.items():
         for entry in ET.fromstring(body).findall(A + "entry"):
-            if "telegram/terms-of-service/20" in (_text(entry, "id") or "") and \
-                    (_text(entry, "id") or "").split("/")[-2] >= "2023-10-19":
+            entry_id = _text(entry, "id") or ""
+            if "telegram/terms-of-service/20" in entry_id and entry_id.split("/")[-2] >= "2023-10-19":
                 assert path == "feeds/all.xml" or not path.startswith("feeds/categories/"), path
                 assert "Not analysed: the text is not in English" in (_text(entry, "summary") or "")
+                if entry_id.endswith("/2023-10-19T00-34-30Z/"):  # the switch, named as readers say it
+                    switches += 1
+                    assert "The text reads as German (de), that of the version of" in _text(entry, "summary")
+    assert switches > 0
 
 
 def test_data_and_feeds_carry_lead_ins_urls_word_counts_and_distinct_titles(

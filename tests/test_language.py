@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from generator.archive import load_archive
-from generator.language import reads_as_english
+from generator.language import _WORDS_OF, LANGUAGE_NAMES, language_name, reads_as_english
 
 from .conftest import ROOT
 
@@ -146,3 +146,10 @@ def test_the_read_out_prefixes_keep_the_site_language_inside_text_marked_otherwi
     html = macros.render(rows=rows, langs={"ui": "en", "old": "de", "new": "en"})
     assert '<del lang="de"><span class="diff-vh" lang="en">deleted: </span>' in html
     assert '<div class="diff-text" lang=' not in html  # the rows are the site's language
+
+
+def test_every_language_a_text_can_read_as_has_a_name_for_readers() -> None:
+    assert set(LANGUAGE_NAMES) == {"en", "ja", "ko", "zh", *_WORDS_OF}
+    assert language_name("de") == "German (de)" and language_name("en") == "English (en)"
+    assert language_name("") == language_name(None) == "an unknown language"
+    assert language_name("sv") == "sv"  # a tag this code does not give: shown as it is
