@@ -8,7 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from generator.archive import load_archive
+from generator.archive import ArchiveWriter, load_archive
+from generator.ota_import import import_corpus, write_missing_declarations
 from generator.signing import Signer
 from generator.verify import verify_archive
 
@@ -119,3 +120,22 @@ def test_every_declaration_extracts_its_documents_latest_stored_page(demo_signer
         outcomes[str(doc.key)] = text.outcome if isinstance(text, ReextractResult) else "extracted"
     failed = {key: result for key, result in outcomes.items() if result not in ("extracted", "no-snapshot")}
     assert not failed and list(outcomes.values()).count("extracted") >= 10, outcomes
+
+
+def test_the_project_fixture_holds_what_importing_its_documents_writes(
+        small_corpus: Path, project: Path, demo_signer: Signer, tmp_path: Path) -> None:
+    """The `project` fixture copies its documents from the committed archive (so that the tests
+    using it run without ../shared/): they must be the very bytes an import of the corpus writes,
+    and their declarations those an import would write."""
+    imported = tmp_path / "imported"
+    import_corpus(small_corpus, ArchiveWriter(imported / "archive", demo_signer))
+    write_missing_declarations(small_corpus, imported / "services")
+
+    def files(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+    made, copied = files(imported / "archive"), files(project / "archive")
+    assert len(made) > 80 and made == copied
+    for path in (imported / "services").glob("*.yaml"):
+        assert yaml.safe_load(path.read_text()) == yaml.safe_load(
+            (project / "content" / "services" / path.name).read_text())
