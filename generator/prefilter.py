@@ -171,8 +171,8 @@ def gate(regex: LazyRegex) -> Gate | None:
 def gates(regex: LazyRegex) -> tuple[Gate, ...]:
     """The gate of `regex` first, then every other gate its matches must also pass that is worth a
     check (no string shorter than MIN_GATE_LENGTH, none of the words in nearly every clause): a
-    pattern is tried only when a clause passes them all. "may ... terminate ... account" passes
-    "terminat" in far more clauses than it passes "terminat" and "account". Empty: no gate."""
+    pattern is tried only when a clause passes them all. Of the clauses that hold "terminat", few
+    also hold "account", which "may ... terminate ... account" needs too. Empty: no gate."""
     first = gate(regex)
     if first is None:
         return ()
