@@ -106,7 +106,7 @@ def project(tmp_path: Path) -> Path:
     """A temporary project: content/ (settings, types, rules and pages from the repo) and the
     SMALL_SET documents of the committed archive, each declared as the repository declares it.
     (The committed archive is the sample corpus imported with the demo key: these files are the
-    bytes an import of SMALL_SET writes, which tests/test_import.py checks. Taken from here, the
+    bytes an import of SMALL_SET writes, which tests/test_committed_archive.py checks. Taken from here, the
     tests that only need a project run where ../shared/ is not, as in the pull-request workflow.)"""
     content = tmp_path / "content"
     content.mkdir()
