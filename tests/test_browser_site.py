@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 import shutil
@@ -27,7 +28,7 @@ from urllib.parse import urlencode, urlsplit
 
 import lxml.html
 import pytest
-from playwright.sync_api import Dialog, Locator, Page, expect
+from playwright.sync_api import Dialog, Locator, Page, Route, expect
 
 from generator import GENERATOR, search
 from generator.archive import ArchiveWriter, NewVersion, load_archive
@@ -570,7 +571,7 @@ def choose_compare_pair(archive_dir: Path, first: str) -> ComparePair:
 
 
 # What compare.js builds; anything else in #compare-result came from a text.
-COMPARE_TAGS = frozenset({"a", "dd", "del", "details", "div", "dl", "dt", "h3", "h4", "ins", "p",
+COMPARE_TAGS = frozenset({"a", "code", "dd", "del", "details", "div", "dl", "dt", "h3", "h4", "ins", "p",
                           "section", "span", "summary"})
 
 
@@ -612,6 +613,63 @@ def test_compare_form_renders_texts_as_text(new_page: NewPage, served_site: Serv
     assert urlsplit(page.url).fragment == f"compare={pair.old}..{pair.new}"
     assert page.locator("#compare-from").input_value() == pair.old
     assert page.locator("#compare-result dl").first.text_content() == figures
+
+
+def sha256_of(archive_dir: Path, doc: str, version: str) -> str:
+    return hashlib.sha256((archive_dir / doc / "versions" / f"{version}.md").read_bytes()).hexdigest()
+
+
+def test_compare_form_names_the_texts_it_compares(new_page: NewPage, served_site: ServedSite,
+                                                  site_pages: dict[str, str]) -> None:
+    """A comparison shows, as a changes page does, its permalink and each text's id and SHA-256
+    (checked against the bytes fetched), and its printed running line carries both digests."""
+    pair = choose_compare_pair(ROOT / "archive", busiest_document(site_pages))
+    old_sha, new_sha = (sha256_of(ROOT / "archive", pair.doc, v) for v in (pair.old, pair.new))
+    page, log = new_page()
+    page.goto(served_site.url(f"{pair.doc}history/"))
+    compare_versions(page, pair.new, pair.old)  # the wrong way round: shown in date order
+    evidence = page.locator("#compare-result dl.diff-evidence")
+    rows = dict(zip(evidence.locator("dt").all_text_contents(), evidence.locator("dd").all_text_contents(),
+                    strict=True))
+    assert rows["Earlier version"] == f"{pair.old}, SHA-256 {old_sha}", rows
+    assert rows["Later version"] == f"{pair.new}, SHA-256 {new_sha}", rows
+    canonical = page.locator("link[rel=canonical]").get_attribute("href")
+    assert rows["Permalink"] == f"{canonical}#compare={pair.old}..{pair.new}", rows
+    expect(page.locator("#compare-result")).to_contain_text("checked in this browser")
+    running = page.locator(".print-running").text_content() or ""
+    fragment = f"#compare={pair.old}..{pair.new}"
+    assert running.endswith(f"{canonical}{fragment} · SHA-256 {old_sha} → {new_sha}"), running
+    assert not log.problems() and not log.offsite_requests(), log
+
+
+def test_compare_form_refuses_a_text_that_does_not_match_its_digest(
+        new_page: NewPage, served_site: ServedSite, site_pages: dict[str, str]) -> None:
+    """A text served altered (a tampered mirror, a broken cache) is not compared: the reader is told
+    which version's digest differs and pointed to the versions' own pages."""
+    pair = choose_compare_pair(ROOT / "archive", busiest_document(site_pages))
+    page, _ = new_page()
+    altered = served_site.url(f"{pair.doc}{pair.new}.md")
+
+    def serve_altered(route: Route) -> None:
+        body = route.fetch().body()
+        route.fulfill(status=200, body=body.replace(b".", b"!", 1),
+                      content_type="text/markdown; charset=utf-8")
+
+    page.route(altered, serve_altered)
+    page.goto(served_site.url(f"{pair.doc}history/"))
+    page.locator("#compare-from").select_option(pair.old)
+    page.locator("#compare-to").select_option(pair.new)
+    page.get_by_role("button", name="Compare").click()
+    expect(page.locator(".compare-status")).to_have_text(
+        "Not compared: a text fetched does not match the archive's SHA-256.")
+    message = page.locator("#compare-result").text_content() or ""
+    new_sha = sha256_of(ROOT / "archive", pair.doc, pair.new)
+    label = page.locator(f"#compare-to option[value='{pair.new}']").text_content() or ""
+    assert f"the version of {label.strip()} has SHA-256 " in message, message
+    assert f"not the archive's {new_sha}" in message, message
+    assert page.locator("#compare-result ins, #compare-result del, #compare-title").count() == 0
+    running = page.locator(".print-running").text_content() or ""
+    assert "#compare=" not in running and "SHA-256" not in running, running
 
 
 # ---- 3. a hostile page, captured, built, served ----------------------------------------------

@@ -1,14 +1,19 @@
 /* clausewatch: compare any two versions of a document, on its history page.
 
    Enhances <form class="compare" data-document="<service>/<doc-type>" data-root="../../../"> with
-   two <select name="from"> / <select name="to"> of version ids: fetches <root><service>/<doc-type>/<id>.md
-   for both (the raw texts published next to each version page; nothing else is requested), diffs them
-   word by word here, and shows the result in #compare-result, built with DOM calls only: the texts
-   are untrusted, so they only ever become text nodes, never markup. The diff mirrors
+   two <select name="from"> / <select name="to"> of version ids (each option's data-sha256: that
+   text's SHA-256 in the archive; an option without one cannot be compared): fetches
+   <root><service>/<doc-type>/<id>.md for both (the raw texts published next to each version page;
+   nothing else is requested), diffs them word by word here, and shows the result in
+   #compare-result, built with DOM calls only: the texts are untrusted, so they only ever become
+   text nodes, never markup. The diff mirrors
    generator/diff.py and generator/wordalign.py (paragraphs first, then words; whitespace never
    compared; short unchanged stretches between edits folded in; moved paragraphs marked), with an
    LCS instead of difflib, so a figure may differ slightly from the changes pages. The pair
-   compared is kept in the URL (#compare=<from>..<to>), so a comparison can be linked. Under Node,
+   compared is kept in the URL (#compare=<from>..<to>), so a comparison can be linked. Each text's
+   SHA-256 is computed from the bytes fetched and checked against the archive's (the option's
+   data-sha256): a text that does not match is not compared. The digests are shown and printed
+   (the running line), so a printed comparison names exactly the texts it compares. Under Node,
    exports the diff for tests. */
 (function () {
   "use strict";
@@ -544,6 +549,7 @@
   var SLUG = "[a-z0-9]+(?:-[a-z0-9]+)*";
   var DOCUMENT_KEY = new RegExp("^" + SLUG + "/" + SLUG + "$");
   var VERSION_ID = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/;
+  var SHA256 = /^[0-9a-f]{64}$/;
   var script = document.currentScript;
   var form = document.querySelector("form.compare[data-document]");
   if (!form || !window.fetch || !window.URL) {
@@ -582,6 +588,10 @@
   }
   var texts = new Map();
   var request = 0;
+  // The page's running line (printed at the top of each sheet) ends with its address: a comparison
+  // adds its fragment and the two texts' digests.
+  var running = document.querySelector(".print-running");
+  var runningText = running ? running.textContent : "";
 
   function element(tag, className, text) {
     var node = document.createElement(tag);
@@ -600,6 +610,14 @@
     return a;
   }
 
+  function hex(buffer) {
+    return Array.from(new Uint8Array(buffer), function (b) {
+      return (b < 16 ? "0" : "") + b.toString(16);
+    }).join("");
+  }
+
+  // A version's text and the SHA-256 of the bytes fetched (null where the browser cannot compute
+  // it: SubtleCrypto exists only in secure contexts, HTTPS or the local machine).
   function fetchText(id) {
     if (!texts.has(id)) {
       var url = new URL(docKey + "/" + id + ".md", root);
@@ -607,7 +625,16 @@
         if (!response.ok) {
           throw new Error("HTTP " + response.status + " for " + url.pathname);
         }
-        return response.text();
+        return response.arrayBuffer();
+      }).then(function (bytes) {
+        var text = new TextDecoder("utf-8").decode(bytes);  // as response.text() decodes
+        var subtle = window.crypto && window.crypto.subtle;
+        if (!subtle) {
+          return { text: text, sha256: null };
+        }
+        return subtle.digest("SHA-256", bytes).then(function (digest) {
+          return { text: text, sha256: hex(digest) };
+        });
       }).catch(function (error) {
         texts.delete(id);
         throw error;
@@ -667,7 +694,32 @@
     list.appendChild(item);
   }
 
-  function render(diff, from, to) {
+  // As a changes page says it (changes.html): the permalink and both texts' ids and digests.
+  function versionsCompared(from, to, checked) {
+    var list = element("dl", "diff-evidence");
+    var canonical = document.querySelector("link[rel=canonical]");
+    var permalink = (canonical ? canonical.href : window.location.href.split("#")[0]) +
+      "#compare=" + from.id + ".." + to.id;
+    list.appendChild(element("dt", null, "Permalink"));
+    var dd = element("dd");
+    dd.appendChild(link(permalink, permalink));
+    list.appendChild(dd);
+    [["Earlier version", from], ["Later version", to]].forEach(function (pair) {
+      list.appendChild(element("dt", null, pair[0]));
+      var item = element("dd");
+      item.appendChild(element("code", null, pair[1].id));
+      item.appendChild(document.createTextNode(", SHA-256 "));
+      item.appendChild(element("code", "hash", pair[1].sha256));
+      list.appendChild(item);
+    });
+    var note = element("p", "note", checked
+      ? "Both texts, as fetched, match these SHA-256 digests of the signed archive (checked in this browser)."
+      : "These are the archive's SHA-256 digests; this browser could not check the texts fetched against " +
+        "them (it computes digests only on HTTPS pages).");
+    return [list, note];
+  }
+
+  function render(diff, from, to, checked) {
     var ui = document.documentElement.lang;
     var langs = { ui: ui, old: from.lang === null ? ui : from.lang, new: to.lang === null ? ui : to.lang };
     var fromLabel = from.label;
@@ -687,6 +739,7 @@
       figure(list, "Paragraphs moved", s.moved);
     }
     frag.appendChild(list);
+    versionsCompared(from, to, checked).forEach(function (node) { frag.appendChild(node); });
     var full = element("p", null, "Full texts: ");
     full.appendChild(link(new URL(docKey + "/" + from.id + "/", root).href, "version of " + fromLabel));
     full.appendChild(document.createTextNode(" and "));
@@ -735,23 +788,32 @@
     result.replaceChildren(frag);
     status.textContent = "Compared: " + s.changes + " change" + (s.changes === 1 ? "" : "s") + ", " +
       s.wordsAdded + " words added, " + s.wordsRemoved + " removed.";
+    if (running) {
+      running.textContent = runningText + "#compare=" + from.id + ".." + to.id + " · SHA-256 " +
+        from.sha256 + " → " + to.sha256;
+    }
     title.focus();
   }
 
   function option(select, id) {
     for (var i = 0; i < select.options.length; i++) {
       if (select.options[i].value === id) {
+        var sha256 = select.options[i].getAttribute("data-sha256");
         return { id: id, label: select.options[i].textContent.trim() || id,
-          lang: select.options[i].getAttribute("data-lang") };
+          lang: select.options[i].getAttribute("data-lang"),
+          sha256: SHA256.test(sha256 || "") ? sha256 : null };
       }
     }
     return null;
   }
 
   function compare(fromId, toId) {
+    if (running) {
+      running.textContent = runningText;  // until this pair is compared
+    }
     var from = option(fromSelect, fromId);
     var to = option(toSelect, toId);
-    if (!from || !to || !VERSION_ID.test(fromId) || !VERSION_ID.test(toId)) {
+    if (!from || !to || !VERSION_ID.test(fromId) || !VERSION_ID.test(toId) || !from.sha256 || !to.sha256) {
       status.textContent = "Choose two versions from the lists.";
       return;
     }
@@ -775,8 +837,17 @@
     var mine = ++request;
     status.textContent = "Loading the two versions…";
     Promise.all([fetchText(fromId), fetchText(toId)]).then(function (both) {
+      [[from, both[0]], [to, both[1]]].forEach(function (pair) {
+        if (pair[1].sha256 !== null && pair[1].sha256 !== pair[0].sha256) {
+          var error = new Error("the text served for the version of " + pair[0].label + " has SHA-256 " +
+            pair[1].sha256 + ", not the archive's " + pair[0].sha256);
+          error.mismatch = true;
+          throw error;
+        }
+      });
       if (mine === request) {
-        render(diffTexts(both[0], both[1]), from, to);
+        var checked = both[0].sha256 !== null && both[1].sha256 !== null;
+        render(diffTexts(both[0].text, both[1].text), from, to, checked);
         if (window.history && window.history.replaceState) {
           window.history.replaceState(null, "", "#compare=" + fromId + ".." + toId);
         }
@@ -786,13 +857,16 @@
         return;
       }
       result.replaceChildren();
-      var message = element("p", null, "The versions could not be loaded (" + error.message + "). Read them in full: ");
+      var message = element("p", null, error.mismatch
+        ? "Not compared: " + error.message + ". Read the versions on their own pages: "
+        : "The versions could not be loaded (" + error.message + "). Read them in full: ");
       message.appendChild(link(new URL(docKey + "/" + fromId + "/", root).href, "version of " + from.label));
       message.appendChild(document.createTextNode(", "));
       message.appendChild(link(new URL(docKey + "/" + toId + "/", root).href, "version of " + to.label));
       message.appendChild(document.createTextNode("."));
       result.appendChild(message);
-      status.textContent = "The versions could not be loaded.";
+      status.textContent = error.mismatch
+        ? "Not compared: a text fetched does not match the archive's SHA-256." : "The versions could not be loaded.";
     });
   }
 
