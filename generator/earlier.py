@@ -102,6 +102,9 @@ def record_html(context: RecordContext, rows: Sequence[Superseded],
         f'<span data-pagefind-filter="service">{escape(c.service)}</span>\n'
         f'<span data-pagefind-filter="document type">{escape(c.doc_type)}</span>\n'
         f'<span data-pagefind-filter="{WORDING_FILTER}:{EARLIER}"></span>\n'
+        # the search page marks the excerpts of a text in another language with it (search.html)
+        + (f'<span data-pagefind-meta="lang:{escape(c.text_language)}"></span>\n'
+           if c.text_language and lang else "")
         + "".join(f'<span data-pagefind-filter="category">{escape(category)}</span>\n'
                   for category in sorted({category for category, _ in flagged}))
         + "".join(f'<span data-pagefind-filter="severity">{severity}</span>\n'

@@ -349,6 +349,30 @@ def test_search_finds_wording_a_policy_no_longer_has(new_page: NewPage, served_s
     assert not problems, "\n".join(problems)
 
 
+def test_search_excerpts_of_a_text_in_another_language_carry_it(new_page: NewPage,
+                                                                served_site: ServedSite) -> None:
+    """Telegram's terms switched to German: a search for a German word lists German excerpts marked
+    `lang="de"` (a screen reader reads them in German), its latest page's and its earlier wording's;
+    an English excerpt carries no language of its own (it is the page's)."""
+    page, log = new_page()
+    page.goto(served_site.url("search/"))
+    page.get_by_role("searchbox").fill("Nutzungsbedingungen")
+    count = settled_count(page, "Nutzungsbedingungen")
+    assert count >= 2, count
+    links = result_links(page)
+    assert all("/telegram/terms-of-service/" in link for link in links), links
+    excerpts = page.locator("pagefind-results .pf-result-excerpt")
+    assert excerpts.evaluate_all("ps => ps.map(p => p.lang)") == ["de"] * count
+    titles = page.locator("pagefind-results .pf-result-title")
+    assert titles.evaluate_all("ps => ps.map(p => p.closest('[lang]').lang)") == ["en"] * count
+    page.get_by_role("searchbox").fill("arbitration")
+    settled_count(page, "arbitration")
+    english = page.locator("pagefind-results .pf-result-excerpt").evaluate_all(
+        "ps => ps.map(p => p.getAttribute('lang'))")
+    assert english and set(english) == {None}, english
+    assert not log.problems() and not log.offsite_requests(), log
+
+
 def address_params(page: Page, wanted: list[tuple[str, str]]) -> None:
     """Wait until the page's address has these query parameters, in this order. (page.url lags
     behind history.replaceState, so the page itself is asked.)"""
@@ -408,7 +432,10 @@ def test_a_search_can_be_linked_to(layout: str, new_page: NewPage, served_site: 
     page.goto(served_site.url("search/") + "?" + urlencode({"q": hostile}))
     expect(page.get_by_role("searchbox")).to_have_value(hostile)
     expect(page.locator("pagefind-summary")).to_contain_text(f"for {hostile}")  # shown as text
-    assert page.locator("main img, main script:not([src])").count() == 0
+    # (the page's own result template is a data block that never runs: it is the one allowed)
+    expect(page.locator(RESULT_TEMPLATE)).to_have_count(1)
+    assert page.evaluate("t => [...document.querySelectorAll('main img, main script:not([src])')]"
+                         ".filter(e => !e.matches(t)).length", RESULT_TEMPLATE) == 0
     assert_clean(guard, "search/ opened with a hostile term")
 
 
@@ -724,6 +751,8 @@ SOURCE_V2 = ("<b onmouseover=alert('law')>Nowhere", "<script>alert('v2')</script
 # Never in the DOM of a page showing captured text; nor on* attributes or script: URLs anywhere.
 FORBIDDEN = ("script, img, iframe, frame, svg, math, object, embed, style, link, meta, base, form, audio, "
              "video")
+# The search page's own result template (search.html): a data block of the theme's, which never runs.
+RESULT_TEMPLATE = 'pagefind-results > script[type="text/pagefind-template"]'
 SCRIPT_URL = re.compile(r"^\s*(javascript|vbscript|data)\s*:", re.IGNORECASE)
 FAST = FetchSettings(timeout=2.0, retries=1, backoff_base=0.01)
 START = datetime(2030, 1, 1, tzinfo=UTC)
@@ -789,9 +818,14 @@ def assert_nothing_injected(page: Page, guard: Guard, region: str, where: str) -
     assert pwned == ["undefined", "undefined"], f"{where}: a hostile script ran ({pwned})"
     assert not guard.dialogs, f"{where}: dialogs opened: {guard.dialogs}"
     forbidden = page.locator(region).first.locator(FORBIDDEN).evaluate_all(
-        "es => es.map(e => e.outerHTML.slice(0, 120))")
+        "(es, template) => es.filter(e => !e.matches(template)).map(e => e.outerHTML.slice(0, 120))",
+        RESULT_TEMPLATE)
     assert forbidden == [], f"{where}: elements injected under {region}: {forbidden}"
-    scripts = page.eval_on_selector_all("script", "ss => ss.map(s => [s.src, s.closest('head') !== null])")
+    typed = page.evaluate("t => [...document.querySelectorAll('script[type]')].filter(s => !s.matches(t))"
+                          ".length", RESULT_TEMPLATE)
+    assert typed == 0, f"{where}: a script with a type of its own"
+    scripts = page.eval_on_selector_all("script:not([type])",
+                                        "ss => ss.map(s => [s.src, s.closest('head') !== null])")
     assets = page.url.split("#")[0]
     for src, in_head in scripts:
         assert src and in_head, f"{where}: a script that is not the site's own: {src or 'inline'}"

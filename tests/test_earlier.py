@@ -94,6 +94,11 @@ def test_a_record_is_text_only_whatever_the_captured_wording() -> None:
     assert filters == ["service", "document type", "wording:earlier"]
     assert re.search(r'<html lang="en">', html)  # Pagefind keeps one index per page language
     assert '<div lang="de">' in html  # the text's own language, as its version page marks it
+    metas = [a["data-pagefind-meta"] for a in parsed.attrs if "data-pagefind-meta" in a]
+    assert metas == ["title", "lang:de"]  # the search page marks the excerpts with it
+    for language, div in (("en", "<div>"), ("", '<div lang="">')):  # the site's; not known
+        other = record_html(CONTEXT._replace(text_language=language), [hostile]).decode()
+        assert div in other and 'data-pagefind-meta="lang' not in other
     assert "as captured 2024-01-01 00:00:00 UTC: wording gone by 2024-02-01 00:00:00 UTC" in html
     # what every record says is its title and filters, never words a search finds it by
     parsed_ignored = html.split("<div data-pagefind-ignore>", 1)[1].split("</div>", 1)[0]
