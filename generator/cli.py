@@ -4,6 +4,7 @@ does is in generator.commands, the work itself in the stages."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import math
 import os
@@ -220,6 +221,30 @@ def _port(value: str) -> int:
 
 
 EXIT_BROKEN_PIPE = 128 + 13  # as a shell reports a process that SIGPIPE ended
+
+
+# Verbs whose process ends without the interpreter's teardown (entry()).
+HARD_EXIT_VERBS = frozenset({"build"})
+
+
+def entry() -> None:
+    """The console script (and `python -m generator`): main(), then, after a build, out of the
+    process without the interpreter's teardown. A build holds the whole archive's model; freeing it
+    object by object took 0.1 to 0.2 s of a 2 s incremental build, for memory the system takes back
+    at once (mypy ends the same way). Every file is closed by then and the output is flushed here."""
+    argv = sys.argv[1:]
+    code = main(argv)
+    if _verb_of(argv) in HARD_EXIT_VERBS:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(BrokenPipeError, ValueError):  # the reader went away
+                stream.flush()
+        os._exit(code)
+    raise SystemExit(code)
+
+
+def _verb_of(argv: Sequence[str]) -> str | None:
+    """The verb of a command line main() accepted (the only options before it take no value)."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

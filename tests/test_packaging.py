@@ -124,7 +124,9 @@ def test_an_installed_clausewatch_builds_the_site_with_its_own_theme(tmp_path: P
 
     work = tmp_path / "elsewhere"
     work.mkdir()
-    env = {**os.environ, "PYTHONPATH": str(installed), "CLAUSEWATCH_CACHE_DIR": str(tmp_path / "cache")}
+    # (block-buffered output, as on most machines: what is not flushed before the process ends is lost)
+    env = {**{k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"},
+           "PYTHONPATH": str(installed), "CLAUSEWATCH_CACHE_DIR": str(tmp_path / "cache")}
     where = subprocess.run([sys.executable, "-c", "import generator.sitefolder as r; print(r.DEFAULT_THEME)"],
                            cwd=work, env=env, check=True, capture_output=True, text=True).stdout.strip()
     assert Path(where) == installed / "generator" / "themes" / "default"
@@ -134,3 +136,17 @@ def test_an_installed_clausewatch_builds_the_site_with_its_own_theme(tmp_path: P
     assert built.returncode == 0, built.stderr
     home = (work / "site" / "index.html").read_text(encoding="utf-8")
     assert "<main" in home and (work / "site" / "assets").is_dir()
+    # A build's process ends without the interpreter's teardown (cli.entry): its summary still reaches
+    # the pipe, and the console script is that entry.
+    assert built.stdout.splitlines()[-1].startswith(f"built {work / 'site'}: "), built.stdout
+    scripts = next(installed.glob("clausewatch-*.dist-info")) / "entry_points.txt"
+    assert "clausewatch = generator.cli:entry" in scripts.read_text(encoding="utf-8")
+
+
+def test_a_failed_build_run_as_a_program_ends_with_its_status_and_message(tmp_path: Path) -> None:
+    failed = subprocess.run([sys.executable, "-m", "generator", "build", "--content", str(tmp_path / "none"),
+                             "--archive", str(ROOT / "archive"), "--out", str(tmp_path / "site")],
+                            capture_output=True, text=True,
+                            env={**os.environ, "CLAUSEWATCH_CACHE_DIR": str(tmp_path / "cache")})
+    assert failed.returncode == 1, failed
+    assert "error" in failed.stderr and str(tmp_path / "none") in failed.stderr, failed.stderr
