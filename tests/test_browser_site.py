@@ -226,6 +226,37 @@ def sharded_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSit
         yield site
 
 
+RARE = re.compile(r"(?<![\w'’-])[a-z]{9,}(?![\w'’-])")
+
+
+def rare_words(archive: Archive, count: int) -> list[str]:
+    """Words of one document's latest text only, the first in alphabetical order."""
+    holders: dict[str, set[str]] = {}
+    for doc in archive.documents:
+        for word in set(RARE.findall(shown_text(doc.latest.read_text()))):
+            holders.setdefault(word, set()).add(str(doc.key))
+    return sorted(w for w, docs in holders.items() if len(docs) == 1)[:count]
+
+
+def test_a_sharded_search_lists_what_one_index_lists(new_page: NewPage, served_site: ServedSite,
+                                                     sharded_site: ServedSite) -> None:
+    """A shard that lacks a word answers it with its pages holding the word's longest prefix it knows
+    (Pagefind); the search page keeps only the results holding it (search.js): rare words list the
+    same pages from shards as from one index."""
+    page, log = new_page()
+    for word in rare_words(load_archive(ROOT / "archive"), 3):
+        listed = []
+        for site in (served_site, sharded_site):
+            page.goto(site.url(f"search/?q={word}"))
+            count = settled_count(page, word)
+            listed.append(sorted(site.path_of(link) for link in result_links(page)))
+            assert count == len(listed[-1])
+        assert listed[0], f"{word!r} found nowhere"
+        assert listed[1] == listed[0], (f"{word!r}: shards listed {len(listed[1])} ({listed[1][:5]}...), "
+                                        f"one index {listed[0]}")
+    assert not log.problems() and not log.offsite_requests(), log
+
+
 @pytest.mark.parametrize("layout", ["one index", "sharded index"])
 def test_search_finds_filters_and_finds_nothing(layout: str, new_page: NewPage, served_site: ServedSite,
                                                 request: pytest.FixtureRequest,

@@ -4,7 +4,9 @@
 //   follows what the reader types and chooses (replaceState: no history entry per keystroke);
 // - large archives split their index into shards (see generator/search.py); the page lists the
 //   extra ones in data-merge-index and they are merged in before the first search (Pagefind reads
-//   `mergeIndex` when it loads).
+//   `mergeIndex` when it loads). A shard that lacks a word answers it with its pages holding the
+//   word's longest prefix it knows ("a" for "abgebucht"): with shards, a search keeps only the
+//   results that hold each of its words that some shard holds whole (wholeWords).
 (function () {
   "use strict";
   if (!window.PagefindComponents) return;
@@ -16,7 +18,101 @@
     instance.options.mergeIndex = bundles.map(function (path) {
       return { bundlePath: new URL(path, document.baseURI).href };
     });
+    // The component UI searches through the object its loader leaves in `__pagefind__` (Pagefind
+    // 1.5.2, pinned in requirements.lock; the browser tests run a sharded search): wrapped there.
+    var load = instance.__doLoad__;
+    if (typeof load === "function") {
+      instance.__doLoad__ = function () {
+        var self = this;
+        return Promise.resolve(load.call(self)).then(function () {
+          if (self.__pagefind__) self.__pagefind__ = wholeWords(self.__pagefind__);
+        });
+      };
+    }
   }
+
+  // A search's words of three letters or more, split at spaces as Pagefind splits them, their
+  // other characters dropped ("user's" → "users"); a quoted search is the reader's own exact search.
+  function wordsOf(term) {
+    if (!term || /"/.test(term)) return [];
+    return term.toLowerCase().split(/\s+/).map(function (word) {
+      return word.replace(/[^\p{L}\p{N}]+/gu, "");
+    }).filter(function (word) { return word.length >= 3; });
+  }
+
+  // Pagefind's answer, less the results a shard gave for a shorter prefix of a word than its stem.
+  // A word's stem is found with Pagefind's own stemmer: the shortest start of the word whose
+  // exact (quoted) search finds the very pages the word's exact search finds ("classif" for
+  // "classification"). A result is kept when, for each word found so somewhere, it is one of
+  // those pages or one of its highlighted words starts with that stem ("classify"); a word found
+  // whole nowhere (still being typed, or in no text) narrows nothing.
+  function wholeWords(pagefind) {
+    function ids(response) {
+      return (response && response.results || []).map(function (result) { return result.id; });
+    }
+    function same(a, b) {
+      return a.length === b.length && a.every(function (id) { return b.indexOf(id) >= 0; });
+    }
+    function exactly(word, options) {
+      return pagefind.search('"' + word + '"', options);
+    }
+    // {word, exact: the ids its exact search finds, stem} for a word found so somewhere, else null
+    function anchor(word, options) {
+      return exactly(word, options).then(function (exact) {
+        var found = ids(exact);
+        if (!found.length) return null;
+        var starts = [];
+        for (var k = Math.min(3, word.length); k < word.length; k++) starts.push(word.slice(0, k));
+        return Promise.all(starts.map(function (start) { return exactly(start, options); }))
+          .then(function (answers) {
+            var stem = word;
+            for (var i = 0; i < answers.length; i++) {
+              if (same(ids(answers[i]), found)) { stem = starts[i]; break; }
+            }
+            return { word: word, exact: found, stem: stem };
+          });
+      });
+    }
+    // The words a result matched: highlighted in its excerpt, and at its locations in its text.
+    function marked(result) {
+      return result.data().then(function (data) {
+        var words = String(data.content || "").split(/\s+/);
+        var shown = (String(data.excerpt || "").match(/<mark>[^<]*<\/mark>/g) || []).map(function (mark) {
+          return mark.slice(6, -7);
+        });
+        return shown.concat((data.locations || []).map(function (at) { return words[at] || ""; }))
+          .map(function (word) { return word.toLowerCase().replace(/^[^\p{L}\p{N}_]+/u, ""); });
+      });
+    }
+    return {
+      filters: function () { return pagefind.filters(); },
+      search: function (term, options) {
+        return pagefind.search(term, options).then(function (found) {
+          var words = wordsOf(term);
+          if (!found || !found.results || !words.length) return found;
+          return Promise.all(words.map(function (word) { return anchor(word, options); }))
+            .then(function (anchors) {
+              anchors = anchors.filter(Boolean);
+              if (!anchors.length) return found;
+              return Promise.all(found.results.map(function (result) {
+                var open = anchors.filter(function (a) { return a.exact.indexOf(result.id) < 0; });
+                if (!open.length) return true;
+                return marked(result).then(function (marks) {
+                  return open.every(function (a) {
+                    return marks.some(function (mark) { return mark.indexOf(a.stem) === 0; });
+                  });
+                });
+              })).then(function (keep) {
+                var results = found.results.filter(function (_, i) { return keep[i]; });
+                if (results.length === found.results.length) return found;
+                return Object.assign({}, found, { results: results, unfilteredResultCount: results.length });
+              });
+            });
+        });
+      }
+    };
+  }
+
   instance.on("search", function (term, filters) {
     var url = new URL(window.location.href);
     ["q"].concat(FILTERS).forEach(function (name) { url.searchParams.delete(name); });
