@@ -13,8 +13,9 @@ children, such as Pagefind) and CPU time are its own. Measured, `--runs` times e
   (CLAUSEWATCH_CACHE_DIR);
 - noop: the same build again, nothing changed (the output folder and cache of the last full build);
 - one new version: one edited version added to one synthetic document (metadata.yaml and
-  versions/, a different document each run), `import-ota` re-run (incremental; timed apart), then
-  a build into the same output folder.
+  versions/, a different document each run), dated a day after the newest capture of the archive
+  (as a scheduled capture's version is), `import-ota` re-run (incremental; timed apart), then a
+  build into the same output folder.
 
 When Hugo is installed (Debian package `hugo`), the same version texts are also rendered as plain
 Markdown pages by a minimal Hugo site (one page per version, list pages per service and document,
@@ -250,7 +251,9 @@ def measure(work: Path, tmp: Path, runs: int, seed: int, corpus: Path,
     added, imports = [], []
     for i in range(runs):
         doc_dir = documents[i * len(documents) // runs]
-        version = synthetic_archive.add_version(doc_dir, pool, seed)
+        # dated as a scheduled capture's: after every version of the archive
+        newest = synthetic_archive.newest_capture(work / "corpus")
+        version = synthetic_archive.add_version(doc_dir, pool, seed, after=newest)
         started = time.perf_counter()
         synthetic_archive.run_import(work)
         imports.append(time.perf_counter() - started)

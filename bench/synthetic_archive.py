@@ -349,8 +349,17 @@ def write_document(corpus_out: Path, pool: Pool, seed: int, name: str, slug: str
             "_bytes": sum(v["bytes"] for v in meta["versions"]), "_shares": shares, "_rewrites": rewrites}
 
 
-def add_version(doc_dir: Path, pool: Pool, seed: int, days: int = 30) -> str:
-    """Append one ordinary change to a synthetic document (as a later capture would); return its id."""
+def newest_capture(corpus: Path) -> datetime:
+    """The newest capture of a corpus folder (bench/build.py dates each new version after it)."""
+    latest = [yaml.safe_load(meta.read_text(encoding="utf-8"))["versions"][-1]["timestamp"]
+              for meta in corpus.glob("*/*/metadata.yaml")]
+    return datetime.strptime(max(latest), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def add_version(doc_dir: Path, pool: Pool, seed: int, days: int = 30, after: datetime | None = None) -> str:
+    """Append one ordinary change to a synthetic document (as a later capture would); return its id.
+    Dated `days` after its latest version, or, with `after`, a day after that moment: a scheduled
+    capture's version is the newest of the whole archive."""
     meta = yaml.safe_load((doc_dir / "metadata.yaml").read_text(encoding="utf-8"))
     last = meta["versions"][-1]
     previous = (doc_dir / last["file"]).read_text(encoding="utf-8")
@@ -362,7 +371,8 @@ def add_version(doc_dir: Path, pool: Pool, seed: int, days: int = 30) -> str:
     moment = datetime.strptime(last["timestamp"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     meta["created_at"] = last["declaration"]["committed_at"]
     data = text.encode("utf-8")
-    entry = _version_entry(meta, moment + timedelta(days=days), "change", data,
+    when = max(moment, after) + timedelta(days=1) if after else moment + timedelta(days=days)
+    entry = _version_entry(meta, when, "change", data,
                            changed_lines(previous, text), seed)
     (doc_dir / entry["file"]).write_bytes(data)
     meta["versions"].append(entry)

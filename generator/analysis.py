@@ -47,6 +47,9 @@ class DocumentResults:
     # version id → its flags added, removed and reworded against the version it is compared with
     # (plausible.compared_with), for each version compared with one and both read
     finding_changes: Mapping[str, FindingChanges] = field(default_factory=dict)
+    # version id → how many of its clauses the next version no longer has (earlier.superseded), for
+    # each verified pair: which older versions the search index holds a record of (searchindex.py)
+    superseded: Mapping[str, int] = field(default_factory=dict)
 
 
 def change_stats(diff: TextDiff) -> ChangeStats:
@@ -116,7 +119,8 @@ def _bases(versions: Sequence[Version], english: Sequence[bool]) -> list[tuple[i
 
 
 def _empty() -> dict[str, Any]:
-    return {"texts": [], "rows": [], "findings": {}, "changes": {}, "unread": {}, "compared": {}}
+    return {"texts": [], "rows": [], "findings": {}, "changes": {}, "unread": {}, "compared": {},
+            "superseded": {}}
 
 
 @dataclass(frozen=True)
@@ -178,7 +182,8 @@ class _Worker:
         found, changed, compared = stored["findings"], stored["changes"], stored["compared"]
         shas = cast(tuple[str, ...], job.hashes)
         pairs = [f"{a} {b}" for a, b in itertools.pairwise(shas)]
-        if not (all(h in found for h in shas) and all(p in changed for p in pairs)):
+        gone = stored["superseded"]
+        if not (all(h in found for h in shas) and all(p in changed and p in gone for p in pairs)):
             return None
         versions, unpacked = job.doc.versions, _Unpacker(stored)
         bases = _bases(versions, [h not in stored["unread"] for h in shas])
@@ -195,7 +200,8 @@ class _Worker:
             {v.id: ChangeStats(*changed[p]) for v, p in zip(versions[1:], pairs, strict=True)},
             {v.id: _language(stored["unread"][h]) for v, h in zip(versions, shas, strict=True)
              if h in stored["unread"]},
-            finding_changes)
+            finding_changes,
+            {v.id: int(stored["superseded"][p]) for v, p in zip(versions, pairs, strict=False)})
 
     def compute(self, job: _Job) -> DocumentResults:
         findings: dict[str, list[Finding]] = {}
@@ -203,14 +209,15 @@ class _Worker:
         stored = self._stored(job)
         unpacked, packer = _Unpacker(stored), _Packer()
         keep: dict[str, dict[str, Any]] = {"findings": {}, "changes": {}, "unread": {},  # verified texts only
-                                           "compared": {}}
+                                           "compared": {}, "superseded": {}}
+        gone: dict[str, int] = {}
         unread: dict[str, str] = {}
         # What this document's clause wordings matched last time: a new version shares most of them.
         memo = self.cache.get("clause-matches", self._key(job)) if self.cache else None
         if isinstance(memo, dict):
             self.analyzer.remember(memo)
         seen: set[str] = set()
-        previous: tuple[str, str | None] | None = None  # (text, sha if verified)
+        previous: tuple[str, str | None, str] | None = None  # (text, sha if verified, version id)
         earlier = _EarlierEntry(self.cache, job.doc.key)
         clauses: list[Clause] | None = None
         for version, known in zip(job.doc.versions, job.hashes, strict=True):
@@ -245,8 +252,10 @@ class _Worker:
                     keep["changes"][pair] = row
                     # the older version's wording this one no longer has, for the search index
                     clauses = earlier.pair(pair, previous[0], previous_clauses, text, clauses)
+                    if (count := earlier.count(pair)) is not None:
+                        keep["superseded"][pair] = gone[previous[2]] = count
                 changes[version.id] = ChangeStats(*row)
-            previous = (text, known)
+            previous = (text, known, version.id)
         if self.cache and seen:  # the wordings analysed this time: the next version resembles them
             self.cache.put("clause-matches", self._key(job), self.analyzer.remembered(seen))
         finding_changes = self._finding_changes(job, findings, unread, stored, unpacked, packer, keep)
@@ -254,7 +263,7 @@ class _Worker:
         if self.cache and entry != stored:
             self.cache.put("results", self._key(job), entry)
         earlier.save()
-        return DocumentResults(findings, changes, unread, finding_changes)
+        return DocumentResults(findings, changes, unread, finding_changes, gone)
 
     @staticmethod
     def _finding_changes(job: _Job, findings: Mapping[str, list[Finding]], unread: Mapping[str, str],
@@ -308,6 +317,11 @@ class _EarlierEntry:
             rows = stored(superseded(old if old is not None else split_clauses(old_text), new))
         self.kept[pair] = rows
         return new
+
+    def count(self, pair: str) -> int | None:
+        """How many clauses the pair's older text has that its newer one does not (None: not kept)."""
+        rows = self.kept.get(pair)
+        return len(rows) if isinstance(rows, list) else None
 
     def save(self) -> None:
         if self.cache is not None and self.kept != self.found:
@@ -367,6 +381,10 @@ def findings_by_version(results: Mapping[DocKey, DocumentResults]) -> dict[Versi
 
 def changes_by_version(results: Mapping[DocKey, DocumentResults]) -> dict[VersionKey, ChangeStats]:
     return {(key, vid): s for key, r in results.items() for vid, s in r.changes.items()}
+
+
+def superseded_by_version(results: Mapping[DocKey, DocumentResults]) -> dict[VersionKey, int]:
+    return {(key, vid): n for key, r in results.items() for vid, n in r.superseded.items()}
 
 
 def finding_changes_by_version(results: Mapping[DocKey, DocumentResults]) -> dict[VersionKey, FindingChanges]:

@@ -20,6 +20,7 @@ from .analysis import (
     changes_by_version,
     finding_changes_by_version,
     findings_by_version,
+    superseded_by_version,
     unread_versions,
 )
 from .annotate import text_html_key
@@ -225,7 +226,7 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, pre: Preflight,
     analysis = Analysis(findings_by_version(results), verified, changes_by_version(results), checks,
                         _summaries(archive, content_dir), LazyDiffs(archive, verified_sha, cache),
                         latest_trackers(archive, verified_ok, cache), unread_versions(results),
-                        finding_changes_by_version(results))
+                        finding_changes_by_version(results), superseded_by_version(results))
     site = build_site_view(content, archive, ruleset, analysis, key_id, documents_per_shard, key_text)
     gc.freeze()
     chrome = digest(inputs_digest, f"{key_text} {documents_per_shard}")

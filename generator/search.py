@@ -6,9 +6,14 @@ is indexed once, at the last version that had it, and searches can be narrowed t
 earlier wording (the `wording` filter).
 
 Pagefind has no incremental mode and costs a few milliseconds per large page, so a big archive's
-index is split into shards by document: a build re-indexes only the shards whose pages changed,
-and the search page merges them in the browser (`mergeIndex`, set by assets/search.js). Shard 0
-is the main bundle at `pagefind/` (it carries the UI); shard i > 0 is at `pagefind/shard-i/`.
+index is split into bundles, and the search page merges them in the browser (`mergeIndex`, set by
+assets/search.js); a build re-indexes only the bundles whose pages changed:
+- the latest pages, in shards by document: shard 0 is the main bundle at `pagefind/` (it carries
+  the UI), shard i > 0 is at `pagefind/shard-i/`;
+- the records of earlier wording, apart, in the order their wording was superseded
+  (`pagefind/shard-earlier-<start>-<end>/`, record_chunks): a new version supersedes wording now,
+  so its record joins the newest, smallest bundle instead of re-indexing its document's shard of
+  every older record (about two thirds of the words a shard held).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ BUNDLE = "pagefind"
 DOCUMENTS_PER_SHARD = 16
 MAX_SHARDS = 16
 SHARD_PREFIX = "shard-"
+EARLIER_PREFIX = f"{SHARD_PREFIX}earlier-"  # the folders of records of earlier wording (record_chunks)
+EARLIER_UNIT = 32  # records of earlier wording: the newest bundle holds fewer than this
 MARKER = ".pages-sha256"  # in each shard: the digest of the pages it was made from
 _UI_FILES = ("pagefind-ui", "pagefind-component-ui", "pagefind-modular-ui", "pagefind-highlight")
 
@@ -50,6 +57,26 @@ def shard_folders(document_paths: Iterable[str], shards: int) -> dict[int, str]:
     refuses to make an empty index, so empty shards have none)."""
     used = sorted({shard_of(path, shards) for path in document_paths})
     return {shard: BUNDLE if i == 0 else f"{BUNDLE}/{SHARD_PREFIX}{shard}" for i, shard in enumerate(used)}
+
+
+def record_chunks(count: int, unit: int | None = None) -> list[tuple[int, int, str]]:
+    """The bundles of `count` records of earlier wording, taken in the order their wording was
+    superseded: (start, end, folder). Laid out as a binary counter of `unit`-record units, largest
+    bundle first, then the records short of a unit. A new version's record lands in that last
+    bundle: a build re-indexes fewer than `unit` records of earlier wording, except when the count
+    of units carries (once every `unit` new records), which merges the bundles it carries through
+    (all of them when it reaches a power of two); a record is indexed about log2(count / unit)
+    times in its life. At most log2(count / unit) + 2 bundles, for the search page to merge."""
+    unit = unit or EARLIER_UNIT
+    units, rest = divmod(count, unit)
+    chunks, start = [], 0
+    for bit in reversed(range(units.bit_length())):
+        if units >> bit & 1:
+            chunks.append((start, start + (unit << bit)))
+            start += unit << bit
+    if rest:
+        chunks.append((start, count))
+    return [(a, b, f"{BUNDLE}/{EARLIER_PREFIX}{a}-{b}") for a, b in chunks]
 
 
 def merged_bundles(document_paths: Iterable[str], shards: int) -> list[str]:

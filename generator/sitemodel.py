@@ -74,6 +74,9 @@ class VersionView:
     pages_added: tuple[str, ...] = ()  # pages tracked for this version and not for `pages_against`
     pages_removed: tuple[str, ...] = ()
     pages_against: str | None = None  # the version before it that is no failed capture
+    # how many of its clauses the next version no longer has (None: not known, as for the latest
+    # version or an unverified text): the search index keeps a record of those (searchindex.py)
+    superseded: int | None = None
 
     @property
     def id(self) -> str:
@@ -337,6 +340,20 @@ class PageView:
 
 
 @dataclass(frozen=True)
+class EarlierRecord:
+    """An older version as the search index holds it: by the wording its next version no longer has
+    (earlier.py), at the older version's page."""
+
+    doc: DocumentView
+    version: VersionView  # the older version
+    next: VersionView  # the version that superseded its wording
+
+    @property
+    def page(self) -> str:
+        return f"{self.version.path}index.html"
+
+
+@dataclass(frozen=True)
 class SiteView:
     content: Content
     services: tuple[ServiceView, ...]
@@ -388,9 +405,26 @@ class SiteView:
     def search_shards(self) -> int:
         return search.shard_count(len(self.documents), self.documents_per_shard)
 
+    @functools.cached_property
+    def earlier_records(self) -> tuple[EarlierRecord, ...]:
+        """The older versions the search index holds a record of, in the order their wording was
+        superseded (then by page): a new version's record comes last, into the smallest of the
+        records' bundles (search.record_chunks). One is made when the older version and the next
+        one verified, the next one is no technical version (its differences are how the same page
+        was extracted again: nothing the service stopped saying), neither is a failed capture (its
+        clauses are a stub's or another page's), and the older one had wording the next one lacks."""
+        found = [EarlierRecord(doc, old, new) for doc in self.documents
+                 for old, new in zip(doc.versions, doc.versions[1:], strict=False)
+                 if old.verified and new.verified and not new.version.technical
+                 and not (old.failed_capture or new.failed_capture) and old.superseded]
+        return tuple(sorted(found, key=lambda r: (r.next.version.captured_at, r.page)))
+
     @property
     def merged_search_bundles(self) -> list[str]:
-        return search.merged_bundles([d.path for d in self.documents], self.search_shards)
+        """The bundles the search page merges into the main one: the other shards of pages, then
+        the bundles of records of earlier wording."""
+        return (search.merged_bundles([d.path for d in self.documents], self.search_shards)
+                + [f"{folder}/" for _, _, folder in search.record_chunks(len(self.earlier_records))])
 
     def recent(self, technical: bool, limit: int) -> list[RecentChange]:
         """The newest changes in wording by the services, or (technical) the newest versions that
@@ -439,6 +473,8 @@ class Analysis:
     # each compared version's flags added, removed and reworded (analysis.py keeps them in the build
     # cache); a version missing here is compared on the spot
     finding_changes: Mapping[tuple[DocKey, str], FindingChanges] = field(default_factory=dict)
+    # how many clauses of each older version the next one no longer has (analysis.py), per verified pair
+    superseded: Mapping[tuple[DocKey, str], int] = field(default_factory=dict)
 
 
 def _severity_order(f: Finding) -> tuple[int, int, str]:
@@ -481,6 +517,7 @@ def _versions(doc: ArchivedDocument, analysis: Analysis,
         views.append(VersionView(
             v, i + 1, ids[i - 1] if i else None, ids[i + 1] if i + 1 < len(ids) else None,
             findings=findings, verified=analysis.verified.get((doc.key, v.id)),
+            superseded=analysis.superseded.get((doc.key, v.id)),
             change=analysis.changes.get((doc.key, v.id)),
             findings_added=_most_severe_first(changes.added),
             findings_removed=_most_severe_first(changes.removed),

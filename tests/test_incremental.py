@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from generator import GENERATOR, pipeline, render
+from generator import GENERATOR, pipeline, render, search
 from generator.analyze import Analyzer
 from generator.archive import ArchiveWriter, NewVersion, load_archive
 from generator.buildcache import CacheLocationError
@@ -227,6 +227,59 @@ def test_failed_captures_decided_by_a_later_version_rebuild_their_changes_pages(
     assert not sorted(p for p in fresh if incremental[p] != fresh[p])
     first_stub = (site / doc_path / "2030-01-01T00-00-00Z" / "changes" / "index.html").read_text()
     assert "Looks like a failed capture" in first_stub
+
+
+@pytest.mark.parametrize("unit", [1, 3, 32])
+def test_records_of_earlier_wording_are_bundled_as_a_binary_counter(unit: int) -> None:
+    """search.record_chunks: contiguous bundles, the last one short of a unit, few of them; one more
+    record changes only the last bundle except when the count of units carries."""
+    for count in range(0, 40 * unit):
+        chunks = search.record_chunks(count, unit)
+        assert [a for a, _, _ in chunks] == ([0] + [b for _, b, _ in chunks])[:len(chunks)]
+        assert (chunks[-1][1] if chunks else 0) == count
+        sizes = [b - a for a, b, _ in chunks]
+        assert sizes == sorted(sizes, reverse=True) and len(set(sizes)) == len(sizes)
+        assert all(size % unit == 0 for size in sizes[:-1])
+        assert len(chunks) <= (count // unit).bit_length() + 1
+        assert len({folder for _, _, folder in chunks}) == len(chunks)
+        after = search.record_chunks(count + 1, unit)
+        changed = [c for c in after if c not in chunks]
+        if (count + 1) % unit:  # no carry: the newest bundle alone
+            assert changed == [after[-1]] and after[-1][1] - after[-1][0] < unit
+        else:  # the carry merges the bundles it runs through, never the ones before them
+            assert changed == after[len(after) - len(changed):]
+
+
+def test_a_new_version_reindexes_its_documents_shard_and_the_newest_records_only(
+        project: Path, demo_signer: Signer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A version captured after every other one: Pagefind is run on its document's shard of latest
+    pages and on the newest bundle of records of earlier wording, which holds the wording it
+    superseded; the other bundles are kept. The output is what a clean build makes."""
+    monkeypatch.setattr(search, "EARLIER_UNIT", 3)  # several bundles of records from a few documents
+
+    def built(out: str, cache: str) -> list[str]:
+        said: list[str] = []
+        build(project / "content", project / "archive", project / out, cache_dir=project / cache,
+              documents_per_shard=1, progress=said.append)
+        return [m.rsplit("(", 1)[1].rstrip("/)") for m in said if m.startswith("indexing ")]
+
+    first = built("site", "cache")
+    layout_before = {f for f in first if search.EARLIER_PREFIX in f}  # a clean build makes every bundle
+    assert len(layout_before) >= 2 and len(first) - len(layout_before) >= 3, first
+    reword_a_sentence(project, demo_signer)  # captured in 2030: the newest capture
+    second = built("site", "cache")
+    layout = {f"pagefind/{p.name}" for p in (project / "site" / "pagefind").glob(f"{search.EARLIER_PREFIX}*")}
+    pages = [f for f in second if search.EARLIER_PREFIX not in f]
+    records = {f for f in second if search.EARLIER_PREFIX in f}
+    assert len(pages) == 1, second  # the document's shard
+    assert records == layout - layout_before, (records, layout, layout_before)
+    newest = max(layout, key=lambda f: int(f.rsplit("-", 1)[1]))
+    assert newest in records and int(newest.rsplit("-", 1)[1]) == len(
+        [f for f in search_fragments(project / "site") if f["filters"]["wording"] == ["earlier"]])
+    built("clean", "clean-cache")
+    incremental, fresh = site_files(project / "site"), site_files(project / "clean")
+    assert incremental.keys() == fresh.keys()
+    assert not sorted(p for p in fresh if incremental[p] != fresh[p])
 
 
 def test_a_reworded_sentence_is_searched_as_earlier_wording(project: Path, demo_signer: Signer,

@@ -19,16 +19,14 @@
       return { bundlePath: new URL(path, document.baseURI).href };
     });
     // The component UI searches through the object its loader leaves in `__pagefind__` (Pagefind
-    // 1.5.2, pinned in requirements.lock; the browser tests run a sharded search): wrapped there.
-    var load = instance.__doLoad__;
-    if (typeof load === "function") {
-      instance.__doLoad__ = function () {
-        var self = this;
-        return Promise.resolve(load.call(self)).then(function () {
-          if (self.__pagefind__) self.__pagefind__ = wholeWords(self.__pagefind__);
-        });
-      };
-    }
+    // 1.5.2, pinned in requirements.lock; the browser tests run a sharded search): wrapped as it is
+    // set, so that no search, however early, goes around it.
+    var loaded = instance.__pagefind__ ? wholeWords(instance.__pagefind__) : instance.__pagefind__;
+    Object.defineProperty(instance, "__pagefind__", {
+      configurable: true,
+      get: function () { return loaded; },
+      set: function (pagefind) { loaded = pagefind ? wholeWords(pagefind) : pagefind; }
+    });
   }
 
   // A search's words of three letters or more, split at spaces as Pagefind splits them, their
@@ -53,17 +51,19 @@
     function same(a, b) {
       return a.length === b.length && a.every(function (id) { return b.indexOf(id) >= 0; });
     }
-    function exactly(word, options) {
-      return pagefind.search('"' + word + '"', options);
+    // (in the whole archive, whatever filters the reader chose: a word found only outside them
+    // still tells its shorter prefixes from it)
+    function exactly(word) {
+      return pagefind.search('"' + word + '"', {});
     }
     // {word, exact: the ids its exact search finds, stem} for a word found so somewhere, else null
-    function anchor(word, options) {
-      return exactly(word, options).then(function (exact) {
+    function anchor(word) {
+      return exactly(word).then(function (exact) {
         var found = ids(exact);
         if (!found.length) return null;
         var starts = [];
         for (var k = Math.min(3, word.length); k < word.length; k++) starts.push(word.slice(0, k));
-        return Promise.all(starts.map(function (start) { return exactly(start, options); }))
+        return Promise.all(starts.map(exactly))
           .then(function (answers) {
             var stem = word;
             for (var i = 0; i < answers.length; i++) {
@@ -90,7 +90,7 @@
         return pagefind.search(term, options).then(function (found) {
           var words = wordsOf(term);
           if (!found || !found.results || !words.length) return found;
-          return Promise.all(words.map(function (word) { return anchor(word, options); }))
+          return Promise.all(words.map(anchor))
             .then(function (anchors) {
               anchors = anchors.filter(Boolean);
               if (!anchors.length) return found;
