@@ -10,10 +10,13 @@ index is split into bundles, and the search page merges them in the browser (`me
 assets/search.js); a build re-indexes only the bundles whose pages changed:
 - the latest pages, in shards by document: shard 0 is the main bundle at `pagefind/` (it carries
   the UI), shard i > 0 is at `pagefind/shard-i/`;
-- the records of earlier wording, apart, in the order their wording was superseded
-  (`pagefind/shard-earlier-<start>-<end>/`, record_chunks): a new version supersedes wording now,
-  so its record joins the newest, smallest bundle instead of re-indexing its document's shard of
-  every older record (about two thirds of the words a shard held).
+- the records of earlier wording, apart, in the order their wording was superseded, in bundles
+  of at most EARLIER_MAX records (`pagefind/shard-earlier-<start>-<end>/`, record_chunks): a new
+  version supersedes wording now, so its record joins the newest, smallest bundle instead of
+  re-indexing its document's shard of every older record (about two thirds of the words a shard
+  held).
+Pagefind answers a word a bundle lacks with that bundle's pages holding a shorter prefix of it:
+search.js narrows the merged answer (see the README, "Search in shards").
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ MAX_SHARDS = 16
 SHARD_PREFIX = "shard-"
 EARLIER_PREFIX = f"{SHARD_PREFIX}earlier-"  # the folders of records of earlier wording (record_chunks)
 EARLIER_UNIT = 32  # records of earlier wording: the newest bundle holds fewer than this
+# ... and none more than this: Pagefind took 357 MB to index 1,024 records at once, 733 MB for 2,048
+EARLIER_MAX = 512
 MARKER = ".pages-sha256"  # in each shard: the digest of the pages it was made from
 _UI_FILES = ("pagefind-ui", "pagefind-component-ui", "pagefind-modular-ui", "pagefind-highlight")
 
@@ -59,17 +64,21 @@ def shard_folders(document_paths: Iterable[str], shards: int) -> dict[int, str]:
     return {shard: BUNDLE if i == 0 else f"{BUNDLE}/{SHARD_PREFIX}{shard}" for i, shard in enumerate(used)}
 
 
-def record_chunks(count: int, unit: int | None = None) -> list[tuple[int, int, str]]:
+def record_chunks(count: int, unit: int | None = None, most: int | None = None) -> list[tuple[int, int, str]]:
     """The bundles of `count` records of earlier wording, taken in the order their wording was
-    superseded: (start, end, folder). Laid out as a binary counter of `unit`-record units, largest
-    bundle first, then the records short of a unit. A new version's record lands in that last
-    bundle: a build re-indexes fewer than `unit` records of earlier wording, except when the count
-    of units carries (once every `unit` new records), which merges the bundles it carries through
-    (all of them when it reaches a power of two); a record is indexed about log2(count / unit)
-    times in its life. At most log2(count / unit) + 2 bundles, for the search page to merge."""
-    unit = unit or EARLIER_UNIT
-    units, rest = divmod(count, unit)
-    chunks, start = [], 0
+    superseded: (start, end, folder). Bundles of `most` records first (a power of two times
+    `unit`), then the rest laid out as a binary counter of `unit`-record units, largest bundle
+    first, then the records short of a unit. A new version's record lands in that last bundle: a
+    build re-indexes fewer than `unit` records of earlier wording, except when the count of units
+    carries (once every `unit` new records), which merges the bundles it carries through (at most
+    `most` records); a record is indexed about log2(most / unit) times in its life. Pagefind's
+    memory follows the largest bundle; the search page merges count / most + log2(most / unit) + 1
+    bundles at most."""
+    unit, most = unit or EARLIER_UNIT, most or EARLIER_MAX
+    full, rest = divmod(count, most)
+    chunks = [(i * most, (i + 1) * most) for i in range(full)]
+    start = full * most
+    units, rest = divmod(rest, unit)
     for bit in reversed(range(units.bit_length())):
         if units >> bit & 1:
             chunks.append((start, start + (unit << bit)))

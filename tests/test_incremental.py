@@ -229,20 +229,24 @@ def test_failed_captures_decided_by_a_later_version_rebuild_their_changes_pages(
     assert "Looks like a failed capture" in first_stub
 
 
-@pytest.mark.parametrize("unit", [1, 3, 32])
-def test_records_of_earlier_wording_are_bundled_as_a_binary_counter(unit: int) -> None:
-    """search.record_chunks: contiguous bundles, the last one short of a unit, few of them; one more
-    record changes only the last bundle except when the count of units carries."""
-    for count in range(0, 40 * unit):
-        chunks = search.record_chunks(count, unit)
+@pytest.mark.parametrize(("unit", "most"), [(1, 8), (3, 12), (32, 512)])
+def test_records_of_earlier_wording_are_bundled_as_a_binary_counter(unit: int, most: int) -> None:
+    """search.record_chunks: contiguous bundles of at most `most` records, the last one short of a
+    unit, few of them; one more record changes only the last bundle except when the count of units
+    carries."""
+    for count in range(0, 40 * unit + 3 * most):
+        chunks = search.record_chunks(count, unit, most)
         assert [a for a, _, _ in chunks] == ([0] + [b for _, b, _ in chunks])[:len(chunks)]
         assert (chunks[-1][1] if chunks else 0) == count
         sizes = [b - a for a, b, _ in chunks]
-        assert sizes == sorted(sizes, reverse=True) and len(set(sizes)) == len(sizes)
+        full = sizes.count(most)
+        assert sizes[:full] == [most] * full and max(sizes, default=0) <= most
+        rest = sizes[full:]
+        assert rest == sorted(rest, reverse=True) and len(set(rest)) == len(rest)
         assert all(size % unit == 0 for size in sizes[:-1])
-        assert len(chunks) <= (count // unit).bit_length() + 1
+        assert len(chunks) <= count // most + (most // unit).bit_length() + 1
         assert len({folder for _, _, folder in chunks}) == len(chunks)
-        after = search.record_chunks(count + 1, unit)
+        after = search.record_chunks(count + 1, unit, most)
         changed = [c for c in after if c not in chunks]
         if (count + 1) % unit:  # no carry: the newest bundle alone
             assert changed == [after[-1]] and after[-1][1] - after[-1][0] < unit
