@@ -356,10 +356,10 @@ def newest_capture(corpus: Path) -> datetime:
     return datetime.strptime(max(latest), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
-def add_version(doc_dir: Path, pool: Pool, seed: int, days: int = 30, after: datetime | None = None) -> str:
-    """Append one ordinary change to a synthetic document (as a later capture would); return its id.
-    Dated `days` after its latest version, or, with `after`, a day after that moment: a scheduled
-    capture's version is the newest of the whole archive."""
+def add_version(doc_dir: Path, pool: Pool, seed: int, after: datetime) -> str:
+    """Append one ordinary change to a synthetic document, dated a day after `after` (the archive's
+    newest capture: a scheduled capture's version is the newest of the whole archive), or after its
+    own latest version if that is newer; return its id."""
     meta = yaml.safe_load((doc_dir / "metadata.yaml").read_text(encoding="utf-8"))
     last = meta["versions"][-1]
     previous = (doc_dir / last["file"]).read_text(encoding="utf-8")
@@ -371,8 +371,7 @@ def add_version(doc_dir: Path, pool: Pool, seed: int, days: int = 30, after: dat
     moment = datetime.strptime(last["timestamp"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     meta["created_at"] = last["declaration"]["committed_at"]
     data = text.encode("utf-8")
-    when = max(moment, after) + timedelta(days=1) if after else moment + timedelta(days=days)
-    entry = _version_entry(meta, when, "change", data,
+    entry = _version_entry(meta, max(moment, after) + timedelta(days=1), "change", data,
                            changed_lines(previous, text), seed)
     (doc_dir / entry["file"]).write_bytes(data)
     meta["versions"].append(entry)

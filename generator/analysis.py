@@ -201,7 +201,7 @@ class _Worker:
             {v.id: _language(stored["unread"][h]) for v, h in zip(versions, shas, strict=True)
              if h in stored["unread"]},
             finding_changes,
-            {v.id: int(stored["superseded"][p]) for v, p in zip(versions, pairs, strict=False)})
+            {v.id: int(gone[p]) for v, p in zip(versions, pairs, strict=False)})
 
     def compute(self, job: _Job) -> DocumentResults:
         findings: dict[str, list[Finding]] = {}

@@ -93,6 +93,8 @@ class SearchIndexing:
         # the bundles of records of earlier wording, as the search page lists them
         bundles = [(folder, shard == main, pages[shard], list[_Record]())
                    for shard, folder in folders.items()]
+        # (a theme that marks older versions' pages for search gets them indexed beside their
+        # records: the layout is the site model's, which does not know what a theme marks)
         records = _records(site, code)
         bundles += [(folder, False, [], records[start:end])
                     for start, end, folder in search.record_chunks(len(records))]
