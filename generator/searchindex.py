@@ -17,7 +17,6 @@ from importlib import metadata
 from typing import NamedTuple
 
 from . import search
-from .buildcache import digest
 from .earlier import RecordContext, Superseded, record_html
 from .model import DocKey, Version
 
@@ -42,15 +41,17 @@ def _records(site: SiteView, code: str) -> list[_Record]:
     """What makes each record the site holds (SiteView.earlier_records), in its order."""
     found = []
     language = site.content.settings.language
+    names = site.category_names
     for record in site.earlier_records:
         doc, old, new = record.doc, record.version, record.next
         context = RecordContext(language, doc.title, doc.service_name, doc.type_name,
                                 old.fetched or old.captured, new.captured, old.language)
         # the findings on its clauses give its category and severity filters, by the names readers
         # see (a category renamed in content/ must re-index it)
-        flagged = sorted(f"{f.clause_id} {site.category_name(f.category)} {f.severity}" for f in old.findings)
-        found.append(_Record(record, digest(code, old.version.sha256, new.version.sha256, *context, *flagged),
-                             context))
+        flagged = sorted([(f.clause_id, names.get(f.category, f.category), f.severity) for f in old.findings])
+        # one repr hashed, not a digest of each part: every build takes this of every record
+        made = repr((code, old.version.sha256, new.version.sha256, tuple(context), flagged))
+        found.append(_Record(record, hashlib.sha256(made.encode()).hexdigest(), context))
     return found
 
 
