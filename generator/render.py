@@ -88,8 +88,9 @@ class SiteWriter:
     `previous` is the manifest of the last build into this folder (from the build cache): a file
     whose key (see buildkeys.py) is unchanged and which nobody touched since is not made again.
     Whether anybody touched it is told by its size and mtime: taken from one scan of the folder,
-    made when first needed, or by a `stat` of the file before that (the pages Pagefind reads are
-    judged and written first, so that it starts before the scan).
+    the caller's (`scan`, made before this writer writes) or else made when first needed, with a
+    `stat` of each file asked about before that (the pages Pagefind reads are judged and written
+    first, so that it starts before such a scan).
     """
 
     out: Path
@@ -105,10 +106,15 @@ class SiteWriter:
     # (size, mtime_ns) of source files by path, as the build found them already (verification
     # lists every archive file): a raw file copied before then costs no stat of its source
     sources: Mapping[str, tuple[int, int]] = field(default_factory=dict, repr=False)
+    # the scan of out/ when the caller has one made already (in a child process: pipeline.py), taken
+    # before this writer writes anything
+    scan: Callable[[], OutputScan] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.worker:
             return
+        if self.scan is not None:
+            self._found = self.scan()
         check_output_folder(self.out)
         self.out.mkdir(parents=True, exist_ok=True)
         self.write(BUILD_MARKER, b"clausewatch build output; safe to delete\n")

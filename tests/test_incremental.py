@@ -36,6 +36,7 @@ from generator.search import MARKER
 from generator.searchindex import SearchIndexing
 from generator.signing import Signer
 from generator.sitefolder import DEFAULT_THEME
+from generator.uptodate import OutputScan, scan_output
 from generator.urls import version_path
 from generator.verify import verify_archive
 
@@ -860,11 +861,13 @@ def test_pagefind_starts_once_the_pages_it_reads_are_written(project: Path, demo
                                                             builder: Callable[[str, str], Path],
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """A build that adds a version writes the pages of the search index first and starts Pagefind
-    on them while it writes the rest (render.py, pipeline.py)."""
+    on them while it writes the rest (render.py, pipeline.py); the scan of the output folder the
+    writer judges by was made in a child process before it wrote anything."""
     builder("site", "cache")
     doc_path = add_version(project, demo_signer)
     written_at_start: list[set[str]] = []
     scanned_at_start: list[bool] = []
+    scanned_by = project / "scanned-by"
 
     class Watched(SearchIndexing):
         def __init__(self, site: Any, writer: SiteWriter, *args: Any) -> None:
@@ -872,7 +875,12 @@ def test_pagefind_starts_once_the_pages_it_reads_are_written(project: Path, demo
             scanned_at_start.append(writer._found is not None)
             super().__init__(site, writer, *args)
 
+    def scan(out: Path) -> OutputScan:
+        scanned_by.write_text(str(os.getpid()))
+        return scan_output(out)
+
     monkeypatch.setattr(pipeline, "SearchIndexing", Watched)
+    monkeypatch.setattr(pipeline, "scan_output", scan)
     builder("site", "cache")
     [written] = written_at_start
     new = f"{doc_path}2030-01-02T03-04-05Z/"
@@ -880,7 +888,8 @@ def test_pagefind_starts_once_the_pages_it_reads_are_written(project: Path, demo
     assert f"{new}changes/index.html" not in written  # not read: written while it runs
     for unsearched in ("index.html", "history/index.html"):  # the document page is not searched either
         assert f"{doc_path}{unsearched}" not in written
-    assert scanned_at_start == [False], "the output folder was scanned before Pagefind started"
+    assert scanned_at_start == [True]
+    assert int(scanned_by.read_text()) != os.getpid()
 
 
 def test_a_theme_that_marks_other_pages_for_search_gets_them_indexed(
