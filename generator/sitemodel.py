@@ -7,6 +7,7 @@ with the page's own relative root, so the site works under any base path and fro
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,12 +35,21 @@ from .signing import PUBLISHED_KEY_IDS
 from .summaries import Summary, summarize
 from .trackers import NO_RAW_PAGE, PageTrackers
 
+_ISO_TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z", re.ASCII)
+
 
 @functools.cache  # asked for each version on every page that lists it
 def format_time(iso: str) -> str:
     """'2025-08-01T00:32:05Z' → '2025-08-01 00:32:05 UTC' (archive times are always UTC)."""
+    if found := _ISO_TIME.fullmatch(iso):  # the archive's form, checked without strptime (a tenth as fast)
+        try:
+            year, month, day, hour, minute, second = map(int, found.groups())
+            datetime(year, month, day, hour, minute, second)
+        except ValueError:  # no such day or time
+            return iso
+        return f"{iso[:10]} {iso[11:19]} UTC"
     try:
-        moment = datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ")
+        moment = datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ")  # e.g. unpadded fields
     except ValueError:
         return iso
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -43,6 +43,19 @@ def built(project: Path) -> Path:
     return out
 
 
+
+@pytest.mark.parametrize(("iso", "shown"), [
+    ("2025-08-01T00:32:05Z", "2025-08-01 00:32:05 UTC"),
+    ("2024-02-29T23:59:59Z", "2024-02-29 23:59:59 UTC"),
+    ("2025-8-1T0:32:05Z", "2025-08-01 00:32:05 UTC"),  # unpadded: as strptime reads it
+    ("2023-02-29T00:00:00Z", "2023-02-29T00:00:00Z"),  # no such day: shown as it is
+    ("2025-08-01T24:00:00Z", "2025-08-01T24:00:00Z"),
+    ("2025-08-01T00:32:05", "2025-08-01T00:32:05"),
+    ("2025-08-01T00:32:05 ", "2025-08-01T00:32:05 "),
+])
+def test_capture_times_read_as_utc(iso: str, shown: str) -> None:
+    assert format_time(iso) == shown
+
 def test_every_page_of_the_url_contract_exists(project: Path, built: Path) -> None:
     archive = load_archive(project / "archive")
     assert (built / "index.html").is_file() and (built / "404.html").is_file()
