@@ -75,14 +75,28 @@ def _made(site: SiteView, records: Sequence[_Record], earlier: Earlier) -> dict[
 
 
 class SearchIndexing:
-    """Started once every page is written; `finish()` writes the new bundles into the site.
-    `earlier`: where older versions' superseded wordings come from;
-    `code`: the code digest, part of each record's identity."""
+    """Made once the site model is: starts Pagefind on the bundles of records of earlier wording
+    that changed (they need no page written). `start_pages()`, once every page Pagefind reads is
+    written, starts it on the shards of pages that changed; `finish()` writes the new bundles into
+    the site. `earlier`: where older versions' superseded wordings come from; `code`: the code
+    digest, part of each record's identity."""
 
     def __init__(self, site: SiteView, writer: SiteWriter, workers: int, progress: Callable[[str], None],
                  earlier: Earlier, code: str = "") -> None:
-        self.writer = writer
-        self.indexed = dict(writer.searchable)  # the pages as Pagefind is shown them
+        self.site, self.writer, self.progress, self.earlier = site, writer, progress, earlier
+        self.indexed: dict[str, str] | None = None  # the pages as Pagefind is shown them
+        self.pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="pagefind")
+        self.running: list[tuple[str, str, Future[list[tuple[str, bytes]]]]] = []
+        # (a theme that marks older versions' pages for search gets them indexed beside their
+        # records: the layout is the site model's, which does not know what a theme marks)
+        records = _records(site, code)
+        self._index([(folder, False, [], records[start:end])
+                     for start, end, folder in search.record_chunks(len(records))])
+
+    def start_pages(self) -> None:
+        """Start on the shards of pages: every page the search index may take is written."""
+        writer, site = self.writer, self.site
+        self.indexed = dict(writer.searchable)
         shards = site.search_shards
         folders = search.shard_folders([d.path for d in site.documents], shards)
         main = min(folders) if folders else 0
@@ -90,17 +104,12 @@ class SearchIndexing:
         for page, sha in sorted(writer.searchable.items()):
             shard = search.shard_of(page, shards)
             pages[shard if shard in folders else main].append((page, sha))
-        # (folder, whether it is the main bundle, its pages, its records): the shards of pages, then
-        # the bundles of records of earlier wording, as the search page lists them
-        bundles = [(folder, shard == main, pages[shard], list[_Record]())
-                   for shard, folder in folders.items()]
-        # (a theme that marks older versions' pages for search gets them indexed beside their
-        # records: the layout is the site model's, which does not know what a theme marks)
-        records = _records(site, code)
-        bundles += [(folder, False, [], records[start:end])
-                    for start, end, folder in search.record_chunks(len(records))]
-        self.pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="pagefind")
-        self.running: list[tuple[str, str, Future[list[tuple[str, bytes]]]]] = []
+        self._index([(folder, shard == main, pages[shard], []) for shard, folder in folders.items()])
+
+    def _index(self, bundles: Sequence[tuple[str, bool, list[tuple[str, str]], Sequence[_Record]]]) -> None:
+        """(folder, whether it is the main bundle, its pages, its records) of each bundle: Pagefind
+        started on those that changed, the others kept."""
+        writer = self.writer
         unchanged = []
         for folder, is_main, shown, held in bundles:
             # Pagefind's output differs from run to run: an unchanged bundle keeps its files. What
@@ -114,16 +123,19 @@ class SearchIndexing:
             if marker.is_file() and marker.read_text() == digest_hex:
                 unchanged.append(folder)
                 continue
-            made = _made(site, held, earlier) if held else {}
-            progress(f"indexing {len(shown)} pages and {len(made)} earlier wordings for search ({folder}/)")
+            made = _made(self.site, held, self.earlier) if held else {}
+            self.progress(f"indexing {len(shown)} pages and {len(made)} earlier wordings for search "
+                          f"({folder}/)")
             job = self.pool.submit(
                 lambda paths, made, main: list(search.index_pages(writer.out, paths, main, made)),
                 [p for p, _ in shown], made, is_main)
             self.running.append((folder, digest_hex, job))
-        for folder in unchanged:  # after Pagefind started: keeping needs the scan of the output folder
+        for folder in unchanged:  # after Pagefind started: keeping may need the scan of the output folder
             writer.keep(folder, but=search.SHARD_PREFIX if folder == search.BUNDLE else None)
 
     def finish(self) -> None:
+        if self.indexed is None:
+            raise RuntimeError("the search index was finished before its pages were shown to it")
         if self.writer.searchable != self.indexed:  # render_site's order promised otherwise
             late = sorted(self.writer.searchable.items() - self.indexed.items())
             raise RuntimeError(f"pages for the search index written after it started: {late[:5]}")

@@ -860,27 +860,28 @@ def test_a_build_mends_what_was_done_to_its_output_folder(project: Path,
 def test_pagefind_starts_once_the_pages_it_reads_are_written(project: Path, demo_signer: Signer,
                                                             builder: Callable[[str, str], Path],
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    """A build that adds a version writes the pages of the search index first and starts Pagefind
-    on them while it writes the rest (render.py, pipeline.py); the scan of the output folder the
-    writer judges by was made in a child process before it wrote anything."""
+    """A build that adds a version starts Pagefind on the records of earlier wording before it
+    writes any page, then writes the pages of the search index first and starts Pagefind on them
+    while it writes the rest (render.py, pipeline.py), judging them by the scan of the output
+    folder it made before it wrote anything."""
     builder("site", "cache")
-    doc_path = add_version(project, demo_signer)
+    doc_path = reword_a_sentence(project, demo_signer)  # the wording it replaces: a record
     written_at_start: list[set[str]] = []
     scanned_at_start: list[bool] = []
-    scanned_by = project / "scanned-by"
+    records_started: list[tuple[set[str], list[str]]] = []
 
     class Watched(SearchIndexing):
         def __init__(self, site: Any, writer: SiteWriter, *args: Any) -> None:
-            written_at_start.append(set(writer.manifest))
-            scanned_at_start.append(writer._found is not None)
             super().__init__(site, writer, *args)
+            records_started.append(({p for p in writer.manifest if p.endswith(".html")},
+                                    [folder for folder, _, _ in self.running]))
 
-    def scan(out: Path) -> OutputScan:
-        scanned_by.write_text(str(os.getpid()))
-        return scan_output(out)
+        def start_pages(self) -> None:
+            written_at_start.append(set(self.writer.manifest))
+            scanned_at_start.append(self.writer._found is not None)
+            super().start_pages()
 
     monkeypatch.setattr(pipeline, "SearchIndexing", Watched)
-    monkeypatch.setattr(pipeline, "scan_output", scan)
     builder("site", "cache")
     [written] = written_at_start
     new = f"{doc_path}2030-01-02T03-04-05Z/"
@@ -889,7 +890,25 @@ def test_pagefind_starts_once_the_pages_it_reads_are_written(project: Path, demo
     for unsearched in ("index.html", "history/index.html"):  # the document page is not searched either
         assert f"{doc_path}{unsearched}" not in written
     assert scanned_at_start == [True]
-    assert int(scanned_by.read_text()) != os.getpid()
+    [(pages_then, started)] = records_started
+    assert not pages_then  # no page written yet
+    assert started and all(folder.startswith("pagefind/shard-earlier-") for folder in started)
+
+
+def test_the_output_scan_runs_in_a_child_process(project: Path, demo_signer: Signer,
+                                                 builder: Callable[[str, str], Path],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """It needs nothing the build loads: it runs on another core meanwhile (pipeline.py)."""
+    builder("site", "cache")
+    add_version(project, demo_signer)
+
+    def scan(out: Path) -> OutputScan:
+        (project / "scanned-by").write_text(str(os.getpid()))
+        return scan_output(out)
+
+    monkeypatch.setattr(pipeline, "scan_output", scan)
+    builder("site", "cache")
+    assert int((project / "scanned-by").read_text()) != os.getpid()
 
 
 def test_a_theme_that_marks_other_pages_for_search_gets_them_indexed(
