@@ -193,15 +193,16 @@ def _build(content_dir: Path, archive_dir: Path, out: Path, pre: Preflight,
         return BuildReport(pages, 0, 0, documents, versions, kept)
     # The writer judges the output folder by one scan of it (uptodate.scan_output), made in a child
     # process on a core this one leaves idle while it loads and analyses: an incremental build's
-    # critical path loses a walk and a stat of every file (17,000 at D = 200, 0.15 to 0.3 s).
-    with InChild(partial(scan_output, out)) as scan:
+    # critical path loses a walk and a stat of every file (17,000 at D = 200, 0.15 to 0.3 s). Not
+    # when one process is asked for (--jobs 1), or there is one core to run on.
+    workers = workers or worker_count()
+    with InChild(partial(scan_output, out), fork=workers > 1) as scan:
         return _make(content_dir, archive_dir, out, pre, progress, workers, documents_per_shard, scan.result)
 
 
 def _make(content_dir: Path, archive_dir: Path, out: Path, pre: Preflight, progress: Callable[[str], None],
-          workers: int | None, documents_per_shard: int, found: Callable[[], OutputScan]) -> BuildReport:
+          workers: int, documents_per_shard: int, found: Callable[[], OutputScan]) -> BuildReport:
     cache, code, themes, last, stamp = pre.cache, pre.code, pre.themes, pre.last, pre.stamp
-    workers = workers or worker_count()
     watch = _Stopwatch()
     # The digests that key the cache and the pages are taken before anything is read: a file edited
     # during the build then leaves a key that the next build finds changed (taken after, it would

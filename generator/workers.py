@@ -33,15 +33,16 @@ def fork_map(func: Callable[[T], R], items: Iterable[T], workers: int) -> Iterat
 
 class InChild(Generic[R]):
     """func() started at once in a forked child process, on a core the caller leaves idle, and its
-    result (pickled through a pipe) when `result()` asks. Where there is no fork, or the child
-    fails, `result()` calls func() in this process instead. A context manager: leaving it reaps
-    the child whether or not the result was asked for."""
+    result (pickled through a pipe) when `result()` asks. Where there is no fork, the caller says
+    no (`fork=False`: a build told to use one process), or the child fails, `result()` calls
+    func() in this process instead. A context manager: leaving it reaps the child whether or not
+    the result was asked for."""
 
-    def __init__(self, func: Callable[[], R]) -> None:
+    def __init__(self, func: Callable[[], R], fork: bool = True) -> None:
         self._func = func
         self._pid = 0
         self._read = -1
-        if not can_fork():
+        if not (fork and can_fork()):
             return
         read, write = os.pipe()
         pid = os.fork()

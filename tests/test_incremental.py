@@ -657,13 +657,14 @@ def test_cli_build_reports_unchanged_files_and_takes_jobs(project: Path,
 
 
 def test_one_job_means_no_worker_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """--jobs 1 keeps analysis and rendering in the build's own process (the committed archive is
-    big enough that more jobs would fork workers for both)."""
+    """--jobs 1 keeps analysis, rendering and the scan of the output folder in the build's own
+    process (the committed archive is big enough that more jobs would fork workers for both)."""
     def refuse(*_: object) -> None:
         raise AssertionError("forked workers despite --jobs 1")
 
     monkeypatch.setattr("generator.analysis.fork_map", refuse)
     monkeypatch.setattr("generator.render.fork_map", refuse)
+    monkeypatch.setattr(os, "fork", refuse)  # Pagefind runs all the same: subprocess does not call it
     report = build(ROOT / "content", ROOT / "archive", tmp_path / "site", cache_dir=tmp_path / "cache",
                    workers=1)
     assert report.pages > 200 and report.versions > 100

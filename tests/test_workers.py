@@ -46,15 +46,17 @@ def test_a_result_never_asked_for_leaves_no_child_behind() -> None:
     assert pid and _reaped(pid)
 
 
-def test_without_fork_the_work_runs_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("generator.workers.can_fork", lambda: False)
+@pytest.mark.parametrize("fork", ["not available", "declined"])
+def test_without_fork_the_work_runs_when_asked(fork: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if fork == "not available":
+        monkeypatch.setattr("generator.workers.can_fork", lambda: False)
     calls: list[int] = []
 
     def work() -> int:
         calls.append(os.getpid())
         return len(calls)
 
-    with InChild(work) as child:
+    with InChild(work, fork=fork != "declined") as child:
         assert calls == []
         assert child.result() == 1
     assert calls == [os.getpid()]
