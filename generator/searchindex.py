@@ -74,12 +74,18 @@ def _made(site: SiteView, records: Sequence[_Record], earlier: Earlier) -> dict[
     return made
 
 
+# (folder, whether it is the main bundle, its pages as (path, SHA-256), its records, the digest of
+# what makes it: "" until SearchIndexing._changed takes it)
+_Bundle = tuple[str, bool, list[tuple[str, str]], Sequence[_Record], str]
+EARLY_RECORDS = search.EARLIER_MAX  # records indexed before the pages are made, at most
+
+
 class SearchIndexing:
     """Made once the site model is: starts Pagefind on the bundles of records of earlier wording
-    that changed (they need no page written). `start_pages()`, once every page Pagefind reads is
-    written, starts it on the shards of pages that changed; `finish()` writes the new bundles into
-    the site. `earlier`: where older versions' superseded wordings come from; `code`: the code
-    digest, part of each record's identity."""
+    that changed, when they are few (they need no page written). `start_pages()`, once every page
+    Pagefind reads is written, starts it on the shards of pages that changed (and on the records
+    held back); `finish()` writes the new bundles into the site. `earlier`: where older versions'
+    superseded wordings come from; `code`: the code digest, part of each record's identity."""
 
     def __init__(self, site: SiteView, writer: SiteWriter, workers: int, progress: Callable[[str], None],
                  earlier: Earlier, code: str = "") -> None:
@@ -90,8 +96,14 @@ class SearchIndexing:
         # (a theme that marks older versions' pages for search gets them indexed beside their
         # records: the layout is the site model's, which does not know what a theme marks)
         records = _records(site, code)
-        self._index([(folder, False, [], records[start:end])
-                     for start, end, folder in search.record_chunks(len(records))])
+        self._records_todo = self._changed([(folder, False, [], records[start:end], "")
+                                            for start, end, folder in search.record_chunks(len(records))])
+        # A few records (a new version's) are indexed while the pages are made; many (a clean
+        # build's) after, as the pages are: both at once would only add Pagefind's memory to the
+        # workers' (a bundle of 512 records takes it about 180 MB) for no time won on busy cores.
+        if sum(len(bundle[3]) for bundle in self._records_todo) <= EARLY_RECORDS:
+            self._start(self._records_todo)
+            self._records_todo = []
 
     def start_pages(self) -> None:
         """Start on the shards of pages: every page the search index may take is written."""
@@ -104,14 +116,16 @@ class SearchIndexing:
         for page, sha in sorted(writer.searchable.items()):
             shard = search.shard_of(page, shards)
             pages[shard if shard in folders else main].append((page, sha))
-        self._index([(folder, shard == main, pages[shard], []) for shard, folder in folders.items()])
+        self._start(self._changed([(folder, shard == main, pages[shard], [], "")
+                                   for shard, folder in folders.items()]))
+        self._start(self._records_todo)
+        self._records_todo = []
 
-    def _index(self, bundles: Sequence[tuple[str, bool, list[tuple[str, str]], Sequence[_Record]]]) -> None:
-        """(folder, whether it is the main bundle, its pages, its records) of each bundle: Pagefind
-        started on those that changed, the others kept."""
-        writer = self.writer
-        unchanged = []
-        for folder, is_main, shown, held in bundles:
+    def _changed(self, bundles: Sequence[_Bundle]) -> list[_Bundle]:
+        """The bundles (folder, whether it is the main bundle, its pages, its records, the digest of
+        what makes it) that changed; the others are kept."""
+        changed, unchanged = [], []
+        for folder, is_main, shown, held, _ in bundles:
             # Pagefind's output differs from run to run: an unchanged bundle keeps its files. What
             # makes one: Pagefind's version, whether it carries the UI, its pages' bytes and what
             # makes its records.
@@ -119,10 +133,18 @@ class SearchIndexing:
                        + "".join(f"{p} {d}\n" for p, d in shown)
                        + "".join(f"earlier {r.record.page} {r.identity}\n" for r in held))
             digest_hex = hashlib.sha256(listing.encode()).hexdigest()
-            marker = writer.out / folder / search.MARKER
+            marker = self.writer.out / folder / search.MARKER
             if marker.is_file() and marker.read_text() == digest_hex:
                 unchanged.append(folder)
-                continue
+            else:
+                changed.append((folder, is_main, shown, held, digest_hex))
+        for folder in unchanged:
+            self.writer.keep(folder, but=search.SHARD_PREFIX if folder == search.BUNDLE else None)
+        return changed
+
+    def _start(self, bundles: Sequence[_Bundle]) -> None:
+        writer = self.writer
+        for folder, is_main, shown, held, digest_hex in bundles:
             made = _made(self.site, held, self.earlier) if held else {}
             self.progress(f"indexing {len(shown)} pages and {len(made)} earlier wordings for search "
                           f"({folder}/)")
@@ -130,8 +152,6 @@ class SearchIndexing:
                 lambda paths, made, main: list(search.index_pages(writer.out, paths, main, made)),
                 [p for p, _ in shown], made, is_main)
             self.running.append((folder, digest_hex, job))
-        for folder in unchanged:  # after Pagefind started: keeping may need the scan of the output folder
-            writer.keep(folder, but=search.SHARD_PREFIX if folder == search.BUNDLE else None)
 
     def finish(self) -> None:
         if self.indexed is None:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from generator import GENERATOR, pipeline, render, search
+from generator import GENERATOR, pipeline, render, search, searchindex
 from generator.analyze import Analyzer
 from generator.archive import ArchiveWriter, NewVersion, load_archive
 from generator.buildcache import CacheLocationError
@@ -894,6 +894,33 @@ def test_pagefind_starts_once_the_pages_it_reads_are_written(project: Path, demo
     [(pages_then, started)] = records_started
     assert not pages_then  # no page written yet
     assert started and all(folder.startswith("pagefind/shard-earlier-") for folder in started)
+
+
+def test_many_records_of_earlier_wording_wait_for_the_pages(project: Path,
+                                                            builder: Callable[[str, str], Path],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clean build's records are indexed once the pages are written, as the pages are: Pagefind's
+    memory is not added to the page workers' (searchindex.py)."""
+    monkeypatch.setattr(searchindex, "EARLY_RECORDS", 0)
+    at_start: list[list[str]] = []
+    with_pages: list[list[str]] = []
+
+    class Watched(SearchIndexing):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            at_start.append([folder for folder, _, _ in self.running])
+
+        def start_pages(self) -> None:
+            super().start_pages()
+            with_pages.append([folder for folder, _, _ in self.running])
+
+    monkeypatch.setattr(pipeline, "SearchIndexing", Watched)
+    site = builder("site", "cache")
+    assert at_start == [[]]
+    [started] = with_pages
+    records = [folder for folder in started if folder.startswith("pagefind/shard-earlier-")]
+    assert records and started[-len(records):] == records  # after the pages' shards
+    assert all((site / folder / MARKER).is_file() for folder in started)
 
 
 def test_the_output_scan_runs_in_a_child_process(project: Path, demo_signer: Signer,
