@@ -252,16 +252,15 @@ def _make(content_dir: Path, archive_dir: Path, out: Path, pre: Preflight, progr
     archive_files = {path: (size, mtime) for proof in report.proofs.values()
                      for path, size, mtime, _inode in proof["files"]}
     writer = SiteWriter(out, last.get("files", {}), sources=archive_files, scan=found)
-    earlier = EarlierWordings(verified_sha, cache)  # older versions' superseded wording, for search
-    # Pagefind starts on the records of earlier wording now, on the pages once they are written
-    indexing = SearchIndexing(site, writer, workers, progress, earlier, code)
     chrome = digest(inputs_digest, f"{key_text} {documents_per_shard}")
     keys = with_listings(build_keys(chrome, archive, verified_ok), site)
     progress(f"rendering {len(site.documents)} documents, {site.version_count} versions")
     text_html = _text_html_cached(cache, rule_titles(site), verified_sha)
+    earlier = EarlierWordings(verified_sha, cache)  # older versions' superseded wording, for search
+    indexing = SearchIndexing(site, writer, workers, progress, earlier, code)  # render_site starts it
     try:
         pages = render_site(site, writer, themes, keys, text_html, workers, cache.folder / "templates",
-                            indexing.start_pages, cache)
+                            indexing.start, cache)
     except jinja2.TemplateError as err:  # a site's own theme
         raise ProblemsError([template_problem(err)]) from err
     watch.lap("pages")

@@ -77,38 +77,27 @@ def _made(site: SiteView, records: Sequence[_Record], earlier: Earlier) -> dict[
 # (folder, whether it is the main bundle, its pages as (path, SHA-256), its records, the digest of
 # what makes it: "" until SearchIndexing._changed takes it)
 _Bundle = tuple[str, bool, list[tuple[str, str]], Sequence[_Record], str]
-EARLY_RECORDS = search.EARLIER_MAX  # records indexed before the pages are made, at most
 
 
 class SearchIndexing:
-    """Made once the site model is: starts Pagefind on the bundles of records of earlier wording
-    that changed, when they are few (they need no page written). `start_pages()`, once every page
-    Pagefind reads is written, starts it on the shards of pages that changed (and on the records
-    held back); `finish()` writes the new bundles into the site. `earlier`: where older versions'
-    superseded wordings come from; `code`: the code digest, part of each record's identity."""
+    """`start()`, once every page Pagefind reads is written, starts it on the bundles that changed:
+    the shards of pages first (one of them is the longest step of a build that adds a version),
+    then the bundles of records of earlier wording; `finish()` writes the new bundles into the
+    site. `earlier`: where older versions' superseded wordings come from; `code`: the code
+    digest, part of each record's identity."""
 
     def __init__(self, site: SiteView, writer: SiteWriter, workers: int, progress: Callable[[str], None],
                  earlier: Earlier, code: str = "") -> None:
-        self.site, self.writer, self.progress, self.earlier = site, writer, progress, earlier
+        self.site, self.writer, self.progress, self.earlier, self.code = site, writer, progress, earlier, code
+        self.workers = workers
         self.indexed: dict[str, str] | None = None  # the pages as Pagefind is shown them
-        self.pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="pagefind")
+        self.pool: ThreadPoolExecutor | None = None
         self.running: list[tuple[str, str, Future[list[tuple[str, bytes]]]]] = []
-        # (a theme that marks older versions' pages for search gets them indexed beside their
-        # records: the layout is the site model's, which does not know what a theme marks)
-        records = _records(site, code)
-        self._records_todo = self._changed([(folder, False, [], records[start:end], "")
-                                            for start, end, folder in search.record_chunks(len(records))])
-        # A few records (a new version's) are indexed while the pages are made; many (a clean
-        # build's) after, as the pages are: both at once would only add Pagefind's memory to the
-        # workers' (a bundle of 512 records takes it about 180 MB) for no time won on busy cores.
-        if sum(len(bundle[3]) for bundle in self._records_todo) <= EARLY_RECORDS:
-            self._start(self._records_todo)
-            self._records_todo = []
 
-    def start_pages(self) -> None:
-        """Start on the shards of pages: every page the search index may take is written."""
+    def start(self) -> None:
         writer, site = self.writer, self.site
         self.indexed = dict(writer.searchable)
+        self.pool = ThreadPoolExecutor(max(1, self.workers), thread_name_prefix="pagefind")
         shards = site.search_shards
         folders = search.shard_folders([d.path for d in site.documents], shards)
         main = min(folders) if folders else 0
@@ -118,8 +107,11 @@ class SearchIndexing:
             pages[shard if shard in folders else main].append((page, sha))
         self._start(self._changed([(folder, shard == main, pages[shard], [], "")
                                    for shard, folder in folders.items()]))
-        self._start(self._records_todo)
-        self._records_todo = []
+        # (a theme that marks older versions' pages for search gets them indexed beside their
+        # records: the layout is the site model's, which does not know what a theme marks)
+        records = _records(site, self.code)  # taken while Pagefind reads the pages
+        self._start(self._changed([(folder, False, [], records[start:end], "")
+                                   for start, end, folder in search.record_chunks(len(records))]))
 
     def _changed(self, bundles: Sequence[_Bundle]) -> list[_Bundle]:
         """The bundles (folder, whether it is the main bundle, its pages, its records, the digest of
@@ -143,19 +135,20 @@ class SearchIndexing:
         return changed
 
     def _start(self, bundles: Sequence[_Bundle]) -> None:
-        writer = self.writer
+        writer, pool = self.writer, self.pool
+        assert pool is not None
         for folder, is_main, shown, held, digest_hex in bundles:
             made = _made(self.site, held, self.earlier) if held else {}
             self.progress(f"indexing {len(shown)} pages and {len(made)} earlier wordings for search "
                           f"({folder}/)")
-            job = self.pool.submit(
+            job = pool.submit(
                 lambda paths, made, main: list(search.index_pages(writer.out, paths, main, made)),
                 [p for p, _ in shown], made, is_main)
             self.running.append((folder, digest_hex, job))
 
     def finish(self) -> None:
-        if self.indexed is None:
-            raise RuntimeError("the search index was finished before its pages were shown to it")
+        if self.indexed is None or self.pool is None:
+            raise RuntimeError("the search index was finished before it started")
         if self.writer.searchable != self.indexed:  # render_site's order promised otherwise
             late = sorted(self.writer.searchable.items() - self.indexed.items())
             raise RuntimeError(f"pages for the search index written after it started: {late[:5]}")

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from generator import GENERATOR, pipeline, render, search, searchindex
+from generator import GENERATOR, pipeline, render, search
 from generator.analyze import Analyzer
 from generator.archive import ArchiveWriter, NewVersion, load_archive
 from generator.buildcache import CacheLocationError
@@ -861,26 +861,22 @@ def test_a_build_mends_what_was_done_to_its_output_folder(project: Path,
 def test_pagefind_starts_once_the_pages_it_reads_are_written(project: Path, demo_signer: Signer,
                                                             builder: Callable[[str, str], Path],
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    """A build that adds a version starts Pagefind on the records of earlier wording before it
-    writes any page, then writes the pages of the search index first and starts Pagefind on them
-    while it writes the rest (render.py, pipeline.py), judging them by the scan of the output
-    folder it made before it wrote anything."""
+    """A build that adds a version writes the pages of the search index first and starts Pagefind
+    on them while it writes the rest (render.py, pipeline.py), judging them by the scan of the
+    output folder it made before it wrote anything; the records of earlier wording come after
+    the pages' shards (searchindex.py)."""
     builder("site", "cache")
     doc_path = reword_a_sentence(project, demo_signer)  # the wording it replaces: a record
     written_at_start: list[set[str]] = []
     scanned_at_start: list[bool] = []
-    records_started: list[tuple[set[str], list[str]]] = []
+    started: list[list[str]] = []
 
     class Watched(SearchIndexing):
-        def __init__(self, site: Any, writer: SiteWriter, *args: Any) -> None:
-            super().__init__(site, writer, *args)
-            records_started.append(({p for p in writer.manifest if p.endswith(".html")},
-                                    [folder for folder, _, _ in self.running]))
-
-        def start_pages(self) -> None:
+        def start(self) -> None:
             written_at_start.append(set(self.writer.manifest))
             scanned_at_start.append(self.writer._found is not None)
-            super().start_pages()
+            super().start()
+            started.append([folder for folder, _, _ in self.running])
 
     monkeypatch.setattr(pipeline, "SearchIndexing", Watched)
     builder("site", "cache")
@@ -891,36 +887,9 @@ def test_pagefind_starts_once_the_pages_it_reads_are_written(project: Path, demo
     for unsearched in ("index.html", "history/index.html"):  # the document page is not searched either
         assert f"{doc_path}{unsearched}" not in written
     assert scanned_at_start == [True]
-    [(pages_then, started)] = records_started
-    assert not pages_then  # no page written yet
-    assert started and all(folder.startswith("pagefind/shard-earlier-") for folder in started)
-
-
-def test_many_records_of_earlier_wording_wait_for_the_pages(project: Path,
-                                                            builder: Callable[[str, str], Path],
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    """A clean build's records are indexed once the pages are written, as the pages are: Pagefind's
-    memory is not added to the page workers' (searchindex.py)."""
-    monkeypatch.setattr(searchindex, "EARLY_RECORDS", 0)
-    at_start: list[list[str]] = []
-    with_pages: list[list[str]] = []
-
-    class Watched(SearchIndexing):
-        def __init__(self, *args: Any) -> None:
-            super().__init__(*args)
-            at_start.append([folder for folder, _, _ in self.running])
-
-        def start_pages(self) -> None:
-            super().start_pages()
-            with_pages.append([folder for folder, _, _ in self.running])
-
-    monkeypatch.setattr(pipeline, "SearchIndexing", Watched)
-    site = builder("site", "cache")
-    assert at_start == [[]]
-    [started] = with_pages
-    records = [folder for folder in started if folder.startswith("pagefind/shard-earlier-")]
-    assert records and started[-len(records):] == records  # after the pages' shards
-    assert all((site / folder / MARKER).is_file() for folder in started)
+    [folders] = started
+    records = [f for f in folders if f.startswith("pagefind/shard-earlier-")]
+    assert records and len(records) < len(folders) and folders[-len(records):] == records
 
 
 def test_the_output_scan_runs_in_a_child_process(project: Path, demo_signer: Signer,
