@@ -15,7 +15,9 @@ children, such as Pagefind) and CPU time are its own. Measured, `--runs` times e
 - one new version: one edited version added to one synthetic document (metadata.yaml and
   versions/, a different document each run), dated a day after the newest capture of the archive
   (as a scheduled capture's version is), `import-ota` re-run (incremental; timed apart), then a
-  build into the same output folder.
+  build into the same output folder;
+- rule edited: a pattern added to one rule file (a contributor's pull request; a different
+  pattern each run, the file restored after), then a build into the same output folder.
 
 When Hugo is installed (Debian package `hugo`), the same version texts are also rendered as plain
 Markdown pages by a minimal Hugo site (one page per version, list pages per service and document,
@@ -259,12 +261,26 @@ def measure(work: Path, tmp: Path, runs: int, seed: int, corpus: Path,
         imports.append(time.perf_counter() - started)
         print(f"added {doc_dir.parent.name}/{doc_dir.name}@{version}", file=sys.stderr)
         added.append(build("one-new-version", i, site))
-    by_kind = (("full", full), ("noop", noop), ("one_new_version", added))
+    rule = next(p for p in sorted((work / "content" / "rules").glob("*/*.yaml"))
+                if "\npatterns:\n" in p.read_text(encoding="utf-8"))
+    original = rule.read_text(encoding="utf-8")
+    edited = []
+    try:
+        for i in range(runs):  # a contributor's pull request: one rule's patterns edited
+            pattern = f"  - all: ['\\bzzqx{i}\\b']\n"  # a pattern no clause meets
+            rule.write_text(original.replace("\npatterns:\n", f"\npatterns:\n{pattern}", 1), encoding="utf-8")
+            print(f"edited the patterns of {rule.relative_to(work)}", file=sys.stderr)
+            edited.append(build("rule-edited", i, site))
+    finally:
+        rule.write_text(original, encoding="utf-8")
+    by_kind = (("full", full), ("noop", noop), ("one_new_version", added), ("rule_edited", edited))
     figures.update({
         "full_build_s": median([r.wall_s for r in full]),
         "noop_build_s": median([r.wall_s for r in noop]),
         "one_new_version_build_s": median([r.wall_s for r in added]),
         "one_new_version_import_s": median(imports),
+        "rule_edited_build_s": median([r.wall_s for r in edited]),
+        "rule_edited_build_cpu_s": median([r.cpu_s for r in edited]),
         "noop_files_written": max(files_written(r) or 0 for r in noop),
         "one_new_version_files_written": median([float(files_written(r) or 0) for r in added]),
         "full_build_cpu_s": median([r.cpu_s for r in full]),
@@ -272,8 +288,8 @@ def measure(work: Path, tmp: Path, runs: int, seed: int, corpus: Path,
                                 for stage in stages_of(full[-1])},
         "noop_build_cpu_s": median([r.cpu_s for r in noop]),
         "one_new_version_build_cpu_s": median([r.cpu_s for r in added]),
-        "peak_rss_mb": round(max(r.peak_rss_mb for r in full + noop + added), 1),
-        "peak_tree_mb": max((r.peak_tree_mb or 0.0 for r in full + noop + added), default=None),
+        "peak_rss_mb": round(max(r.peak_rss_mb for r in full + noop + added + edited), 1),
+        "peak_tree_mb": max((r.peak_tree_mb or 0.0 for r in full + noop + added + edited), default=None),
         "peak_rss_mb_by_build": {name: round(max(r.peak_rss_mb for r in rs), 1) for name, rs in by_kind},
         "wall_s": {name: [round(r.wall_s, 2) for r in rs] for name, rs in by_kind},
     })

@@ -18,7 +18,7 @@ import statistics
 import time
 from pathlib import Path
 
-from generator.analyze import Analyzer
+from generator.analyze import Analyzer, Seen
 from generator.archive import load_archive
 from generator.content import load_content
 from generator.language import reads_as_english
@@ -43,7 +43,7 @@ def main() -> None:
         previous, latest = doc.versions[-2].read_text(), doc.versions[-1].read_text()
         if not reads_as_english(latest):
             continue
-        earlier, seen = Analyzer(compiled_rules, gates), set[str]()
+        earlier, seen = Analyzer(compiled_rules, gates), Seen()
         earlier.analyze(doc.key.doc_type, previous, seen)
         rules = load_ruleset(args.content, doc_types, lazy=True).rules  # nothing compiled yet
         re.purge()  # nor kept by the re module's own cache

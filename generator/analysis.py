@@ -5,7 +5,9 @@ holding each verified version's findings by its text's SHA-256 and each change's
 pair of SHA-256s: a new version costs one analysis and one diff, not ten. Versions share most of
 their findings, so the entry holds each distinct finding once (and each quote once), and the
 versions list them by number: half the bytes at D = 200 (a finding whose offsets moved is
-another row), and one object per distinct finding.
+another row), and one object per distinct finding. What does not depend on the rules (what each
+clause wording matched, rule by rule; change sizes; languages) is kept by document alone, so that
+a rules edit re-runs only the rules edited (see Analyzer.remember and _TextFacts).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from .analyze import Analyzer
+from .analyze import Analyzer, Seen
 from .annotate import annotate, by_clause, text_html_key
 from .buildcache import BuildCache, digest
 from .clauses import Clause, split_clauses
@@ -148,7 +150,7 @@ class _Worker:
         self.annotations = annotations
 
     def _analyze(self, job: _Job, version: Version, text: str, sha: str | None,
-                 seen: set[str], english: bool = True) -> tuple[list[Finding], list[Clause] | None]:
+                 seen: Seen, english: bool = True) -> tuple[list[Finding], list[Clause] | None]:
         """The version's findings (none for a text the rules cannot read) and, with a verified text,
         its clauses; also its annotated HTML into the build cache, where the pages stage takes it:
         the text is split into clauses once, not twice."""
@@ -158,8 +160,10 @@ class _Worker:
         clauses = split_clauses(text)
         found = self.analyzer.analyze(doc_type, text, seen, clauses) if english else []
         titles, declared = self.annotations.titles, self.annotations.declared_url.get(job.doc.key)
-        html = annotate(text, by_clause(found), version.url or declared, titles, clauses=clauses).html
-        self.cache.put("text-html", text_html_key(sha, version.url, declared, found, titles), html)
+        key = text_html_key(sha, version.url, declared, found, titles)
+        if not self.cache.has("text-html", key):  # a rules edit leaves most versions' findings as they were
+            html = annotate(text, by_clause(found), version.url or declared, titles, clauses=clauses).html
+            self.cache.put("text-html", key, html)
         return found, clauses
 
     def _key(self, job: _Job) -> str:
@@ -213,17 +217,19 @@ class _Worker:
         gone: dict[str, int] = {}
         unread: dict[str, str] = {}
         # What this document's clause wordings matched last time: a new version shares most of them.
-        memo = self.cache.get("clause-matches", self._key(job)) if self.cache else None
+        # Keyed by the document alone: after a rules edit, the rules not edited keep their matches.
+        memo = self.cache.get("clause-matches", _texts_key(job.doc.key)) if self.cache else None
         if isinstance(memo, dict):
             self.analyzer.remember(memo)
-        seen: set[str] = set()
+        facts = _TextFacts(self.cache, job.doc.key)
+        seen = Seen()
         previous: tuple[str, str | None, str] | None = None  # (text, sha if verified, version id)
         earlier = _EarlierEntry(self.cache, job.doc.key)
         clauses: list[Clause] | None = None
         for version, known in zip(job.doc.versions, job.hashes, strict=True):
             previous_clauses, clauses = clauses, None
             text = version.read_text()
-            language = text_language(text)
+            language = facts.language(known, text)
             english = language == "en"
             if not english:
                 unread[version.id] = language
@@ -241,7 +247,7 @@ class _Worker:
             findings[version.id] = found
             if previous is not None:
                 pair = f"{previous[1]} {known}" if previous[1] and known else None
-                row = stored["changes"].get(pair) if pair else None
+                row = (stored["changes"].get(pair) or facts.change(pair)) if pair else None
                 if row is None:
                     diff = diff_texts(previous[0], text)
                     row = list(dataclasses.astuple(change_stats(diff)))
@@ -249,7 +255,7 @@ class _Worker:
                         self.cache.put("diff", digest(cast(str, previous[1]), cast(str, known)),
                                        diff_to_json(diff, text))
                 if pair:
-                    keep["changes"][pair] = row
+                    keep["changes"][pair] = facts.changes[pair] = row
                     # the older version's wording this one no longer has, for the search index
                     clauses = earlier.pair(pair, previous[0], previous_clauses, text, clauses)
                     if (count := earlier.count(pair)) is not None:
@@ -257,7 +263,8 @@ class _Worker:
                 changes[version.id] = ChangeStats(*row)
             previous = (text, known, version.id)
         if self.cache and seen:  # the wordings analysed this time: the next version resembles them
-            self.cache.put("clause-matches", self._key(job), self.analyzer.remembered(seen))
+            self.cache.put("clause-matches", _texts_key(job.doc.key), self.analyzer.remembered(seen))
+        facts.save()
         finding_changes = self._finding_changes(job, findings, unread, stored, unpacked, packer, keep)
         entry = {**packer.stored(), **keep}
         if self.cache and entry != stored:
@@ -290,8 +297,43 @@ class _Worker:
         return out
 
 
-def _earlier_key(key: DocKey) -> str:
-    return digest(str(key))  # superseded wordings depend on the texts alone, not on the rules
+def _texts_key(key: DocKey) -> str:
+    return digest(str(key))  # for what depends on the document's texts alone, not on the rules
+
+
+class _TextFacts:
+    """What a document's texts give whatever the rules say: each change's size by "old new"
+    SHA-256s, and each verified text's language by its SHA-256. The results entry holds the sizes
+    too (a build that finds it whole reads nothing else), but is keyed by the ruleset: after a
+    rules edit, the texts are not diffed, nor their language detected, again."""
+
+    KIND = "text-facts"
+    PARTS = ("changes", "languages")
+
+    def __init__(self, cache: BuildCache | None, key: DocKey) -> None:
+        self.cache, self.key = cache, _texts_key(key)
+        found = cache.get(self.KIND, self.key) if cache else None
+        if not (isinstance(found, dict) and all(isinstance(found.get(k), dict) for k in self.PARTS)):
+            found = {"changes": {}, "languages": {}}
+        self.found: dict[str, dict[str, Any]] = found
+        self.changes: dict[str, Any] = {}  # the pairs and texts the document has now
+        self.languages: dict[str, str] = {}
+
+    def language(self, sha: str | None, text: str) -> str:
+        found = self.found["languages"].get(sha) if sha else None
+        language = found if isinstance(found, str) else text_language(text)
+        if sha:
+            self.languages[sha] = language
+        return language
+
+    def change(self, pair: str) -> list[Any] | None:
+        row = self.found["changes"].get(pair)
+        return row if isinstance(row, list) and len(row) == len(dataclasses.fields(ChangeStats)) else None
+
+    def save(self) -> None:
+        kept = {"changes": self.changes, "languages": self.languages}
+        if self.cache is not None and kept != self.found:
+            self.cache.put(self.KIND, self.key, kept)
 
 
 class _EarlierEntry:
@@ -299,7 +341,7 @@ class _EarlierEntry:
     where the analysis has just split the texts into clauses (else split here)."""
 
     def __init__(self, cache: BuildCache | None, key: DocKey) -> None:
-        self.cache, self.key = cache, _earlier_key(key)
+        self.cache, self.key = cache, _texts_key(key)
         found = cache.get("superseded", self.key) if cache else None
         self.found: dict[str, Any] = found if isinstance(found, dict) else {}
         self.kept: dict[str, Any] = {}  # the pairs the document has now
@@ -441,7 +483,7 @@ class EarlierWordings:
 
     def __call__(self, key: DocKey, versions: Sequence[Version]) -> dict[str, list[Superseded]]:
         """Version id → the clauses of that version the next one no longer has (verified texts only)."""
-        found = self._cache.get("superseded", _earlier_key(key)) if self._cache else None
+        found = self._cache.get("superseded", _texts_key(key)) if self._cache else None
         entry: dict[str, Any] = found if isinstance(found, dict) else {}
         made = False
         rows_of: dict[str, list[Superseded]] = {}
@@ -456,5 +498,5 @@ class EarlierWordings:
                 entry[pair], made = stored(rows), True
             rows_of[old.id] = rows
         if made and self._cache:
-            self._cache.put("superseded", _earlier_key(key), entry)
+            self._cache.put("superseded", _texts_key(key), entry)
         return rows_of

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import bisect
 import functools
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from .clauses import Clause, split_clauses
 from .lazyregex import LazyRegex
@@ -45,6 +48,14 @@ def _gap(a: tuple[int, int], b: tuple[int, int]) -> int:
 @functools.lru_cache(maxsize=4)
 def _word_starts(text: str) -> list[int]:
     return [m.start() for m in _WORD.finditer(text)]
+
+
+def matching_digest(rule: Rule) -> str:
+    """Names what decides the wordings a rule matches (its patterns, exceptions, and whether list
+    items are read after their lead-in): its title, severity or examples can change without it."""
+    parts = [[[r.key for r in p.all], p.within] for p in rule.patterns]
+    text = json.dumps([parts, [u.key for u in rule.unless], rule.lead_in])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def pattern_matches(pattern: Pattern, text: str) -> bool:
@@ -216,6 +227,11 @@ class _Matcher:
     def __init__(self, rules: Sequence[Rule], known: KnownGates | None = None) -> None:
         self.rules = tuple(rules)
         self.matches: dict[str, tuple[Rule, ...]] = {}
+        # Wordings whose matches an earlier build made with other versions of some rules: what the
+        # rules unchanged since matched, and the rules still to try (see Analyzer.remember).
+        self.partial: dict[str, tuple[tuple[Rule, ...], tuple[Rule, ...]]] = {}
+        self._order = {r.id: i for i, r in enumerate(self.rules)}
+        self._partial_gates: dict[tuple[str, ...], RuleGates] = {}
         self._known = known
         # Gates already derived cost only their scanner: used from the first wording on, they also
         # spare compiling the (lazily compiled) regexes that no new wording gets past the gates of.
@@ -225,8 +241,38 @@ class _Matcher:
     def _gates(self) -> RuleGates:
         return RuleGates(self.rules, self._known)
 
+    def take(self, matches: Mapping[str, Any], kept: set[str]) -> None:
+        """Wordings' matches (rule ids) from an earlier run, of which only the rules in `kept` are
+        still valid: the others are tried when the wording comes up."""
+        by_id = {r.id: r for r in self.rules}
+        fresh = tuple(r for r in self.rules if r.id not in kept)
+        for text, ids in matches.items():
+            if text in self.matches or not isinstance(ids, list):
+                continue
+            rules = tuple(by_id[i] for i in ids if i in kept and i in by_id)
+            if fresh:
+                self.partial.setdefault(text, (rules, fresh))
+            else:
+                self.matches[text] = rules
+
+    def given(self, texts: Iterable[str]) -> dict[str, list[str]]:
+        """What these wordings matched (rule ids)."""
+        return {t: [r.id for r in self.matches[t]] for t in texts if t in self.matches}
+
+    def _fresh_gates(self, fresh: tuple[Rule, ...]) -> RuleGates:
+        """The gates of the rules edited since a memo was made (the same few for every memo)."""
+        ids = tuple(r.id for r in fresh)
+        gates = self._partial_gates.get(ids)
+        if gates is None:
+            gates = self._partial_gates[ids] = RuleGates(fresh, self._known)
+        return gates
+
     def __call__(self, text: str) -> tuple[Rule, ...]:
         found = self.matches.get(text)
+        if found is None and (half := self.partial.pop(text, None)) is not None:
+            kept, fresh = half
+            added = matching_rules(self._fresh_gates(fresh), text)
+            found = self.matches[text] = tuple(sorted((*kept, *added), key=lambda r: self._order[r.id]))
         if found is None:
             self._new_wordings += 1
             rules = self.rules if self._new_wordings <= self.DIRECT_MATCHES else self._gates
@@ -234,29 +280,54 @@ class _Matcher:
         return found
 
 
+@dataclass
+class Seen:
+    """The wordings a document's analysis met: clauses and lead-ins, and list items as read after
+    their lead-in (what the build cache remembers the matches of)."""
+    wordings: set[str] = field(default_factory=set)
+    after_lead_in: set[str] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.wordings or self.after_lead_in)
+
+
 class Analyzer:
     """Applies one ruleset to many versions. Versions share most of their clauses, so what each
     clause wording matches is remembered: an archive costs about what its distinct clauses cost."""
+
+    # Above this share of the rules changed since a memo was made, its wordings are matched again
+    # from scratch, through the literal gates, rather than by the changed rules one by one.
+    MOST_RULES_CHANGED = 0.5
 
     def __init__(self, rules: Sequence[Rule], gates: KnownGates | None = None) -> None:
         self.rules = tuple(rules)
         self.matching = _Matcher(self.rules, gates)
         # List items read after their lead-in, by the rules that ask for it (a few of them).
         self._after_lead_in = _Matcher([r for r in self.rules if r.lead_in], gates)
+        self.digests = {r.id: matching_digest(r) for r in self.rules}
 
-    def remember(self, matches: Mapping[str, Sequence[str]]) -> None:
-        """Take back what `remembered` gave an earlier run with the same ruleset (rule ids)."""
-        by_id = {r.id: r for r in self.rules}
-        for text, ids in matches.items():
-            if all(i in by_id for i in ids):
-                self.matching.matches.setdefault(text, tuple(by_id[i] for i in ids))
+    def remember(self, memo: Mapping[str, Any]) -> None:
+        """Take back what `remembered` gave an earlier run. A rule whose matching has not changed
+        since (same patterns and exceptions: a new title or severity matches the same wordings)
+        keeps its matches; only the rules edited or added since are tried on those wordings, so a
+        rule edited in a pull request costs what that rule costs, not what the ruleset costs."""
+        digests = memo.get("rules")
+        if not isinstance(digests, dict):
+            return
+        kept = {i for i, d in digests.items() if self.digests.get(i) == d}
+        if len(self.rules) - len(kept) > self.MOST_RULES_CHANGED * len(self.rules):
+            return
+        for matcher, part in ((self.matching, "matches"), (self._after_lead_in, "after_lead_in")):
+            if isinstance(matches := memo.get(part), dict):
+                matcher.take(matches, kept)
 
-    def remembered(self, texts: Iterable[str]) -> dict[str, list[str]]:
-        """What these clause wordings matched (rule ids), for the build cache."""
-        known = self.matching.matches
-        return {t: [r.id for r in known[t]] for t in texts if t in known}
+    def remembered(self, seen: Seen) -> dict[str, Any]:
+        """What the wordings seen matched (rule ids), with the digest of each rule's matching, for
+        the build cache."""
+        return {"rules": self.digests, "matches": self.matching.given(seen.wordings),
+                "after_lead_in": self._after_lead_in.given(seen.after_lead_in)}
 
-    def analyze(self, doc_type: str, markdown: str, seen: set[str] | None = None,
+    def analyze(self, doc_type: str, markdown: str, seen: Seen | None = None,
                 clauses: Sequence[Clause] | None = None) -> list[Finding]:
         """Findings of every rule that applies to this document type, in text order; `seen`
         collects the wordings of the clauses analysed. `clauses`: the text's split_clauses, when
@@ -269,6 +340,8 @@ class Analyzer:
                     clause.lead_in and _BUSINESS_ONLY.search(clause.lead_in)):
                 continue
             rules = self.matching(clause.text)
+            if seen is not None:
+                seen.wordings.add(clause.text)
             by_lead_in: tuple[Rule, ...] = ()  # matched only as read after the list's lead-in
             if clause.lead_in:
                 # A rule the lead-in matches on its own flags the lead-in, which quotes its items: the
@@ -277,10 +350,13 @@ class Analyzer:
                 carried = self.matching(clause.lead_in)
                 rules = tuple(r for r in rules if r not in carried)
                 if self._after_lead_in.rules:
-                    found = self._after_lead_in(after_lead_in(clause.lead_in, clause.text))
+                    as_read = after_lead_in(clause.lead_in, clause.text)
+                    found = self._after_lead_in(as_read)
                     by_lead_in = tuple(r for r in found if r not in rules and r not in carried)
-            if seen is not None:
-                seen.add(clause.text)
+                    if seen is not None:
+                        seen.after_lead_in.add(as_read)
+                if seen is not None:
+                    seen.wordings.add(clause.lead_in)
             listed = items.get(clause.id, ())
             for rule in rules + by_lead_in:
                 if rule.applies(doc_type):

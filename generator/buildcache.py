@@ -111,6 +111,9 @@ class BuildCache:
         except (FileNotFoundError, orjson.JSONDecodeError):  # absent, or cut short: recompute
             return None
 
+    def has(self, kind: str, key: str) -> bool:
+        return self._path(kind, key).is_file()
+
     def put(self, kind: str, key: str, value: Any) -> None:
         path = self._path(kind, key)
         temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -102,7 +102,8 @@ def test_build_benchmark_runs_and_reports(corpus: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     figures: dict[str, Any] = json.loads(result.stdout)
     assert (figures["documents"], figures["versions"]) == (3, 9)
-    for name in ("full_build_s", "noop_build_s", "one_new_version_build_s", "peak_rss_mb"):
+    for name in ("full_build_s", "noop_build_s", "one_new_version_build_s", "rule_edited_build_s",
+                 "peak_rss_mb"):
         assert isinstance(figures[name], float) and figures[name] > 0, (name, figures[name])
     assert figures["pages"] and figures["pages"] > 9
     stages = figures["full_build_stages_s"]

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from generator import GENERATOR, pipeline, render, search
+from generator import analyze as analyze_module
 from generator.analyze import Analyzer
 from generator.archive import ArchiveWriter, NewVersion, load_archive
 from generator.buildcache import CacheLocationError
@@ -27,8 +28,9 @@ from generator.checklog import Observation, append_check
 from generator.clauses import Clause, split_clauses
 from generator.cli import main
 from generator.diff import diff_texts
+from generator.language import text_language
 from generator.lazyregex import LazyRegex
-from generator.model import ProblemsError
+from generator.model import ProblemsError, Rule
 from generator.pipeline import BuildReport, build
 from generator.render import SiteWriter, only_searched_pages_marked
 from generator.rules import load_ruleset, rule_regexes
@@ -117,6 +119,19 @@ def edit_rule(project: Path) -> None:
     rule.write_text(text.replace("\ntitle: ", "\ntitle: Edited ", 1))
 
 
+def edit_rule_matching(project: Path, more: bool,
+                       rule: str = "unilateral-change/change-terms-or-service") -> str:
+    """A rule made to match more (a pattern any clause with "the" meets) or less (an exception for
+    the same). Returns the rule's id."""
+    path = project / "content" / "rules" / f"{rule}.yaml"
+    text = path.read_text()
+    anchor, added = ("\npatterns:\n", "  - all: ['\\bthe\\b']\n") if more else \
+        ("\nunless:\n", "  - '\\bthe\\b'\n")
+    assert anchor in text
+    path.write_text(text.replace(anchor, anchor + added, 1))
+    return str(yaml.safe_load(text)["id"])
+
+
 def rename_category(project: Path) -> None:
     """Every category's name edited (what search filters by, on current and earlier wording alike)."""
     categories = project / "content" / "rules" / "categories.yaml"
@@ -177,6 +192,10 @@ CHANGES: dict[str, Callable[[Path, Signer], object]] = {
     "new version": add_version,
     "sentence reworded": reword_a_sentence,
     "rule edited": lambda project, _: edit_rule(project),
+    "rule matching more": lambda project, _: edit_rule_matching(project, more=True),
+    "rule matching less": lambda project, _: edit_rule_matching(project, more=False),
+    "lead-in rule matching more": lambda project, _: edit_rule_matching(
+        project, more=True, rule="limitation-of-liability/excludes-liability"),
     "category renamed": lambda project, _: rename_category(project),
     "template edited": lambda project, _: edit_theme(project),
     "text tampered with": lambda project, _: tamper(project),
@@ -454,6 +473,46 @@ def test_new_version_costs_one_analysis_and_one_diff(project: Path, demo_signer:
     monkeypatch.setattr("generator.analysis.diff_texts", counted_diff)
     builder("site", "cache")  # under PARALLEL_MIN_VERSIONS versions to analyse: in this process
     assert sorted(calls) == ["analyze", "diff"]
+
+
+@pytest.mark.parametrize("more", [True, False])
+def test_a_rule_edit_tries_only_that_rule_and_compares_no_texts_again(
+        more: bool, project: Path, builder: Callable[[str, str], Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wordings' matches are remembered by rule: after one rule's patterns or exceptions change,
+    the other rules' matches stand, and what depends on the texts alone (diffs, languages) too."""
+    builder("site", "cache")
+    edited = edit_rule_matching(project, more, rule="limitation-of-liability/excludes-liability")
+    tried: Counter[str] = Counter()
+    calls: list[str] = []
+    rule_matches = analyze_module.rule_matches
+
+    def counted_rule_matches(rule: Rule, *args: Any, **kwargs: Any) -> Any:
+        tried[rule.id] += 1
+        return rule_matches(rule, *args, **kwargs)
+
+    def counted(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            calls.append(name)
+            return func(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(analyze_module, "rule_matches", counted_rule_matches)
+    monkeypatch.setattr("generator.analysis.diff_texts", counted("diff", diff_texts))
+    monkeypatch.setattr("generator.analysis.text_language",
+                        counted("language", text_language))
+    before = findings_of(project, "site")
+    builder("site", "cache")  # under PARALLEL_MIN_VERSIONS versions to analyse: in this process
+    assert set(tried) == {edited}, tried.most_common(5)
+    assert not calls
+    after = findings_of(project, "site")
+    assert (after > before) if more else (after < before), (before, after)
+
+
+def findings_of(project: Path, out: str) -> int:
+    """How many findings the site's API lists across every version."""
+    api = project / out / "api"
+    return sum(len(json.loads(path.read_text())["findings"]) for path in api.glob("*/*/*.json"))
 
 
 def test_findings_come_back_from_the_cache_as_they_were_made() -> None:
