@@ -52,6 +52,9 @@ class DocumentResults:
     # version id → how many of its clauses the next version no longer has (earlier.superseded), for
     # each verified pair: which older versions the search index holds a record of (searchindex.py)
     superseded: Mapping[str, int] = field(default_factory=dict)
+    # version id → what the analysis says of it (its findings and finding changes) as digests: part
+    # of its pages' keys (buildkeys.py), so that a rule edited makes again only the pages it changed
+    analysed: Mapping[str, str] = field(default_factory=dict)
 
 
 def change_stats(diff: TextDiff) -> ChangeStats:
@@ -121,8 +124,22 @@ def _bases(versions: Sequence[Version], english: Sequence[bool]) -> list[tuple[i
 
 
 def _empty() -> dict[str, Any]:
+    # "digests": findings digest by text SHA-256; "compared_digests": finding changes digest by pair
     return {"texts": [], "rows": [], "findings": {}, "changes": {}, "unread": {}, "compared": {},
-            "superseded": {}}
+            "superseded": {}, "digests": {}, "compared_digests": {}}
+
+
+def findings_digest(found: Sequence[Finding]) -> str:
+    return digest(repr(found))  # named tuples of strings and numbers: the same repr for the same findings
+
+
+def changes_digest(changes: FindingChanges) -> str:
+    return digest(repr(changes))
+
+
+def _analysed(versions: Sequence[Version], by_version: Mapping[str, str],
+              compared: Mapping[str, str]) -> dict[str, str]:
+    return {v.id: f"{by_version[v.id]} {compared.get(v.id, '-')}" for v in versions}
 
 
 @dataclass(frozen=True)
@@ -187,11 +204,14 @@ class _Worker:
         shas = cast(tuple[str, ...], job.hashes)
         pairs = [f"{a} {b}" for a, b in itertools.pairwise(shas)]
         gone = stored["superseded"]
-        if not (all(h in found for h in shas) and all(p in changed and p in gone for p in pairs)):
+        digests, compared_digests = stored["digests"], stored["compared_digests"]
+        if not (all(h in found and h in digests for h in shas)
+                and all(p in changed and p in gone for p in pairs)):
             return None
         versions, unpacked = job.doc.versions, _Unpacker(stored)
         bases = _bases(versions, [h not in stored["unread"] for h in shas])
-        if not all(f"{shas[b]} {shas[i]}" in compared for b, i in bases):
+        if not all(f"{shas[b]} {shas[i]}" in compared and f"{shas[b]} {shas[i]}" in compared_digests
+                   for b, i in bases):
             return None
         try:
             findings = {v.id: unpacked.findings(found[h]) for v, h in zip(versions, shas, strict=True)}
@@ -205,7 +225,9 @@ class _Worker:
             {v.id: _language(stored["unread"][h]) for v, h in zip(versions, shas, strict=True)
              if h in stored["unread"]},
             finding_changes,
-            {v.id: int(gone[p]) for v, p in zip(versions, pairs, strict=False)})
+            {v.id: int(gone[p]) for v, p in zip(versions, pairs, strict=False)},
+            _analysed(versions, {v.id: str(digests[h]) for v, h in zip(versions, shas, strict=True)},
+                      {versions[i].id: str(compared_digests[f"{shas[b]} {shas[i]}"]) for b, i in bases}))
 
     def compute(self, job: _Job) -> DocumentResults:
         findings: dict[str, list[Finding]] = {}
@@ -213,7 +235,9 @@ class _Worker:
         stored = self._stored(job)
         unpacked, packer = _Unpacker(stored), _Packer()
         keep: dict[str, dict[str, Any]] = {"findings": {}, "changes": {}, "unread": {},  # verified texts only
-                                           "compared": {}, "superseded": {}}
+                                           "compared": {}, "superseded": {}, "digests": {},
+                                           "compared_digests": {}}
+        digests: dict[str, str] = {}  # version id → findings_digest
         gone: dict[str, int] = {}
         unread: dict[str, str] = {}
         # What this document's clause wordings matched last time: a new version shares most of them.
@@ -242,8 +266,13 @@ class _Worker:
                 found = None
             if found is None:
                 found, clauses = self._analyze(job, version, text, known, seen, english)
+                digests[version.id] = findings_digest(found)
+            else:
+                made = stored["digests"].get(known)
+                digests[version.id] = made if isinstance(made, str) else findings_digest(found)
             if known:
                 keep["findings"][known] = packer.pack(found)
+                keep["digests"][known] = digests[version.id]
             findings[version.id] = found
             if previous is not None:
                 pair = f"{previous[1]} {known}" if previous[1] and known else None
@@ -265,21 +294,25 @@ class _Worker:
         if self.cache and seen:  # the wordings analysed this time: the next version resembles them
             self.cache.put("clause-matches", _texts_key(job.doc.key), self.analyzer.remembered(seen))
         facts.save()
-        finding_changes = self._finding_changes(job, findings, unread, stored, unpacked, packer, keep)
+        finding_changes, compared = self._finding_changes(job, findings, unread, stored, unpacked, packer,
+                                                          keep)
         entry = {**packer.stored(), **keep}
         if self.cache and entry != stored:
             self.cache.put("results", self._key(job), entry)
         earlier.save()
-        return DocumentResults(findings, changes, unread, finding_changes, gone)
+        return DocumentResults(findings, changes, unread, finding_changes, gone,
+                               _analysed(job.doc.versions, digests, compared))
 
     @staticmethod
     def _finding_changes(job: _Job, findings: Mapping[str, list[Finding]], unread: Mapping[str, str],
                          stored: Mapping[str, Any], unpacked: _Unpacker, packer: _Packer,
-                         keep: dict[str, dict[str, Any]]) -> dict[str, FindingChanges]:
+                         keep: dict[str, dict[str, Any]]) -> tuple[dict[str, FindingChanges], dict[str, str]]:
         """Each compared version's finding changes, from the entry when it holds them (comparing
-        a version's flags with the last one's takes difflib, and every page and feed asks)."""
+        a version's flags with the last one's takes difflib, and every page and feed asks), and
+        their digests."""
         versions, shas = job.doc.versions, job.hashes
         out: dict[str, FindingChanges] = {}
+        digests: dict[str, str] = {}
         for b, i in _bases(versions, [v.id not in unread for v in versions]):
             before, after = versions[b].id, versions[i].id
             pair = f"{shas[b]} {shas[i]}" if shas[b] and shas[i] else None
@@ -289,12 +322,15 @@ class _Worker:
                     changes = unpacked.changes(stored["compared"][pair])
                 except (IndexError, TypeError, ValueError):  # an entry that does not hold together
                     changes = None
+            made = stored["compared_digests"].get(pair) if changes is not None else None
             if changes is None:
                 changes = compare_findings(findings[before], findings[after])
+            digests[after] = made if isinstance(made, str) else changes_digest(changes)
             if pair:
                 keep["compared"][pair] = packer.pack_changes(changes)
+                keep["compared_digests"][pair] = digests[after]
             out[after] = changes
-        return out
+        return out, digests
 
 
 def _texts_key(key: DocKey) -> str:

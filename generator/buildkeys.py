@@ -13,12 +13,16 @@ Output files fall into dependency groups:
 - `site`: everything else that lists across documents (home, the comparison matrix, feeds, API
   index, sitemap, search): every document.
 Every key also folds in the "chrome": the generator's code and library versions, the theme files,
-every file under content/ (settings, rules, declarations, summaries) and the signing key. A
-change there renders everything again, which is rare and always correct.
+every file under content/ but the rule files (settings, categories, declarations, summaries),
+what pages show of the rules (rules_shown: all but how they match) and the signing key. A change
+there renders everything again, which is rare and always correct. What the rules found is part of
+each version's key instead (a digest of its findings and finding changes), and a rule's page is
+keyed by the whole rule: a rule edited in a pull request makes again the pages it changed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -27,7 +31,8 @@ from pathlib import Path
 
 from .buildcache import digest, files_digest
 from .checklog import CHECKS_FILE, HEAD_FILE
-from .model import Archive, ArchivedDocument, DocKey
+from .model import Archive, ArchivedDocument, DocKey, Rule
+from .rules import RULES_DIR
 from .sitemodel import CategoryEntry, SiteView
 from .uptodate import walk_files
 
@@ -54,17 +59,47 @@ def tree_files(*folders: Path) -> list[tuple[Path, Path]]:
 
 
 def chrome_digest(code: str, content_dir: Path, themes: list[Path], settings: str) -> str:
-    """`settings`: build options that shape output (the key id, the search shard size)."""
+    """`settings`: build options that shape output (the key id, the search shard size). The rule
+    files are left out: the build adds what pages show of the rules as loaded (rules_shown), and
+    what the rules found is part of each version's key (build_keys)."""
     parts = [code, settings]
     for folder in (content_dir, *themes):
-        parts.append(files_digest([p for _, p in tree_files(folder)], folder))
+        files = [p for _, p in tree_files(folder)
+                 if folder != content_dir or not is_rule_file(p, content_dir)]
+        parts.append(files_digest(files, folder))
     return digest(*parts)
 
 
-def _version_parts(doc: ArchivedDocument, verified: Callable[[Path], bool]) -> list[str]:
-    """Per version: its metadata (which pins its text's SHA-256) and whether its files verified."""
+def is_rule_file(path: Path, content_dir: Path) -> bool:
+    """content/rules/<category>/<rule-id>.yaml (rules.load_ruleset's glob)."""
+    parts = path.relative_to(content_dir).parts
+    return len(parts) == 3 and parts[0] == RULES_DIR and path.suffix == ".yaml"
+
+
+def rules_shown(rules: Iterable[Rule]) -> str:
+    """What pages other than a rule's own show of the rules: all but how they match (patterns,
+    exceptions) and their examples, which only the rule's page shows (rule_group's key). A rule
+    edited in a pull request then makes again only the pages whose findings it changed."""
+    shown = []
+    for rule in rules:
+        milder = rule.milder and dataclasses.replace(rule.milder, when=(), unless=(), examples_milder=(),
+                                                     examples_full=())
+        shown.append(repr(dataclasses.replace(rule, patterns=(), unless=(), examples_match=(),
+                                              examples_no_match=(), milder=milder)))
+    return digest(*shown)
+
+
+def rule_digest(rule: Rule) -> str:
+    """All of a rule as loaded, as its own page shows it."""
+    return digest(repr(rule))
+
+
+def _version_parts(doc: ArchivedDocument, verified: Callable[[Path], bool],
+                   analysed: Mapping[tuple[DocKey, str], str]) -> list[str]:
+    """Per version: its metadata (which pins its text's SHA-256), whether its files verified, and
+    what the rules found in it (analysis.DocumentResults.analysed)."""
     return [f"{json.dumps(v.metadata, sort_keys=True)}\n{verified(v.text_path)} {verified(v.metadata_path)}"
-            for v in doc.versions]
+            f"\n{analysed.get((doc.key, v.id), '')}" for v in doc.versions]
 
 
 def document_digest(doc: ArchivedDocument, verified: Callable[[Path], bool], versions: list[str]) -> str:
@@ -110,12 +145,13 @@ class BuildKeys:
         return digest(self.chrome, self.groups[group], path)
 
 
-def build_keys(chrome: str, archive: Archive, verified: Callable[[Path], bool]) -> BuildKeys:
+def build_keys(chrome: str, archive: Archive, verified: Callable[[Path], bool],
+               analysed: Mapping[tuple[DocKey, str], str]) -> BuildKeys:
     groups: dict[str, str] = {}
     by_service: dict[str, list[str]] = {}
     changes: dict[str, str] = {}  # their documents' groups say the same for the site's group
     for doc in archive.documents:
-        versions = _version_parts(doc, verified)
+        versions = _version_parts(doc, verified, analysed)
         groups[doc_group(doc.key)] = found = document_digest(doc, verified, versions)
         changes.update(_changes_digests(doc, versions))
         by_service.setdefault(doc.key.service, []).append(f"{doc.key} {found}")
@@ -143,7 +179,8 @@ def with_listings(keys: BuildKeys, site: SiteView) -> BuildKeys:
     a category's findings as they were does not rebuild its page."""
     groups = dict(keys.groups)
     groups.update({category_group(c.category.slug): entries_digest(c.entries) for c in site.categories})
-    groups.update({rule_group(r.rule.id): entries_digest(r.entries) for r in site.rules})
+    groups.update({rule_group(r.rule.id): digest(entries_digest(r.entries), rule_digest(r.rule))
+                   for r in site.rules})
     # A changes page also shows what its version is compared with: whether it is a failed capture,
     # which a version after the next one may decide (the text came back only then), and, after one,
     # the version before it (plausible.failed_captures).

@@ -28,7 +28,15 @@ from .annotate import text_html_key
 from .api import SiteData, api_files
 from .archive import PUBLIC_KEY_FILE, load_archive
 from .buildcache import BuildCache, digest, files_digest
-from .buildkeys import SITE, build_keys, chrome_digest, tree_files, with_category_feeds, with_listings
+from .buildkeys import (
+    SITE,
+    build_keys,
+    chrome_digest,
+    rules_shown,
+    tree_files,
+    with_category_feeds,
+    with_listings,
+)
 from .checklog import read_checks
 from .content import load_content, missing_pages
 from .feedcache import CachedEntries
@@ -252,8 +260,9 @@ def _make(content_dir: Path, archive_dir: Path, out: Path, pre: Preflight, progr
     archive_files = {path: (size, mtime) for proof in report.proofs.values()
                      for path, size, mtime, _inode in proof["files"]}
     writer = SiteWriter(out, last.get("files", {}), sources=archive_files, scan=found)
-    chrome = digest(inputs_digest, f"{key_text} {documents_per_shard}")
-    keys = with_listings(build_keys(chrome, archive, verified_ok), site)
+    chrome = digest(inputs_digest, rules_shown(ruleset.rules), f"{key_text} {documents_per_shard}")
+    analysed = {(key, vid): d for key, r in results.items() for vid, d in r.analysed.items()}
+    keys = with_listings(build_keys(chrome, archive, verified_ok, analysed), site)
     progress(f"rendering {len(site.documents)} documents, {site.version_count} versions")
     text_html = _text_html_cached(cache, rule_titles(site), verified_sha)
     earlier = EarlierWordings(verified_sha, cache)  # older versions' superseded wording, for search

@@ -983,3 +983,22 @@ def test_a_theme_that_marks_other_pages_for_search_gets_them_indexed(
     fragments = [sum(n for folder, n in bundle_shape(site).items() if folder.endswith("/fragment"))
                  for site in (default_site, themed_site)]
     assert fragments[1] == fragments[0] + 1, fragments
+
+
+def test_a_rule_edit_that_changes_no_finding_makes_again_only_that_rules_page(project: Path) -> None:
+    """Pages are keyed by what the rules found, not by the rule files: a pattern that matches no
+    clause changes the key of the rule's own page (which lists its patterns) and of nothing else."""
+    def run() -> dict[str, str]:
+        report = build(project / "content", project / "archive", project / "site",
+                       cache_dir=project / "cache")
+        [manifest] = (project / "cache").glob("*/site/*/*.json")  # the build's own record of each file's key
+        assert report.files_changed > 0
+        return {path: entry[0] for path, entry in json.loads(manifest.read_text())["files"].items()}
+
+    before = run()
+    rule = project / "content" / "rules" / "arbitration" / "mandatory-arbitration.yaml"
+    text = rule.read_text()
+    rule.write_text(text.replace("\npatterns:\n", "\npatterns:\n  - all: ['\\bzzqx\\b']\n", 1))
+    after = run()
+    assert after.keys() == before.keys()
+    assert sorted(p for p in after if after[p] != before[p]) == ["rules/mandatory-arbitration/index.html"]
