@@ -38,7 +38,12 @@ _ABBREVIATIONS = frozenset(
     "e.g i.e etc inc ltd llc co corp no nos vs v art arts para sec secs ch cf al approx mr "  # noqa: SIM905
     "mrs ms dr st jr sr u.s u.k e.u u.s.a dept fig p pp ibid min max".split()
 )
-_SENTENCE_END = re.compile(r"[.!?;][\"'”’)\]]*\s+(?=[\"'“‘(\[]*[A-Z0-9•])")
+# A sentence ends at . ! ? ; and the space before a capital (or before a dash and a capital: a list
+# flattened into its paragraph, ". - Exclusive Venue. If ..."); or where extraction lost that space
+# between two sentences ("this agreement.Our right", "accurate.If you"): a full stop between a
+# lower-case word and a capitalised word followed by a space (not "x.AI", "Acme.Support@mail").
+_SENTENCE_END = re.compile(r"[.!?;][\"'”’)\]]*\s+(?=(?:[-–—]\s+)?[\"'“‘(\[]*[A-Z0-9•])"
+                           r"|(?<=[a-z]{2})\.(?=[A-Z][a-z]*\s)")
 
 
 class Clause(NamedTuple):  # a named tuple: a version has hundreds, and a tuple is made fastest

@@ -73,6 +73,21 @@ def test_abbreviations_and_numbers_do_not_split() -> None:
         "See Sec. 4 of the U.S. rules, i.e. the 1.5 version.", "Then stop."]
 
 
+def test_sentences_glued_by_extraction_are_split() -> None:
+    # A page's markup ended one sentence and began the next without a space between them.
+    text = "This does not terminate this agreement.Our right to terminate. It is accurate.If not, write."
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "This does not terminate this agreement.", "Our right to terminate.", "It is accurate.",
+        "If not, write."]
+    text = "Opt out of the arbitration provision. - Exclusive Venue. If you opt out, courts decide."
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "Opt out of the arbitration provision.", "- Exclusive Venue.", "If you opt out, courts decide."]
+    # Not a sentence end: a brand, an e-mail address, a domain, an abbreviation, a capitalised run.
+    for text in ("Grok is made by x.AI in Palo Alto.", "Write to EUrepresentative.Substack@example.com now.",
+                 "Visit acme.Com/help today.", "Lists, etc.The end.", "NO DAMAGES.THE LAW applies."):
+        assert [text[a:b] for a, b in split_sentences(text)] == [text], text
+
+
 def test_every_archived_version_splits_and_ids_are_mostly_stable() -> None:
     kept: list[float] = []  # per change: the share of the previous version's clause ids still there
     for doc in load_archive(ROOT / "archive").documents:
