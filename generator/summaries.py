@@ -32,6 +32,10 @@ def _join(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _lower_join(titles: Sequence[str]) -> str:
+    return "; ".join(t[0].lower() + t[1:] for t in titles)
+
+
 def summarize(title: str, findings: Sequence[Finding], rules: dict[str, Rule],
               analysed: bool = True) -> Summary:
     if not analysed:
@@ -43,12 +47,21 @@ def summarize(title: str, findings: Sequence[Finding], rules: dict[str, Rule],
     by_severity = {s: [f for f in findings if f.severity == s] for s in SEVERITIES}
     counts = [_count(len(by_severity[s]), f"{s}-severity provision") for s in SEVERITIES if by_severity[s]]
     sentences = [f"We flag {_count(len(findings), 'provision')} of the {title}: {_join(counts)}."]
+    named: list[str] = []  # rule titles already in a sentence
+    milder: list[str] = []  # ... that recur in a lower tier (the rule's milder grade: an opt-out, ...)
     for severity in SEVERITIES:
         titles = list(dict.fromkeys(rules[f.rule_id].title for f in by_severity[severity]
                                     if f.rule_id in rules))
-        if titles:
+        new = [t for t in titles if t not in named]
+        milder += [t for t in titles if t in named and t not in milder]
+        if new:
+            # A provision is named once, in the most serious tier it reaches: "Most serious: arbitration"
+            # then "Minor: arbitration" read as a contradiction.
             lead = {"high": "Most serious", "medium": "Also notable", "low": "Minor"}[severity]
-            sentences.append(f"{lead}: " + "; ".join(t[0].lower() + t[1:] for t in titles) + ".")
+            sentences.append(f"{lead}: {_lower_join(new)}.")
+            named += new
+    if milder:
+        sentences.append(f"In a milder form elsewhere in the text, too: {_lower_join(milder)}.")
     uses: dict[tuple[str, str], tuple[Statute, list[str]]] = {}
     for f in findings:
         rule = rules.get(f.rule_id)
