@@ -206,10 +206,23 @@ def result_links(page: Page) -> list[str]:
     return [str(link) for link in links]
 
 
+def filter_group(page: Page, name: str) -> Locator:
+    """A group of the search filters, opened by its summary as a reader opens it. Pagefind may render
+    the pane again while results settle, closing a group just opened (or it may open one itself,
+    which a blind click would close): the group is opened until it stays open."""
+    group = page.locator(f'pagefind-filter-pane details[data-filter-name="{name}"]')
+    for _ in range(5):
+        if not group.evaluate("d => d.open"):
+            group.locator("summary").click()
+        page.wait_for_timeout(250)  # long enough for a pending render to close it again
+        if group.evaluate("d => d.open"):
+            return group
+    raise AssertionError(f"the {name!r} filter group does not stay open")
+
+
 def service_option(page: Page, service_name: str) -> Locator:
     """The service filter's checkbox of a service, its group opened."""
-    group = page.locator('pagefind-filter-pane details[data-filter-name="service"]')
-    group.locator("summary").click()
+    group = filter_group(page, "service")
     return group.locator(f"input[type=checkbox][value={json.dumps(service_name)}]")
 
 
@@ -362,9 +375,7 @@ def test_search_finds_wording_a_policy_no_longer_has(new_page: NewPage, served_s
     anchored = page.locator(f'pagefind-results a[href$="#{case.clause_id}"]')
     expect(anchored).to_have_count(1)
 
-    group = page.locator('pagefind-filter-pane details[data-filter-name="wording"]')
-    group.locator("summary").click()
-    group.locator('input[type=checkbox][value="earlier"]').check()
+    filter_group(page, "wording").locator('input[type=checkbox][value="earlier"]').check()
     assert settled_count(page, case.term) == 1
     address_params(page, [("q", case.term), ("wording", "earlier")])
     narrowed, _ = new_page()  # (an option no result has is hidden: the other one is asked by address)
@@ -482,7 +493,7 @@ def test_search_with_results_passes_axe(scheme: str, layout: str, new_page: NewP
     page.goto(served_site.url("search/"))
     page.get_by_role("searchbox").fill(search_case.term)
     settled_count(page, search_case.term)
-    page.locator('pagefind-filter-pane details[data-filter-name="service"] summary').click()
+    filter_group(page, "service")
     # options without results for the term are hidden: some option is shown
     expect(page.locator('pagefind-filter-pane input[name="service"]:visible').first).to_be_visible()
     page.mouse.move(0, 0)  # no hover state
