@@ -335,7 +335,10 @@ class Analyzer:
         findings = []
         clauses = split_clauses(markdown) if clauses is None else clauses
         items = list_items(markdown, clauses)
+        lead = ""  # the clause before a list: its lead-in, or for a list written inline, its first item
         for clause in clauses:
+            if clause.kind != "list-item":
+                lead = clause.text
             if clause.kind in UNANALYSED or _BUSINESS_ONLY.search(clause.heading) or (
                     clause.lead_in and _BUSINESS_ONLY.search(clause.lead_in)):
                 continue
@@ -346,8 +349,9 @@ class Analyzer:
             if clause.lead_in:
                 # A rule the lead-in matches on its own flags the lead-in, which quotes its items: the
                 # list is that one provision ("We may suspend your account if:" and its reasons, "we
-                # rely on transfer mechanisms such as:" and each), not one more per item.
-                carried = self.matching(clause.lead_in)
+                # rely on transfer mechanisms such as:" and each), not one more per item. A list
+                # written inline is quoted by the sentence that holds its first item.
+                carried = self.matching(lead)
                 rules = tuple(r for r in rules if r not in carried)
                 if self._after_lead_in.rules:
                     as_read = after_lead_in(clause.lead_in, clause.text)
@@ -356,7 +360,7 @@ class Analyzer:
                     if seen is not None:
                         seen.after_lead_in.add(as_read)
                 if seen is not None:
-                    seen.wordings.add(clause.lead_in)
+                    seen.wordings.add(lead)
             listed = items.get(clause.id, ())
             for rule in rules + by_lead_in:
                 if rule.applies(doc_type):
@@ -377,7 +381,8 @@ def _as_read(clause: Clause, items: Sequence[str], after_lead_in: bool) -> str:
 
 def list_items(markdown: str, clauses: Sequence[Clause]) -> dict[str, tuple[str, ...]]:
     """The items of each list that a sentence ending with ":" introduces, by that sentence's clause
-    id. The sentences of one item (nothing but spaces between them) make one item."""
+    id, and of each list written inline, by the sentence holding its first item. The sentences of
+    one item of a Markdown list (nothing but spaces between them) make one item."""
     found: dict[str, list[str]] = {}
     lead: Clause | None = None  # the clause before the list: its lead-in, if its items name one
     previous: Clause | None = None
@@ -386,7 +391,9 @@ def list_items(markdown: str, clauses: Sequence[Clause]) -> dict[str, tuple[str,
             lead = clause
         elif clause.lead_in and lead is not None:  # split_clauses found its lead-in: that clause
             listed = found.setdefault(lead.id, [])
-            if listed and previous is not None and "\n" not in markdown[previous.end:clause.start]:
+            inline = clause.lead_in != lead.text  # a list written inline: one sentence an item
+            if (listed and previous is not None and not inline
+                    and "\n" not in markdown[previous.end:clause.start]):
                 listed[-1] += " " + clause.text
             else:
                 listed.append(clause.text)

@@ -11,6 +11,7 @@ import bisect
 import functools
 import hashlib
 import re
+from collections.abc import Sequence
 from typing import NamedTuple
 
 _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -53,7 +54,9 @@ class Clause(NamedTuple):  # a named tuple: a version has hundreds, and a tuple 
     end: int
     heading: str  # the nearest heading above it ("" before the first)
     kind: str  # "sentence", "list-item", "heading", "table-row" or "contents-entry" (never analysed)
-    lead_in: str = ""  # for a list item: the sentence ending with ":" that introduces its list
+    # For a list item: the sentence ending with ":" that introduces its list; for an item of a list
+    # written inline ("... FOR (A) ...; (B) ..."), the words before the list's first enumerator.
+    lead_in: str = ""
 
 
 def normalize_for_id(text: str) -> str:
@@ -188,8 +191,54 @@ def _heading_text(source: str) -> str:
     return m.group(2) if m else first
 
 
-# A block's clauses: (plain text, start, end relative to the block, kind, id before numbering).
-_BlockClause = tuple[str, int, int, str, str]
+# A block's clauses: (plain text, start, end relative to the block, kind, id before numbering, and
+# for an item of a list written inline, the words that introduce the list).
+_BlockClause = tuple[str, int, int, str, str, str]
+
+# The enumerator that opens an item of a list written inline in a paragraph: "(2)", "2)", "(B)",
+# "B)". Only these end a sentence at the "; " before them; "(b)" or "(ii)" leave the list in one.
+_ENUMERATOR = re.compile(r"(\(?)(\d{1,2}|[A-Z])\)\s")
+
+
+def _enumerator_before(label: str, paren: str) -> re.Pattern[str] | None:
+    """Where the item before `label` opens, within its sentence: after a space, in the same form."""
+    if label.isdigit():
+        before = str(int(label) - 1) if int(label) > 1 else ""
+    else:
+        before = chr(ord(label) - 1) if label > "A" else ""
+    opening = r"\(" if paren else r"(?<!\()"
+    return re.compile(rf"(?<=\s){opening}{before}\)\s") if before else None
+
+
+def _next_label(label: str) -> str:
+    return str(int(label) + 1) if label.isdigit() else chr(ord(label) + 1)
+
+
+def inline_lists(sentences: Sequence[str]) -> list[str]:
+    """For each sentence of a paragraph, the words that introduce the inline list it is an item of
+    ("" for none). "WE ARE NOT LIABLE FOR (A) LOST PROFITS; (B) LOSS OF DATA; (C) ..." is split at
+    each "; (X)" into sentences: "(B) LOSS OF DATA;" is an item introduced by "WE ARE NOT LIABLE
+    FOR", just as a Markdown list's items are by the sentence before them. Items follow each other
+    after a ";" and count on from the enumerator in the first sentence."""
+    leads = [""] * len(sentences)
+    i = 0
+    while i + 1 < len(sentences):
+        first, item = sentences[i], _ENUMERATOR.match(sentences[i + 1])
+        opening = _enumerator_before(item.group(2), item.group(1)) if item else None
+        found = None
+        if item and first.endswith(";") and opening:
+            found = max(opening.finditer(first), key=lambda m: m.start(), default=None)
+        lead = first[:found.start()].strip() if found else ""
+        if not (item and re.search(r"\w", lead)):
+            i += 1
+            continue
+        label, paren, j = item.group(2), item.group(1), i + 1
+        while (j < len(sentences) and sentences[j - 1].endswith(";") and not sentences[j].endswith(":")
+               and (m := _ENUMERATOR.match(sentences[j])) and (m.group(2), m.group(1)) == (label, paren)):
+            leads[j] = lead
+            label, j = _next_label(label), j + 1
+        i = j
+    return leads
 
 
 @functools.lru_cache(maxsize=32768)
@@ -201,7 +250,7 @@ def _block_clauses(kind: str, source: str) -> tuple[_BlockClause, ...]:
     def add(text: str, start: int, end: int, clause_kind: str) -> None:
         text = " ".join(text.split())
         if re.search(r"\w", text) or clause_kind == "heading":  # a heading without words clears it
-            found.append((text, start, end, clause_kind, clause_id(text)))
+            found.append((text, start, end, clause_kind, clause_id(text), ""))
 
     if kind == "heading":
         body = _heading_text(source)
@@ -227,6 +276,10 @@ def _block_clauses(kind: str, source: str) -> tuple[_BlockClause, ...]:
             b -= 1
         if a < b:
             add(text[a:b], where[a], where[b - 1] + 1, "sentence" if kind == "paragraph" else kind)
+    if kind == "paragraph" and len(found) > 1:
+        leads = inline_lists([clause[0] for clause in found])
+        found = [(*clause[:3], "list-item", clause[4], lead) if lead else clause
+                 for clause, lead in zip(found, leads, strict=True)]
     return tuple(found)
 
 
@@ -235,7 +288,7 @@ def split_clauses(markdown: str) -> list[Clause]:
     seen: dict[str, int] = {}
     heading = lead = ""
     for kind, start, end in _blocks(markdown):
-        for text, a, b, clause_kind, base in _block_clauses(kind, markdown[start:end]):
+        for text, a, b, clause_kind, base, inline_lead in _block_clauses(kind, markdown[start:end]):
             if clause_kind != "list-item":  # a list's lead-in lasts until something else than its items
                 lead = text if clause_kind == "sentence" and text.endswith(":") else ""
             if clause_kind == "heading":
@@ -245,5 +298,5 @@ def split_clauses(markdown: str) -> list[Clause]:
             seen[base] = seen.get(base, 0) + 1
             cid = base if seen[base] == 1 else f"{base}-{seen[base]}"  # identical clauses repeated
             clauses.append(Clause(cid, text, start + a, start + b, heading, clause_kind,
-                                  lead if clause_kind == "list-item" else ""))
+                                  inline_lead or (lead if clause_kind == "list-item" else "")))
     return clauses

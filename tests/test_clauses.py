@@ -115,6 +115,29 @@ def test_list_items_know_the_sentence_that_introduces_their_list() -> None:
     assert leads["We are not liable for:"] == leads["That is all."] == ""  # only list items have one
 
 
+def test_items_of_a_list_written_inline_know_the_words_that_introduce_it() -> None:
+    # A list flattened into its paragraph is split at each "; (B)" (found in three terms of service):
+    # its items are read like a Markdown list's, after the words before its first enumerator.
+    md = ("Intro. ACME IS NOT LIABLE FOR: (A) LOST PROFITS; (B) LOSS OF: DATA; (C) DELAYS. After.\n\n"
+          "Your notice must include: (1) your name; (2) your address; and (3) the claim.\n\n"
+          "Send it in (2) days; 3) copies are kept. See (a) this; (B) that.\n\n"
+          "We may (1) warn you; (3) close your account; (2) or not.\n\n"
+          "- You agree (A) to pay; (B) to comply.\n")
+    clauses = {c.text: (c.kind, c.lead_in) for c in split_clauses(md)}
+    assert clauses["(B) LOSS OF: DATA;"] == clauses["(C) DELAYS."] == ("list-item", "ACME IS NOT LIABLE FOR:")
+    assert clauses["ACME IS NOT LIABLE FOR: (A) LOST PROFITS;"] == ("sentence", "")  # the list's first item
+    assert clauses["After."] == clauses["Intro."] == ("sentence", "")
+    assert clauses["(2) your address; and (3) the claim."] == ("list-item", "Your notice must include:")
+    # Not a list: no enumerator before it in the same form, or the count does not go on.
+    assert clauses["3) copies are kept."] == clauses["(B) that."] == ("sentence", "")
+    assert clauses["(3) close your account;"] == clauses["(2) or not."] == ("sentence", "")
+    # Within an item of a Markdown list, its items stay that list's (with its lead-in, here none).
+    assert clauses["(B) to comply."] == ("list-item", "")
+    # The ids are those of the same sentences outside a list: anchors stay.
+    ids = {c.text: c.id for c in split_clauses(md)}
+    assert ids["(B) LOSS OF: DATA;"] == split_clauses("(B) LOSS OF: DATA;")[0].id
+
+
 def test_an_escaped_number_over_a_rule_is_a_heading() -> None:
     """"12\\. Transfers" is no list item (the full stop is escaped), so a rule under it makes it a
     heading, as Markdown renders it; "12. Transfers" over a rule is a list item and a break."""

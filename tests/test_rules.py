@@ -381,6 +381,26 @@ def test_the_items_of_a_list_are_those_after_its_lead_in_each_with_all_its_sente
     }
 
 
+def test_a_list_written_inline_is_one_provision_quoted_whole() -> None:
+    """Found in Tumblr's, xAI's and Spotify's terms: "NOT LIABLE FOR (A) ...; (B) LOSS OF: PROFITS...;
+    (C) ..." was flagged on its first item's sentence, quoting none of the others, while an item that
+    matched on its own was flagged a second time."""
+    first = "TO THE EXTENT PERMITTED BY LAW, ACME IS NOT LIABLE FOR (A) ANY INDIRECT OR SPECIAL DAMAGES;"
+    items = ("(B) ANY LOSS OF DATA OR PROFITS, HOWEVER CAUSED, ARISING FROM YOUR USE OF OR INABILITY TO "
+             "USE THE SERVICE;", "(C) ANY DELAY CAUSED BY YOUR BANK.")
+    md = (f"{first} {items[0]} {items[1]} Thank you.\n\n"
+          "Acme may take these steps: (1) warn you; (2) suspend or close your account.\n")
+    found = [(f.rule_id, f.quote, f.lead_in, f.items)
+             for f in analyze_markdown(RULES, "terms-of-service", md)]
+    assert [f for f in found if f[0] == "excludes-liability"] == [("excludes-liability", first, "", items)]
+    # On its own, item (B) is a liability clause: only the provision's finding holds it.
+    assert "excludes-liability" in [r.id for r in matching_rules(RULES, items[0])]
+    # An item is read after the words that introduce the list, by the rules that ask for it.
+    item = "(2) suspend or close your account."
+    assert ("terminate-at-will", item, "Acme may take these steps:", ()) in found
+    assert "terminate-at-will" not in [r.id for r in matching_rules(RULES, item)]
+
+
 def test_validate_names_rule_files_it_would_never_read_and_reports_everything_at_once(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "content", tmp_path / "content")
     content = tmp_path / "content"
