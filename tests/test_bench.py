@@ -139,3 +139,30 @@ def test_new_version_analysis_benchmark_reports_its_figures() -> None:
     assert figures["median_ms"] > 0 and figures["total_s"] > 0
     # Regexes are compiled only as new wordings get past their gates: never the whole ruleset.
     assert 0 < figures["compiled_median"] <= figures["compiled_max"] < figures["regexes"]
+
+
+def test_probe_sentences_score_the_rule_expected_and_fair_sentences(tmp_path: Path) -> None:
+    script = ROOT / "bench" / "probe_sentences.py"
+    probes = tmp_path / "probes.tsv"
+    probes.write_text(
+        "mandatory-arbitration\tterms-of-service\tEvery dispute with Acme goes to binding arbitration.\n"
+        "mandatory-arbitration\tterms-of-service\tWe hope you enjoy the app.\n"  # expected, not flagged
+        "none\tterms-of-service\tYou can close your account at any time.\n"
+        "none\tterms-of-service\tAcme may terminate your account at any time for any reason.\n"  # flagged
+        "no-such-rule\tterms-of-service\tAcme may terminate your account at any time.\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, str(script), "--probes", str(probes), "--json", "--misses"],
+                            capture_output=True, text=True, cwd=ROOT, check=False, timeout=120)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["found"], report["expected"], report["clean"], report["fair"]) == (1, 3, 1, 2)
+    assert report["rules"]["no-such-rule"] == {"right": 0, "sentences": 1}
+    assert "flagged ['terminate-at-will']:\n  Acme may terminate your account" in result.stderr
+    # The committed probes name only rules that exist, and every line has its three fields.
+    committed = (ROOT / "bench" / "probe-sentences.tsv").read_text(encoding="utf-8").splitlines()
+    ids = {path.stem for path in (ROOT / "content" / "rules").glob("*/*.yaml")} | {"none"}
+    assert len(committed) > 200 and all(line.split("\t")[0] in ids for line in committed)
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("none\tonly two fields\n", encoding="utf-8")
+    failed = subprocess.run([sys.executable, str(script), "--probes", str(bad)],
+                            capture_output=True, text=True, cwd=ROOT, check=False, timeout=120)
+    assert failed.returncode != 0 and "bad.tsv:1: expected" in failed.stderr
