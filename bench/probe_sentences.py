@@ -38,6 +38,10 @@ def read_probes(path: Path) -> list[tuple[str, str, str]]:
     return probes
 
 
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.3f}" if whole else "-"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", type=Path, default=HERE.parent,
@@ -79,8 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         for rule, (hits, total) in sorted(tally.items()):
             print(f"{rule:34} {hits:3d} / {total}")
-        print(f"found {found_n} / {expected_n} = {found_n / expected_n:.3f}; "
-              f"fair sentences left unflagged {clean_n} / {none_n} = {clean_n / none_n:.3f}")
+        print(f"found {found_n} / {expected_n} = {_share(found_n, expected_n)}; "
+              f"fair sentences left unflagged {clean_n} / {none_n} = {_share(clean_n, none_n)}")
     if args.misses:
         for expected, doc_type, sentence, found_rules in misses:
             print(f"\nexpected {expected} ({doc_type}), flagged {found_rules or 'nothing'}:\n  {sentence}",

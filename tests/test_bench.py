@@ -161,6 +161,14 @@ def test_probe_sentences_score_the_rule_expected_and_fair_sentences(tmp_path: Pa
     committed = (ROOT / "bench" / "probe-sentences.tsv").read_text(encoding="utf-8").splitlines()
     ids = {path.stem for path in (ROOT / "content" / "rules").glob("*/*.yaml")} | {"none"}
     assert len(committed) > 200 and all(line.split("\t")[0] in ids for line in committed)
+    # A file without fair sentences (or without expected rules) has no share to print for them.
+    only = tmp_path / "only.tsv"
+    only.write_text("mandatory-arbitration\tterms-of-service\t"
+                    "Every dispute with Acme goes to binding arbitration.\n", encoding="utf-8")
+    table = subprocess.run([sys.executable, str(script), "--probes", str(only)],
+                           capture_output=True, text=True, cwd=ROOT, check=False, timeout=120)
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.splitlines()[-1] == "found 1 / 1 = 1.000; fair sentences left unflagged 0 / 0 = -"
     bad = tmp_path / "bad.tsv"
     bad.write_text("none\tonly two fields\n", encoding="utf-8")
     failed = subprocess.run([sys.executable, str(script), "--probes", str(bad)],
