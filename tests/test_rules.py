@@ -401,6 +401,22 @@ def test_a_list_written_inline_is_one_provision_quoted_whole() -> None:
     assert "terminate-at-will" not in [r.id for r in matching_rules(RULES, item)]
 
 
+def test_a_list_of_what_the_company_may_do_is_read_through_its_colon() -> None:
+    """Noticed in Apple-style terms: "X reserves the right to do any of the following, at any time:
+    (1) to ... terminate ..." was not flagged, as a list (inline or in Markdown) or in one sentence:
+    the reserved-right patterns stop at a colon, so that a lead-in's words do not join an item's."""
+    lead = "Acme reserves the right to do any of the following, at any time, without notice:"
+    md = (f"{lead} (1) to modify, suspend or terminate access to the app; (2) to change the app.\n\n"
+          f"{lead}\n\n- to terminate your account;\n- to remove any posts you make.\n\n"
+          "We may take any of the following steps: warn you by email.\n")
+    found = [(f.rule_id, f.quote, f.lead_in) for f in analyze_markdown(RULES, "terms-of-service", md)]
+    first = f"{lead} (1) to modify, suspend or terminate access to the app;"
+    assert ("terminate-at-will", first, "") in found
+    assert ("terminate-at-will", "to terminate your account;", lead) in found
+    assert ("remove-user-content", "to remove any posts you make.", lead) in found
+    assert not [f for f in found if f[1].endswith("warn you by email.")]  # no measure opens that item
+
+
 def test_validate_names_rule_files_it_would_never_read_and_reports_everything_at_once(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "content", tmp_path / "content")
     content = tmp_path / "content"
