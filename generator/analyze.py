@@ -19,7 +19,8 @@ from .timelimit import TimeLimitExceeded, time_limit
 from .wording import prepare
 
 _WORD = re.compile(r"\w+")
-UNANALYSED = frozenset({"heading", "contents-entry"})  # clause kinds that name a section, not a term
+# Clause kinds that name a section or a column, not a term.
+UNANALYSED = frozenset({"heading", "table-header", "contents-entry"})
 # A section or list for businesses only ("For business users and organisations only", "If you're a
 # business user or organisation:"): the archive's readers are consumers, whom none of it binds.
 _BUSINESS = r"(an?\s+)?(business|enterprise|organi[sz]ation|company)(\s+(users?|customers?|accounts?))?"

@@ -20,6 +20,11 @@ _LIST = re.compile(r"^(\s*)(?:[-*+]|\d{1,3}\\?[.)])\s+")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
 _HR = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
 _ESCAPED_NUMBER = re.compile(r"^\s*\d{1,3}\\[.)]\s")
+# A table cell that only names a column: a few words, no figures (a row of names and numbers is
+# data), no sentence end, no one addressed or speaking.
+_LABEL_WORDS = 6
+_NOT_A_LABEL = re.compile(r"\d|[.!?;:]\W*$|[.!?;]\s|\b(we|you|us|our|your|i|my)\b", re.IGNORECASE)
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 # "[pp]: https://example.com/privacy": a link's target for "[Privacy Policy][pp]", said nowhere
 # on the page (an anchor in front would make it text, and the link none).
 _REFERENCE_DEFINITION = re.compile(r"\s{0,3}\[[^\]]+\]:\s*\S+(\s+(\"[^\"]*\"|'[^']*'|\([^()]*\)))?\s*")
@@ -53,7 +58,9 @@ class Clause(NamedTuple):  # a named tuple: a version has hundreds, and a tuple 
     start: int  # offsets of the clause in the version's Markdown
     end: int
     heading: str  # the nearest heading above it ("" before the first)
-    kind: str  # "sentence", "list-item", "heading", "table-row" or "contents-entry" (never analysed)
+    # "sentence", "list-item", "heading", "table-row", "table-header" (the rows of labels that head a
+    # table) or "contents-entry"; headings, table headers and contents entries are never analysed
+    kind: str
     # For a list item: the sentence ending with ":" that introduces its list; for an item of a list
     # written inline ("... FOR (A) ...; (B) ..."), the words before the list's first enumerator.
     lead_in: str = ""
@@ -141,13 +148,14 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
 
 def _blocks(markdown: str) -> list[tuple[str, int, int]]:
-    """(kind, start, end) of each block: heading, list-item, table-row or paragraph."""
+    """(kind, start, end) of each block: heading, list-item, table-header, table-row or paragraph."""
     blocks: list[tuple[str, int, int]] = []
     lines = markdown.split("\n")
     offsets = [0]
     for line in lines:
         offsets.append(offsets[-1] + len(line) + 1)
     para: tuple[str, int] | None = None  # (kind, first line) of the open paragraph
+    table_head = False  # in the rows of labels at the top of a table
 
     def close(end_line: int) -> None:
         nonlocal para
@@ -173,9 +181,14 @@ def _blocks(markdown: str) -> list[tuple[str, int, int]]:
         elif first == "|":
             close(i)
             # (The row over the rule is not taken for a header: an extracted table without <th>
-            # cells gets its rule under its first row of content too.)
+            # cells gets its rule under its first row of content too. Rows of labels only, at the
+            # top, are: "| Category | Sharing for Targeted Advertising |" names a column, it does
+            # not say the company shares.)
+            if i == 0 or not lines[i - 1].lstrip().startswith("|"):
+                table_head = True
             if not _TABLE_RULE.match(line):
-                blocks.append(("table-row", offsets[i], offsets[i + 1] - 1))
+                table_head = table_head and _label_row(line)
+                blocks.append(("table-header" if table_head else "table-row", offsets[i], offsets[i + 1] - 1))
         elif (first in "-*+" or first.isdigit()) and _LIST.match(line):
             close(i)
             para = ("list-item", i)
@@ -183,6 +196,15 @@ def _blocks(markdown: str) -> list[tuple[str, int, int]]:
             para = ("paragraph", i)
     close(len(lines))
     return blocks
+
+
+def _label_row(line: str) -> bool:
+    """Whether every cell of a table row (two at least) is a column's label, or the row is empty
+    (extracted tables often have an empty header row over the labels)."""
+    cells = [" ".join(_BREAK.sub(" ", cell).split()) for cell in line.strip().strip("|").split("|")]
+    cells = [cell for cell in cells if cell]
+    return not cells or (len(cells) >= 2 and all(
+        len(cell.split()) <= _LABEL_WORDS and not _NOT_A_LABEL.search(cell) for cell in cells))
 
 
 def _heading_text(source: str) -> str:
@@ -265,10 +287,10 @@ def _block_clauses(kind: str, source: str) -> tuple[_BlockClause, ...]:
         source = source[start:]
         if _CONTENTS_ENTRY.fullmatch(source):  # a table of contents names a section, it says nothing
             kind = "contents-entry"
-    elif kind == "table-row":
+    elif kind in ("table-row", "table-header"):
         source = source.replace("|", " ")
     text, where = _plain(source, start)
-    spans = split_sentences(text) if kind != "table-row" else [(0, len(text))]
+    spans = split_sentences(text) if kind not in ("table-row", "table-header") else [(0, len(text))]
     for a, b in spans:
         while a < b and text[a].isspace():
             a += 1

@@ -38,7 +38,7 @@ def test_sentences_list_items_and_headings() -> None:
         ("list-item", "You keep ownership of what you post."),
         ("list-item", "We may remove posts that break the rules."),
         ("list-item", "Repeated breaches lead to suspension."),
-        ("table-row", "Plan Price"),
+        ("table-header", "Plan Price"),
         ("table-row", "Free 0"),
     ]
     assert clauses[5].heading == "2. Your content"
@@ -201,3 +201,25 @@ def test_a_link_reference_definition_is_no_clause_and_keeps_its_link() -> None:
     assert '<a href="https://example.com/privacy"' in html and "[pp]" not in html
     # Not a definition (text after the target): a clause as any other.
     assert len(split_clauses("[Contact us]: write to us at the address below.\n")) == 1
+
+
+def test_a_row_of_labels_heading_a_table_is_never_analysed() -> None:
+    """Found by review: under Perplexity's "Category of Personal Information | Category of
+    Recipients", a second row of column names, "Disclosures for a Business Purpose | Sharing for
+    Targeted Advertising", was quoted as a high-severity provision on selling data. Rows of short
+    labels at the top of a table (an empty header row over them included) name columns; the rows
+    under them, and a row of names and figures, are read."""
+    text = ("|   |   |   |\n| --- | --- | --- |\n"
+            "| Category of Personal Information | Category of Recipients |   |\n"
+            "| Disclosures for a <br>Business Purpose | Sharing for Targeted Advertising |\n"
+            "| Identifiers | Service providers. | We share identifiers for targeted advertising. |\n"
+            "| Sharing for Targeted Advertising | Sold |\n\n"
+            "| Plan | Price |\n|---|---|\n| Free | 0 |\n")
+    clauses = split_clauses(text)
+    assert [c.kind for c in clauses] == ["table-header", "table-header", "table-row", "table-row",
+                                         "table-header", "table-row"]
+    rules = _ruleset(ROOT / "content").rules
+    flagged = {f.quote for f in analyze_markdown(rules, "privacy-policy", text)
+               if f.rule_id == "sells-or-shares-for-advertising"}
+    assert flagged and all(quote.startswith(("Identifiers", "Sharing")) for quote in flagged)
+    assert not any(quote.startswith("Disclosures") for quote in flagged)
