@@ -225,6 +225,11 @@ def _caveats(data: SiteData, doc: ArchivedDocument, index: int) -> list[str]:
     if reason := data.failed_captures(doc).get(index):
         lines.append(f"This capture looks failed; it is kept in the archive, compared with nothing: "
                      f"{reason}.")
+    previous = previous_version(doc, index)
+    if against and previous is not None and against.id != previous.id:
+        lines.append(f"The capture before it, of {_time(previous.captured_at)}, looks failed: the size "
+                     f"change is counted against that capture, the findings against the version of "
+                     f"{_time(against.captured_at)}.")
     # (against is None for a failed capture: compared with nothing)
     if against and (before := data.language(against)) != (now := data.language(v)):
         lines.append(f"The text reads as {language_name(now)}, that of the version of "

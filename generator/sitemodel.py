@@ -16,6 +16,7 @@ from typing import Any
 from . import search, urls
 from .checklog import Check
 from .findingchanges import FindingChanges, compare_findings
+from .language import language_name
 from .model import (
     SEVERITIES,
     Archive,
@@ -243,6 +244,22 @@ class DocumentView:
 
     def version(self, version_id: str | None) -> VersionView | None:
         return next((v for v in self.versions if v.id == version_id), None)
+
+    def change_caveats(self, v: VersionView) -> tuple[str, ...]:
+        """In a few words, why a version's change figures may not be the service's change: the
+        caveats its own page and changes page give in full (macros.html), for the lists of versions
+        that show the figures (history, timeline): "+5,754 words, 100 %" after a redirect stub is
+        the stub's doing."""
+        notes = []
+        if v.compared_id and v.compared_id != v.previous_id:
+            notes.append("words counted against a failed capture")
+        basis = self.version(v.pages_against)
+        if basis is not None and (v.language or "und") != (basis.language or "und"):
+            notes.append(f"text in {language_name(v.language)}, the version before in "
+                         f"{language_name(basis.language)}")
+        if v.pages_added or v.pages_removed:
+            notes.append("made from other pages than the version before")
+        return tuple(notes)
 
     def by_severity(self, severity: str) -> list[FindingView]:
         """The findings of one severity, those of one rule together (in the order each rule is first

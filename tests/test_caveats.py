@@ -66,3 +66,25 @@ def test_other_pages_and_another_language_are_said_so(committed_site: Path) -> N
     plain = _text(committed_site / "chatgpt/privacy-policy/2026-05-18T07-00-18Z/index.html")
     assert "Other pages tracked" not in plain and "Another language" not in plain
 
+
+
+def test_lists_of_versions_say_why_their_change_figures_may_not_be_the_services(
+        committed_site: Path) -> None:
+    """Found by a review of the built site: the history page and the document's timeline gave Le
+    Chat's version after a redirect stub as "+5754 / −3 words (100%)", Telegram's German text as a
+    99.6 % change, with no word of why; only the version and changes pages said so."""
+    history = _text(committed_site / LE_CHAT / "history" / "index.html")
+    row = history.split(f"{AFTER_STUB[:10]} 23:34:52 UTC", 1)[1][:300]
+    assert "words counted against a failed capture" in row, row
+    timeline = _text(committed_site / LE_CHAT / "index.html")
+    assert "(words counted against a failed capture;" in timeline
+    telegram = _text(committed_site / "telegram/terms-of-service/history/index.html")
+    assert "text in German (de), the version before in English (en)" in telegram
+    chatgpt = _text(committed_site / "chatgpt/privacy-policy/history/index.html")
+    assert "made from other pages than the version before" in chatgpt
+    # one note per cause, only where it applies
+    assert history.count("words counted against a failed capture") == 1 and "text in" not in history
+    plain = (committed_site / "bluesky/terms-of-service/history/index.html").read_text()
+    assert 'class="caveat"' not in plain
+    feed = (committed_site / "feeds" / f"{LE_CHAT}.xml").read_text()
+    assert "looks failed: the size change is counted against that capture" in " ".join(feed.split())
