@@ -391,6 +391,28 @@ def test_search_finds_wording_a_policy_no_longer_has(new_page: NewPage, served_s
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.parametrize("layout", ["one index", "sharded index"])
+def test_search_lists_text_in_force_before_earlier_wording(layout: str, new_page: NewPage,
+                                                          served_site: ServedSite,
+                                                          request: pytest.FixtureRequest) -> None:
+    """Found by a review of the built site: "arbitration" listed eleven records of dropped wording
+    before the first policy that says it now (Pagefind ranks a short record above a long page)."""
+    if layout == "sharded index":
+        served_site = request.getfixturevalue("sharded_site")
+    page, log = new_page()
+    page.goto(served_site.url("search/?q=arbitration"))
+    count = settled_count(page, "arbitration")
+    titles = page.locator("pagefind-results .pf-result-title").all_inner_texts()
+    assert len(titles) == count
+    earlier = [": wording gone by " in title for title in titles]
+    assert 0 < sum(earlier) < count, titles
+    assert earlier == sorted(earlier), titles  # every current result first, then the earlier ones
+    # a reader who asks for earlier wording gets it alone, as before
+    filter_group(page, "wording").locator('input[type=checkbox][value="earlier"]').check()
+    assert settled_count(page, "arbitration") == sum(earlier)
+    assert not log.problems(), log.problems()
+
+
 def test_search_excerpts_of_a_text_in_another_language_carry_it(new_page: NewPage,
                                                                 served_site: ServedSite) -> None:
     """Telegram's terms switched to German: a search for a German word lists German excerpts marked

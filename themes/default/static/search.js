@@ -6,7 +6,10 @@
 //   extra ones in data-merge-index and they are merged in before the first search (Pagefind reads
 //   `mergeIndex` when it loads). A shard that lacks a word answers it with its pages holding the
 //   word's longest prefix it knows ("a" for "abgebucht"): with shards, a search keeps only the
-//   results that hold each of its words that some shard holds whole (wholeWords).
+//   results that hold each of its words that some shard holds whole (wholeWords);
+// - results in force come before earlier wording (currentFirst): Pagefind ranks a short record of a
+//   dropped sentence above a long policy that says the word a hundred times, and a reader looking
+//   for what a policy says now was sent to text that no longer applies first.
 (function () {
   "use strict";
   if (!window.PagefindComponents) return;
@@ -18,15 +21,42 @@
     instance.options.mergeIndex = bundles.map(function (path) {
       return { bundlePath: new URL(path, document.baseURI).href };
     });
-    // The component UI searches through the object its loader leaves in `__pagefind__` (Pagefind
-    // 1.5.2, pinned in requirements.lock; the browser tests run a sharded search): wrapped as it is
-    // set, so that no search, however early, goes around it.
-    var loaded = instance.__pagefind__ ? wholeWords(instance.__pagefind__) : instance.__pagefind__;
-    Object.defineProperty(instance, "__pagefind__", {
-      configurable: true,
-      get: function () { return loaded; },
-      set: function (pagefind) { loaded = pagefind ? wholeWords(pagefind) : pagefind; }
-    });
+  }
+  function wrapped(pagefind) {
+    return pagefind ? currentFirst(config ? wholeWords(pagefind) : pagefind) : pagefind;
+  }
+  // The component UI searches through the object its loader leaves in `__pagefind__` (Pagefind
+  // 1.5.2, pinned in requirements.lock; the browser tests run a sharded search): wrapped as it is
+  // set, so that no search, however early, goes around it.
+  var loaded = wrapped(instance.__pagefind__);
+  Object.defineProperty(instance, "__pagefind__", {
+    configurable: true,
+    get: function () { return loaded; },
+    set: function (pagefind) { loaded = wrapped(pagefind); }
+  });
+
+  // Pagefind's answer with the results of text in force first, each group in Pagefind's order: the
+  // same search again, narrowed to current wording, says which they are (no result's data is
+  // loaded). Left as it is when the reader chose a wording.
+  function currentFirst(pagefind) {
+    return {
+      filters: function () { return pagefind.filters(); },
+      search: function (term, options) {
+        return pagefind.search(term, options).then(function (found) {
+          var filters = (options && options.filters) || {};
+          if (!found || !found.results || found.results.length < 2 ||
+              (filters.wording && filters.wording.length)) return found;
+          var narrowed = Object.assign({}, options, { filters: Object.assign({}, filters, { wording: ["current"] }) });
+          return pagefind.search(term, narrowed).then(function (current) {
+            var inForce = {};
+            ((current && current.results) || []).forEach(function (result) { inForce[result.id] = true; });
+            var first = found.results.filter(function (result) { return inForce[result.id]; });
+            var rest = found.results.filter(function (result) { return !inForce[result.id]; });
+            return Object.assign({}, found, { results: first.concat(rest) });
+          });
+        });
+      }
+    };
   }
 
   // A search's words of three letters or more, split at spaces as Pagefind splits them, their
