@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from markupsafe import Markup, escape
 
 from .diffmodel import Row, Segment
-from .markup import without_bidi_controls
+from .markup import without_bidi_controls, written_breaks
 
 _PREFIX = {"insert": ("ins", "inserted: "), "delete": ("del", "deleted: ")}
 
@@ -31,15 +31,16 @@ def _wraps(ui: str | None, old: str | None) -> dict[str, tuple[str, str]]:
 
 def diff_segments(segments: Iterable[Segment], ui: str | None = None, old: str | None = None) -> Markup:
     """Inserted text in <ins>, deleted in <del>, each with a visually hidden prefix for screen
-    readers; unchanged text as it is. Languages (language.py), for a text not in the site's: `ui`
-    marks the prefixes as the site's language, `old` the deleted text as the previous version's
-    when it differs from the text around it."""
+    readers; unchanged text as it is, but for a `<br>` written in it, shown as a line break.
+    Languages (language.py), for a text not in the site's: `ui` marks the prefixes as the site's
+    language, `old` the deleted text as the previous version's when it differs from the text
+    around it."""
     wraps = _wraps(ui, old)
     parts = []
     for segment in segments:
-        text = escape(without_bidi_controls(segment.text))
+        text = written_breaks(escape(without_bidi_controls(segment.text)))
         wrap = wraps.get(segment.op)
-        parts.append(f"{wrap[0]}{text}{wrap[1]}" if wrap else str(text))
+        parts.append(f"{wrap[0]}{text}{wrap[1]}" if wrap else text)
     return Markup("".join(parts))
 
 

@@ -222,6 +222,12 @@ def _line_breaks(html: str) -> str:
 TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 
 
+def written_breaks(escaped: str) -> str:
+    """Escaped text (no tags) with each `<br>` written in it as the line break it stands for: a
+    diff of a table's cells shows their lines, not "<br><br>"."""
+    return _BREAK.sub("<br>", escaped)
+
+
 def _breaks_in_text(html: str) -> str:
     """Only between tags: inside one (a link's title) a tag would end the attribute it is in."""
     return "".join(piece if piece.startswith("<") else _BREAK.sub("<br>", piece)

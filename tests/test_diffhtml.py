@@ -43,3 +43,14 @@ def test_only_text_in_another_language_than_the_site_is_marked() -> None:
     assert unchanged_rows(rows, {"ui": "de", "old": "de", "new": "de"}) == \
         '<div class="diff-unchanged"><div class="diff-text">Gleich.</div></div>'
     assert unchanged_rows(rows) == '<div class="diff-unchanged"><div class="diff-text">Gleich.</div></div>'
+
+
+def test_a_line_break_written_in_a_table_cell_is_shown_as_one() -> None:
+    """Found by a review of the built site: 45 changes pages showed "<br><br>  <br>" as text, where
+    Open Terms Archive's Markdown breaks lines inside table cells; the version pages already showed
+    the breaks. Any other markup stays text."""
+    rows = _rows("| Data | *   Company Group.<br>*   Service Providers. |\n",
+                 "| Data | *   Company Group.<br>*   Advertising Partners.<BR> <script>x</script> |\n")
+    html = inline_rows(rows) + side_rows(rows, LABELS)
+    assert "&lt;br" not in html.lower() and "<br>" in html
+    assert "<script>" not in html and "&lt;script&gt;" in html

@@ -645,6 +645,15 @@
 
   // Languages, as the changes pages mark them (generator/diffhtml.py): a text in another language than the
   // page's carries it (the option's data-lang); its "inserted:"/"deleted:" prefixes keep the page's.
+  // A text's words, a `<br>` written in it shown as the line break it stands for (as the changes
+  // pages show it: generator/markup.py written_breaks); never as markup.
+  function appendText(parent, text) {
+    String(text).split(/<br\s*\/?>/i).forEach(function (part, i) {
+      if (i > 0) parent.appendChild(document.createElement("br"));
+      if (part) parent.appendChild(document.createTextNode(part));
+    });
+  }
+
   function segments(list, tag, langs, oldInside) {
     var holder = element("div", "diff-text");
     if (tag !== langs.ui) {
@@ -652,7 +661,7 @@
     }
     list.forEach(function (s) {
       if (s.op === "equal") {
-        holder.appendChild(document.createTextNode(s.text));
+        appendText(holder, s.text);
         return;
       }
       var mark = element(s.op === "insert" ? "ins" : "del");
@@ -664,7 +673,7 @@
         prefix.lang = langs.ui;
       }
       mark.appendChild(prefix);
-      mark.appendChild(document.createTextNode(s.text));
+      appendText(mark, s.text);
       holder.appendChild(mark);
     });
     return holder;
