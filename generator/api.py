@@ -31,9 +31,9 @@ from .archive import PUBLIC_KEY_FILE
 from .buildkeys import SITE, doc_group
 from .checklog import Check, read_checks
 from .findingchanges import FindingChanges, compare_findings
+from .findingjson import finding_record
 from .language import SAMPLE as LANGUAGE_SAMPLE
 from .language import reads_as_english, text_language
-from .markup import without_bidi_controls
 from .model import (
     SEVERITIES,
     Archive,
@@ -266,11 +266,7 @@ def previous_version(doc: ArchivedDocument, index: int) -> Version | None:
 
 def _finding_json(data: SiteData, f: Finding, page: str) -> dict[str, Any]:
     rule = data.rule(f.rule_id)
-    return {"rule_id": f.rule_id, "rule_title": rule.title if rule else None, "severity": f.severity,
-            "category": f.category, "clause_id": f.clause_id, "quote": without_bidi_controls(f.quote),
-            "start": f.start, "end": f.end, "lead_in": without_bidi_controls(f.lead_in) or None,
-            "list_items": [without_bidi_controls(i) for i in f.items],
-            "link": data.url(f"{page}#{f.clause_id}"),
+    return {**finding_record(f, rule.title if rule else None), "link": data.url(f"{page}#{f.clause_id}"),
             "rule": data.url(rule_path(f.rule_id))}
 
 

@@ -28,6 +28,7 @@ from .archive import ArchiveWriter, load_archive, sole_writer
 from .buildverb import cmd_build
 from .console import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, say
 from .content import content_folder_problem, load_content, missing_pages
+from .findingjson import finding_record
 from .language import reads_as_english
 from .model import Content, DocKey, Problem, ProblemsError, Rule, SourcePage, display_path
 from .rewrites import REWRITES
@@ -334,8 +335,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         english = reads_as_english(text)
         findings = analyze_markdown(ruleset.rules, key.doc_type, text) if english else []
         if args.format == "json":
+            titles = {r.id: r.title for r in ruleset.rules}
             print(json.dumps({"document": str(key), "version": version.id, "analysed": english,
-                              "findings": [f._asdict() for f in findings]}))
+                              "findings": [finding_record(f, titles.get(f.rule_id)) for f in findings]}))
             continue
         if not english:
             print(f"{key} @ {version.id}: not analysed: the text is not in English, the only language "

@@ -663,8 +663,8 @@ def choose_compare_pair(archive_dir: Path, first: str) -> ComparePair:
 
 # What compare.js builds; anything else in #compare-result came from a text.
 # (br: a `<br>` written in a table cell is shown as the line break it stands for, as on the changes pages)
-COMPARE_TAGS = frozenset({"a", "br", "code", "dd", "del", "details", "div", "dl", "dt", "h3", "h4", "ins", "p",
-                          "section", "span", "summary"})
+COMPARE_TAGS = frozenset({"a", "br", "code", "dd", "del", "details", "div", "dl", "dt", "h3", "h4", "ins",
+                          "p", "section", "span", "summary"})
 
 
 def compare_versions(page: Page, old: str, new: str) -> None:

@@ -847,3 +847,20 @@ def test_a_rules_findings_are_listed_together_and_explained_once(committed_site:
             assert all("(another clause)" in c.cssselect("h4")[0].text_content() for c in mine[1:])
     opt_outs = page.cssselect('li.finding-item[id^="finding-ai-training-opt-out-"]')
     assert len(opt_outs) > 3
+
+
+def test_analyze_writes_findings_as_the_json_api_does(committed_site: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by review: `analyze --format json` wrote "lead_in": "" and "items", the JSON API
+    "lead_in": null and "list_items": a script written against one misread the other."""
+    assert main(["analyze", "perplexity/privacy-policy", "tumblr", "--format", "json",
+                 "--archive", str(ROOT / "archive"), "--content", str(ROOT / "content")]) == 0
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [p["document"] for p in printed] == ["perplexity/privacy-policy", "tumblr/terms-of-service"]
+    for doc in printed:
+        api = json.loads((committed_site / "api" / f"{doc['document']}.json").read_text())
+        served = [{k: v for k, v in f.items() if k not in ("link", "rule")}
+                  for f in api["latest"]["findings"]]
+        assert doc["findings"] == served and served
+    listed = [f for doc in printed for f in doc["findings"] if f["list_items"]]
+    assert listed and all(f["lead_in"] is None or f["lead_in"] for doc in printed for f in doc["findings"])
