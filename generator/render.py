@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import jinja2
 
 from . import __version__
+from .addresses import linked_addresses
 from .annotate import annotate, by_clause
 from .archive import PUBLIC_KEY_FILE
 from .buildcache import BuildCache
@@ -57,6 +58,7 @@ def make_environment(themes: list[Path], bytecode: Path | None = None) -> jinja2
     env.filters["diff_side_rows"] = side_rows
     env.filters["quote_text"] = quote_text
     env.filters["language_name"] = language_name
+    env.filters["linked_addresses"] = linked_addresses
     env.tests["web_url"] = is_web_url
     return env
 

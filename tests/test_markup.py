@@ -316,3 +316,14 @@ def test_a_table_of_millions_of_cells_is_shown_as_written() -> None:
     assert "<table" not in html and len(html) < 2 * len(text) and "r2999" in html
     real = "| a | b |\n|---|---|\n" + "".join(f"| r{i} | x |\n" for i in range(2000))
     assert "<table>" in render_markdown(real)
+
+
+def test_a_credit_line_gets_its_addresses_as_links_and_nothing_else() -> None:
+    from generator.addresses import linked_addresses
+
+    html = linked_addresses('PGA v2 (https://doi.org/10.26092/elib/2373); licence https://e.org/A_(b). '
+                            '<script>x</script> "https://x.org/?a=1&b=2"')
+    assert '(<a href="https://doi.org/10.26092/elib/2373">https://doi.org/10.26092/elib/2373</a>);' in html
+    assert '<a href="https://e.org/A_(b)">https://e.org/A_(b)</a>.' in html
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert '<a href="https://x.org/?a=1&amp;b=2">' in html

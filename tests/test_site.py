@@ -864,3 +864,14 @@ def test_analyze_writes_findings_as_the_json_api_does(committed_site: Path,
         assert doc["findings"] == served and served
     listed = [f for doc in printed for f in doc["findings"] if f["list_items"]]
     assert listed and all(f["lead_in"] is None or f["lead_in"] for doc in printed for f in doc["findings"])
+
+
+def test_the_credit_is_given_once_a_page_with_its_addresses_as_links(built: Path) -> None:
+    """Found by review: the about and methodology pages gave Open Terms Archive's credit twice (in
+    the text and at the foot), and its licence and DOI were plain text."""
+    for page in ("index.html", "about/index.html", "methodology/index.html"):
+        text = (built / page).read_text()
+        assert text.count("Open Data Commons Attribution License") == 1, page
+        assert '<a href="https://opendatacommons.org/licenses/by/1-0/"' in text
+        assert '<a href="https://doi.org/10.26092/elib/2373"' in text
+    assert '<a href="#credits">foot of every' in (built / "about/index.html").read_text().replace("\n", " ")
