@@ -148,7 +148,7 @@ def make_parser() -> argparse.ArgumentParser:
     sub.add_argument("dir", type=Path, metavar="DIR", nargs="?", default=None,
                      help="folder for the two key files (default: ~/.minisign)")
 
-    verb("stats", cmd_stats, "count documents, versions and snapshots in the archive")
+    verb("stats", cmd_stats, "count documents, versions, snapshots and raw pages in the archive")
 
     sub = verb("capture", cmd_capture,
                "fetch, extract, compare, record and sign declared documents; log every check")
