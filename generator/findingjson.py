@@ -16,3 +16,13 @@ def finding_record(f: Finding, rule_title: str | None) -> dict[str, Any]:
             "category": f.category, "clause_id": f.clause_id, "quote": without_bidi_controls(f.quote),
             "start": f.start, "end": f.end, "lead_in": without_bidi_controls(f.lead_in) or None,
             "list_items": [without_bidi_controls(i) for i in f.items]}
+
+
+def finding_from_record(record: dict[str, Any]) -> Finding:
+    """Back from finding_record, or from the shape `analyze --format json` wrote before it (the
+    Finding's own fields: `items`, `lead_in` ""), which `rules impact` meets when it runs an older
+    revision's code. KeyError or TypeError when the record is neither."""
+    return Finding(rule_id=record["rule_id"], severity=record["severity"], category=record["category"],
+                   clause_id=record["clause_id"], quote=record["quote"], start=record["start"],
+                   end=record["end"], lead_in=record.get("lead_in") or "",
+                   items=tuple(record["list_items"] if "list_items" in record else record.get("items", ())))

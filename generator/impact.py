@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .analyze import Analyzer
+from .findingjson import finding_from_record
 from .model import Archive, ArchivedDocument, Finding, Problem, ProblemsError, Rule
 from .rules import RULES_DIR, load_ruleset
 
@@ -218,7 +219,7 @@ def findings_at_revision(repo: Path, revision: str, content_dir: Path, archive: 
     try:
         for line in run.stdout.splitlines():
             row = json.loads(line)
-            found[row["document"]] = [Finding(**f) for f in row["findings"]]
+            found[row["document"]] = [finding_from_record(f) for f in row["findings"]]
     except (ValueError, KeyError, TypeError) as err:
         raise EngineUnavailable(f"unexpected output of its analyze command ({err})") from err
     return lambda doc: found.get(str(doc.key), [])

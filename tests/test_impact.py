@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -169,3 +170,17 @@ def test_a_base_that_git_would_read_as_an_option_is_refused(tmp_path: Path,
     assert usage.value.code == 2
     assert "is not a revision: name a commit, branch or tag" in capsys.readouterr().err
     assert victim.read_text() == "important\n"
+
+
+def test_findings_are_read_back_from_either_shape_of_analyze_json() -> None:
+    """`rules impact` runs a base revision's own `analyze --format json`: revisions before the JSON
+    API's field names wrote the Finding's own fields (found by CI: the new names broke it)."""
+    from generator.findingjson import finding_from_record, finding_record
+    from generator.model import Finding
+
+    finding = Finding("excludes-liability", "medium", "limitation-of-liability", "c-1",
+                      "We are not liable for:", 0, 22, "", ("(a) delays;", "(b) losses."))
+    assert finding_from_record(finding_record(finding, "A title")) == finding
+    assert finding_from_record(json.loads(json.dumps(finding._asdict()))) == finding
+    with_lead = finding._replace(lead_in="We may:", items=())
+    assert finding_from_record(finding_record(with_lead, None)) == with_lead
