@@ -223,18 +223,41 @@ class ArchiveWriter:
         return wrote
 
 
+# The document's check log (checklog.CHECKS_FILE, which imports this module): a capture logs a
+# version only once its metadata is written.
+_CHECK_LOG = "checks.jsonl"
+
+
+def logged_version_ids(directory: Path) -> set[str]:
+    """The version ids the document's check log names (its lines read as JSON, no more: `verify`
+    checks the log itself)."""
+    try:
+        log = (directory / _CHECK_LOG).read_bytes()
+    except OSError:
+        return set()
+    ids = set()
+    for line in log.splitlines():
+        try:
+            entry = json.loads(line).get("entry", {})
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("version_id"), str):
+            ids.add(entry["version_id"])
+    return ids
+
+
 def leftover_id(directory: Path) -> str | None:
     """The version id whose files an interrupted write left: files are written before the metadata
     that makes a version exist, so that is a single id without metadata, later than every recorded
-    one (each write first removes what the last one left). Anything else without metadata (several
-    such ids, or an older one: metadata deleted, a folder lost) is not a leftover but damage, and is
-    kept for `verify` to report."""
+    one (each write first removes what the last one left), and one the check log does not name.
+    Anything else without metadata (several such ids, an older one, one the log names: metadata
+    deleted, a folder lost) is not a leftover but damage, and is kept for `verify` to report."""
     recorded = {p.stem for p in (directory / VERSIONS_DIR).glob("*.json")}
     found = {path.name.split(".")[0] for folder in (directory / VERSIONS_DIR, directory / SNAPSHOTS_DIR)
              for path in (folder.glob("*") if folder.is_dir() else ())}
     pending = {i for i in found - recorded if VERSION_ID_RE.match(i)}
     if len(pending) == 1 and (only := next(iter(pending))) > max(recorded, default=""):
-        return only
+        return None if only in logged_version_ids(directory) else only
     return None
 
 

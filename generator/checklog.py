@@ -198,7 +198,7 @@ def _link_problems(key: DocKey, check: Check, signature: str, seq: int, prev: st
         problems.append(f"seq {check.seq} / prev {check.prev[:12]}… where the chain expects seq {seq} / "
                         f"prev {prev[:12]}…: an entry before it was removed, inserted, reordered or altered")
     if check.version_id is not None and check.version_id not in versions:
-        problems.append(f"names version {check.version_id}, which is not in {VERSIONS_DIR}/")
+        problems.append(f"names version {check.version_id}, which is not in {VERSIONS_DIR}/{MISSING_VERSION}")
     return problems
 
 
@@ -210,7 +210,7 @@ def _head_problem(key: DocKey, lines: list[bytes], head: bytes, public_key: mini
         return f"unreadable signed head ({err})"
     if not 1 <= entries <= len(lines):
         return (f"signed head names {entries} entries but the log holds {len(lines)}: "
-                "entries were removed from its end")
+                f"entries were removed{_FROM_ITS_END}")
     try:
         verify_signature(public_key, b"".join(lines[:entries]), head)
     except (ValueError, IndexError) as err:
@@ -218,6 +218,17 @@ def _head_problem(key: DocKey, lines: list[bytes], head: bytes, public_key: mini
     if comment != parse_trusted_comment(head_comment(str(key), entries, sha256_hex(lines[entries - 1]))):
         return "trusted comment of the signed head does not match the log"
     return None
+
+
+_FROM_ITS_END = " from its end"  # where removed entries were, when every link verifies
+# Marks a link's problem that is the version's, not the log's: its metadata is what went missing.
+MISSING_VERSION = "\0missing-version"
+
+
+def _missing_version_fix(message: str) -> str:
+    version_id = message.split()[2].rstrip(",")  # "names version <id>, which is not in ..."
+    return (f"the log is intact; restore {VERSIONS_DIR}/{version_id}.json and its .minisig (the version's "
+            "metadata) from git history")
 
 
 def log_problems(directory: Path, log: bytes, head: bytes | None, public_key: minisign.PublicKey,
@@ -234,10 +245,15 @@ def log_problems(directory: Path, log: bytes, head: bytes | None, public_key: mi
         else:
             messages = _link_problems(key, check, signature, seq, prev, public_key, versions)
             seq = check.seq  # each link is judged against the one before it: one gap, one report
-        problems += [Problem(str(directory / CHECKS_FILE), f"line {number}", message, RESTORE)
-                     for message in messages]
+        for message in messages:
+            fix = RESTORE
+            if message.endswith(MISSING_VERSION):
+                message, fix = message.removesuffix(MISSING_VERSION), _missing_version_fix(message)
+            problems.append(Problem(str(directory / CHECKS_FILE), f"line {number}", message, fix))
         prev, seq = sha256_hex(line), seq + 1
     head_problem = None if head is None else _head_problem(key, lines, head, public_key)
+    if head_problem and problems:  # a broken link above says where they were removed from
+        head_problem = head_problem.removesuffix(_FROM_ITS_END)
     if head_problem:
         problems.append(Problem(str(directory / HEAD_FILE), "", head_problem, RESTORE))
     return problems

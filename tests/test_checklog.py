@@ -229,6 +229,10 @@ def test_log_of_another_document_and_removed_version_are_reported(doc: Path, dem
     (doc / "versions" / f"{V2}.json").unlink()
     assert problems(doc, demo_signer) == [
         (CHECKS_FILE, "line 7", f"names version {V2}, which is not in versions/")]
+    # the log is intact: the fix names the version's metadata, not the log (found by review)
+    fixes = [p.fix for p in verify_check_log(doc, demo_signer.public_key())]
+    assert fixes == [f"the log is intact; restore versions/{V2}.json and its .minisig (the version's "
+                     "metadata) from git history"]
 
 
 def test_truncation_with_the_head_rolled_back_is_only_caught_by_a_head_kept_elsewhere(
@@ -325,3 +329,14 @@ def test_check_is_an_observation_in_a_chain() -> None:
     check = chain(KEY, [], OBSERVATIONS[0])
     assert isinstance(check, Check) and (check.seq, check.prev) == (1, GENESIS)
     assert chain(KEY, [b"x\n"], OBSERVATIONS[1]).prev == sha256_hex(b"x\n")
+
+
+def test_an_entry_removed_from_the_middle_is_not_said_to_be_from_the_end(doc: Path,
+                                                                          demo_signer: Signer) -> None:
+    """Found by review: the head's problem said "removed from its end" under the broken link that
+    shows where the entry was removed from."""
+    rewrite(doc, lambda ls: ls[:2] + ls[3:])
+    found = problems(doc, demo_signer)
+    assert any(k == "line 3" and "an entry before it was removed" in m for _, k, m in found), found
+    head = [m for name, _, m in found if name == HEAD_FILE]
+    assert head == ["signed head names 7 entries but the log holds 6: entries were removed"]

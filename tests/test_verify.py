@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -229,3 +230,34 @@ def test_a_temporary_file_renamed_while_listed_is_no_crash(tmp_path: Path,
 
     monkeypatch.setattr(os, "scandir", listed_then_renamed)
     assert [Path(row[0]).name for row in verify.document_files(tmp_path / "doc")] == ["kept.html"]
+
+
+def test_a_logged_version_that_lost_its_metadata_is_damage_and_kept(archive: Path) -> None:
+    """Found by review: with the latest version's metadata deleted, its text and raw page looked
+    like an interrupted capture's (a single id without metadata, later than every other), and the
+    next capture deleted them, though the check log names that version; `verify` pointed at the
+    intact log. The log's word that it was recorded makes them damage: reported, never removed."""
+    from generator.archive import remove_leftovers
+    from generator.checklog import Observation, append_check
+    from generator.model import DocKey
+    from generator.signing import load_signer
+
+    from .conftest import DEMO_KEY
+
+    doc = next(d.parent for d in sorted(archive.glob("*/*/snapshots")) if list(d.glob("*.html")))
+    key = DocKey(doc.parent.name, doc.name)
+    latest = sorted((doc / "versions").glob("*.json"))[-1]
+    sha256 = json.loads(latest.read_text())["sha256"]
+    append_check(archive, load_signer(DEMO_KEY), key, Observation(
+        checked_at="2030-01-01T00:00:00Z", outcome="unchanged", version_id=latest.stem, sha256=sha256))
+    latest.unlink()
+    (doc / "versions" / f"{latest.name}.minisig").unlink()
+    left = sorted(p for folder in ("versions", "snapshots") for p in (doc / folder).glob(f"{latest.stem}.*"))
+    assert left
+    report = verify_archive(archive)
+    assert not report.warnings
+    logged = [p for p in report.problems if "names version" in p.message]
+    assert logged and f"restore versions/{latest.stem}.json" in logged[0].fix
+    assert remove_leftovers(doc) == []
+    assert left == sorted(p for folder in ("versions", "snapshots")
+                          for p in (doc / folder).glob(f"{latest.stem}.*"))
