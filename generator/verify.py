@@ -18,6 +18,7 @@ from .archive import (
     archive_folder_problem,
     document_dirs,
     leftover_id,
+    logged_version_ids,
     parse_version,
     sha256_hex,
 )
@@ -243,7 +244,7 @@ class _Verifier:
                               "restore it from git history")
         self.report.problems += verify_check_log(directory, self.public_key)
         self.report.signatures += (directory / HEAD_FILE).is_file()  # the log's signed head
-        leftover = leftover_id(directory)
+        leftover, logged = leftover_id(directory), logged_version_ids(directory)
         for folder in (versions_dir, directory / SNAPSHOTS_DIR):
             for path in sorted(folder.glob("*")) if folder.is_dir() else ():
                 base = path.with_name(path.name.removesuffix(SIGNATURE_SUFFIX))
@@ -255,6 +256,10 @@ class _Verifier:
                     # Written before its metadata when a capture died: never part of history.
                     note = Problem(str(path), "", LEFTOVER, "the next capture removes it")
                     self.report.warnings.append(note)
+                elif version_id in logged:
+                    self.fail(path, f"a file of version {version_id}, which the check log names but whose "
+                              "metadata is missing", f"restore {VERSIONS_DIR}/{version_id}.json and its "
+                              ".minisig from git history; do not delete it")
                 else:
                     self.fail(path, "not part of any recorded version (stray file)",
                               "delete it, or restore the version metadata that cites it")

@@ -258,6 +258,8 @@ def test_a_logged_version_that_lost_its_metadata_is_damage_and_kept(archive: Pat
     assert not report.warnings
     logged = [p for p in report.problems if "names version" in p.message]
     assert logged and f"restore versions/{latest.stem}.json" in logged[0].fix
+    files = [p for p in report.problems if Path(p.file) in left]
+    assert len(files) == len(left) and all("do not delete it" in p.fix for p in files), files
     assert remove_leftovers(doc) == []
     assert left == sorted(p for folder in ("versions", "snapshots")
                           for p in (doc / folder).glob(f"{latest.stem}.*"))
