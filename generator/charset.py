@@ -82,6 +82,18 @@ def codec_name(label: str) -> str | None:
     return name if name in _WEB_CODECS else None
 
 
+# WHATWG: a UTF-16 label is honoured from the HTTP header (only a page's own ASCII <meta> cannot mean
+# it), "utf-16" as little-endian. Read as UTF-8, such a page was recorded as markup with U+FFFD between
+# its letters (found by review).
+_TRANSPORT_UTF16 = {"utf-16": "utf-16-le", "utf-16-le": "utf-16-le", "utf-16-be": "utf-16-be"}
+
+
 def _header_charset(content_type: str | None) -> str | None:
     match = _HEADER_CHARSET.search(content_type or "")
-    return codec_name(match.group(1)) if match else None
+    if not match:
+        return None
+    try:
+        name = codecs.lookup(match.group(1).strip().lower()).name
+    except LookupError:
+        return None
+    return _TRANSPORT_UTF16.get(name) or codec_name(match.group(1))

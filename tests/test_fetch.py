@@ -471,6 +471,12 @@ def test_content_type_charset_wins_over_meta(server: LocalServer) -> None:
     (b'<meta charset="utf-7"><p>\xc3\x89t\xc3\xa9', None, "utf-8", "Été"),
     ("Été".encode("cp1252"), "text/html; charset=ascii", "cp1252", "Été"),
     (b'<!-- <meta charset="koi8-r"> --><p>\xc3\x89t\xc3\xa9', "text/html", "utf-8", "Été"),
+    # UTF-16 without a BOM, named by the HTTP header, is honoured (read as UTF-8 it was recorded as
+    # markup with U+FFFD between its letters: found by review); a <meta> cannot mean it.
+    ("<p>Été".encode("utf-16-le"), "text/html; charset=utf-16le", "utf-16-le", "Été"),
+    ("<p>Été".encode("utf-16-le"), "text/html; charset=UTF-16", "utf-16-le", "Été"),
+    ("<p>Été".encode("utf-16-be"), "text/html; charset=utf-16be", "utf-16-be", "Été"),
+    (b'<meta charset="utf-16"><p>\xc3\x89t\xc3\xa9', "text/html", "utf-8", "Été"),
 ])
 def test_decode(body: bytes, content_type: str | None, charset: str, text: str) -> None:
     decoded = decode(body, content_type)
