@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .console import EXIT_OK, EXIT_PROBLEMS, say
+from .console import EXIT_OK, EXIT_PROBLEMS, counted, say
 from .rewrites import REWRITES
 
 KEY_HELP = "<service>/<doc-type> or <service> (default: every declared document)"
@@ -269,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(err, ProblemsError):
             for problem in err.problems:
                 say(f"error: {problem}")
-            say(f"{len(err.problems)} problem(s) found")
+            say(f"{counted(len(err.problems), 'problem')} found")
         elif isinstance(err, (SigningError, SiteOutputError, CacheLocationError)):
             say(f"error: {err}")
         elif isinstance(err, OSError):  # a folder that cannot be made, a port in use: the system's words

@@ -26,7 +26,7 @@ from .analyze import (
 )
 from .archive import ArchiveWriter, load_archive, sole_writer
 from .buildverb import cmd_build
-from .console import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, say
+from .console import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, counted, say
 from .content import content_folder_problem, load_content, missing_pages
 from .findingjson import finding_record
 from .language import reads_as_english
@@ -267,9 +267,21 @@ def cmd_rules_eval(args: argparse.Namespace) -> int:
         if label not in in_file and near:
             say(f"warning: content/rules/label-mapping.yaml maps {category} to {label!r}, which no sentence "
                 f"of {args.file} carries: did you mean {near[0]!r}?")
+    unknown = sorted(in_file - set(ruleset.label_mapping.values()))
+    if unknown:  # (a typo in the file scores nothing, and says nothing, otherwise)
+        counts = Counter(label for s in sentences for label in s.labels if label in unknown)
+        listed = ", ".join(f"{label} ({counts[label]} sentence{'s' if counts[label] != 1 else ''})"
+                           for label in unknown)
+        say(f"note: labels of {args.file} that no rule category maps to (content/rules/label-mapping.yaml), "
+            f"so no rule can predict them: {listed}")
     result = evaluate(ruleset.rules, ruleset.label_mapping, sentences)
     if args.predictions:
-        write_predictions(args.predictions, result.predictions)
+        try:
+            write_predictions(args.predictions, result.predictions)
+        except OSError as err:
+            fix = "name a file in a folder that exists and you can write to"
+            raise ProblemsError([Problem(str(args.predictions), "--predictions",
+                                         f"cannot write: {err.strerror}", fix)]) from err
     if args.format == "json":
         print(json.dumps(result.as_json()))
     else:
@@ -385,15 +397,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
         say(f"note {warning}")
     for problem in report.problems:
         say(f"FAIL {problem}")
-    summary = (f"{report.documents} documents, {report.versions} versions, {report.snapshots} "
-               f"snapshots, {report.signatures} signatures checked")
+    summary = (f"{counted(report.documents, 'document')}, {counted(report.versions, 'version')}, "
+               f"{counted(report.snapshots, 'snapshot')}, {counted(report.signatures, 'signature')} checked")
     if report.key_id in PUBLISHED_KEY_IDS:
         say(f"note: key {report.key_id} is the published demo key: the signatures show the files are "
             "intact, not who signed them")
     if report.ok:
         print(f"{args.archive}: OK ({summary})")
         return EXIT_OK
-    print(f"{args.archive}: {len(report.problems)} problems ({summary})")
+    print(f"{args.archive}: {counted(len(report.problems), 'problem')} ({summary})")
     return EXIT_PROBLEMS
 
 
@@ -485,7 +497,7 @@ def cmd_capture(args: argparse.Namespace) -> int:
         if not tty:
             say(f"{check.key}: {check.outcome}" + (f" ({check.reason})" if check.outcome in FAILED else ""))
 
-    say(f"capturing {len(declarations)} documents ({pages} pages) into {args.archive}")
+    say(f"capturing {counted(len(declarations), 'document')} ({counted(pages, 'page')}) into {args.archive}")
     with sole_writer(args.archive):  # before the latest versions are read
         accepted = frozenset(d.key for d in declarations) if args.accept_change else frozenset()
         accepted |= vouched  # (one outside this shard or KEYs is another run's to record)

@@ -75,6 +75,28 @@ class Evaluation:
         }
 
 
+def _fault(line: str) -> str | None:
+    """What keeps a line from being a labelled sentence, in a reader's words; None when it is one."""
+    if not line.strip():
+        return "an empty line"
+    try:
+        row = json.loads(line)
+    except ValueError as err:
+        return f"not JSON ({getattr(err, 'msg', err)}, column {getattr(err, 'colno', '?')})"
+    if not isinstance(row, dict):
+        return f"a JSON {type(row).__name__}, not an object"
+    missing = [key for key in ("text", "labels") if key not in row]
+    if missing:
+        return f"no {' and no '.join(repr(k) for k in missing)}"
+    if not isinstance(row["text"], str):
+        return "'text' is not a string"
+    # (str() of a string of labels would score each of its letters as a label)
+    if not isinstance(row["labels"], list) or not all(isinstance(label, str) for label in row["labels"]):
+        return ("'labels' is not a list of label names (numbered labels, as LexGLUE's Hugging Face copy "
+                "has them, name no label)")
+    return None
+
+
 def read_sentences(path: Path) -> list[Sentence]:
     rows = []
     try:
@@ -85,18 +107,16 @@ def read_sentences(path: Path) -> list[Sentence]:
     except UnicodeDecodeError as err:
         problem = Problem(str(path), "", f"not UTF-8 (byte {err.start})", "save the file as UTF-8 JSON lines")
         raise ProblemsError([problem]) from err
+    while lines and not lines[-1].strip():  # blank lines at the end (an editor's), as jq reads them
+        lines.pop()
     for number, line in enumerate(lines, 1):
-        try:
-            row = json.loads(line)
-            text, labels = row["text"], row["labels"]
-            # str() of a string of labels would score each of its letters as a label
-            if not isinstance(text, str) or not isinstance(labels, list) or \
-                    not all(isinstance(label, str) for label in labels):
-                raise TypeError("'text' must be a string and 'labels' a list of strings")
-            rows.append({**row, "text": text, "labels": frozenset(labels)})
-        except (ValueError, KeyError, TypeError) as err:
-            raise ProblemsError([Problem(str(path), f"line {number}", f"not a labelled sentence ({err})",
-                                         'each line needs {"text": ..., "labels": [...]}')]) from err
+        fault = _fault(line)
+        if fault is not None:
+            raise ProblemsError([Problem(str(path), f"line {number}", f"not a labelled sentence: {fault}",
+                                         'each line holds one sentence: {"text": "...", "labels": ["..."]}, '
+                                         "the labels named as in ../shared/clauses/*.jsonl")])
+        row = json.loads(line)
+        rows.append({**row, "labels": frozenset(row["labels"])})
     if not rows:
         raise ProblemsError([Problem(str(path), "", "no sentence in the file",
                                      "give a file of labelled sentences")])

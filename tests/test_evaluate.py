@@ -165,3 +165,31 @@ def test_eval_refuses_to_write_its_predictions_over_its_input(tmp_path: Path) ->
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 2 and "is the input file" in result.stderr
     assert path.read_text() == original
+
+
+def test_eval_says_what_is_wrong_with_a_line_in_a_readers_words(tmp_path: Path) -> None:
+    """Found by review: a blank line at the end was fatal (jq reads the file), and errors read
+    "(list indices must be integers or slices, not str)" or "('text')"; numbered labels, as
+    LexGLUE's Hugging Face copy has them, were refused without saying why; a label no rule maps to
+    was scored 0 in silence; --predictions into a missing folder failed without a fix."""
+    def run(text: str, *extra: str) -> subprocess.CompletedProcess[str]:
+        path = tmp_path / "s.jsonl"
+        path.write_text(text)
+        command = [sys.executable, "-m", "generator", "rules", "eval", str(path), "--format", "json", *extra]
+        return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+
+    good = json.dumps({"text": "We may terminate your account at any time.", "labels": ["ter"]}) + "\n"
+    ok = run(good + "\n\n")
+    assert ok.returncode == 0 and json.loads(ok.stdout)["sentences"] == 1
+    assert "no rule category maps to" in ok.stderr and "ter (1 sentence)" in ok.stderr
+    numbered = "'labels' is not a list of label names (numbered labels"
+    for line, said in (("[1, 2]", "a JSON list, not an object"), ('{"labels": []}', "no 'text'"),
+                       ('{"text": "x", "labels": [3]}', numbered), ("{not json", "not JSON"),
+                       ("", "an empty line")):
+        failed = run(good + line + "\n" + good)
+        assert failed.returncode == 1, failed.stderr
+        assert f"line 2: not a labelled sentence: {said}" in failed.stderr, failed.stderr
+        assert "Traceback" not in failed.stderr
+    missing = run(good, "--predictions", str(tmp_path / "no-such-folder" / "p.jsonl"))
+    assert missing.returncode == 1 and "--predictions: cannot write" in missing.stderr
+    assert "(fix: name a file in a folder that exists" in missing.stderr
