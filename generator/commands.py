@@ -33,7 +33,7 @@ from .language import reads_as_english
 from .model import Content, DocKey, Problem, ProblemsError, Rule, SourcePage, display_path
 from .rewrites import REWRITES
 from .robustness import Flip, flips
-from .rules import Ruleset, load_ruleset
+from .rules import Ruleset, load_ruleset, read_ruleset
 from .signing import PUBLISHED_KEY_IDS, generate_key_pair, load_signer
 from .verify import verify_archive
 
@@ -201,11 +201,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         problems += missing_pages(content, args.content)
     except ProblemsError as err:
         problems += err.problems
-    try:
-        ruleset = load_ruleset(args.content, {t.slug for t in content.document_types} if content else None)
-        problems += _check_examples(ruleset).problems
-    except ProblemsError as err:
-        problems += err.problems
+    # The rules that load have their examples checked even when another rule file is broken.
+    loaded, broken = read_ruleset(args.content, {t.slug for t in content.document_types} if content else None)
+    problems += broken + _check_examples(loaded).problems
+    ruleset = None if broken else loaded
     if content is not None:
         # A renamed service or document type leaves its history behind, never captured again. Said
         # before any errors too: a rename often comes with some, and fixing them would not recall it.

@@ -334,6 +334,17 @@ def load_ruleset(content_dir: Path, doc_types: set[str] | None = None, lazy: boo
     """Load every rule, or raise ProblemsError naming each problem (file, key, fix). `lazy`: the
     regexes are compiled when first used, so a broken one is not reported here: for a caller that
     compiles them itself (a build, see pipeline.py and lazyregex.py)."""
+    ruleset, problems = read_ruleset(content_dir, doc_types, lazy)
+    if problems:
+        raise ProblemsError(problems)
+    return ruleset
+
+
+def read_ruleset(content_dir: Path, doc_types: set[str] | None = None,
+                 lazy: bool = False) -> tuple[Ruleset, list[Problem]]:
+    """The rules that load, and the problems of those that do not (`validate` checks the examples
+    of the first while it reports the second: one broken file must not hide another's failing
+    example)."""
     root = content_dir / RULES_DIR
     problems: list[Problem] = []
     raw_categories = _load_yaml(root / CATEGORIES_FILE, problems)
@@ -399,6 +410,4 @@ def load_ruleset(content_dir: Path, doc_types: set[str] | None = None, lazy: boo
                                     f"duplicate rule id {rule.id!r}, also the id of {first[rule.id]}",
                                     "rename one of the two, file name and 'id' alike, or delete the copy"))
         first.setdefault(rule.id, rule.file)
-    if problems:
-        raise ProblemsError(problems)
-    return Ruleset(tuple(categories), tuple(rules), {str(k): str(v) for k, v in mapping.items()})
+    return Ruleset(tuple(categories), tuple(rules), {str(k): str(v) for k, v in mapping.items()}), problems

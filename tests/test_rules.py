@@ -523,3 +523,20 @@ def test_items_a_flagged_lead_in_quotes_are_not_flagged_again() -> None:
     alone = md.split("\n\n")[1]
     assert len([f for f in analyze_markdown(RULES, "privacy-policy", alone)
                 if f.rule_id == "data-transferred-abroad"]) == 2
+
+
+def test_validate_checks_the_examples_of_the_rules_that_load_beside_a_broken_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by review: one rule file with a syntax error hid every other rule's failing example
+    (and its slow-regex check) until it was fixed: `validate` reports every problem at once."""
+    from generator.cli import main
+
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    (content / "rules" / "arbitration" / "broken.yaml").write_text("id: [unclosed\n")
+    rule = content / "rules" / "contract-by-using" / "acceptance-by-use.yaml"
+    rule.write_text(rule.read_text().replace("  match:\n", "  match:\n    - We sell apples.\n", 1))
+    assert main(["validate", "--content", str(content), "--archive", str(ROOT / "archive")]) == 1
+    err = capsys.readouterr().err
+    assert "broken.yaml" in err
+    assert "acceptance-by-use.yaml: examples.match: no pattern matches: 'We sell apples.'" in err
