@@ -151,7 +151,11 @@ class _Verifier:
         whole.add(part)
 
     def fail(self, path: Path, message: str, fix: str = "") -> None:
-        self.report.problems.append(Problem(str(path), "", message, fix))
+        problem = Problem(str(path), "", message, fix)
+        # A raw page that two versions cite (a re-extraction cites its version's page) is checked
+        # for each: its damage is one problem, said once (found by review).
+        if problem not in self.report.problems:
+            self.report.problems.append(problem)
 
     def _read(self, path: Path, need_bytes: bool) -> tuple[str, int, bytes | None]:
         """(SHA-256, size, bytes or None): a file whose size, mtime and inode are those an earlier

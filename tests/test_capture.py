@@ -748,6 +748,11 @@ def test_reextract_records_a_technical_version(tmp_path: Path, server: LocalServ
     assert verify_archive(tmp_path / "archive").ok
     again = reextract_document(doc, decl, writer)
     assert again.outcome == "unchanged"
+    # Damage to the raw page both versions cite is one problem, said once (found by review: twice).
+    stored = latest.directory / latest.snapshots[0].file
+    stored.write_bytes(stored.read_bytes().replace(b"<main", b"<main><p>Edited.</p", 1))
+    report = verify_archive(tmp_path / "archive")
+    assert [Path(p.file) for p in report.problems] == [stored], report.problems
 
 
 @pytest.mark.parametrize("damage", ["edited", "edited and hash recorded", "signature removed",
