@@ -17,6 +17,7 @@ from cssselect import SelectorError
 from lxml import etree, html
 from lxml.cssselect import CSSSelector
 
+from .hosts import LOOPBACK_HOSTS, internal_host
 from .model import (
     SLUG_RE,
     Content,
@@ -119,7 +120,11 @@ class _Checker:
             self.add(key, f"{url!r} holds a user name or password: it would be published with the archive",
                      "declare the page's public address, without credentials")
             return ""
-        if url and parts.scheme == "http" and parts.hostname not in _LOOPBACK:
+        if url and (inside := internal_host(parts.hostname or "")):
+            self.add(key, f"{url!r} is {inside}: the capture job would fetch, sign and publish what its own "
+                     "network answers there", "declare the page's public address")
+            return ""
+        if url and parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
             self.add(key, f"plain HTTP: {url!r} could be altered on the way and nothing would show it",
                      f"write https://{url[len('http://'):]}")
             return ""
@@ -200,7 +205,6 @@ def _join(where: str, name: str) -> str:
     return f"{where}.{name}" if where else name
 
 
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def _yaml_kind(value: Any) -> str:

@@ -24,6 +24,7 @@ import httpx
 
 from . import __version__
 from .charset import decode, is_text
+from .hosts import LOOPBACK_HOSTS
 
 PROJECT_URL = "https://clausewatch.github.io/clausewatch/"
 USER_AGENT = f"clausewatch/{__version__} (+{PROJECT_URL}; transparency archive of terms of service)"
@@ -198,6 +199,10 @@ async def _follow(client: httpx.AsyncClient, request: FetchRequest, settings: Fe
         headers["If-Modified-Since"] = request.last_modified
     outgoing = client.build_request("GET", request.url, headers=headers)
     chain = [str(outgoing.url)]  # URLs requested so far
+    if outgoing.url.host not in LOOPBACK_HOSTS and await _is_internal(outgoing.url.host):
+        # (validate refuses such addresses written out; a public name can still resolve inside)
+        raise _Failure(f"{chain[0]} is, or resolves to, an address inside the runner's network, whose "
+                       "answer we would sign and publish", False)
     while True:
         response = await client.send(outgoing, stream=True)
         try:

@@ -352,3 +352,19 @@ def test_a_selector_with_brackets_or_quotes_that_say_hover_is_valid(tmp_path: Pa
     (content / "pages").mkdir(exist_ok=True)
     selectors = load_content(content).services[0].documents[0].pages[0].select
     assert selectors == ('div[data-x="[0]"]', 'a[title=":hover"]', "main")
+
+
+@pytest.mark.parametrize("url", ["https://169.254.169.254/latest/meta-data", "https://10.0.0.5/terms",
+                                 "https://192.168.1.1/", "https://metadata.google.internal/",
+                                 "https://[fd00::1]/terms", "https://printer/terms", "https://nas.local/terms"])
+def test_a_page_inside_a_network_is_refused(url: str, tmp_path: Path) -> None:
+    """Found by review: validate accepted them, and the capture job would have fetched, signed and
+    published what its own network answered (loopback stays allowed: tests and trials serve there)."""
+    declared = "name: Acme\ndocuments:\n  terms-of-service:\n    url: {}\n"
+    found = problems_of(make_content(tmp_path, {"acme": declared.format(url)}))
+    assert any("acme.yaml: documents.terms-of-service.url" in p and "its own network answers there" in p
+               and "declare the page's public address" in p for p in found), found
+    for public in ("http://127.0.0.1:8080/t", "http://localhost/t", "http://[::1]/t", "https://example.org/t"):
+        fine = make_content(tmp_path / public.split("/")[2].strip("[]:0123456789") / "x",
+                            {"acme": declared.format(public)})
+        assert load_content(fine).services[0].documents[0].pages[0].url == public

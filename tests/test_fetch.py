@@ -293,6 +293,22 @@ def test_a_public_page_may_not_redirect_into_internal_addresses(inside: str) -> 
         "fetch-failed", f"redirected from a public address to an internal one: {public} -> {inside}", "")
 
 
+@pytest.mark.parametrize("inside", ["http://169.254.169.254/latest/meta-data/", "https://10.0.0.7/wiki",
+                                    "https://[fd00::1]/terms", "https://[::ffff:192.168.1.1]/"])
+def test_a_page_declared_inside_the_network_is_not_fetched(inside: str) -> None:
+    """Found by review: only redirects were guarded; a page declared on an internal address (by a
+    pull request, say) was fetched, signed and published. Loopback stays allowed (tests, trials)."""
+    asked = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url)
+        return httpx.Response(200, html="<p>internal secret</p>")
+
+    [result] = fetch_many([FetchRequest(inside)], FAST, httpx.MockTransport(answer))
+    assert result.outcome == "fetch-failed" and "an address inside the runner's network" in result.reason
+    assert not asked and result.text == ""
+
+
 def test_a_local_page_may_redirect_locally(server: LocalServer) -> None:
     server.route("/old", redirect("/new"))  # declared on an internal address: its redirects stay there
     server.route("/new", html("<p>Terms</p>"))
