@@ -32,7 +32,7 @@ from .checklog import Observation, Outcome, append_check, read_checks, verify_ch
 from .extract import ExtractionError, caused_by_selectors, denoised_text, extract_page
 from .fetch import FetchRequest, FetchResult, FetchSettings, fetch_all
 from .model import ArchivedDocument, Declaration, DocKey, Problem, ProblemsError, Version
-from .plausible import doubtful_change
+from .plausible import doubtful_change, undecodable
 
 FAILED = ("fetch-failed", "http-error", "blocked", "extraction-failed", "archive-error")
 CAPTURE_SOURCE = "clausewatch capture"  # the `source.name` of a version a capture recorded
@@ -262,7 +262,8 @@ class Capture:
             again = text
         recorded = again if again is not None and again != text else text
         doubt = (None if same_bytes else moved_site(pages, latest)) or \
-            (doubtful_change(latest_text, recorded) if latest_text is not None else None)
+            (doubtful_change(latest_text, recorded) if latest_text is not None else None) or \
+            undecodable(latest_text, recorded)
         if doubt and key not in self.accept_change:
             return self._held(key, doubt, status, latest)
         self._check_log_takes_a_version(key)

@@ -53,6 +53,22 @@ def doubtful_change(latest: str, new: str) -> str | None:
     return None
 
 
+# Characters a page's bytes could not be decoded to (U+FFFD) beyond which a capture is held: a
+# server that names the wrong charset (Latin-1 served as UTF-8) would have them signed into the text
+# for good, and a fixed header later would read as a change of the service (found by review).
+MIN_UNDECODED = 3
+
+
+def undecodable(latest: str | None, new: str) -> str | None:
+    """Why `new` looks mis-decoded: more undecodable characters than the latest version had (a
+    first capture: any beyond the few a page may really hold); None when it does not."""
+    found, before = new.count("\ufffd"), (latest or "").count("\ufffd")
+    if found >= MIN_UNDECODED and found > before:
+        return (f"{found:,} characters of the page did not decode in the charset it was served in "
+                f"(the latest version had {before:,}): most likely the server names the wrong charset")
+    return None
+
+
 MIN_BYTES = 600  # about MIN_WORDS words of policy text
 
 

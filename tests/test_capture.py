@@ -432,6 +432,28 @@ def test_windows_1252_page_without_charset(tmp_path: Path, server: LocalServer, 
     assert "Conditions générales" in captured and "l’article 5" in captured and "données" in captured
 
 
+def test_a_page_whose_bytes_do_not_decode_in_its_declared_charset_is_held(
+        tmp_path: Path, server: LocalServer, demo_signer: Signer) -> None:
+    """Found by review: Latin-1 served as UTF-8 was recorded, signed, as "Acm\ufffd Caf\ufffd", with
+    no word; a fixed header later would read as the service's change. Held like a failed capture,
+    recorded when a maintainer accepts it."""
+    text = "<html><body><main><h1>Conditions générales</h1>" + (
+        "<p>Nous traitons vos données personnelles avec soin, voir l'article 5 ci-après. " * 20
+    ) + "</p></main></body></html>"
+    served_as = {"Content-Type": "text/html; charset=utf-8"}
+    page = server.route("/cgu", Reply(200, text.encode("latin-1"), served_as))
+    write_content(tmp_path, {"terms-of-service": (page, "main")})
+    held = run(tmp_path, demo_signer)["terms-of-service"]
+    assert (held.outcome, held.version_id) == ("extraction-failed", None)
+    assert "characters of the page did not decode in the charset it was served in" in held.reason
+    assert "--accept-change" in held.reason and versions(tmp_path, "terms-of-service") == []
+    time.sleep(1.1)
+    accepted = cli_capture(tmp_path, "acme/terms-of-service", "--accept-change")
+    _, err = accepted.communicate(timeout=120)
+    assert accepted.returncode == 0, err
+    assert "\ufffd" in load_archive(tmp_path / "archive").documents[0].latest.read_text()
+
+
 def test_noise_that_deletes_the_text_is_a_failed_capture_not_an_empty_version(
         tmp_path: Path, server: LocalServer, demo_signer: Signer) -> None:
     text = "<html><body><main><h1>Terms</h1>" + "<p>We may change these terms at any time.</p>" * 20 + \
