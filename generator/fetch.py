@@ -360,7 +360,7 @@ def _give_up(request: FetchRequest, reply: _Reply | _Failure, attempts: int,
     why = f"{_status_line(reply.status)} after {tries}"
     wait = retry_after(reply.headers.get("Retry-After"))
     if wait is not None and wait > settings.max_retry_after:
-        why += f"; server asked to retry after {wait:g} s, over the {settings.max_retry_after:g} s cap"
+        why += f"; server asked to retry after {_duration(wait)}, over the {settings.max_retry_after:g} s cap"
     if reply.status == 429:
         return _result(request, reply, "blocked", f"rate limited: {why}")
     return _result(request, reply, "http-error", why)
@@ -378,6 +378,14 @@ def _retry_delay(reply: _Reply | _Failure, attempts: int, settings: FetchSetting
     # never longer than the longest wait a server may ask for.
     backoff = min(settings.backoff_base * 2.0 ** (attempts - 1), settings.max_retry_after)
     return backoff / 2 + random.uniform(0, backoff / 2)
+
+
+def _duration(seconds: float) -> str:
+    """"90 s", "2.5 h", "3 days": a wait as a reader reads it (a far Retry-After printed as 2.29987e+09 s)."""
+    for unit, size in (("days", 86400.0), ("h", 3600.0), ("min", 60.0)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.1f} {unit}".replace(".0 ", " ")
+    return f"{seconds:g} s"
 
 
 def retry_after(value: str | None, now: datetime | None = None) -> float | None:
