@@ -230,8 +230,8 @@ class Capture:
             if isinstance(err, ExtractionError) and caused_by_selectors(err):
                 reason += (f" (fix: open {decl.pages[0].url} in a browser: if it is still the policy, its "
                            f"layout changed: correct select/remove of documents.{key.doc_type} in "
-                           f"services/{key.service}.yaml and try it with `clausewatch extract`; if it is "
-                           "not, the site served another page)")
+                           f"services/{key.service}.yaml and try it on the saved page with `clausewatch "
+                           f"extract PAGE.html --as {key}`; if it is not, the site served another page)")
             status = next((p.result.status for p in pages if p.result.status), None)
             return self._log(CheckResult(key, "extraction-failed", reason, None, status), latest)
         status = pages[0].result.status

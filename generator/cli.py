@@ -177,8 +177,15 @@ def make_parser() -> argparse.ArgumentParser:
 
     sub = verb("extract", cmd_extract, "print the normalized Markdown of one saved HTML page")
     sub.add_argument("file", type=Path, metavar="FILE.html")
-    sub.add_argument("--select", action="append", default=[], metavar="CSS", help="CSS selector to keep")
-    sub.add_argument("--remove", action="append", default=[], metavar="CSS", help="CSS selector to drop")
+    sub.add_argument("--select", action="append", default=[], metavar="CSS",
+                     help="CSS selector to keep (repeatable)")
+    sub.add_argument("--remove", action="append", default=[], metavar="CSS",
+                     help="CSS selector to drop (repeatable)")
+    sub.add_argument("--as", dest="declared", metavar="KEY",
+                     help="extract as capture does for the document KEY (<service>/<doc-type>) declared in "
+                          "content/: its selectors, range selectors included, removals, noise and type")
+    sub.add_argument("--page", type=int, default=1, metavar="N",
+                     help="with --as, which of the declaration's pages the file is (default 1)")
     sub.add_argument("--noise", action="append", default=[], metavar="REGEX",
                      help="a noise pattern to delete, as in a declaration's 'noise:' (repeatable)")
     sub.add_argument("--url", help="the page's URL, to resolve relative links")

@@ -8,6 +8,7 @@ import argparse
 import dataclasses
 import difflib
 import json
+import re
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -530,6 +531,25 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     return EXIT_PROBLEMS if any(r[1] == "extraction-failed" for r in rows) else EXIT_OK
 
 
+def _declared_page(args: argparse.Namespace) -> tuple[SourcePage, tuple[re.Pattern[str], ...], str] | None:
+    """For `extract --as KEY`: the declared page (--page N), its document's noise and type; None,
+    said why, when there is none."""
+    content = load_content(args.content)
+    declarations = {str(d.key): d for s in content.services for d in s.documents}
+    decl = declarations.get(args.declared)
+    if decl is None:
+        close = difflib.get_close_matches(args.declared, sorted(declarations), n=1)
+        say(f"error: --as {args.declared!r}: no such document declared in {args.content} (fix: "
+            + (f"did you mean {close[0]!r}?)" if close else "use <service>/<doc-type>, as `clausewatch "
+               "analyze` lists them)"))
+        return None
+    if not 1 <= args.page <= len(decl.pages):
+        say(f"error: --page {args.page}: {args.declared} declares {len(decl.pages)} page(s) (fix: a number "
+            f"from 1 to {len(decl.pages)})")
+        return None
+    return decl.pages[args.page - 1], decl.noise, decl.key.doc_type
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
     from .charset import decode
     from .content import DOCUMENT_TYPES_FILE, declared_document_types
@@ -537,6 +557,15 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from .noise import NoiseError, checked_noise
     from .pagewords import words_of
 
+    if args.declared:
+        declared_page = _declared_page(args)
+        if declared_page is None:
+            return EXIT_USAGE
+        page, noise_patterns, args.doc_type = declared_page
+        if args.select or args.remove or args.noise:
+            say("error: --as takes the declaration's selectors, removals and noise: leave out "
+                "--select, --remove and --noise (fix: edit the declaration, or use them without --as)")
+            return EXIT_USAGE
     noise, problems = [], []
     for i, pattern in enumerate(args.noise):
         try:
@@ -560,9 +589,13 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if data.startswith(b"%PDF-") or b"\0" in data[:8192]:
         say(f"error: {args.file}: not a web page (binary data): only HTML and text are extracted")
         return EXIT_PROBLEMS
-    page = SourcePage(args.url or args.file.resolve().as_uri(), tuple(args.select), tuple(args.remove))
+    if args.declared:
+        noise = list(noise_patterns)
+    else:
+        page = SourcePage(args.url or args.file.resolve().as_uri(), tuple(args.select), tuple(args.remove))
     try:
-        extraction = extract_page(decode(data).text, page, args.url, doc_type=args.doc_type)
+        extraction = extract_page(decode(data).text, page, args.url or (page.url if args.declared else None),
+                                  doc_type=args.doc_type)
         # What capture would record: volatile link parameters and the noise deleted, canonical form.
         text = denoised_text([extraction.markdown], noise)
     except ExtractionError as err:

@@ -25,6 +25,8 @@ from generator.htmlmd import html_to_markdown, parse_html, strip_non_text, visib
 from generator.model import RangeSelector, Selector, SourcePage
 from generator.noise import compile_noise
 
+from .conftest import ROOT
+
 DATA = Path(__file__).resolve().parent / "data" / "extract"
 URL = "https://example.com/legal/terms"
 CLAUSE = ("These terms explain in plain words what both parties agree to when the service is used, "
@@ -471,6 +473,33 @@ def test_the_extract_command_prints_what_capture_records(tmp_path: Path,
         in capsys.readouterr().err
     assert main(["build", "--jobs", "0"]) == 2
     assert capsys.readouterr().err.startswith("error: --jobs must be at least 1 (fix: ")
+
+
+def test_extract_as_a_declared_document_takes_its_range_selectors_and_noise(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by review: capture's fix for a selector that matched nothing named `clausewatch extract`,
+    whose --select takes only CSS, so a range declaration ("start_before: h1", "end_before:
+    .footer") could not be tried with it. `--as KEY` takes the declaration itself."""
+    content = tmp_path / "content"
+    (content / "services").mkdir(parents=True)
+    for name in ("site.yaml", "document-types.yaml"):
+        (content / name).write_bytes((ROOT / "content" / name).read_bytes())
+    (content / "services" / "acme.yaml").write_text(
+        "name: Acme\ndocuments:\n  terms-of-service:\n    pages:\n    - url: https://acme.example/terms\n"
+        "      select:\n      - start_before: h1\n        end_before: .footer\n"
+        "    noise: ['^Served by node \\w+\\.$']\n")
+    page = tmp_path / "terms.html"
+    page.write_text(doc(f"<nav><p>Menu before the terms, {CLAUSE}</p></nav><h1>Terms</h1><p>{CLAUSE}</p>"
+                        f"<p>Served by node kestrel.</p><div class='footer'><p>Footer {CLAUSE}</p></div>"))
+    assert main(["extract", str(page), "--as", "acme/terms-of-service", "--content", str(content)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("# Terms") and "Menu" not in printed and "Footer" not in printed
+    assert "Served by" not in printed and CLAUSE.split()[0] in printed
+    assert main(["extract", str(page), "--as", "acme/terms-of-servce", "--content", str(content)]) == 2
+    assert "did you mean 'acme/terms-of-service'?" in capsys.readouterr().err
+    assert main(["extract", str(page), "--as", "acme/terms-of-service", "--page", "2",
+                 "--content", str(content)]) == 2
+    assert "declares 1 page(s)" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("layout", ["sections", "headings", "headings under a page title"])
