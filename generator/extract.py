@@ -320,8 +320,9 @@ def denoised_text(parts: Sequence[str], noise: Sequence[re.Pattern[str]]) -> str
     except SlowNoise as err:
         raise ExtractionError(f"{err} (fix: simplify it in the declaration's `noise:`, without a "
                               "repeated group that can match the same words in many ways, such as "
-                              "(\\w+ ?)+; `clausewatch validate` tries each pattern on the archived "
-                              "text)") from err
+                              "(\\w+ ?)+; try it on the saved page with `clausewatch extract PAGE.html "
+                              "--as KEY`, or, once the document has a version, `clausewatch validate`, "
+                              "which tries each pattern on its latest text)") from err
     if noise and (words := len(words_of(text))) < MIN_WORDS:
         raise ExtractionError(f"only {words} words left after the noise filters (at least {MIN_WORDS} "
                               "expected): a noise pattern deletes the document's text")
