@@ -149,6 +149,12 @@ def test_an_escaped_number_over_a_rule_is_a_heading() -> None:
     assert listed[0].kind == "list-item"
 
 
+def quotes_flagged(rule_id: str, doc_type: str, text: str) -> set[str]:
+    """The quotes of the committed ruleset's findings of one rule on a text."""
+    rules = _ruleset(ROOT / "content").rules
+    return {f.quote for f in analyze_markdown(rules, doc_type, text) if f.rule_id == rule_id}
+
+
 def test_a_table_of_contents_entry_is_never_analysed() -> None:
     """A list item that only links to a section of the page names that section; Bluesky's
     "[INTERNATIONAL TRANSFERS OF PERSONAL INFORMATION](#…)" was flagged as a transfer clause."""
@@ -160,9 +166,7 @@ def test_a_table_of_contents_entry_is_never_analysed() -> None:
     clauses = split_clauses(text)
     assert [c.kind for c in clauses] == ["sentence", "contents-entry", "contents-entry", "heading",
                                          "sentence", "list-item"]
-    rules = _ruleset(ROOT / "content").rules
-    flagged = {f.quote for f in analyze_markdown(rules, "privacy-policy", text)
-               if f.rule_id == "data-transferred-abroad"}
+    flagged = quotes_flagged("data-transferred-abroad", "privacy-policy", text)
     assert flagged == {"We may transfer your information to countries outside the European Economic Area.",
                        "Your data is stored on servers located in the United States."}
 
@@ -218,8 +222,6 @@ def test_a_row_of_labels_heading_a_table_is_never_analysed() -> None:
     clauses = split_clauses(text)
     assert [c.kind for c in clauses] == ["table-header", "table-header", "table-row", "table-row",
                                          "table-header", "table-row"]
-    rules = _ruleset(ROOT / "content").rules
-    flagged = {f.quote for f in analyze_markdown(rules, "privacy-policy", text)
-               if f.rule_id == "sells-or-shares-for-advertising"}
+    flagged = quotes_flagged("sells-or-shares-for-advertising", "privacy-policy", text)
     assert flagged and all(quote.startswith(("Identifiers", "Sharing")) for quote in flagged)
     assert not any(quote.startswith("Disclosures") for quote in flagged)
