@@ -442,8 +442,13 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     archive = load_archive(args.archive)
     pages = sum(len(v.snapshots) for d in archive.documents for v in d.versions)
-    print(f"{len(archive.documents)} documents, {archive.version_count} versions, "
-          f"{archive.snapshot_count} snapshots ({pages} raw pages)")
+    # Documents captured only with failures so far have a check log and no version (verify counts them).
+    recorded = {str(d.key) for d in archive.documents}
+    logged = {f"{log.parent.parent.name}/{log.parent.name}" for log in args.archive.glob("*/*/checks.jsonl")}
+    unrecorded = len(logged - recorded)
+    print(f"{counted(len(archive.documents), 'document')}, {counted(archive.version_count, 'version')}, "
+          f"{counted(archive.snapshot_count, 'snapshot')} ({counted(pages, 'raw page')})"
+          + (f"; {counted(unrecorded, 'more document')} checked, with no version yet" if unrecorded else ""))
     return EXIT_OK
 
 
