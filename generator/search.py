@@ -16,7 +16,7 @@ assets/search.js); a build re-indexes only the bundles whose pages changed:
   re-indexing its document's shard of every older record (about two thirds of the words a shard
   held).
 Pagefind answers a word a bundle lacks with that bundle's pages holding a shorter prefix of it:
-search.js narrows the merged answer (see the README, "Search in shards").
+search.js narrows the merged answer (see docs/build-cache.md, "Search in shards").
 """
 
 from __future__ import annotations
