@@ -237,7 +237,7 @@ def _asides_last(text: str) -> str:
 # The full stops of abbreviations ("Acme Ltd.", "Acme U.S. LLC", "e.g.") are not ends of sentences,
 # but rules read "." as one: taken out, so "Acme Ltd. may close" reads as "Acme may close" does and
 # a rule's window does not stop at "e.g."; nor is the comma of "Acme, Inc." a break in the sentence.
-_ABBREVIATION = re.compile(r"\b(?:(?:[A-Z]\.){2,}|(?:[a-z]\.){2}"
+_ABBREVIATION = re.compile(r"\b(?:(?:[A-Za-z]\.){2,}"
                            r"|(?:Inc|Ltd|Co|Corp|Pty|Pte|Plc|etc|approx|No|Nos|Art|Sec|cf|vs)\.)(?=[\s,;:)']|$)")
 
 

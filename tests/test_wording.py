@@ -61,6 +61,9 @@ from generator.wording import prepare
     ("Acme, Inc. and Acme U.S. LLC may close accounts (e.g. idle ones).",
      "Acme Inc and Acme US LLC may close accounts (eg idle ones)."),
     ("U.S. law applies.", "US law applies."), ("e.g. a photo you upload", "eg a photo you upload"),
+    # Company forms of mixed case: "Viaggilo S.r.l.", "Ferrovia S.p.A.", "Veloxa a.s.".
+    ("Use of Viaggilo S.r.l. and Ferrovia S.p.A. sites implies acceptance.",
+     "Use of Viaggilo Srl and Ferrovia SpA sites implies acceptance."),
     # Permission in other words.
     ("Acme is free to close your account.", "Acme may close your account."),
     ("xAI is also free to terminate your use.", "xAI may terminate your use."),
