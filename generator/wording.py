@@ -275,11 +275,36 @@ def _terminate(m: re.Match[str]) -> str:
     return same_case(m[0], _TERMINATE[m[1]])
 
 
+# Terms translated from French, Italian or Spanish keep the original's turns ("à tout moment", "les
+# présentes CGU", "se réserve la faculté de"): read them in the words rules look for.
+_TRANSLATED = (
+    (re.compile(r"\bat\s+any\s+moment\b", re.IGNORECASE), "at any time"),
+    (re.compile(r"\b(?:the\s+)?present\s+(?=(?:general\s+)?(?:terms|conditions|CG[UV]|agreement|contract|rules)\b)",
+                re.IGNORECASE), "these "),
+    (re.compile(r"\bCG[UV]\b", re.IGNORECASE), "Terms"),
+    (re.compile(r"\b(reserves?|retains?|has|have)\s+(?:(?:it|him|her)self\s+)?the\s+faculty\s+to\b",
+                re.IGNORECASE), r"\1 the right to"),
+    (re.compile(r"\b(shall|will)\s+find\s+application\b", re.IGNORECASE), r"\1 apply"),
+)
+
+_TRANSLATED_HINT = re.compile(r"moment|present\s|\bcg[uv]\b|faculty|find\s+application", re.IGNORECASE)
+
+
+def _read_translated(text: str) -> str:
+    for pattern, replacement in _TRANSLATED:
+        def expanded(m: re.Match[str], replacement: str = replacement) -> str:
+            return same_case(m[0], m.expand(replacement))
+        text = pattern.sub(expanded, text)
+    return text
+
+
 def prepare(text: str) -> str:
     """The form rules see: straight quotes, plain dashes, single spaces, capitals in neutral case,
     contractions written out, abbreviations without full stops, an aside next to a modal moved to
     the end, "is free (allowed, permitted) to" and "might" as "may", "can not" as "cannot", "end your
-    account" as "terminate your account", no clause number or lead-in in front, the consumer as "you"."""
+    account" as "terminate your account", the turns of translated terms ("at any moment", "the present
+    CGU", "reserves the faculty to") as English terms say them, no clause number or lead-in in front,
+    the consumer as "you"."""
     text = _neutral_case(" ".join(text.translate(_QUOTES).split()))
     if "'" in text:  # the cheap test first: most clauses have no apostrophe and no role word
         text = _CONTRACTION.sub(_written_out, text)
@@ -294,6 +319,8 @@ def prepare(text: str) -> str:
         text = _MIGHT.sub(lambda m: same_case(m[0], "may"), text)
     if "an not" in text:
         text = _CAN_NOT.sub(lambda m: same_case(m[0], "cannot"), text)
+    if _TRANSLATED_HINT.search(text):
+        text = _read_translated(text)
     if _END_HINT.search(text):  # the full pattern only where a word starts with "end"
         text = _END.sub(_terminate, text)
     text = _without_lead_in(_ENUMERATOR.sub("", text, count=1))

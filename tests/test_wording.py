@@ -64,6 +64,13 @@ from generator.wording import prepare
     # Company forms of mixed case: "Viaggilo S.r.l.", "Ferrovia S.p.A.", "Veloxa a.s.".
     ("Use of Viaggilo S.r.l. and Ferrovia S.p.A. sites implies acceptance.",
      "Use of Viaggilo Srl and Ferrovia SpA sites implies acceptance."),
+    # The turns of terms translated from French, Italian or Spanish, in the words English terms use.
+    ("The Editor reserves itself the faculty to modify at any moment the present CGU.",
+     "The Editor reserves the right to modify at any time these Terms."),
+    ("THE PRESENT GENERAL CONDITIONS ARE SUBJECT TO FRENCH LAW.",
+     "these General Conditions are Subject to French Law."),
+    ("Only the law of Monaco shall find application.", "Only the law of Monaco shall apply."),
+    ("The present tense is used at the moment.", "The present tense is used at the moment."),
     # Permission in other words.
     ("Acme is free to close your account.", "Acme may close your account."),
     ("xAI is also free to terminate your use.", "xAI may terminate your use."),
