@@ -285,9 +285,16 @@ _TRANSLATED = (
     (re.compile(r"\b(reserves?|retains?|has|have)\s+(?:(?:it|him|her)self\s+)?the\s+faculty\s+to\b",
                 re.IGNORECASE), r"\1 the right to"),
     (re.compile(r"\b(shall|will)\s+find\s+application\b", re.IGNORECASE), r"\1 apply"),
+    (re.compile(r"\badhesion\s+(?:to|of)\b", re.IGNORECASE), "acceptance of"),
+    (re.compile(r"\badhesion\b", re.IGNORECASE), "acceptance"),
+    (re.compile(r"\butili[sz]ation\b", re.IGNORECASE), "use"),
+    (re.compile(r"\binternaut(?:e|es|s)?\b", re.IGNORECASE), "user"),
+    (re.compile(r"\bin\s+vigou?r\b", re.IGNORECASE), "in force"),
+    (re.compile(r"\bin\s+conformity\s+with\b", re.IGNORECASE), "in accordance with"),
 )
 
-_TRANSLATED_HINT = re.compile(r"moment|present\s|\bcg[uv]\b|faculty|find\s+application", re.IGNORECASE)
+_TRANSLATED_HINT = re.compile(r"moment|present\s|\bcg[uv]\b|faculty|find\s+application|adhesion"
+                               r"|utili[sz]ation|internaut|vigou?r|conformity", re.IGNORECASE)
 
 
 def _read_translated(text: str) -> str:

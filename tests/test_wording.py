@@ -70,6 +70,8 @@ from generator.wording import prepare
     ("THE PRESENT GENERAL CONDITIONS ARE SUBJECT TO FRENCH LAW.",
      "these General Conditions are Subject to French Law."),
     ("Only the law of Monaco shall find application.", "Only the law of Monaco shall apply."),
+    ("Any utilisation of the site by the Internaut signifies his adhesion to the conditions in vigour.",
+     "Any use of the site by the User signifies his acceptance of the conditions in force."),
     ("The present tense is used at the moment.", "The present tense is used at the moment."),
     # Permission in other words.
     ("Acme is free to close your account.", "Acme may close your account."),
