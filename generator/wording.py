@@ -278,7 +278,16 @@ def _terminate(m: re.Match[str]) -> str:
 # Terms translated from French, Italian or Spanish keep the original's turns ("à tout moment", "les
 # présentes CGU", "se réserve la faculté de"): read them in the words rules look for.
 _TRANSLATED = (
-    (re.compile(r"\bat\s+any\s+moment\b", re.IGNORECASE), "at any time"),
+    (re.compile(r"\b(?:at|in)\s+(?:any|every)\s+moment\b", re.IGNORECASE), "at any time"),
+    (re.compile(r"\btreatment\s+of\b", re.IGNORECASE), "processing of"),
+    (re.compile(r"\b(be|been|are|is|being|were|was)\s+treated\b(?!\s+(?:as|like|with|fairly|equally|confidential))",
+                re.IGNORECASE), r"\1 processed"),
+    (re.compile(r"\bfinalit(?:y|ies)\b", re.IGNORECASE), "purpose"),
+    (re.compile(r"\bprofilation\b", re.IGNORECASE), "profiling"),
+    (re.compile(r"\baddestration\b", re.IGNORECASE), "training"),
+    (re.compile(r"\butili[sz](e|es|ed|ing)\b", re.IGNORECASE), r"us\1"),
+    (re.compile(r"\breserves?\s+(?:us|ourselves|itself)\s+the\s+right\b", re.IGNORECASE),
+     "reserve the right"),
     (re.compile(r"\b(?:the\s+)?present\s+(?=(?:general\s+)?(?:terms|conditions|CG[UV]|agreement|contract|rules)\b)",
                 re.IGNORECASE), "these "),
     (re.compile(r"\bCG[UV]\b", re.IGNORECASE), "Terms"),
@@ -293,8 +302,9 @@ _TRANSLATED = (
     (re.compile(r"\bin\s+conformity\s+with\b", re.IGNORECASE), "in accordance with"),
 )
 
-_TRANSLATED_HINT = re.compile(r"moment|present\s|\bcg[uv]\b|faculty|find\s+application|adhesion"
-                               r"|utili[sz]ation|internaut|vigou?r|conformity", re.IGNORECASE)
+_TRANSLATED_HINT = re.compile(r"moment|present\s|\bcg[uv]\b|faculty|find\s+application|adhesion|utili[sz]"
+                               r"|internaut|vigou?r|conformity|treat|finalit|profilation|addestration"
+                               r"|reserves?\s+(?:us|ourselves|itself)\s", re.IGNORECASE)
 
 
 def _read_translated(text: str) -> str:
