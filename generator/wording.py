@@ -282,6 +282,10 @@ _TRANSLATED = (
     (re.compile(r"\btreatment\s+of\b", re.IGNORECASE), "processing of"),
     (re.compile(r"\b(be|been|are|is|being|were|was)\s+treated\b(?!\s+(?:as|like|with|fairly|equally|confidential))",
                 re.IGNORECASE), r"\1 processed"),
+    (re.compile(r"\btreats\s+(?=(?:the|your|his|her|their|its|such|these|those)\s+(?:[\w-]+\s+){0,3}"
+                r"(?:data|information)\b)", re.IGNORECASE), "processes "),
+    (re.compile(r"\btreat(ed|ing)?\s+(?=(?:the|your|his|her|their|its|such|these|those)\s+(?:[\w-]+\s+){0,3}"
+                r"(?:data|information)\b)", re.IGNORECASE), r"process\1 "),
     (re.compile(r"\bfinalit(?:y|ies)\b", re.IGNORECASE), "purpose"),
     (re.compile(r"\bprofilation\b", re.IGNORECASE), "profiling"),
     (re.compile(r"\baddestration\b", re.IGNORECASE), "training"),
