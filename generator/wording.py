@@ -306,9 +306,11 @@ _TRANSLATED = (
     (re.compile(r"\bin\s+conformity\s+with\b", re.IGNORECASE), "in accordance with"),
 )
 
-_TRANSLATED_HINT = re.compile(r"moment|present\s|\bcg[uv]\b|faculty|find\s+application|adhesion|utili[sz]"
-                               r"|internaut|vigou?r|conformity|treat|finalit|profilation|addestration"
-                               r"|reserves?\s+(?:us|ourselves|itself)\s", re.IGNORECASE)
+# Words one of the readings above needs: a plain substring test, which most clauses fail quickly.
+_TRANSLATED_HINTS = ("moment", "present ", "cgu", "cgv", "faculty", "application", "adhesion", "utilis",
+                     "utiliz", "internaut", "vigo", "conformity", "treat", "finalit", "profilation",
+                     "addestration", "reserve us", "reserves us", "reserve ourselves", "reserve itself",
+                     "reserves itself")
 
 
 def _read_translated(text: str) -> str:
@@ -340,7 +342,8 @@ def prepare(text: str) -> str:
         text = _MIGHT.sub(lambda m: same_case(m[0], "may"), text)
     if "an not" in text:
         text = _CAN_NOT.sub(lambda m: same_case(m[0], "cannot"), text)
-    if _TRANSLATED_HINT.search(text):
+    lowered_text = text.lower()
+    if any(hint in lowered_text for hint in _TRANSLATED_HINTS):
         text = _read_translated(text)
     if _END_HINT.search(text):  # the full pattern only where a word starts with "end"
         text = _END.sub(_terminate, text)
