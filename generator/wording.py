@@ -276,48 +276,48 @@ def _terminate(m: re.Match[str]) -> str:
 
 
 # Terms translated from French, Italian or Spanish keep the original's turns ("à tout moment", "les
-# présentes CGU", "se réserve la faculté de"): read them in the words rules look for.
+# présentes CGU", "se réserve la faculté de"): read them in the words rules look for. Each reading has a
+# word it needs, tested as a plain substring first, which most clauses fail quickly.
+# (Data "treated" is processed; a person treated fairly is not.)
+_DATA_FOLLOWS = (r"(?=(?:the|your|his|her|their|its|such|these|those)\s+(?:[\w-]+\s+){0,3}"
+                 r"(?:data|information)\b)")
 _TRANSLATED = (
-    (re.compile(r"\b(?:at|in)\s+(?:any|every)\s+moment\b", re.IGNORECASE), "at any time"),
-    (re.compile(r"\btreatment\s+of\b", re.IGNORECASE), "processing of"),
-    (re.compile(r"\b(be|been|are|is|being|were|was)\s+treated\b(?!\s+(?:as|like|with|fairly|equally|confidential))",
-                re.IGNORECASE), r"\1 processed"),
-    (re.compile(r"\btreats\s+(?=(?:the|your|his|her|their|its|such|these|those)\s+(?:[\w-]+\s+){0,3}"
-                r"(?:data|information)\b)", re.IGNORECASE), "processes "),
-    (re.compile(r"\btreat(ed|ing)?\s+(?=(?:the|your|his|her|their|its|such|these|those)\s+(?:[\w-]+\s+){0,3}"
-                r"(?:data|information)\b)", re.IGNORECASE), r"process\1 "),
-    (re.compile(r"\bfinalit(?:y|ies)\b", re.IGNORECASE), "purpose"),
-    (re.compile(r"\bprofilation\b", re.IGNORECASE), "profiling"),
-    (re.compile(r"\baddestration\b", re.IGNORECASE), "training"),
-    (re.compile(r"\butili[sz](e|es|ed|ing)\b", re.IGNORECASE), r"us\1"),
-    (re.compile(r"\breserves?\s+(?:us|ourselves|itself)\s+the\s+right\b", re.IGNORECASE),
+    ("moment", re.compile(r"\b(?:at|in)\s+(?:any|every)\s+moment\b", re.IGNORECASE), "at any time"),
+    ("treat", re.compile(r"\btreatment\s+of\b", re.IGNORECASE), "processing of"),
+    ("treat", re.compile(r"\b(be|been|are|is|being|were|was)\s+treated\b"
+                         r"(?!\s+(?:as|like|with|fairly|equally|confidential))", re.IGNORECASE),
+     r"\1 processed"),
+    ("treat", re.compile(r"\btreats\s+" + _DATA_FOLLOWS, re.IGNORECASE), "processes "),
+    ("treat", re.compile(r"\btreat(ed|ing)?\s+" + _DATA_FOLLOWS, re.IGNORECASE), r"process\1 "),
+    ("finalit", re.compile(r"\bfinalit(?:y|ies)\b", re.IGNORECASE), "purpose"),
+    ("profilation", re.compile(r"\bprofilation\b", re.IGNORECASE), "profiling"),
+    ("addestration", re.compile(r"\baddestration\b", re.IGNORECASE), "training"),
+    ("utili", re.compile(r"\butili[sz](e|es|ed|ing)\b", re.IGNORECASE), r"us\1"),
+    ("reserve", re.compile(r"\breserves?\s+(?:us|ourselves|itself)\s+the\s+right\b", re.IGNORECASE),
      "reserve the right"),
-    (re.compile(r"\b(?:the\s+)?present\s+(?=(?:general\s+)?(?:terms|conditions|CG[UV]|agreement|contract|rules)\b)",
-                re.IGNORECASE), "these "),
-    (re.compile(r"\bCG[UV]\b", re.IGNORECASE), "Terms"),
-    (re.compile(r"\b(reserves?|retains?|has|have)\s+(?:(?:it|him|her)self\s+)?the\s+faculty\s+to\b",
-                re.IGNORECASE), r"\1 the right to"),
-    (re.compile(r"\b(shall|will)\s+find\s+application\b", re.IGNORECASE), r"\1 apply"),
-    (re.compile(r"\badhesion\s+(?:to|of)\b", re.IGNORECASE), "acceptance of"),
-    (re.compile(r"\badhesion\b", re.IGNORECASE), "acceptance"),
-    (re.compile(r"\butili[sz]ation\b", re.IGNORECASE), "use"),
-    (re.compile(r"\binternaut(?:e|es|s)?\b", re.IGNORECASE), "user"),
-    (re.compile(r"\bin\s+vigou?r\b", re.IGNORECASE), "in force"),
-    (re.compile(r"\bin\s+conformity\s+with\b", re.IGNORECASE), "in accordance with"),
+    ("present", re.compile(r"\b(?:the\s+)?present\s+"
+                           r"(?=(?:general\s+)?(?:terms|conditions|CG[UV]|agreement|contract|rules)\b)",
+                           re.IGNORECASE), "these "),
+    ("cg", re.compile(r"\bCG[UV]\b", re.IGNORECASE), "Terms"),
+    ("faculty", re.compile(r"\b(reserves?|retains?|has|have)\s+(?:(?:it|him|her)self\s+)?"
+                           r"the\s+faculty\s+to\b", re.IGNORECASE), r"\1 the right to"),
+    ("application", re.compile(r"\b(shall|will)\s+find\s+application\b", re.IGNORECASE), r"\1 apply"),
+    ("adhesion", re.compile(r"\badhesion\s+(?:to|of)\b", re.IGNORECASE), "acceptance of"),
+    ("adhesion", re.compile(r"\badhesion\b", re.IGNORECASE), "acceptance"),
+    ("utili", re.compile(r"\butili[sz]ation\b", re.IGNORECASE), "use"),
+    ("internaut", re.compile(r"\binternaut(?:e|es|s)?\b", re.IGNORECASE), "user"),
+    ("vigo", re.compile(r"\bin\s+vigou?r\b", re.IGNORECASE), "in force"),
+    ("conformity", re.compile(r"\bin\s+conformity\s+with\b", re.IGNORECASE), "in accordance with"),
 )
-
-# Words one of the readings above needs: a plain substring test, which most clauses fail quickly.
-_TRANSLATED_HINTS = ("moment", "present ", "cgu", "cgv", "faculty", "application", "adhesion", "utilis",
-                     "utiliz", "internaut", "vigo", "conformity", "treat", "finalit", "profilation",
-                     "addestration", "reserve us", "reserves us", "reserve ourselves", "reserve itself",
-                     "reserves itself")
 
 
 def _read_translated(text: str) -> str:
-    for pattern, replacement in _TRANSLATED:
-        def expanded(m: re.Match[str], replacement: str = replacement) -> str:
-            return same_case(m[0], m.expand(replacement))
-        text = pattern.sub(expanded, text)
+    lowered = text.lower()
+    for hint, pattern, replacement in _TRANSLATED:
+        if hint in lowered:
+            def expanded(m: re.Match[str], replacement: str = replacement) -> str:
+                return same_case(m[0], m.expand(replacement))
+            text = pattern.sub(expanded, text)
     return text
 
 
@@ -342,9 +342,7 @@ def prepare(text: str) -> str:
         text = _MIGHT.sub(lambda m: same_case(m[0], "may"), text)
     if "an not" in text:
         text = _CAN_NOT.sub(lambda m: same_case(m[0], "cannot"), text)
-    lowered_text = text.lower()
-    if any(hint in lowered_text for hint in _TRANSLATED_HINTS):
-        text = _read_translated(text)
+    text = _read_translated(text)
     if _END_HINT.search(text):  # the full pattern only where a word starts with "end"
         text = _END.sub(_terminate, text)
     text = _without_lead_in(_ENUMERATOR.sub("", text, count=1))
