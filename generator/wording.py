@@ -279,6 +279,9 @@ def _terminate(m: re.Match[str]) -> str:
 # présentes CGU", "se réserve la faculté de"): read them in the words rules look for. Each reading has a
 # word it needs, tested as a plain substring first, which most clauses fail quickly.
 # (Data "treated" is processed; a person treated fairly is not.)
+_NATIONALITIES = ("French|Dutch|German|Italian|Spanish|Portuguese|Belgian|Swiss|Austrian|Luxembourg(?:ish)?"
+                  "|Irish|Polish|Czech|Slovak|Swedish|Danish|Finnish|Estonian|Latvian|Lithuanian|Greek"
+                  "|Romanian|Hungarian|Bulgarian|Croatian|Slovenian|Maltese|Cypriot|Monegasque|Norwegian")
 _DATA_FOLLOWS = (r"(?=(?:the|your|his|her|their|its|such|these|those)\s+(?:[\w-]+\s+){0,3}"
                  r"(?:data|information)\b)")
 _TRANSLATED = (
@@ -296,8 +299,9 @@ _TRANSLATED = (
     ("reserve", re.compile(r"\breserves?\s+(?:us|ourselves|itself)\s+the\s+right\b", re.IGNORECASE),
      "reserve the right"),
     ("present", re.compile(r"\b(?:the\s+)?present\s+"
-                           r"(?=(?:general\s+)?(?:terms|conditions|CG[UV]|agreement|contract|rules)\b)",
+                           r"(?=(?:general\s+)?(?:terms|conditions|CG[UV]|rules)\b)",
                            re.IGNORECASE), "these "),
+    ("present", re.compile(r"\b(?:the\s+)?present\s+(?=(?:agreement|contract)\b)", re.IGNORECASE), "this "),
     ("cg", re.compile(r"\bCG[UV]\b", re.IGNORECASE), "Terms"),
     ("faculty", re.compile(r"\b(reserves?|retains?|has|have)\s+(?:(?:it|him|her)self\s+)?"
                            r"the\s+faculty\s+to\b", re.IGNORECASE), r"\1 the right to"),
@@ -308,6 +312,42 @@ _TRANSLATED = (
     ("internaut", re.compile(r"\binternaut(?:e|es|s)?\b", re.IGNORECASE), "user"),
     ("vigo", re.compile(r"\bin\s+vigou?r\b", re.IGNORECASE), "in force"),
     ("conformity", re.compile(r"\bin\s+conformity\s+with\b", re.IGNORECASE), "in accordance with"),
+    # The law of a country named as its "right" (droit, recht, diritto), a "legislation", a law that
+    # "regulates" or to which the terms are "subordinated", a law "applicable to" the contract.
+    ("right", re.compile(r"\b(" + _NATIONALITIES + r")\s+right\b", re.IGNORECASE), r"\1 law"),
+    ("legislation", re.compile(r"\blegislation\b", re.IGNORECASE), "law"),
+    ("regulated", re.compile(r"\bregulated\s+by\s+(?=(?:the\s+)?(?:[\w-]+\s+){0,2}(?:law|right)\b)",
+                             re.IGNORECASE), "governed by "),
+    ("subordinated", re.compile(r"\bsubordinated\s+to\s+(?=(?:the\s+)?(?:[\w-]+\s+){0,3}law\b)",
+                                re.IGNORECASE), "governed by "),
+    ("applicable", re.compile(r"\bis\s+applicable\s+to\b", re.IGNORECASE), "applies to"),
+    ("applicable", re.compile(r"\bare\s+applicable\s+to\b", re.IGNORECASE), "apply to"),
+    # Courts named as tribunals or judges, disputes as litigations (not an arbitral tribunal).
+    ("tribunal", re.compile(r"(?<!arbitral\s)(?<!arbitration\s)\btribunal(s?)\b", re.IGNORECASE),
+     r"court\1"),
+    ("judges", re.compile(r"\bthe\s+judges\s+of\b", re.IGNORECASE), "the courts of"),
+    ("litigations", re.compile(r"\blitigations\b", re.IGNORECASE), "disputes"),
+    # Acceptance and liability: "is considered to have accepted", "adhering to these conditions",
+    # "is not to be held responsible", "cannot be called in responsibility".
+    ("considered", re.compile(r"\b(is|are|shall\s+be|will\s+be)\s+considered\s+to\s+have\b",
+                              re.IGNORECASE), r"\1 deemed to have"),
+    ("adhering", re.compile(r"\badhering\s+to\s+(?=(?:these|the|this)\s+(?:\w+\s+)?"
+                            r"(?:terms|conditions|agreement|contract)\b)", re.IGNORECASE), "accepting "),
+    ("to be held", re.compile(r"\b(?:is|are|am)\s+not\s+to\s+be\s+held\b", re.IGNORECASE),
+     "shall not be held"),
+    ("called in", re.compile(r"\bcalled\s+in(?:to)?\s+(?:responsibility|liability)\b", re.IGNORECASE),
+     "held responsible"),
+    # Changes "brought" to the terms; "it belongs to the Company to revise" (it is for it to); "the
+    # present text".
+    ("bring", re.compile(r"\bbring\s+((?:\w+\s+)?)(changes|modifications|amendments)\s+to\b",
+                         re.IGNORECASE), r"make \1\2 to"),
+    ("belongs", re.compile(r"\bit\s+belongs\s+to\s+(the\s+[\w-]+)\s+to\b", re.IGNORECASE), r"\1 may"),
+    ("present", re.compile(r"\bthe\s+present\s+(text|document)\b", re.IGNORECASE), r"this \1"),
+    # Data "elaborated" (elaborare, elaborar): processed.
+    ("elaborat", re.compile(r"\belaborates\s+" + _DATA_FOLLOWS, re.IGNORECASE), "processes "),
+    ("elaborat", re.compile(r"\belaborated\s+" + _DATA_FOLLOWS, re.IGNORECASE), "processed "),
+    ("elaborat", re.compile(r"\belaborating\s+" + _DATA_FOLLOWS, re.IGNORECASE), "processing "),
+    ("elaborat", re.compile(r"\belaborate\s+" + _DATA_FOLLOWS, re.IGNORECASE), "process "),
 )
 
 

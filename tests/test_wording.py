@@ -77,6 +77,18 @@ from generator.wording import prepare
     ("Any utilisation of the site by the Internaut signifies his adhesion to the conditions in vigour.",
      "Any use of the site by the User signifies his acceptance of the conditions in force."),
     ("The present tense is used at the moment.", "The present tense is used at the moment."),
+    ("The contract is regulated by Dutch right; the German law is applicable to the present contract.",
+     "The contract is governed by Dutch law; the German law applies to this contract."),
+    ("These conditions are subordinated to the law of Luxembourg and the legislation of Estonia.",
+     "These conditions are governed by the law of Luxembourg and the law of Estonia."),
+    ("Only the tribunals of Lyon know of litigations; the judges of Barcelona; an arbitral tribunal.",
+     "Only the courts of Lyon know of disputes; the courts of Barcelona; an arbitral tribunal."),
+    ("Who enters is considered to have accepted; adhering to these conditions; we are not to be held liable.",
+     "Who enters is deemed to have accepted; accepting these conditions; we shall not be held liable."),
+    ("It cannot be called in responsibility. It belongs to the Company to bring changes to the present text.",
+     "It cannot be held responsible. The Company may make changes to this text."),
+    ("We elaborate your data; he elaborates the data; data elaborated; an elaborate plan.",
+     "We process your data; he processes the data; data elaborated; an elaborate plan."),
     # Permission in other words.
     ("Acme is free to close your account.", "Acme may close your account."),
     ("xAI is also free to terminate your use.", "xAI may terminate your use."),
@@ -107,6 +119,8 @@ def test_reads_as(text: str, read_as: str) -> None:
     "We may collect, use and share it.", "Acme will, however.",  # a list after a modal; no verb after
     "We may at any time.",  # an adverbial with nothing after it
     "At the end of the month your subscription ends.", "Read the end user licence.",  # "end" as a noun
+    "Acme is regulated by the Financial Conduct Authority.", "You have the right to object.",  # not law
+    "Adhering to the rules keeps everyone safe.", "The rules are applicable where you live.",
 ])
 def test_left_as_written(text: str) -> None:
     assert prepare(text) == text
