@@ -316,7 +316,7 @@ _TRANSLATED = (
     # "regulates" or to which the terms are "subordinated", a law "applicable to" the contract.
     ("right", re.compile(r"\b(" + _NATIONALITIES + r")\s+right\b", re.IGNORECASE), r"\1 law"),
     ("legislation", re.compile(r"\blegislation\b", re.IGNORECASE), "law"),
-    ("regulated", re.compile(r"\bregulated\s+by\s+(?=(?:the\s+)?(?:[\w-]+\s+){0,2}(?:law|right)\b)",
+    ("regulated", re.compile(r"\bregulated\s+(?:by|from)\s+(?=(?:the\s+)?(?:[\w-]+\s+){0,2}(?:law|right)\b)",
                              re.IGNORECASE), "governed by "),
     ("subordinated", re.compile(r"\bsubordinated\s+to\s+(?=(?:the\s+)?(?:[\w-]+\s+){0,3}law\b)",
                                 re.IGNORECASE), "governed by "),
@@ -348,6 +348,20 @@ _TRANSLATED = (
     ("elaborat", re.compile(r"\belaborated\s+" + _DATA_FOLLOWS, re.IGNORECASE), "processed "),
     ("elaborat", re.compile(r"\belaborating\s+" + _DATA_FOLLOWS, re.IGNORECASE), "processing "),
     ("elaborat", re.compile(r"\belaborate\s+" + _DATA_FOLLOWS, re.IGNORECASE), "process "),
+    ("elaborat", re.compile(r"\b(are|is|be|been|being)\s+elaborated\b", re.IGNORECASE), r"\1 processed"),
+    ("elaborat", re.compile(r"\belaboration\s+of\s+" + _DATA_FOLLOWS, re.IGNORECASE), "processing of "),
+    # Arbitration as "arbitrage", arbitrators as "arbiters"; "hold unharmed" for hold harmless; a
+    # licence "conceded"; "responsible of"; "comes not to be"; "keeps for itself the possibility to".
+    ("arbitrag", re.compile(r"\b(through|by|to|via|in|of)\s+arbitrage\b", re.IGNORECASE), r"\1 arbitration"),
+    ("arbiter", re.compile(r"\barbiters\b", re.IGNORECASE), "arbitrators"),
+    ("arbiter", re.compile(r"\barbiter\b", re.IGNORECASE), "arbitrator"),
+    ("unharmed", re.compile(r"\bhold(s|ing)?\s+unharmed\b", re.IGNORECASE), r"hold\1 harmless"),
+    ("conced", re.compile(r"\bconced(?:e|es|ed|ing)\b(?=[^.;]{0,60}\blicen[cs]e)", re.IGNORECASE),
+     "grants"),
+    ("responsible of", re.compile(r"\b(responsible|liable)\s+of\b", re.IGNORECASE), r"\1 for"),
+    ("comes not", re.compile(r"\bcomes?\s+not\s+to\s+be\b", re.IGNORECASE), "is not"),
+    ("for itself", re.compile(r"\bkeeps?\s+for\s+(?:itself|himself|herself|themselves)\s+the\s+"
+                              r"(?:possibility|faculty|right)\s+to\b", re.IGNORECASE), "reserves the right to"),
 )
 
 
