@@ -361,7 +361,8 @@ _TRANSLATED = (
     ("responsible of", re.compile(r"\b(responsible|liable)\s+of\b", re.IGNORECASE), r"\1 for"),
     ("comes not", re.compile(r"\bcomes?\s+not\s+to\s+be\b", re.IGNORECASE), "is not"),
     ("for itself", re.compile(r"\bkeeps?\s+for\s+(?:itself|himself|herself|themselves)\s+the\s+"
-                              r"(?:possibility|faculty|right)\s+to\b", re.IGNORECASE), "reserves the right to"),
+                              r"(?:possibility|faculty|right)\s+to\b", re.IGNORECASE),
+     "reserves the right to"),
 )
 
 
