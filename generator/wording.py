@@ -356,8 +356,10 @@ _TRANSLATED = (
     ("arbiter", re.compile(r"\barbiters\b", re.IGNORECASE), "arbitrators"),
     ("arbiter", re.compile(r"\barbiter\b", re.IGNORECASE), "arbitrator"),
     ("unharmed", re.compile(r"\bhold(s|ing)?\s+unharmed\b", re.IGNORECASE), r"hold\1 harmless"),
-    ("conced", re.compile(r"\bconced(?:e|es|ed|ing)\b(?=[^.;]{0,60}\blicen[cs]e)", re.IGNORECASE),
-     "grants"),
+    ("conced", re.compile(r"\bconcedes\b(?=[^.;]{0,60}\blicen[cs]e)", re.IGNORECASE), "grants"),
+    ("conced", re.compile(r"\bconceded\b(?=[^.;]{0,60}\blicen[cs]e)", re.IGNORECASE), "granted"),
+    ("conced", re.compile(r"\bconceding\b(?=[^.;]{0,60}\blicen[cs]e)", re.IGNORECASE), "granting"),
+    ("conced", re.compile(r"\bconcede\b(?=[^.;]{0,60}\blicen[cs]e)", re.IGNORECASE), "grant"),
     ("responsible of", re.compile(r"\b(responsible|liable)\s+of\b", re.IGNORECASE), r"\1 for"),
     ("comes not", re.compile(r"\bcomes?\s+not\s+to\s+be\b", re.IGNORECASE), "is not"),
     ("for itself", re.compile(r"\bkeeps?\s+for\s+(?:itself|himself|herself|themselves)\s+the\s+"

@@ -89,6 +89,12 @@ from generator.wording import prepare
      "It cannot be held responsible. The Company may make changes to this text."),
     ("We elaborate your data; he elaborates the data; data elaborated; an elaborate plan.",
      "We process your data; he processes the data; data elaborated; an elaborate plan."),
+    ("Disputes go to arbitrage before two arbiters; his data are elaborated; the elaboration of its data.",
+     "Disputes go to arbitration before two arbitrators; his data are processed; the processing of its data."),
+    ("The Vendor holds unharmed the Shop; you concede to us a licence; it comes not to be responsible of it.",
+     "The Vendor holds harmless the Shop; you grant to us a licence; it is not responsible for it."),
+    ("The Club keeps for itself the possibility to close it; a currency arbitrage; he conceded the point.",
+     "The Club reserves the right to close it; a currency arbitrage; he conceded the point."),
     # Permission in other words.
     ("Acme is free to close your account.", "Acme may close your account."),
     ("xAI is also free to terminate your use.", "xAI may terminate your use."),
