@@ -70,7 +70,7 @@ def _parts(items: Any, fold: bool, within: bool) -> list[Gate]:
             run.append(chr(value).lower() if fold else chr(value))
             continue
         close_run()
-        body = _required_body(name, value) if within else None
+        body = _required_body(name, value, fold) if within else None
         if body is not None:
             found += _parts(body, fold, within)
         elif (gate := _item_gate(name, value, fold)) is not None:
@@ -85,10 +85,18 @@ def _sequence_gate(items: Any, fold: bool) -> Gate | None:
     return _best(_parts(items, fold, within=False))
 
 
-def _required_body(name: str, value: Any) -> Any:
+def _case_sound(add_flags: int, del_flags: int, fold: bool) -> bool:
+    """Whether a group's own case flags leave its literals sound as gates: none, or a case-sensitive
+    group inside a case-insensitive regex ("(?-i:Beacons)"): a clause holding "Beacons" holds
+    "beacons" once lower-cased, as its folded gates are looked for. Not the other way round: a
+    case-sensitive regex's gates are looked for in the clause as it is."""
+    return not (add_flags | del_flags) & re.IGNORECASE or (fold and not add_flags & re.IGNORECASE)
+
+
+def _required_body(name: str, value: Any, fold: bool) -> Any:
     """The items inside a group that every match of it passes through once at least (a group
-    without a case flag of its own, a repeat of one or more, an atomic group); else None."""
-    if name == "SUBPATTERN" and not (value[1] | value[2]) & re.IGNORECASE:
+    whose case flags keep gates sound, a repeat of one or more, an atomic group); else None."""
+    if name == "SUBPATTERN" and _case_sound(value[1], value[2], fold):
         return value[3]
     if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and value[0] >= 1:
         return value[2]
@@ -98,8 +106,8 @@ def _required_body(name: str, value: Any) -> Any:
 def _item_gate(name: str, value: Any, fold: bool) -> Gate | None:
     if name == "SUBPATTERN":
         _group, add_flags, del_flags, body = value
-        if (add_flags | del_flags) & re.IGNORECASE:
-            return None  # a scoped case flag: not worth modelling
+        if not _case_sound(add_flags, del_flags, fold):
+            return None  # "(?i:...)" in a case-sensitive regex: its gates would be looked for as cased
         return _sequence_gate(body, fold)
     if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
         low, _high, body = value

@@ -41,6 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
     (r"(arbitration)?\s+court", {"court"}),  # an optional part requires nothing
     (r"Acme", {"acme"}),  # folded: compared with the lower-cased clause
     (r"\b(will|shall)\b.*\b(kick|ban)\b", {"kick", "ban"}),  # words in nearly every clause are a poor gate
+    # a case-sensitive group in a case-insensitive regex: its literal, lower-cased, is still needed
+    (r"\b(web\s+beacons?|(?-i:Beacons)|pixel\s+tags?)", {"beacon", "beacons", "pixel"}),
 ])
 def test_gate_finds_required_strings(pattern: str, expected: set[str]) -> None:
     assert gate(re.compile(pattern, re.IGNORECASE)) == frozenset(expected)
@@ -52,9 +54,11 @@ def test_gate_finds_required_strings(pattern: str, expected: set[str]) -> None:
     r"(?=arbitration)\w+",  # lookahead: not modelled
     r"ab\s+cd",  # too short to be worth a check
     r"(?i:arbitration)",  # a scoped case flag
+    r"(?i:arbitration)|Court",  # case-insensitive in a case-sensitive regex (below): no cased gate
 ])
 def test_no_gate_when_none_can_be_proven(pattern: str) -> None:
     assert gate(re.compile(pattern, re.IGNORECASE)) is None
+    assert gate(re.compile(pattern)) is None
 
 
 @pytest.mark.parametrize(("pattern", "expected"), [
@@ -77,7 +81,8 @@ def test_case_sensitive_regex_keeps_its_case() -> None:
 
 
 _PIECES = ["arbitration", "court", "may", "terminate", "account", r"\w+", r"\s+", r"\b", "(s)?", "s?", r"\w*",
-           "(your|our)", "(delete|remove)", "[a-z]+", ".", "(?:the\\s+)?", "(x|y|zed)", "(court )?"]
+           "(your|our)", "(delete|remove)", "[a-z]+", ".", "(?:the\\s+)?", "(x|y|zed)", "(court )?",
+           "(?-i:Court)", "(?i:account)", "(?-i:(ZED|terminate))"]
 _WORDS = ["arbitration", "court", "may", "terminate", "account", "your", "our", "delete", "remove", "the",
           "Arbitration", "COURT", "zed", "x", "y", "s", "ACCOUNT", "deleted", "terminates"]
 
