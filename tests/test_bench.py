@@ -174,3 +174,25 @@ def test_probe_sentences_score_the_rule_expected_and_fair_sentences(tmp_path: Pa
     failed = subprocess.run([sys.executable, str(script), "--probes", str(bad)],
                             capture_output=True, text=True, cwd=ROOT, check=False, timeout=120)
     assert failed.returncode != 0 and "bad.tsv:1: expected" in failed.stderr
+
+
+def test_unflagged_clauses_lists_only_what_no_rule_flags() -> None:
+    script = ROOT / "bench" / "unflagged_clauses.py"
+    # Both clauses are in Bluesky's and Spotify's latest terms; only the first is left unflagged.
+    match = "delete your Bluesky account|binding individual \\(not class\\)"
+    result = subprocess.run(
+        [sys.executable, str(script), "--match", match],
+        capture_output=True, text=True, cwd=ROOT, check=False, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    summary = "Summary: You can delete your Bluesky account anytime in your settings."
+    assert f"bluesky/terms-of-service: {summary}" in lines
+    assert not any("spotify" in line for line in lines)  # its arbitration clause is flagged
+    assert result.stderr.strip() == f"{len(lines)} unflagged clauses"
+    lost = subprocess.run([sys.executable, str(script), "--lost"],
+                          capture_output=True, text=True, cwd=ROOT, check=False, timeout=300)
+    assert lost.returncode == 0, lost.stderr
+    assert all(" no longer flags: " in line for line in lost.stdout.splitlines())
+    bad = subprocess.run([sys.executable, str(script), "--match", "("],
+                         capture_output=True, text=True, cwd=ROOT, check=False, timeout=60)
+    assert bad.returncode == 2 and "--match is not a regular expression" in bad.stderr
