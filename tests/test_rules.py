@@ -335,7 +335,8 @@ def test_list_items_are_read_after_their_lead_in_by_rules_that_ask_for_it() -> N
     assert [r.id for r in matching_rules(RULES, lead_in + " these Terms of Use;")] == ["acceptance-by-use"]
     assert not any(rule == "acceptance-by-use" and quote != lead_in for rule, quote in found)
     assert {r.id for r in RULES if r.lead_in} == {"excludes-liability", "terminate-at-will",
-                                                  "remove-user-content", "trains-on-user-content"}
+                                                  "remove-user-content", "trains-on-user-content",
+                                                  "broad-content-licence"}
     # A privacy notice's list of purposes (the rule missed Perplexity's "improve or create services
     # and products, including our AI models" under "We also use data to:").
     purposes = ("We also use information to:\n\n- send you receipts;\n"
