@@ -42,6 +42,13 @@ from generator.wording import prepare
      "Acme reserves the right to remove posts, at any time and for any reason"),
     ("We shall be entitled to, without notice, suspend your account.",
      "We shall be entitled to suspend your account, without notice."),
+    # A relative clause that holds a list of its own moves whole, not from its list's first comma;
+    # one that runs into a new clause (", and ...") is not taken for an aside.
+    ("Firmware updates, which may add, remove or alter features, will be installed automatically.",
+     "Firmware updates will be installed automatically, which may add, remove or alter features."),
+    ("Fees, which may change, will be listed.", "Fees will be listed, which may change."),
+    ("Either party may start arbitration, which is the only way, and the arbitrator shall decide.",
+     "Either party may start arbitration, which is the only way, and the arbitrator shall decide."),
     # Stock adverbials straight after a modal, without commas, moved the same way; a comma after
     # them opens another aside or only closes the run.
     ("We may at any time and from time to time, in our sole discretion, change the fees.",
