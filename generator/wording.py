@@ -179,7 +179,7 @@ _ASIDE_TEXT = r",\s*(?P<aside>[^,.;:]{3,200}?),\s*"
 # A relative clause may hold a list of its own ("Updates, which may add, remove or alter features, will
 # be installed"): it runs to the comma before the modal, so a list item is not taken for the aside.
 _RELATIVE_ASIDE_TEXT = (r",\s*(?P<aside>(?:which|who)\b[^,.;:]{3,120}"
-                        r"(?:,\s*(?!(?:and|but|or|nor|not)\b)[^,.;:]{1,80}){0,2}?),\s*")
+                        r"(?:,(?!\s*(?:and|but|or|nor|not)\b)\s*[^,.;:]{1,80}){0,2}?),\s*")
 _ASIDES = [re.compile(pattern, re.IGNORECASE) for pattern in [
     rf"\b(?P<keep>{_MODALS}|(?:right|entitled|free)\s+to){_ASIDE_TEXT}(?=[A-Za-z])",
     rf"\b(?P<keep>(?:reserves?|retains?|has|have)\s+the\s+right){_ASIDE_TEXT}(?P<next>to\s)",

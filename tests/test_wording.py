@@ -47,8 +47,8 @@ from generator.wording import prepare
     ("Firmware updates, which may add, remove or alter features, will be installed automatically.",
      "Firmware updates will be installed automatically, which may add, remove or alter features."),
     ("Fees, which may change, will be listed.", "Fees will be listed, which may change."),
-    ("Either party may start arbitration, which is the only way, and the arbitrator shall decide.",
-     "Either party may start arbitration, which is the only way, and the arbitrator shall decide."),
+    ("Either party may arbitrate, which is the only way, and the arbitrator, not a court, shall decide.",
+     "Either party may arbitrate, which is the only way, and the arbitrator shall decide, not a court."),
     # Stock adverbials straight after a modal, without commas, moved the same way; a comma after
     # them opens another aside or only closes the run.
     ("We may at any time and from time to time, in our sole discretion, change the fees.",
