@@ -101,18 +101,19 @@ def test_an_example_an_exception_cancels_is_named_so(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("verb", [["validate"], ["rules", "test"]])
 def test_a_regex_that_backtracks_without_end_fails_naming_it(verb: list[str], tmp_path: Path) -> None:
-    shutil.copytree(ROOT / "content", tmp_path / "content")
-    rule = tmp_path / "content/rules/arbitration/mandatory-arbitration.yaml"
+    arbitration = "arbitration/mandatory-arbitration.yaml"
+    content = content_with_rules(tmp_path, arbitration, BYSTANDER)
+    rule = content / "rules" / arbitration
     rule.write_text(rule.read_text().replace("unless:\n", "unless:\n  - '^(\\w+\\s?)+$'\n", 1))
-    command = [sys.executable, "-m", "generator", *verb, "--content", str(tmp_path / "content")]
+    command = [sys.executable, "-m", "generator", *verb, "--content", str(content)]
     result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
     assert result.returncode == 1
     assert "mandatory-arbitration.yaml: unless[0]: takes over 2 s on the rule's examples" in result.stderr
     if verb == ["rules", "test"]:  # none of the rule's examples, nor of its patterns, is known to pass
-        rule_of = next(r for r in RULES if r.id == "mandatory-arbitration")
-        failed = example_count(rule_of)
-        assert result.stdout.startswith(f"{EXAMPLES - failed} passed, {failed} failed")
-        assert f"; {PATTERNS - len(rule_of.patterns)} of their {PATTERNS} patterns" in result.stdout
+        failed, broken_patterns = totals(arbitration)
+        examples, patterns = totals(arbitration, BYSTANDER)
+        assert result.stdout.startswith(f"{examples - failed} passed, {failed} failed")
+        assert f"; {patterns - broken_patterns} of their {patterns} patterns" in result.stdout
 
 
 @pytest.mark.parametrize("verb", [["validate"], ["rules", "test"]])
@@ -120,11 +121,11 @@ def test_a_pattern_that_backtracks_on_a_match_example_fails_naming_it(verb: list
                                                                       tmp_path: Path) -> None:
     # Each pattern also meets each 'match' example on its own (is any pattern untested?): that check
     # has the same time limit as the examples'.
-    shutil.copytree(ROOT / "content", tmp_path / "content")
-    rule = tmp_path / "content/rules/arbitration/mandatory-arbitration.yaml"
+    content = content_with_rules(tmp_path, "arbitration/mandatory-arbitration.yaml", BYSTANDER)
+    rule = content / "rules/arbitration/mandatory-arbitration.yaml"
     text = rule.read_text().replace("patterns:\n", "patterns:\n  - all: ['(a+)+$']\n", 1)
     rule.write_text(text.replace("  match:\n", "  match:\n    - " + "a" * 44 + "b\n", 1))
-    command = [sys.executable, "-m", "generator", *verb, "--content", str(tmp_path / "content")]
+    command = [sys.executable, "-m", "generator", *verb, "--content", str(content)]
     result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
     assert result.returncode == 1
     assert "mandatory-arbitration.yaml: patterns[0].all[0]: takes over 2 s on the rule's examples" \
@@ -212,13 +213,39 @@ def test_an_exception_no_example_exercises_fails_rules_test(tmp_path: Path) -> N
             "(fix: add a 'no_match' example") in result.stderr
 
 
+# A rule left as it is beside the one a test breaks: its examples still count as passed.
+BYSTANDER = "class-action-waiver/class-action-waiver.yaml"
+
+
+def content_with_rules(tmp_path: Path, *rule_files: str) -> Path:
+    """A copy of content/ holding only these rule files (with the categories and label mapping):
+    `rules test` reads one rule in about a second and all of them in over ten, so a test of what it
+    says about one broken rule need not read the others."""
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content, ignore=shutil.ignore_patterns("rules"))
+    for name in ("categories.yaml", "label-mapping.yaml", *rule_files):
+        (content / "rules" / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / "content" / "rules" / name, content / "rules" / name)
+    return content
+
+
+def rule_named(rule_file: str) -> Rule:
+    return next(r for r in RULES if r.id == Path(rule_file).stem)
+
+
+def totals(*rule_files: str) -> tuple[int, int]:
+    """The examples and patterns of these rules, as `rules test` counts them."""
+    rules = [rule_named(f) for f in rule_files]
+    return sum(example_count(r) for r in rules), sum(len(r.patterns) for r in rules)
+
+
 def rules_test_with(tmp_path: Path, rule_file: str, old: str, new: str) -> subprocess.CompletedProcess[str]:
-    """`rules test` over a copy of content/ in which one rule file has `old` replaced by `new` once."""
-    shutil.copytree(ROOT / "content", tmp_path / "content")
-    rule = tmp_path / "content/rules" / rule_file
+    """`rules test` over this rule file, with `old` replaced by `new` once, and the bystander rule."""
+    content = content_with_rules(tmp_path, rule_file, BYSTANDER)
+    rule = content / "rules" / rule_file
     rule.write_text(rule.read_text().replace(old, new, 1))
-    return subprocess.run([sys.executable, "-m", "generator", "rules", "test", "--content",
-                           str(tmp_path / "content")], capture_output=True, text=True, check=False)
+    return subprocess.run([sys.executable, "-m", "generator", "rules", "test", "--content", str(content)],
+                          capture_output=True, text=True, check=False)
 
 
 def test_rules_test_names_a_pattern_no_example_matches(tmp_path: Path) -> None:
@@ -228,8 +255,9 @@ def test_rules_test_names_a_pattern_no_example_matches(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "mandatory-arbitration.yaml: patterns[0]: no 'match' example matches this pattern" in result.stderr
     # The summary once said every pattern was matched, then once "0 failed" while `rules test` failed.
-    assert result.stdout.startswith(f"{EXAMPLES} passed, 0 failed")
-    assert f"; {PATTERNS} of their {PATTERNS + 1} patterns matched by an example; " in result.stdout
+    examples, patterns = totals("arbitration/mandatory-arbitration.yaml", BYSTANDER)
+    assert result.stdout.startswith(f"{examples} passed, 0 failed")
+    assert f"; {patterns} of their {patterns + 1} patterns matched by an example; " in result.stdout
     assert "; FAILED: 1 problem(s), listed above" in result.stdout
     # In double quotes YAML turns \b into a backspace: the regex could never match, and is refused.
     dead = '  - all: ["\\barbitral award\\b"]\n'
@@ -301,22 +329,23 @@ def test_every_rule_example_reads_the_same_rewritten(how: str) -> None:
 
 def test_rules_test_reports_a_rule_that_reads_a_rewritten_example_otherwise(tmp_path: Path) -> None:
     # Case-sensitive, the pattern misses the example in capitals: pytest failed, rules test passed.
-    shutil.copytree(ROOT / "content", tmp_path / "content")
-    rule = tmp_path / "content/rules/arbitration/mandatory-arbitration.yaml"
+    content = content_with_rules(tmp_path, "arbitration/mandatory-arbitration.yaml", BYSTANDER)
+    rule = content / "rules/arbitration/mandatory-arbitration.yaml"
     text = rule.read_text().replace("patterns:\n", "patterns:\n  - all: ['(?-i:\\bumpire\\b)']\n", 1)
     example = "    - Every dispute goes to an umpire chosen by Acme.\n"
     text = text.replace("  match:\n", "  match:\n" + example, 1)
     # ... also when another example fails as written (the rewrites were then not read at all).
     wrong = "    - All disputes between you and Acme go to binding arbitration in Zurich.\n"
     rule.write_text(text.replace("  no_match:\n", "  no_match:\n" + wrong, 1))
-    result = subprocess.run([sys.executable, "-m", "generator", "rules", "test", "--content",
-                             str(tmp_path / "content")], capture_output=True, text=True, check=False)
+    result = subprocess.run([sys.executable, "-m", "generator", "rules", "test", "--content", str(content)],
+                            capture_output=True, text=True, check=False)
     assert result.returncode == 1
     assert "mandatory-arbitration.yaml: examples.match: reads otherwise in capitals: 'EVERY DISPUTE GOES TO" \
         in result.stderr
     assert "no_match: matched by patterns[" in result.stderr
     assert "]: 'All disputes between you and Acme go to binding arbitration in Zurich.'" in result.stderr
-    assert result.stdout.startswith(f"{EXAMPLES} passed, 2 failed")
+    examples, _ = totals("arbitration/mandatory-arbitration.yaml", BYSTANDER)
+    assert result.stdout.startswith(f"{examples} passed, 2 failed")
 
 
 def test_list_items_are_read_after_their_lead_in_by_rules_that_ask_for_it() -> None:
@@ -461,7 +490,8 @@ def test_a_milder_grade_follows_what_the_clause_states(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert ("terminate-at-will.yaml: milder.examples.milder: is graded high: 'We may close your account at "
             "our sole discretion if you break these terms.'") in result.stderr
-    assert result.stdout.startswith(f"{EXAMPLES} passed, 1 failed")
+    examples, _ = totals("unilateral-termination/terminate-at-will.yaml", BYSTANDER)
+    assert result.stdout.startswith(f"{examples} passed, 1 failed")
 
 
 def test_a_clause_re_graded_between_versions_is_a_change_of_its_flags() -> None:
