@@ -32,6 +32,21 @@ _BUSINESS_ONLY = re.compile(
     re.IGNORECASE)
 
 
+# A paragraph or list item that is a section's title set as bold text or a numbered item ("7.
+# INTERNATIONAL TRANSFERS OF PERSONAL INFORMATION", "Selling and/or Sharing of Personal Information:"):
+# a few words, every long one capitalised, no sentence's end. It names a subject, it says nothing.
+_TITLE_WORDS = 10
+_PROSE = frozenset({"sentence", "list-item"})
+_LONG_WORD = re.compile(r"[^\W\d_]{4,}")
+_SENTENCE_END = re.compile(r"[.!?;,]\W*$")
+
+
+def reads_as_title(text: str) -> bool:
+    words = _WORD.findall(text)
+    return (0 < len(words) <= _TITLE_WORDS and not _SENTENCE_END.search(text)
+            and all(word[0].isupper() for word in _LONG_WORD.findall(text)))
+
+
 def _spans(regex: LazyRegex, text: str, word_starts: list[int]) -> list[tuple[int, int]]:
     """Each match as (first word, last word) indexes; word_starts are the offsets of the text's words."""
     spans = []
@@ -340,8 +355,11 @@ class Analyzer:
         for clause in clauses:
             if clause.kind != "list-item":
                 lead = clause.text
+            listed = items.get(clause.id, ())
             if clause.kind in UNANALYSED or _BUSINESS_ONLY.search(clause.heading) or (
-                    clause.lead_in and _BUSINESS_ONLY.search(clause.lead_in)):
+                    clause.lead_in and _BUSINESS_ONLY.search(clause.lead_in)) or (
+                    clause.kind in _PROSE and not listed and reads_as_title(clause.text)):
+                # (a list's lead-in is no title, and a table's row of short labels says what it says)
                 continue
             rules = self.matching(clause.text)
             if seen is not None:
@@ -362,7 +380,6 @@ class Analyzer:
                         seen.after_lead_in.add(as_read)
                 if seen is not None:
                     seen.wordings.add(lead)
-            listed = items.get(clause.id, ())
             for rule in rules + by_lead_in:
                 if rule.applies(doc_type):
                     severity = rule.severity if rule.milder is None else rule.severity_of(

@@ -225,3 +225,23 @@ def test_a_row_of_labels_heading_a_table_is_never_analysed() -> None:
     flagged = quotes_flagged("sells-or-shares-for-advertising", "privacy-policy", text)
     assert flagged and all(quote.startswith(("Identifiers", "Sharing")) for quote in flagged)
     assert not any(quote.startswith("Disclosures") for quote in flagged)
+
+
+def test_a_section_title_set_as_bold_text_or_a_list_item_is_never_analysed() -> None:
+    """Found by reading every archived finding: Bluesky's "7. INTERNATIONAL TRANSFERS OF PERSONAL
+    INFORMATION" (a bold item of a numbered list) and Perplexity's bold "Selling and/or Sharing of
+    Personal Information:" were quoted as provisions. A few capitalised words with no sentence's end
+    name a section; a sentence, a list's lead-in and a table's row are read as before."""
+    text = ("47. **7\\. INTERNATIONAL TRANSFERS OF PERSONAL INFORMATION**\n\n"
+            "**Selling and/or Sharing of Personal Information:**\n\n"
+            "We may transfer your information to countries outside the European Economic Area.\n\n"
+            "We Transfer Your Personal Information Abroad\n")
+    assert [c.kind for c in split_clauses(text)] == ["list-item", "sentence", "sentence", "sentence"]
+    flagged = quotes_flagged("data-transferred-abroad", "privacy-policy", text)
+    assert flagged == {"We may transfer your information to countries outside the European Economic Area."}
+    assert not quotes_flagged("sells-or-shares-for-advertising", "privacy-policy", text)
+    # A sentence in capitals, ended as one, is read; so is a list's lead-in set in capitals.
+    shouting = "WE MAY TRANSFER YOUR PERSONAL INFORMATION TO OTHER COUNTRIES.\n"
+    assert quotes_flagged("data-transferred-abroad", "privacy-policy", shouting)
+    lead = "WE ARE NOT LIABLE FOR ANY OF THESE LOSSES:\n\n- lost profits;\n- lost data.\n"
+    assert quotes_flagged("excludes-liability", "terms-of-service", lead) == {lead.split("\n")[0]}
