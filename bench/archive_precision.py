@@ -37,9 +37,15 @@ def fold(quote: str) -> str:
 
 def load_readings(path: Path) -> dict[Key, tuple[str, str, str]]:
     """(rule, quote) -> (reading, reason, document)."""
+    readings: dict[Key, tuple[str, str, str]] = {}
     with path.open(newline="", encoding="utf-8") as f:
-        rows = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        return {(r["rule"], fold(r["quote"])): (r["reading"], r["reason"], r["document"]) for r in rows}
+        for line, row in enumerate(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE), start=2):
+            if row.get("reading") not in ("yes", "no", "unsure") or not row.get("quote"):
+                raise SystemExit(f"{path}:{line}: expected the columns rule, document, reading (yes, no or "
+                                 "unsure), reason and quote, tab-separated")
+            key = (row["rule"], fold(row["quote"]))
+            readings[key] = (row["reading"], row["reason"] or "", row["document"])
+    return readings
 
 
 def archive_findings(content: Path, archive: Path) -> dict[Key, str]:

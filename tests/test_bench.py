@@ -196,3 +196,35 @@ def test_unflagged_clauses_lists_only_what_no_rule_flags() -> None:
     bad = subprocess.run([sys.executable, str(script), "--match", "("],
                          capture_output=True, text=True, cwd=ROOT, check=False, timeout=60)
     assert bad.returncode == 2 and "--match is not a regular expression" in bad.stderr
+
+
+
+def test_archive_precision_matches_readings_to_todays_findings(tmp_path: Path) -> None:
+    script = ROOT / "bench" / "archive_precision.py"
+    readings = tmp_path / "readings.tsv"
+    # A finding the committed archive has (Spotify's arbitration clause), read yes with its white space
+    # spaced otherwise, and one no rule makes any more, read no.
+    kept = ("This Arbitration Agreement section sets forth the terms and conditions pursuant to which\n"
+            "Disputes between you and Spotify will be resolved through individual arbitration "
+            '("Arbitration Agreement").')
+    readings.write_text(
+        "rule\tdocument\treading\treason\tquote\n"
+        f"mandatory-arbitration\tspotify/terms-of-service\tyes\t\t{kept.replace(chr(10), '  ')}\n"
+        "mandatory-arbitration\tspotify/terms-of-service\tno\ta title\t7. ARBITRATION\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, str(script), "--readings", str(readings), "--list", "unread"],
+                            capture_output=True, text=True, cwd=ROOT, check=False, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    found = int(lines[0].split()[0])
+    assert lines[:3] == [f"{found} distinct findings (rule and quote) in the archive; 1 of them read",
+                         "read yes 1 (1.000), unsure 0, no 0",
+                         f"not yet read: {found - 1}; read but no longer found: 1 no"]
+    unread = lines[3:]
+    assert len(unread) == found - 1 and all(line.startswith("unread  ") for line in unread)
+    assert not any(" ".join(kept.split()) in line for line in unread)
+    assert any(line.startswith("unread  mandatory-arbitration  spotify/") for line in unread)
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("rule\tdocument\treading\treason\tquote\nx\ty\tmaybe\t\tz\n", encoding="utf-8")
+    failed = subprocess.run([sys.executable, str(script), "--readings", str(bad)],
+                            capture_output=True, text=True, cwd=ROOT, check=False, timeout=300)
+    assert failed.returncode != 0 and "bad.tsv:2: expected the columns" in failed.stderr
