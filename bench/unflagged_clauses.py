@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from generator.analyze import Analyzer
+from generator.analyze import Analyzer, reads_as_title
 from generator.archive import load_archive
 from generator.clauses import split_clauses
 from generator.content import load_content
@@ -42,7 +42,8 @@ def unflagged(analyzer: Analyzer, document: ArchivedDocument, match: re.Pattern[
     text = document.latest.read_text()
     flagged = {finding.clause_id for finding in analyzer.analyze(document.key.doc_type, text)}
     for clause in split_clauses(text):
-        read = clause.kind in ("sentence", "list-item")  # headings and table headers are never analysed
+        # headings, table headers and section titles set as text are never analysed
+        read = clause.kind in ("sentence", "list-item") and not reads_as_title(clause.text)
         if read and clause.id not in flagged and match.search(clause.text):
             yield clause.text
 
