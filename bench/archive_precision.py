@@ -6,7 +6,8 @@
 Every distinct finding of every archived version (a rule and the clause it quotes) is looked up in
 bench/archive-readings.tsv, where a reader who never saw the rules' patterns judged whether the
 clause says what the rule's title and explanation describe: `yes`, `no` or `unsure`, with a reason
-for the last two. Prints how many of today's findings were read and what the readings say, so that
+for the last two; some findings were read a second time, by another reader, to show how far two
+readings agree. Prints how many of today's findings were read and what the readings say, so that
 a rule change shows what it did to precision: a finding read `no` that is gone was a false flag
 removed, a finding no one has read yet is new and waits for a reading. --list prints the findings
 of one kind, as `reading  rule  document: quote  (reason)`.
@@ -35,16 +36,18 @@ def fold(quote: str) -> str:
     return " ".join(quote.split())
 
 
-def load_readings(path: Path) -> dict[Key, tuple[str, str, str]]:
-    """(rule, quote) -> (reading, reason, document)."""
-    readings: dict[Key, tuple[str, str, str]] = {}
+def load_readings(path: Path) -> dict[Key, tuple[str, str, str, str]]:
+    """(rule, quote) -> (reading, reason, document, second reading or "")."""
+    readings: dict[Key, tuple[str, str, str, str]] = {}
     with path.open(newline="", encoding="utf-8") as f:
         for line, row in enumerate(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE), start=2):
-            if row.get("reading") not in ("yes", "no", "unsure") or not row.get("quote"):
+            second = row.get("second_reading") or ""
+            if row.get("reading") not in ("yes", "no", "unsure") or not row.get("quote") or (
+                    second not in ("", "yes", "no", "unsure")):
                 raise SystemExit(f"{path}:{line}: expected the columns rule, document, reading (yes, no or "
                                  "unsure), reason and quote, tab-separated")
             key = (row["rule"], fold(row["quote"]))
-            readings[key] = (row["reading"], row["reason"] or "", row["document"])
+            readings[key] = (row["reading"], row["reason"] or "", row["document"], second)
     return readings
 
 
@@ -71,11 +74,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     found = archive_findings(args.content, args.archive)
     read = Counter(readings[key][0] for key in found if key in readings)
     unread = [key for key in found if key not in readings]
-    gone = Counter(reading for key, (reading, _, _) in readings.items() if key not in found)
+    gone = Counter(reading for key, (reading, *_) in readings.items() if key not in found)
+    twice = Counter((readings[key][0], readings[key][3]) for key in found
+                    if key in readings and readings[key][3])
     total = sum(read.values())
     print(f"{len(found)} distinct findings (rule and quote) in the archive; {total} of them read")
     if total:
         print(f"read yes {read['yes']} ({read['yes'] / total:.3f}), unsure {read['unsure']}, no {read['no']}")
+    if twice:
+        same = sum(n for (first, second), n in twice.items() if first == second)
+        print(f"read twice: {sum(twice.values())}, the same reading {same}; "
+              + ", ".join(f"{first} then {second} {twice[(first, second)]}"
+                          for first in ("yes", "unsure", "no") for second in ("yes", "unsure", "no")))
     print(f"not yet read: {len(unread)}; read but no longer found: "
           + (", ".join(f"{n} {reading}" for reading, n in sorted(gone.items())) or "none"))
     if args.list == "unread":
@@ -83,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"unread  {rule}  {found[(rule, quote)]}: {quote}")
     elif args.list:
         for key in sorted(found):
-            reading, reason, _ = readings.get(key, ("", "", ""))
+            reading, reason, *_ = readings.get(key, ("", "", "", ""))
             if reading == args.list:
                 print(f"{reading}  {key[0]}  {found[key]}: {key[1]}  ({reason})")
     return 0

@@ -207,19 +207,24 @@ def test_archive_precision_matches_readings_to_todays_findings(tmp_path: Path) -
     kept = ("This Arbitration Agreement section sets forth the terms and conditions pursuant to which\n"
             "Disputes between you and Spotify will be resolved through individual arbitration "
             '("Arbitration Agreement").')
+    spotify = "mandatory-arbitration\tspotify/terms-of-service"
     readings.write_text(
-        "rule\tdocument\treading\treason\tquote\n"
-        f"mandatory-arbitration\tspotify/terms-of-service\tyes\t\t{kept.replace(chr(10), '  ')}\n"
-        "mandatory-arbitration\tspotify/terms-of-service\tno\ta title\t7. ARBITRATION\n", encoding="utf-8")
+        "rule\tdocument\treading\treason\tsecond_reading\tsecond_reason\tquote\n"
+        f"{spotify}\tyes\t\tunsure\tvague\t{kept.replace(chr(10), '  ')}\n"
+        f"{spotify}\tno\ta title\t\t\t7. ARBITRATION\n", encoding="utf-8")
     result = subprocess.run([sys.executable, str(script), "--readings", str(readings), "--list", "unread"],
                             capture_output=True, text=True, cwd=ROOT, check=False, timeout=300)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     found = int(lines[0].split()[0])
-    assert lines[:3] == [f"{found} distinct findings (rule and quote) in the archive; 1 of them read",
-                         "read yes 1 (1.000), unsure 0, no 0",
-                         f"not yet read: {found - 1}; read but no longer found: 1 no"]
-    unread = lines[3:]
+    assert lines[:4] == [
+        f"{found} distinct findings (rule and quote) in the archive; 1 of them read",
+        "read yes 1 (1.000), unsure 0, no 0",
+        "read twice: 1, the same reading 0; yes then yes 0, yes then unsure 1, yes then no 0, "
+        "unsure then yes 0, unsure then unsure 0, unsure then no 0, "
+        "no then yes 0, no then unsure 0, no then no 0",
+        f"not yet read: {found - 1}; read but no longer found: 1 no"]
+    unread = lines[4:]
     assert len(unread) == found - 1 and all(line.startswith("unread  ") for line in unread)
     assert not any(" ".join(kept.split()) in line for line in unread)
     assert any(line.startswith("unread  mandatory-arbitration  spotify/") for line in unread)
