@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from generator.analyze import Analyzer, reads_as_title
+from generator.analyze import Analyzer, is_analysed, list_items
 from generator.archive import load_archive
 from generator.clauses import split_clauses
 from generator.content import load_content
@@ -41,9 +41,10 @@ def unflagged(analyzer: Analyzer, document: ArchivedDocument, match: re.Pattern[
     """The sentences and list items of the document's latest version that match and no rule flags."""
     text = document.latest.read_text()
     flagged = {finding.clause_id for finding in analyzer.analyze(document.key.doc_type, text)}
-    for clause in split_clauses(text):
-        # headings, table headers and section titles set as text are never analysed
-        read = clause.kind in ("sentence", "list-item") and not reads_as_title(clause.text)
+    clauses = split_clauses(text)
+    items = list_items(text, clauses)
+    for clause in clauses:
+        read = is_analysed(clause, items.get(clause.id, ()))  # what the analysis reads, and only that
         if read and clause.id not in flagged and match.search(clause.text):
             yield clause.text
 

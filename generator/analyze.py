@@ -47,6 +47,15 @@ def reads_as_title(text: str) -> bool:
             and all(word[0].isupper() for word in _LONG_WORD.findall(text)))
 
 
+def is_analysed(clause: Clause, listed: Sequence[str]) -> bool:
+    """Whether the rules read a clause: not a heading, a table's labels or a contents entry, nothing
+    for businesses only, and no section title set as text (a list's lead-in is no title, and a
+    table's row of short labels says what it says). `listed`: the items of the list it introduces."""
+    return not (clause.kind in UNANALYSED or _BUSINESS_ONLY.search(clause.heading)
+                or (clause.lead_in and _BUSINESS_ONLY.search(clause.lead_in))
+                or (clause.kind in _PROSE and not listed and reads_as_title(clause.text)))
+
+
 def _spans(regex: LazyRegex, text: str, word_starts: list[int]) -> list[tuple[int, int]]:
     """Each match as (first word, last word) indexes; word_starts are the offsets of the text's words."""
     spans = []
@@ -356,10 +365,7 @@ class Analyzer:
             if clause.kind != "list-item":
                 lead = clause.text
             listed = items.get(clause.id, ())
-            if clause.kind in UNANALYSED or _BUSINESS_ONLY.search(clause.heading) or (
-                    clause.lead_in and _BUSINESS_ONLY.search(clause.lead_in)) or (
-                    clause.kind in _PROSE and not listed and reads_as_title(clause.text)):
-                # (a list's lead-in is no title, and a table's row of short labels says what it says)
+            if not is_analysed(clause, listed):
                 continue
             rules = self.matching(clause.text)
             if seen is not None:
