@@ -199,6 +199,35 @@ def test_unflagged_clauses_lists_only_what_no_rule_flags() -> None:
 
 
 
+def test_unflagged_clauses_matches_recall_readings_to_todays_flags(tmp_path: Path) -> None:
+    script = ROOT / "bench" / "unflagged_clauses.py"
+    # Le Chat's retention row is flagged in the committed archive, Bluesky's summary is not; the third
+    # clause is in no latest version.
+    kept = ("Account Data (such as the phone number or email address you provided to verify or change "
+            "your account password, etc.): for 1 year after you delete   your account.")
+    summary = "Summary: You can delete your Bluesky account anytime in your settings."
+    readings = tmp_path / "readings.tsv"
+    readings.write_text(
+        "document\treading\treason\treview\tclause\n"
+        f"le-chat/privacy-policy\tkept-after-deletion\tkept a year\t\t{kept}\n"
+        f"le-chat/privacy-policy\tnone\t\t\t{kept}\n"
+        f"bluesky/terms-of-service\tterminate-at-will,kept-after-deletion\tdeletion\tleft\t{summary}\n"
+        f"bluesky/terms-of-service\tunsure\tvague\t\t{summary}\n"
+        "bluesky/terms-of-service\tnone\t\t\tA clause no version has.\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, str(script), "--readings", str(readings)],
+                            capture_output=True, text=True, cwd=ROOT, check=False, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "5 clauses read: 2 none, 1 unsure, 2 named a rule; 1 no longer in a latest version",
+        "named a rule: 1 flagged by it today, 1 not (left 1)",
+        "read none: 1 flagged today",
+        f"read none, flagged kept-after-deletion  le-chat/privacy-policy  {' '.join(kept.split())}"]
+    committed = subprocess.run([sys.executable, str(script), "--readings"],
+                               capture_output=True, text=True, cwd=ROOT, check=False, timeout=300)
+    assert committed.returncode == 0, committed.stderr
+    assert committed.stdout.startswith("1500 clauses read: ")
+
+
 def test_archive_precision_matches_readings_to_todays_findings(tmp_path: Path) -> None:
     script = ROOT / "bench" / "archive_precision.py"
     readings = tmp_path / "readings.tsv"
