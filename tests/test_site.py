@@ -829,8 +829,9 @@ def test_a_document_page_says_how_many_clauses_its_findings_are_on(committed_sit
             assert said[key] == (len(latest), len(clauses)), key
         else:
             assert len(clauses) == len(latest), key
-    # Seven provisions since the rules read its list of training data "your use of our products".
-    assert said["le-chat/privacy-policy"] == (14, 7)
+    # Ten provisions: its list of training data "your use of our products" (read since 2026-12-05), and two
+    # rows of its retention table and its dispute data kept "longer for archival purpose" (since 2026-12-06).
+    assert said["le-chat/privacy-policy"] == (20, 10)
 
 
 def test_a_rules_findings_are_listed_together_and_explained_once(committed_site: Path) -> None:
