@@ -47,16 +47,24 @@ RISK_WORDS = (r"\b(arbitrat\w*|class\s+action|court|governed\s+by|laws?\s+of|lia
               r"countries|consent)\b")
 
 
-def unflagged(analyzer: Analyzer, document: ArchivedDocument, match: re.Pattern[str]) -> Iterator[str]:
-    """The sentences and list items of the document's latest version that match and no rule flags."""
+def analysed_clauses(analyzer: Analyzer, document: ArchivedDocument) -> Iterator[tuple[str, set[str]]]:
+    """Each clause of the latest version that the analysis reads, with the rules that flag it."""
     text = document.latest.read_text()
-    flagged = {finding.clause_id for finding in analyzer.analyze(document.key.doc_type, text)}
+    rules: dict[str, set[str]] = {}
+    for finding in analyzer.analyze(document.key.doc_type, text):
+        rules.setdefault(finding.clause_id, set()).add(finding.rule_id)
     clauses = split_clauses(text)
     items = list_items(text, clauses)
     for clause in clauses:
-        read = is_analysed(clause, items.get(clause.id, ()))  # what the analysis reads, and only that
-        if read and clause.id not in flagged and match.search(clause.text):
-            yield clause.text
+        if is_analysed(clause, items.get(clause.id, ())):  # what the analysis reads, and only that
+            yield clause.text, rules.get(clause.id, set())
+
+
+def unflagged(analyzer: Analyzer, document: ArchivedDocument, match: re.Pattern[str]) -> Iterator[str]:
+    """The sentences and list items of the document's latest version that match and no rule flags."""
+    for text, rules in analysed_clauses(analyzer, document):
+        if not rules and match.search(text):
+            yield text
 
 
 def lost_rules(analyzer: Analyzer, document: ArchivedDocument) -> dict[str, str]:
@@ -76,15 +84,8 @@ def _spaced(text: str) -> str:
 
 
 def flags_by_clause(analyzer: Analyzer, document: ArchivedDocument) -> dict[str, set[str]]:
-    """Every analysed clause of the latest version, by its text, with the rules that flag it."""
-    text = document.latest.read_text()
-    rules: dict[str, set[str]] = {}
-    for finding in analyzer.analyze(document.key.doc_type, text):
-        rules.setdefault(finding.clause_id, set()).add(finding.rule_id)
-    clauses = split_clauses(text)
-    items = list_items(text, clauses)
-    return {_spaced(clause.text): rules.get(clause.id, set()) for clause in clauses
-            if is_analysed(clause, items.get(clause.id, ()))}
+    """The analysed clauses of the latest version, by their text spaced once, with their rules."""
+    return {_spaced(text): rules for text, rules in analysed_clauses(analyzer, document)}
 
 
 def report_readings(readings: list[dict[str, str]], flags: dict[tuple[str, str], set[str]]) -> list[str]:
