@@ -28,6 +28,7 @@ from urllib.parse import urlencode, urlsplit
 
 import lxml.html
 import pytest
+import yaml
 from playwright.sync_api import Dialog, Locator, Page, Route, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -143,6 +144,28 @@ def all_words(text: str) -> set[str]:
     return set(ANY_WORD.findall(text)) | set(ANY_WORD.findall(text.replace("-", "")))
 
 
+def yaml_strings(node: object) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from yaml_strings(key)
+            yield from yaml_strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from yaml_strings(item)
+
+
+def content_words() -> set[str]:
+    """Words of the content files' values (a superset of what pages quote from settings and rules):
+    comments are never shown, so editing one does not change the chosen search terms."""
+    words: set[str] = set()
+    for yaml_file in sorted((ROOT / "content").rglob("*.yaml")):
+        for text in yaml_strings(yaml.safe_load(yaml_file.read_text(encoding="utf-8"))):
+            words |= all_words(text.lower())
+    return words
+
+
 @dataclass(frozen=True)
 class SearchCase:
     term: str
@@ -157,9 +180,7 @@ def choose_search_case(content: Content, archive: Archive) -> SearchCase:
     versions of 2 to 4 documents of 2 or 3 services, so that it has few results and a service
     filter must narrow them, and in no rule or setting (the document pages quote rule texts)."""
     names = {s.slug: s.name for s in content.services}
-    chrome: set[str] = set()
-    for yaml_file in sorted((ROOT / "content").rglob("*.yaml")):
-        chrome |= all_words(yaml_file.read_text(encoding="utf-8").lower())
+    chrome = content_words()
     texts = {d.key: shown_text(d.latest.read_text()) for d in archive.documents if d.key.service in names}
     vocabulary = {key: all_words(text) for key, text in texts.items()}
     for key in sorted(texts, key=str):
@@ -356,9 +377,7 @@ class EarlierCase:
 def choose_earlier_case(archive: Archive) -> EarlierCase:
     """A word of a clause that a later version dropped (earlier.py), whose family is in no latest
     version, no content file and one document's earlier wording only."""
-    chrome: set[str] = set()
-    for yaml_file in sorted((ROOT / "content").rglob("*.yaml")):
-        chrome |= all_words(yaml_file.read_text(encoding="utf-8").lower())
+    chrome = content_words()
     for doc in archive.documents:
         chrome |= all_words(shown_text(doc.latest.read_text()))
     candidates: dict[str, list[tuple[str, str]]] = {}  # stem → (version path, clause id)
