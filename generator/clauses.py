@@ -121,6 +121,9 @@ def _plain(source: str, offset: int) -> tuple[str, _OffsetMap]:
 
 
 _WORD_AT_END = re.compile(r"[\w.]+$")
+# Single letters joined by full stops ("R.I.P.", "P.O. Box", "d.b.a. Bluesky"): an initialism, which
+# does not end a sentence, whatever its letters (the list above holds only the common ones).
+_INITIALISM = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")
 
 
 def _last_word(text: str) -> str:
@@ -139,7 +142,8 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     for m in _SENTENCE_END.finditer(text):
         if text[m.start()] == ".":
             last_word = _last_word(text[start:m.start() + 1].rstrip(".!?;\"'”’)]"))
-            if last_word and (last_word.lower().rstrip(".") in _ABBREVIATIONS or len(last_word) == 1):
+            if last_word and (last_word.lower().rstrip(".") in _ABBREVIATIONS or len(last_word) == 1
+                              or _INITIALISM.fullmatch(last_word.rstrip("."))):
                 continue
         spans.append((start, m.start() + 1))
         start = m.end()

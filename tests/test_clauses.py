@@ -71,6 +71,11 @@ def test_abbreviations_and_numbers_do_not_split() -> None:
     text = "See Sec. 4 of the U.S. rules, i.e. the 1.5 version. Then stop."
     assert [text[a:b] for a, b in split_sentences(text)] == [
         "See Sec. 4 of the U.S. rules, i.e. the 1.5 version.", "Then stop."]
+    # Initialisms of any letters, not only the listed ones; a word before a full stop still ends.
+    text = "We may change the R.I.P. Pass at any time. Write to P.O. Box 12. Acme d.b.a. Zed. Ends here."
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "We may change the R.I.P. Pass at any time.", "Write to P.O. Box 12.", "Acme d.b.a. Zed.",
+        "Ends here."]
 
 
 def test_sentences_glued_by_extraction_are_split() -> None:
