@@ -180,11 +180,14 @@ _ASIDE_TEXT = r",\s*(?P<aside>[^,.;:]{3,200}?),\s*"
 # be installed"): it runs to the comma before the modal, so a list item is not taken for the aside.
 _RELATIVE_ASIDE_TEXT = (r",\s*(?P<aside>(?:which|who)\b[^,.;:]{3,120}"
                         r"(?:,(?!\s*(?:and|but|or|nor|not)\b)\s*[^,.;:]{1,80}){0,2}?),\s*")
+# "reserves/retains" as the verb after an aside only with its object ("Acme, at its discretion, retains the
+# right"): in "the Subscriber authorises Acme to collect, retain and transfer" it is one verb of a list.
+_RESERVES = r"(?:reserves?|retains?)\s+(?:the|all|any|its|sole)"
 _ASIDES = [re.compile(pattern, re.IGNORECASE) for pattern in [
     rf"\b(?P<keep>{_MODALS}|(?:right|entitled|free)\s+to){_ASIDE_TEXT}(?=[A-Za-z])",
     rf"\b(?P<keep>(?:reserves?|retains?|has|have)\s+the\s+right){_ASIDE_TEXT}(?P<next>to\s)",
-    rf"(?P<keep>\w){_RELATIVE_ASIDE_TEXT}(?=(?:{_MODALS}|reserves?|retains?)\b)",
-    rf"(?P<keep>\w){_ASIDE_TEXT}(?=(?:{_MODALS}|reserves?|retains?)\b)",
+    rf"(?P<keep>\w){_RELATIVE_ASIDE_TEXT}(?=(?:{_MODALS}|{_RESERVES})\b)",
+    rf"(?P<keep>\w){_ASIDE_TEXT}(?=(?:{_MODALS}|{_RESERVES})\b)",
 ]]
 _SENTENCE_END = re.compile(r"[\s.;:!?]*$")
 # Stock adverbials written straight after a modal or "the right to", without commas ("Acme may at any

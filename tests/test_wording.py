@@ -42,6 +42,11 @@ from generator.wording import prepare
      "Acme reserves the right to remove posts, at any time and for any reason"),
     ("We shall be entitled to, without notice, suspend your account.",
      "We shall be entitled to suspend your account, without notice."),
+    ("Acme, at its sole discretion, retains the right to close accounts.",
+     "Acme retains the right to close accounts, at its sole discretion."),
+    # "retain" as one verb of a list is no modal: the words before it are no aside.
+    ("In agreeing to these terms, the Member authorises Acme to collect, retain and share the data.",
+     "In agreeing to these terms, you authorise Acme to collect, retain and share the data."),
     # A relative clause that holds a list of its own moves whole, not from its list's first comma;
     # one that runs into a new clause (", and ...") is not taken for an aside.
     ("Firmware updates, which may add, remove or alter features, will be installed automatically.",
