@@ -40,9 +40,10 @@ _INLINE = re.compile(
 )
 
 # Words after which a full stop does not end a sentence.
+# (Initialisms such as "e.g." and "U.S." are read by _INITIALISM below.)
 _ABBREVIATIONS = frozenset(
-    "e.g i.e etc inc ltd llc co corp no nos vs v art arts para sec secs ch cf al approx mr "  # noqa: SIM905
-    "mrs ms dr st jr sr u.s u.k e.u u.s.a dept fig p pp ibid min max".split()
+    "etc inc ltd llc co corp no nos vs v art arts para sec secs ch cf al approx mr "  # noqa: SIM905
+    "mrs ms dr st jr sr dept fig p pp ibid min max".split()
 )
 # A sentence ends at . ! ? ; and the space before a capital (or before a dash and a capital: a list
 # flattened into its paragraph, ". - Exclusive Venue. If ..."); or where extraction lost that space
@@ -121,8 +122,8 @@ def _plain(source: str, offset: int) -> tuple[str, _OffsetMap]:
 
 
 _WORD_AT_END = re.compile(r"[\w.]+$")
-# Single letters joined by full stops ("R.I.P.", "P.O. Box", "d.b.a. Bluesky"): an initialism, which
-# does not end a sentence, whatever its letters (the list above holds only the common ones).
+# Single letters joined by full stops ("e.g.", "U.S.", "R.I.P.", "P.O. Box", "d.b.a. Bluesky"): an
+# initialism, which does not end a sentence, whatever its letters.
 _INITIALISM = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")
 
 
